@@ -1,0 +1,7 @@
+"""`python -m consolewatch`."""
+
+import sys
+
+from consolewatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,85 @@
+"""The `consolewatch` command: thin subcommands over the library.
+
+Data goes to stdout, the human summary to stderr; exit status 0 (nothing reached --fail-on),
+1 (a finding did, or a boot failed/stalled under --until), 2 (bad usage or unusable input),
+3 (timeout). Heavy imports happen inside each command so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from consolewatch.model import CLOUDS, SEVERITIES
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad usage or unusable input: one line on stderr, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="consolewatch",
+        description="Tells you why a cloud VM did not boot: reads its console, names the failure, says the fix.",
+    )
+    p.add_argument("--version", action="version", version="consolewatch 0.1.0")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    a = sub.add_parser("analyze", help="diagnose a captured console (log, screenshot, EC2/GCE output, export)")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="inputs of one machine's capture; - reads stdin")
+    a.add_argument("--cloud", choices=[c for c in CLOUDS if c != "unknown"], help="where the machine ran")
+    a.add_argument("--hypervisor", choices=["xen", "nitro", "kvm", "hyperv", "tcg"], help="if known")
+    a.add_argument("--json", action="store_true", help="print the consolewatch.analysis/1 JSON document")
+    a.add_argument("--fail-on", choices=[*SEVERITIES, "never"], default="error",
+                   help="exit 1 when a finding reaches this severity (default: error)")
+    a.add_argument("--boot", choices=["last", "all"], default="last", help="report the last boot or all")
+    a.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+
+    r = sub.add_parser("rules", help="list, show and check detector rules")
+    rs = r.add_subparsers(dest="rules_command", metavar="ACTION")
+    rl = rs.add_parser("list", help="every rule with its category and severity")
+    rl.add_argument("--json", action="store_true")
+    rsh = rs.add_parser("show", help="one rule in full")
+    rsh.add_argument("rule_id")
+    rc = rs.add_parser("check", help="load every definition, run every sample; exit 1 on any failure")
+    rc.add_argument("--samples", nargs="?", const="samples", default=None, metavar="DIR",
+                    help="also replay the cases in DIR (default: samples/) and print recall/precision")
+    for q in (rl, rsh, rc):
+        q.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "analyze":
+            from consolewatch.cli.analyze import run
+        elif args.command == "rules":
+            if args.rules_command is None:
+                parser.parse_args(["rules", "--help"])
+            from consolewatch.cli.rules import run
+        else:  # pragma: no cover - argparse rejects unknown commands
+            return EXIT_USAGE
+        return run(args)
+    except UsageError as exc:
+        print(f"consolewatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: say so in one line; CONSOLEWATCH_DEBUG=1 shows the traceback
+        import os
+
+        if os.environ.get("CONSOLEWATCH_DEBUG"):
+            raise
+        print(f"consolewatch: internal error: {type(exc).__name__}: {exc} "
+              "(set CONSOLEWATCH_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return EXIT_USAGE

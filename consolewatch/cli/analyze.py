@@ -1,0 +1,50 @@
+"""`consolewatch analyze PATH...`: diagnose a captured console."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
+from consolewatch.cli.common import load_catalog
+from consolewatch.inputs import InputError, open_input
+from consolewatch.model import Frame, severity_rank
+from consolewatch.session import Analysis, Session
+
+
+def analyze_paths(paths: list[str], session: Session) -> Analysis:
+    if sum(p == "-" for p in paths) > 1:
+        raise UsageError("stdin (-) can be given once")
+    if len(paths) > 1:
+        session.expect_frames()
+    try:
+        for path in paths:
+            for event in open_input(path):
+                if isinstance(event, Frame):
+                    session.expect_frames()
+                session.feed(event)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    session.finish()
+    return session.result()
+
+
+def run(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.parsers)
+    session = Session(catalog, cloud=args.cloud or "unknown", hypervisor=args.hypervisor or "unknown")
+    analysis = analyze_paths(args.paths, session)
+    if args.json:
+        from consolewatch.sinks.jsonout import analysis_dict, dumps
+
+        sys.stdout.write(dumps(analysis_dict(analysis, args.boot)) + "\n")
+    else:
+        from rich.console import Console
+
+        from consolewatch.sinks.terminal import render
+
+        render(analysis, Console(highlight=False, emoji=False), args.boot)
+    if args.fail_on == "never":
+        return EXIT_OK
+    worst = analysis.worst(args.boot)
+    failed = worst is not None and severity_rank(worst) >= severity_rank(args.fail_on)
+    return EXIT_FINDINGS if failed else EXIT_OK

@@ -1,0 +1,146 @@
+"""What the engine knows about one boot while it is open, and how a boot is judged when it closes."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from consolewatch.detect.rules import BootCond, Rule
+from consolewatch.model import Boot, Evidence, Finding, Milestone, severity_rank
+
+
+@dataclass
+class LineRef:
+    seq: int
+    text: str
+    origin: str = "text"
+    source: str = "console"
+
+    def evidence(self) -> Evidence:
+        return Evidence(self.seq, self.text, self.source, self.origin)  # type: ignore[arg-type]
+
+
+@dataclass
+class BootState:
+    index: int
+    first: LineRef | None = None
+    last: LineRef | None = None
+    last_by_origin: dict[str, LineRef] = field(default_factory=dict)
+    milestones: dict[str, Milestone] = field(default_factory=dict)
+    """First line that reached each milestone."""
+    last_milestone: dict[str, tuple[str, LineRef]] = field(default_factory=dict)
+    """origin -> (milestone, line) of the latest milestone line of that origin."""
+    ready: list[LineRef] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    counts: dict[Any, int] = field(default_factory=dict)
+    """fingerprint -> how many times the finding's evidence was seen."""
+    index_of: dict[Any, int] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+    """Per-rule progress of sequence, absent_after and repeat conditions."""
+
+    def reach(self, name: str, ref: LineRef, time: float | None) -> None:
+        if name not in self.milestones:
+            self.milestones[name] = Milestone(name, ref.seq, ref.text, time)
+        self.last_milestone[ref.origin] = (name, ref)
+        self.last_milestone["*"] = (name, ref)
+        if name == "ready":
+            self.ready.append(ref)
+
+    def see_line(self, ref: LineRef) -> None:
+        if self.first is None:
+            self.first = ref
+        self.last = ref
+        self.last_by_origin[ref.origin] = ref
+        self.last_by_origin["*"] = ref
+
+    def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None) -> list[Evidence] | None:
+        """Evidence when the boot satisfies `cond`, else None."""
+        reached = set(self.milestones)
+        if any(m not in reached for m in cond.reached) or any(m in reached for m in cond.not_reached):
+            return None
+        if cond.ended_by and ended_by not in cond.ended_by:
+            return None
+        if cond.outcome and outcome not in cond.outcome:
+            return None
+        origin = cond.origin or "*"
+        last_ms = self.last_milestone.get(origin)
+        last_line = self.last_by_origin.get(origin)
+        if cond.last_milestone and (last_ms is None or last_ms[0] not in cond.last_milestone):
+            return None
+        if cond.max_lines_after is not None:
+            if last_ms is None or last_line is None:
+                return None
+            if _count_after(last_ms[1], last_line) > cond.max_lines_after:
+                return None
+        if cond.evidence == "ready":
+            refs = self.ready[:1] + self.ready[-1:] if len(self.ready) > 1 else self.ready[:1]
+        elif cond.evidence == "last-milestone":
+            refs = [last_ms[1]] if last_ms else []
+        elif cond.evidence == "first-line":
+            refs = [self.first] if self.first else []
+        else:
+            refs = [last_line] if last_line else []
+        return [r.evidence() for r in refs if r is not None]
+
+
+def _count_after(ms: LineRef, last: LineRef) -> int:
+    # Lines of one origin are consecutive on the timeline except where another source
+    # interleaves, so the distance in seqs bounds the number of lines after the milestone.
+    return max(0, last.seq - ms.seq)
+
+
+def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """Mark symptoms muted by a root cause in the same boot; root causes sort first."""
+    out: list[Finding] = []
+    for f in findings:
+        by = None
+        for g in findings:
+            if g is f:
+                continue
+            rule = rules.get(g.rule)
+            if rule is not None and (f.rule in rule.inhibits or f.category in rule.inhibits):
+                by = g.rule
+                break
+        out.append(dataclasses.replace(f, suppressed_by=by) if by != f.suppressed_by else f)
+    out.sort(key=lambda f: (f.suppressed_by is not None, f.first_seq))
+    return out
+
+
+def decide(state: BootState, findings: list[Finding]) -> tuple[str, str]:
+    """Outcome and a one-line reason: failure > success > stall > unknown."""
+    failures = [f for f in findings if f.verdict == "failure"]
+    if failures:
+        top = min(failures, key=lambda f: (f.suppressed_by is not None, -severity_rank(f.severity), f.first_seq))
+        return "failure", f"{top.category}: {top.title} (line {top.first_seq})"
+    if "ready" in state.milestones:
+        m = state.milestones["ready"]
+        return "success", f"reached ready at line {m.seq}"
+    stalls = [f for f in findings if f.verdict == "stall"]
+    if stalls:
+        top = stalls[0]
+        return "stall", f"{top.category}: {top.title} (line {top.first_seq})"
+    last = state.last_milestone.get("*")
+    if last is None:
+        return "unknown", "no boot milestone seen"
+    return "unknown", f"last milestone: {last[0]} (line {last[1].seq}); no failure and no ready line seen"
+
+
+def with_counts(state: BootState) -> list[Finding]:
+    """The boot's findings, each with how many times its evidence repeated."""
+    out = list(state.findings)
+    for key, i in state.index_of.items():
+        n = state.counts.get(key, 1)
+        if n > 1:
+            out[i] = dataclasses.replace(out[i], occurrences=n)
+    return out
+
+
+def close(state: BootState, findings: list[Finding], outcome: str, reason: str) -> Boot:
+    ms = tuple(sorted(state.milestones.values(), key=lambda m: m.seq))
+    return Boot(
+        index=state.index, outcome=outcome, milestones=ms, findings=tuple(findings),  # type: ignore[arg-type]
+        first_seq=state.first.seq if state.first else 0, last_seq=state.last.seq if state.last else 0,
+        first_text=state.first.text if state.first else "",
+        last_text=state.last.text if state.last else "", reason=reason,
+    )

@@ -1,0 +1,383 @@
+"""Detector rules (parsers/detectors/*.yaml) as frozen values, parsed with collected errors.
+
+The YAML schema is documented in parsers/README.md. A rule has metadata (id, title, category,
+severity, scope, remediation per cloud, references, inhibits), one condition and inline real
+samples. Conditions are built from line matchers; the engine evaluates them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from consolewatch.model import CATEGORIES, CLOUDS, MILESTONES, OUTCOMES, SEVERITIES
+from consolewatch.normalize.formats import HYPERVISORS, Checker
+from consolewatch.yamlload import Problem, line_of
+
+REMEDIATION_KEYS = ("default", "aws", "aws-xen", "aws-nitro", "gce", "do", "openstack", "qemu", "azure")
+VERDICTS = ("failure", "stall", "success", "none")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """How far a multi-line condition may reach: seconds of line time and/or lines."""
+
+    seconds: float | None = None
+    lines: int | None = None
+
+    def exceeded(self, t0: float | None, seq0: int, t: float | None, seq: int) -> bool:
+        if self.lines is not None and seq - seq0 > self.lines:
+            return True
+        return self.seconds is not None and t0 is not None and t is not None and t - t0 > self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class LineMatcher:
+    """Tests one line: a regex on its message and/or a format pattern, field tests, exclusions."""
+
+    regex: re.Pattern[str] | None = None
+    format_ref: str | None = None
+    where: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    exclude: re.Pattern[str] | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineCond:
+    matchers: tuple[LineMatcher, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceCond:
+    steps: tuple[LineMatcher, ...]
+    window: Window
+
+
+@dataclass(frozen=True, slots=True)
+class AbsentCond:
+    first: LineMatcher
+    expect: LineMatcher
+    window: Window | None
+    """None: by the end of the boot."""
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatCond:
+    matcher: LineMatcher
+    count: int
+    window: Window | None
+
+
+@dataclass(frozen=True, slots=True)
+class BootCond:
+    reached: tuple[str, ...] = ()
+    not_reached: tuple[str, ...] = ()
+    last_milestone: tuple[str, ...] = ()
+    max_lines_after: int | None = None
+    ended_by: tuple[str, ...] = ()
+    outcome: tuple[str, ...] = ()
+    evidence: str = "last-line"
+    origin: str | None = None
+    """Judge milestones and lines of this origin only (`text`: the serial port, not the screen)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureCond:
+    """Judged over the whole capture: several boots with these outcomes, or next to no output."""
+
+    min_boots: int | None = None
+    outcome: tuple[str, ...] = ()
+    max_lines: int | None = None
+
+
+Condition = LineCond | SequenceCond | AbsentCond | RepeatCond | BootCond | CaptureCond
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSample:
+    lines: tuple[str, ...]
+    source: str
+    cloud: str | None
+    hypervisor: str | None
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    category: str
+    severity: str
+    verdict: str
+    condition: Condition
+    remediation: Mapping[str, str]
+    description: str = ""
+    clouds: tuple[str, ...] = ()
+    hypervisors: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    inhibits: tuple[str, ...] = ()
+    match_samples: tuple[RuleSample, ...] = ()
+    no_match_samples: tuple[RuleSample, ...] = ()
+    path: str = ""
+    at: int = 0
+    matchers: tuple[LineMatcher, ...] = field(default=(), compare=False)
+    """Every line matcher the condition uses (for the scanner)."""
+
+    def applies(self, cloud: str, hypervisor: str) -> bool:
+        if self.clouds and cloud not in self.clouds:
+            return False
+        return not self.hypervisors or hypervisor in self.hypervisors
+
+
+_RULE_KEYS = {
+    "id", "title", "category", "severity", "verdict", "scope", "description", "match",
+    "remediation", "references", "inhibits", "samples",
+}
+
+
+def parse_rules_file(doc: Any, path: str) -> tuple[list[Rule], list[Problem]]:
+    c = Checker(path)
+    d = c.mapping(doc, doc, "a detector file")
+    rules: list[Rule] = []
+    raw = d.get("rules") if d else None
+    if d and (not isinstance(raw, list) or not raw):
+        c.add(d, "a detector file needs `rules:`, a non-empty list")
+    for r in raw or []:
+        rule = _rule(c, r)
+        if rule is not None:
+            rules.append(rule)
+    return rules, c.problems
+
+
+def _rule(c: Checker, r: Any) -> Rule | None:
+    before = len(c.problems)
+    d = c.mapping(r, r, "a rule")
+    if not d:
+        return None
+    c.unknown_keys(d, _RULE_KEYS, d, "a rule")
+    rid = c.text(d, "id", d)
+    if rid and not _ID.match(rid):
+        c.add(d, f"rule id {rid!r} must be kebab-case")
+    category = c.text(d, "category", d)
+    if category and category not in CATEGORIES:
+        c.add(d, f"unknown category {category!r}; use one of design.md's list")
+    severity = c.text(d, "severity", d)
+    if severity and severity not in SEVERITIES:
+        c.add(d, f"unknown severity {severity!r} (one of {', '.join(SEVERITIES)})")
+    default_verdict = "success" if category == "boot.success" else (
+        "failure" if severity in ("error", "critical") else "none")
+    verdict = d.get("verdict", default_verdict)
+    if verdict not in VERDICTS:
+        c.add(d, f"unknown verdict {verdict!r}")
+    scope = d.get("scope") or {}
+    if not isinstance(scope, dict):
+        c.add(d, "`scope` must be a mapping")
+        scope = {}
+    c.unknown_keys(scope, {"clouds", "hypervisors"}, d, "scope")
+    clouds = c.strings(scope, "clouds", d)
+    for x in clouds:
+        if x not in CLOUDS:
+            c.add(d, f"unknown cloud {x!r} in scope")
+    hypervisors = c.strings(scope, "hypervisors", d)
+    for x in hypervisors:
+        if x not in HYPERVISORS:
+            c.add(d, f"unknown hypervisor {x!r} in scope")
+    matchers: list[LineMatcher] = []
+    cond = _condition(c, d.get("match"), d, matchers)
+    remediation = d.get("remediation")
+    rem: dict[str, str] = {}
+    if isinstance(remediation, str):
+        rem = {"default": remediation}
+    elif isinstance(remediation, dict):
+        for k, v in remediation.items():
+            if k not in REMEDIATION_KEYS:
+                c.add(d, f"unknown remediation key {k!r} (one of {', '.join(REMEDIATION_KEYS)})")
+            elif not isinstance(v, str) or not v.strip():
+                c.add(d, f"remediation {k!r} must be text")
+            else:
+                rem[k] = v.strip()
+    if "default" not in rem:
+        c.add(d, "remediation needs a `default` text")
+    samples = d.get("samples") or {}
+    if not isinstance(samples, dict):
+        c.add(d, "`samples` must be a mapping with `match` and `no_match`")
+        samples = {}
+    c.unknown_keys(samples, {"match", "no_match"}, d, "samples")
+    match_s = _samples(c, samples.get("match"), d, "match")
+    no_match_s = _samples(c, samples.get("no_match"), d, "no_match")
+    if len(c.problems) > before or cond is None:
+        return None
+    return Rule(
+        id=rid, title=c.text(d, "title", d), category=category, severity=severity, verdict=verdict,
+        condition=cond, remediation=rem, description=str(d.get("description", "")).strip(),
+        clouds=clouds, hypervisors=hypervisors, references=c.strings(d, "references", d),
+        inhibits=c.strings(d, "inhibits", d), match_samples=match_s, no_match_samples=no_match_s,
+        path=c.path, at=line_of(d), matchers=tuple(matchers),
+    )
+
+
+def _samples(c: Checker, raw: Any, where: Any, kind: str) -> tuple[RuleSample, ...]:
+    if not isinstance(raw, list) or not raw:
+        c.add(where, f"samples.{kind} must list at least one real sample")
+        return ()
+    out = []
+    for s in raw:
+        sd = c.mapping(s, where, "a sample")
+        if not sd:
+            continue
+        c.unknown_keys(sd, {"line", "lines", "source", "cloud", "hypervisor"}, sd, "a sample")
+        lines = sd.get("lines", [sd["line"]] if "line" in sd else None)
+        if not isinstance(lines, list) or not lines or not all(isinstance(x, str) for x in lines):
+            c.add(sd, "a sample needs `line` (a string) or `lines` (a list of strings)")
+            continue
+        source = c.text(sd, "source", sd)
+        cloud, hyp = sd.get("cloud"), sd.get("hypervisor")
+        if cloud is not None and cloud not in CLOUDS:
+            c.add(sd, f"unknown cloud {cloud!r}")
+        if hyp is not None and hyp not in HYPERVISORS:
+            c.add(sd, f"unknown hypervisor {hyp!r}")
+        out.append(RuleSample(tuple(lines), source, cloud, hyp, line_of(sd)))
+    return tuple(out)
+
+
+def _window(c: Checker, raw: Any, where: Any) -> Window | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw or not set(raw) <= {"seconds", "lines"}:
+        c.add(where, "`within` takes `seconds` and/or `lines`")
+        return None
+    secs, lines = raw.get("seconds"), raw.get("lines")
+    if secs is not None and (not isinstance(secs, (int, float)) or secs <= 0):
+        c.add(where, "`within.seconds` must be a positive number")
+    if lines is not None and (not isinstance(lines, int) or lines <= 0):
+        c.add(where, "`within.lines` must be a positive integer")
+    return Window(float(secs) if secs is not None else None, lines)
+
+
+def _matcher(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> LineMatcher | None:
+    d = c.mapping(raw, where, "a line matcher")
+    if not d:
+        return None
+    c.unknown_keys(d, {"regex", "ignore_case", "format", "where", "not", "origin"}, d, "a line matcher")
+    icase = bool(d.get("ignore_case", False))
+    rx = c.regex(d["regex"], d, ignore_case=icase) if "regex" in d else None
+    fmt = d.get("format")
+    if fmt is not None and (not isinstance(fmt, str) or fmt.count(".") != 1):
+        c.add(d, "`format` must be a pattern reference `format-id.pattern-id`")
+        fmt = None
+    if rx is None and fmt is None:
+        if "regex" not in d:
+            c.add(d, "a line matcher needs `regex` or `format`")
+        return None
+    where_tests: list[tuple[str, re.Pattern[str]]] = []
+    w = d.get("where") or {}
+    if not isinstance(w, dict):
+        c.add(d, "`where` must map field names to regexes")
+        w = {}
+    for k, v in w.items():
+        try:
+            where_tests.append((str(k), re.compile(str(v))))
+        except re.error as exc:
+            c.add(d, f"where.{k}: regex does not compile: {exc}")
+    exclude = None
+    if "not" in d:
+        try:
+            exclude = re.compile(str(d["not"]), re.I if icase else 0)
+        except re.error as exc:
+            c.add(d, f"`not` regex does not compile: {exc}")
+    origin = d.get("origin")
+    if origin not in (None, "text", "ocr"):
+        c.add(d, "`origin` is text or ocr")
+    m = LineMatcher(rx, fmt, tuple(where_tests), exclude, origin)
+    out.append(m)
+    return m
+
+
+def _strings(c: Checker, d: dict, key: str, allowed: tuple[str, ...], where: Any) -> tuple[str, ...]:
+    vals = c.strings(d, key, where)
+    for v in vals:
+        if v not in allowed:
+            c.add(where, f"`{key}`: unknown value {v!r} (one of {', '.join(allowed)})")
+    return vals
+
+
+def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Condition | None:
+    d = c.mapping(raw, where, "`match`")
+    if not d:
+        return None
+    kinds = [k for k in ("line", "any", "sequence", "absent_after", "repeat", "boot", "capture") if k in d]
+    if len(kinds) != 1:
+        c.add(d, "`match` needs exactly one of line, any, sequence, absent_after, repeat, boot, capture")
+        return None
+    kind = kinds[0]
+    extra = {"sequence": {"within"}, "absent_after": {"within"}, "repeat": {"count", "within"}}.get(kind, set())
+    c.unknown_keys(d, {kind} | extra, d, f"a `{kind}` condition")
+    if kind == "line":
+        m = _matcher(c, d["line"], d, out)
+        return LineCond((m,)) if m else None
+    if kind == "any":
+        items = d["any"] if isinstance(d["any"], list) else []
+        ms = [_matcher(c, x, d, out) for x in items]
+        if not items:
+            c.add(d, "`any` must be a non-empty list of line matchers")
+        return LineCond(tuple(m for m in ms if m)) if items and all(ms) else None
+    if kind == "sequence":
+        items = d["sequence"] if isinstance(d["sequence"], list) else []
+        steps = [_matcher(c, x, d, out) for x in items]
+        window = _window(c, d.get("within"), d)
+        if len(items) < 2 or window is None:
+            c.add(d, "`sequence` needs two or more steps and a `within` window")
+            return None
+        return SequenceCond(tuple(steps), window) if all(steps) else None
+    if kind == "absent_after":
+        a = c.mapping(d["absent_after"], d, "`absent_after`")
+        c.unknown_keys(a, {"first", "expect"}, d, "absent_after")
+        first = _matcher(c, a.get("first"), d, out) if a else None
+        expect = _matcher(c, a.get("expect"), d, out) if a else None
+        if first is None or expect is None:
+            return None
+        return AbsentCond(first, expect, _window(c, d.get("within"), d))
+    if kind == "repeat":
+        m = _matcher(c, d["repeat"], d, out)
+        count = d.get("count")
+        if not isinstance(count, int) or count < 2:
+            c.add(d, "`repeat` needs `count` >= 2")
+            return None
+        return RepeatCond(m, count, _window(c, d.get("within"), d)) if m else None
+    if kind == "boot":
+        b = c.mapping(d["boot"], d, "`boot`")
+        c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "ended_by",
+                           "outcome", "evidence", "origin"}, d, "a boot condition")
+        if b.get("origin") not in (None, "text", "ocr"):
+            c.add(d, "boot `origin` is text or ocr")
+        evidence = b.get("evidence", "last-line")
+        if evidence not in ("last-line", "last-milestone", "ready", "first-line"):
+            c.add(d, "boot `evidence` is last-line, last-milestone, ready or first-line")
+        mla = b.get("max_lines_after")
+        if mla is not None and (not isinstance(mla, int) or mla < 0):
+            c.add(d, "`max_lines_after` must be a non-negative integer")
+        return BootCond(
+            reached=_strings(c, b, "reached", MILESTONES, d),
+            not_reached=_strings(c, b, "not_reached", MILESTONES, d),
+            last_milestone=_strings(c, b, "last_milestone", MILESTONES, d),
+            max_lines_after=mla,
+            ended_by=_strings(c, b, "ended_by", ("capture-end", "next-boot"), d),
+            outcome=_strings(c, b, "outcome", OUTCOMES, d),
+            evidence=evidence,
+            origin=b.get("origin"),
+        )
+    cap = c.mapping(d["capture"], d, "`capture`")
+    c.unknown_keys(cap, {"min_boots", "outcome", "max_lines"}, d, "a capture condition")
+    n, most = cap.get("min_boots"), cap.get("max_lines")
+    if (n is None) == (most is None):
+        c.add(d, "a capture condition needs `min_boots` (>= 2) or `max_lines` (>= 0)")
+        return None
+    if n is not None and (not isinstance(n, int) or n < 2):
+        c.add(d, "`capture.min_boots` must be an integer >= 2")
+        return None
+    if most is not None and (not isinstance(most, int) or most < 0):
+        c.add(d, "`capture.max_lines` must be an integer >= 0")
+        return None
+    return CaptureCond(n, _strings(c, cap, "outcome", OUTCOMES, d), most)

@@ -1,0 +1,114 @@
+"""Reading `analyze` inputs: a text log, `-`, a screenshot, EC2 or gcloud output, a capture export.
+
+Each input becomes source events (the replay fetcher's job, synchronous here). Unusable inputs
+(missing, a directory, unreadable, a malformed export) raise `InputError` with one clear line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+from consolewatch.model import Chunk, Frame
+
+READ_SIZE = 1 << 20
+#: JSON documents larger than this are not parsed as JSON (they are read as console text).
+JSON_LIMIT = 64 << 20
+
+_IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"P6": "image/x-portable-pixmap"}
+
+
+class InputError(Exception):
+    """An input that cannot be analysed (exit status 2)."""
+
+
+def media_type(head: bytes) -> str | None:
+    for magic, kind in _IMAGE_MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _stream(f: BinaryIO, source: str, first: bytes = b"") -> Iterator[Chunk]:
+    if first:
+        yield Chunk(source, first)
+    while True:
+        data = f.read(READ_SIZE)
+        if not data:
+            return
+        yield Chunk(source, data)
+
+
+def source_name(path: str) -> str:
+    return "stdin" if path == "-" else Path(path).name or path
+
+
+def open_input(path: str) -> Iterator[Any]:
+    """Events for one input path (a generator: errors surface when iterated)."""
+    if path == "-":
+        yield from _stream(sys.stdin.buffer, "stdin")
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory; give a console log, a screenshot or a capture export")
+    try:
+        f = p.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    name = source_name(path)
+    with f:
+        try:
+            head = f.read(READ_SIZE)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        kind = media_type(head)
+        if kind is not None:
+            rest = f.read(64 << 20)
+            yield Frame(name, head + rest, kind)
+            return
+        if head.lstrip()[:1] == b"{" and os.fstat(f.fileno()).st_size <= JSON_LIMIT:
+            data = head + f.read()
+            events = _from_json(_json(data), name, path)
+            yield from events if events is not None else [Chunk(name, data)]
+            return
+        yield from _stream(f, name, head)
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def _from_json(doc: Any, name: str, path: str) -> list[Any] | None:
+    """Events for a JSON document this module knows, or None (then it is read as text)."""
+    if not isinstance(doc, dict):
+        return None
+    if "Output" in doc and ("InstanceId" in doc or "Timestamp" in doc):
+        # `aws ec2 get-console-output` prints Output already decoded from base64.
+        output = doc.get("Output")
+        if output is None:
+            return []  # no output posted yet: an empty capture
+        if not isinstance(output, str):
+            raise InputError(f"{path}: `Output` in EC2 console JSON is not text")
+        return [Chunk(name, output.encode("utf-8", "surrogateescape"))]
+    if str(doc.get("schema", "")).startswith("consolewatch.capture/"):
+        from consolewatch.capture_file import events_from_export
+
+        try:
+            return list(events_from_export(doc))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: malformed capture export: {exc}") from None
+    if "contents" in doc and "next" in doc:
+        # The REST/JSON form of GCE getSerialPortOutput.
+        contents = doc.get("contents")
+        if not isinstance(contents, str):
+            raise InputError(f"{path}: `contents` in serial port JSON is not text")
+        return [Chunk(name, contents.encode("utf-8", "surrogateescape"))]
+    return None

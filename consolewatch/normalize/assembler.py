@@ -1,0 +1,164 @@
+"""Bytes in arbitrary chunks -> blocks of sanitised, complete lines.
+
+`LineAssembler.feed(data)` returns a block: UTF-8 bytes holding zero or more complete lines,
+each ending in `\\n`, such that any split of a byte stream into chunks yields the same lines.
+On the way:
+
+- a partial last line waits for the next chunk (bounded: beyond `cap` characters the rest of a
+  line is counted, not kept, and the line ends with a visible marker);
+- CRLF ends a line; a lone CR returns the cursor to column 0 so what follows overwrites, as a
+  terminal would show it; escape sequences and control bytes are interpreted or neutralised
+  (`terminal.RowTerminal`);
+- invalid UTF-8 stays visible as `\\xNN` escapes, never dropped.
+
+Clean blocks (the common case) are passed through without looking at single lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+from consolewatch.normalize.terminal import RowTerminal
+
+try:  # pragma: no cover - depends on the machine
+    import hyperscan as _hs
+except Exception:
+    _hs = None
+
+#: Default cap on a line's length in characters.
+DEFAULT_CAP = 4096
+
+# Bytes that need the terminal interpreter: C0 controls except TAB and LF, ESC, DEL.
+_SPECIAL = bytes(b for b in range(0x20) if b not in (0x09, 0x0A)) + b"\x7f"
+_SGR = re.compile(rb"\x1b\[[0-9;]*m")
+_CR_LF = re.compile(rb"\r+\n")
+_C1 = re.compile(r"[\x80-\x9f]")
+
+
+def _marker(cap: int) -> str:
+    return f" \u2026[line cut at {cap} characters]"
+
+
+class _Hygiene:
+    """Answers, for a block: does it hold a control byte, or a line longer than `cap` bytes?"""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._db = None
+        if _hs is not None:
+            try:
+                db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+                db.compile(
+                    expressions=[b"[\\x00-\\x08\\x0b-\\x1f\\x7f]", b"[^\\n]{%d}" % (cap + 1)],
+                    ids=[0, 1],
+                    elements=2,
+                    flags=[_hs.HS_FLAG_SINGLEMATCH, _hs.HS_FLAG_SINGLEMATCH],
+                )
+                self._db = db
+            except Exception:
+                self._db = None
+
+    def check(self, block: bytes) -> tuple[bool, bool]:
+        if self._db is not None:
+            found: set[int] = set()
+            self._db.scan(block, match_event_handler=lambda pid, *_: found.add(pid))
+            return 0 in found, 1 in found
+        special = len(block.translate(None, _SPECIAL)) != len(block)
+        long_line = len(block) > self.cap and max(map(len, block.split(b"\n"))) > self.cap
+        return special, long_line
+
+
+class LineAssembler:
+    """Turns a byte stream into sanitised complete lines, incrementally."""
+
+    def __init__(self, cap: int = DEFAULT_CAP) -> None:
+        self.cap = cap
+        self.raw_limit = 4 * cap
+        """Bytes of one raw line kept before interpretation; the rest is dropped."""
+        self._pending = b""
+        self._pending_cut = False
+        self._terminal = RowTerminal()
+        self._hygiene = _Hygiene(cap)
+
+    @property
+    def pending(self) -> bytes:
+        """The partial line waiting for its end (raw bytes, at most `raw_limit`)."""
+        return self._pending
+
+    def feed(self, data: bytes) -> bytes:
+        """Add bytes; return the block of lines they completed (b"" when none)."""
+        if not data:
+            return b""
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._hold(data)
+            return b""
+        first_cut = False
+        if self._pending or self._pending_cut:
+            nl = data.find(b"\n")
+            first = self._pending + data[:nl]
+            first_cut = self._pending_cut or len(first) > self.raw_limit
+            block = first[: self.raw_limit] + data[nl: cut + 1]
+            self._pending, self._pending_cut = b"", False
+        else:
+            block = data[: cut + 1]
+        self._hold(data[cut + 1:])
+        return self._clean(block, first_cut)
+
+    def flush(self) -> bytes:
+        """End the partial line (at the end of a capture, or a prompt waiting for input)."""
+        if not self._pending and not self._pending_cut:
+            return b""
+        return self.feed(b"\n")
+
+    def _hold(self, tail: bytes) -> None:
+        if not tail:
+            return
+        self._pending += tail
+        if len(self._pending) > self.raw_limit:
+            self._pending = self._pending[: self.raw_limit]
+            self._pending_cut = True
+
+    def _clean(self, block: bytes, first_cut: bool) -> bytes:
+        special, long_line = self._hygiene.check(block)
+        cut_lines = {0} if first_cut else set()
+        if long_line:
+            lines = block.split(b"\n")
+            for i, line in enumerate(lines):
+                if len(line) > self.raw_limit:
+                    lines[i] = line[: self.raw_limit]
+                    cut_lines.add(i)
+            block = b"\n".join(lines)
+        if b"\r" in block:
+            block = _CR_LF.sub(b"\n", block)
+            special = special and len(block.translate(None, _SPECIAL)) != len(block)
+        if special and b"\x1b[" in block:
+            block = _SGR.sub(b"", block)
+            special = len(block.translate(None, _SPECIAL)) != len(block)
+        ascii_only = block.isascii()
+        if ascii_only and not special and not long_line and not cut_lines:
+            return block
+        text = block.decode("utf-8", "backslashreplace")
+        if not ascii_only and _C1.search(text):
+            special = True
+        if not special and not long_line and not cut_lines:
+            return block if ascii_only else text.encode("utf-8")
+        return self._slow(text, cut_lines).encode("utf-8")
+
+    def _slow(self, text: str, cut_lines: set[int]) -> str:
+        out: list[str] = []
+        lines = text.split("\n")
+        lines.pop()  # the block ends with "\n"
+        for i, line in enumerate(lines):
+            needs_terminal = line.translate(_SPECIAL_TABLE) != line or _C1.search(line)
+            rows = self._terminal.render(line) if needs_terminal else [line]
+            last = len(rows) - 1
+            for j, row in enumerate(rows):
+                if len(row) > self.cap or (j == last and i in cut_lines):
+                    row = row[: self.cap] + _marker(self.cap)
+                out.append(row)
+        out.append("")
+        return "\n".join(out)
+
+
+_SPECIAL_TABLE = {b: None for b in _SPECIAL}

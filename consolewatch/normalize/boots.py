@@ -1,0 +1,79 @@
+"""Splitting a capture into boots, and the clock rules use within a boot.
+
+A boot begins at a `boot_start` line (firmware or bootloader banner, `Linux version`, a
+unikernel banner) when the current boot has already reached that stage or a later one, or when
+printk time jumps back to near zero after a kernel ran. All times come from the lines
+themselves, never the wall clock, so a replay decides exactly as the live run did.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from consolewatch.model import MILESTONES
+
+RANK = {m: i for i, m in enumerate(MILESTONES)}
+_KERNEL = RANK["kernel"]
+
+
+class BootTracker:
+    """Follows boots across the lines the scanner flagged, in timeline order."""
+
+    def __init__(self) -> None:
+        self.index = 1
+        self.max_rank = -1
+        self._last_guest: float | None = None
+        self._last_t: float | None = None
+        self._anchor: tuple[float, float] | None = None  # (wall, t)
+
+    def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None) -> bool:
+        """Account for one flagged line; True when it begins a new boot.
+
+        `starts`: milestones of the line's boot_start patterns; `milestones`: all its milestones.
+        """
+        new = False
+        for m in starts:
+            if self.max_rank >= RANK[m]:
+                new = True
+        if (
+            not new
+            and guest_time is not None
+            and self._last_guest is not None
+            and guest_time + 1.0 < self._last_guest
+            and guest_time < 5.0
+            and self.max_rank >= _KERNEL
+        ):
+            new = True  # printk time went back to zero: the kernel started again
+        if new:
+            self.index += 1
+            self.max_rank = -1
+            self._last_guest = None
+            self._last_t = None
+            self._anchor = None
+        for m in milestones:
+            self.max_rank = max(self.max_rank, RANK[m])
+        if guest_time is not None:
+            self._last_guest = guest_time
+        return new
+
+    def time(self, guest_time: float | None, wall_time: float | None) -> float | None:
+        """The rule clock for a flagged line of the current boot.
+
+        printk seconds when the line has them; otherwise its wall stamp placed on the boot's
+        timeline through the first line that had both (or the last known time); otherwise the
+        time of the previous flagged line.
+        """
+        t: float | None
+        if guest_time is not None:
+            t = guest_time
+            if wall_time is not None and self._anchor is None:
+                self._anchor = (wall_time, guest_time)
+        elif wall_time is not None:
+            if self._anchor is None:
+                self._anchor = (wall_time, self._last_t or 0.0)
+            t = self._anchor[1] + (wall_time - self._anchor[0])
+        else:
+            t = self._last_t
+        if t is not None:
+            self._last_t = t
+        return t

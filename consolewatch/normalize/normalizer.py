@@ -1,0 +1,108 @@
+"""The normaliser: chunks from any number of sources -> one timeline of lines, split into boots.
+
+`Normalizer.feed(chunk)` returns a `LineBatch` (a sequence of `Line`) holding the lines the chunk
+completed. Sources share one line counter and one boot tracker, so lines from a serial port and
+lines read off screenshots land on the same timeline; lines the screen repeats from the serial
+port are kept once (see `feed_lines`).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from consolewatch.detect.catalog import Catalog, ScannedLine
+from consolewatch.model import Chunk, Line
+from consolewatch.normalize.assembler import DEFAULT_CAP, LineAssembler
+from consolewatch.normalize.batch import LineBatch
+from consolewatch.normalize.boots import BootTracker
+
+
+class Normalizer:
+    def __init__(self, catalog: Catalog, *, cap: int = DEFAULT_CAP, first_seq: int = 1) -> None:
+        self.catalog = catalog
+        self.cap = cap
+        self.next_seq = first_seq
+        self.boots = BootTracker()
+        self._assemblers: dict[str, LineAssembler] = {}
+
+    def _assembler(self, source: str) -> LineAssembler:
+        asm = self._assemblers.get(source)
+        if asm is None:
+            asm = self._assemblers[source] = LineAssembler(self.cap)
+        return asm
+
+    def feed(self, chunk: Chunk) -> LineBatch:
+        """Add a chunk of console bytes; return the lines it completed."""
+        if chunk.kind != "stream":
+            raise ValueError("snapshot chunks must be stitched into a stream first (normalize.stitch)")
+        block = self._assembler(chunk.source).feed(chunk.data)
+        return self._batch(chunk.source, block, chunk.received_at or None)
+
+    def flush(self, source: str | None = None, observed_at: float | None = None) -> list[LineBatch]:
+        """End the partial line of one source (or of all): end of capture, or an idle prompt."""
+        names = [source] if source is not None else list(self._assemblers)
+        out = []
+        for name in names:
+            asm = self._assemblers.get(name)
+            block = asm.flush() if asm is not None else b""
+            if block:
+                out.append(self._batch(name, block, observed_at))
+        return out
+
+    def feed_lines(
+        self,
+        source: str,
+        texts: Sequence[str],
+        *,
+        origin: str = "ocr",
+        confidences: Sequence[float | None] | None = None,
+        observed_at: float | None = None,
+    ) -> LineBatch:
+        """Add lines that arrive already split (OCR of a frame), sanitised like any console text."""
+        asm = LineAssembler(self.cap)
+        block = asm.feed("".join(t.replace("\n", " ") + "\n" for t in texts).encode("utf-8", "backslashreplace"))
+        if block.count(b"\n") != len(texts):
+            confidences = None  # a control sequence split a row; confidences no longer line up
+        return self._batch(source, block, observed_at, origin=origin, confidences=confidences)
+
+    def _batch(
+        self,
+        source: str,
+        block: bytes,
+        observed_at: float | None,
+        *,
+        origin: str = "text",
+        confidences: Sequence[float | None] | None = None,
+    ) -> LineBatch:
+        count = block.count(b"\n")
+        first = self.next_seq
+        self.next_seq += count
+        marks = [(first, self.boots.index)]
+        scanned: list[ScannedLine] = []
+        starts: dict[int, int] = {}
+        if count:
+            hits, where = self.catalog.scanner.scan(block)
+            for idx in sorted(hits):
+                at = where[idx]
+                start = block.rfind(b"\n", 0, at) + 1
+                text = block[start: block.index(b"\n", start)].decode("utf-8")
+                seq = first + idx
+                starts[seq] = start
+                triggers = frozenset(hits[idx])
+                stamps, formats, fields = self.catalog.read(text, triggers)
+                boot_starts = [h.pattern.milestone for h in formats if h.pattern.boot_start and h.pattern.milestone]
+                milestones = [h.pattern.milestone for h in formats if h.pattern.milestone]
+                if self.boots.observe(boot_starts, milestones, stamps.guest_time):
+                    marks.append((seq, self.boots.index))
+                line = Line(
+                    seq=seq, text=text, source=source, boot=self.boots.index,
+                    guest_time=stamps.guest_time, wall_time=stamps.wall_time, observed_at=observed_at,
+                    origin=origin,  # type: ignore[arg-type]
+                    confidence=confidences[idx] if confidences is not None else None,
+                    t=self.boots.time(stamps.guest_time, stamps.wall_time),
+                )
+                scanned.append(ScannedLine(line, stamps.message, formats, triggers, fields, stamps.program))
+        return LineBatch(
+            source=source, block=block, count=count, first_seq=first, boot_marks=marks,
+            scanned=scanned, observed_at=observed_at, origin=origin, confidences=confidences, starts=starts,
+        )

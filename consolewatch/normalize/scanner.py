@@ -1,0 +1,171 @@
+"""Find which lines of a block might match which patterns, in one pass over the bytes.
+
+Consoles are mostly lines no rule cares about, so the hot path never looks at lines one by one:
+a multi-pattern scanner runs over a whole block of complete lines and reports, per line, the ids
+of the patterns that may match there. Only those lines are decoded and checked with Python's
+`re` (the authoritative match). The scanner may over-report (it is a prefilter) but never
+under-reports.
+
+Two backends with one interface: Hyperscan (when the `hyperscan` wheel is installed; about
+1 GB/s here) and Python `re` (always available, slower). Patterns Hyperscan cannot compile go to
+the `re` backend, so every pattern is always scanned.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+try:  # pragma: no cover - exercised by whichever backend the machine has
+    import hyperscan as _hs
+except Exception:  # ImportError, or a wheel that cannot load on this CPU
+    _hs = None
+
+
+_TAIL = re.compile(r"(?:\(\?P<\w+>\.[*+]\??\)|\(\?:\.[*+]\??\)|\(\.[*+]\??\)|(?<!\\)\.[*+]\??|(?<!\\)\$)$")
+
+
+def _prefilter_source(pattern: str) -> str:
+    """A superset of `pattern` for scanning raw lines.
+
+    Patterns are matched against a line's message (its text after timestamp prefixes), so a
+    leading `^` is dropped. Trailing `.*`, `(?P<x>.*)` and `$` are dropped too: they add nothing
+    to whether a line can match, and Hyperscan reports every end offset a pattern can have.
+    """
+    src = pattern[1:] if pattern.startswith("^") else pattern
+    while True:
+        shorter = _TAIL.sub("", src)
+        if shorter == src or not shorter or shorter.endswith("\\"):
+            return src
+        src = shorter
+
+
+class _ReBackend:
+    """All patterns in one alternation finds candidate lines; each is then checked per pattern."""
+
+    def __init__(self, patterns: Sequence[tuple[int, str, bool]]) -> None:
+        self._each = [(pid, re.compile(src.encode(), re.M | (re.I if icase else 0))) for pid, src, icase in patterns]
+        parts = [b"(?%s:%s)" % (b"i" if icase else b"-i", src.encode()) for _, src, icase in patterns]
+        self._any = re.compile(b"|".join(parts), re.M) if parts else None
+
+    def scan(self, buf: bytes, hits: dict[int, set[int]], where: dict[int, int]) -> None:
+        if self._any is None:
+            return
+        candidates: set[int] = set()
+        line = pos = 0
+        for m in self._any.finditer(buf):
+            start = m.start()
+            last = max(m.end() - 1, start)
+            line += buf.count(b"\n", pos, start)
+            pos = start
+            # A match may span lines: every line it touches is a candidate.
+            candidates.update(range(line, line + buf.count(b"\n", start, last) + 1))
+        if not candidates:
+            return
+        lines = buf.split(b"\n")
+        offset = 0
+        starts = {}
+        for i, text in enumerate(lines):
+            if i in candidates:
+                starts[i] = offset
+            offset += len(text) + 1
+        for ln in candidates:
+            text = lines[ln]
+            for pid, rx in self._each:
+                if rx.search(text):
+                    hits.setdefault(ln, set()).add(pid)
+                    where.setdefault(ln, starts[ln])
+
+
+class _HyperscanBackend:
+    def __init__(self, patterns: Sequence[tuple[int, str, bool]]) -> None:
+        self._db = None
+        self.rejected: list[tuple[int, str, bool]] = []
+        ok = list(patterns)
+        if not ok:
+            return
+        try:
+            self._db = self._compile(ok)
+        except Exception:
+            # Some construct is unsupported even in prefilter mode: find which, scan those with re.
+            ok = []
+            for p in patterns:
+                try:
+                    self._compile([p])
+                    ok.append(p)
+                except Exception:
+                    self.rejected.append(p)
+            self._db = self._compile(ok) if ok else None
+
+    def _compile(self, pats: Sequence[tuple[int, str, bool]]):
+        db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+        db.compile(
+            expressions=[src.encode() for _, src, _ in pats],
+            ids=[pid for pid, _, _ in pats],
+            elements=len(pats),
+            flags=[self._flags(icase) for _, _, icase in pats],
+        )
+        return db
+
+    @staticmethod
+    def _flags(icase: bool) -> int:
+        f = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8 | _hs.HS_FLAG_UCP
+        return f | _hs.HS_FLAG_CASELESS if icase else f
+
+    def scan(self, buf: bytes, hits: dict[int, set[int]], where: dict[int, int]) -> None:
+        if self._db is None or not buf:
+            return
+        ends: list[tuple[int, int]] = []
+        append = ends.append
+
+        def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            append((end, pid))
+
+        self._db.scan(buf, match_event_handler=on_match)
+        ends.sort()
+        line = 0
+        pos = 0
+        for end, pid in ends:
+            at = end - 1 if end > 0 else 0
+            if at > pos:
+                line += buf.count(b"\n", pos, at)
+                pos = at
+            bucket = hits.get(line)
+            if bucket is None:
+                hits[line] = {pid}
+                where[line] = at
+            else:
+                bucket.add(pid)
+
+
+class Scanner:
+    """Scans blocks of `\\n`-separated UTF-8 lines for a fixed set of patterns."""
+
+    def __init__(self, patterns: Iterable[tuple[int, str, bool]], *, backend: str = "auto") -> None:
+        """`patterns`: (id, Python regex source, ignore_case). `backend`: auto, hyperscan or re."""
+        pats = [(pid, _prefilter_source(src), icase) for pid, src, icase in patterns]
+        self.backends: list[_ReBackend | _HyperscanBackend] = []
+        use_hs = backend == "hyperscan" or (backend == "auto" and _hs is not None)
+        if use_hs:
+            if _hs is None:
+                raise RuntimeError("the hyperscan backend is not installed")
+            hs = _HyperscanBackend(pats)
+            self.backends.append(hs)
+            if hs.rejected:
+                self.backends.append(_ReBackend(hs.rejected))
+        else:
+            self.backends.append(_ReBackend(pats))
+        self.name = "+".join(type(b).__name__.strip("_").replace("Backend", "").lower() for b in self.backends)
+
+    def scan(self, buf: bytes) -> tuple[dict[int, set[int]], dict[int, int]]:
+        """Map line index (0-based within `buf`) -> ids of patterns that may match on it,
+        and line index -> a byte offset inside that line."""
+        hits: dict[int, set[int]] = {}
+        where: dict[int, int] = {}
+        for b in self.backends:
+            b.scan(buf, hits, where)
+        return hits, where
+
+
+def hyperscan_available() -> bool:
+    return _hs is not None

@@ -1,0 +1,74 @@
+"""Timestamp prefixes on console lines: printk, syslog, ISO/RFC 3339, cloud-init, Go log.
+
+`split_stamps(text)` returns the line's *message* (the text with the prefixes removed, which is
+what format and detector regexes search), the printk time in seconds since kernel start, the
+wall-clock time printed in the line (epoch seconds; syslog lines carry no year, so year 2000 is
+assumed: only differences within a capture are meaningful) and the syslog program name.
+The line's own text is never changed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from typing import NamedTuple
+
+_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+
+_PRI = re.compile(r"<\d{1,3}>")
+_SYSLOG = re.compile(
+    r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<day>[ \d]\d) "
+    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) "
+    r"(?:(?P<host>[^\s:\[]+) )?(?P<prog>[^\s:\[]+)(?:\[\d+\])?: ?"
+)
+_PRINTK = re.compile(r"\[ *(?P<sec>\d{1,7}\.\d{1,9})\] ?")
+_ISO = re.compile(
+    r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[ T](?P<h>\d\d):(?P<m>\d\d)[:.](?P<s>\d\d(?:[.,]\d+)?)"
+    r"(?: ?(?:Z|[+-]\d\d:?\d\d))?(?::? - |: | )"
+)
+_GO = re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) ")
+
+
+class Stamps(NamedTuple):
+    message: str
+    guest_time: float | None
+    wall_time: float | None
+    program: str | None
+
+
+def _epoch(y: int, mo: int, d: int, h: str, m: str, s: str) -> float | None:
+    try:
+        return calendar.timegm((y, mo, d, int(h), int(m), 0, 0, 0, 0)) + float(s.replace(",", "."))
+    except (ValueError, OverflowError):
+        return None
+
+
+def split_stamps(text: str) -> Stamps:
+    """Strip the timestamp prefixes this module knows and return them parsed."""
+    pos = 0
+    guest = wall = None
+    program = None
+    if text.startswith("<"):
+        m = _PRI.match(text)
+        if m:
+            pos = m.end()
+    c = text[pos:pos + 1]
+    if c.isalpha():
+        m = _SYSLOG.match(text, pos)
+        if m:
+            wall = _epoch(2000, _MONTHS[m["mon"]], int(m["day"]), m["h"], m["m"], m["s"])
+            program = m["prog"]
+            pos = m.end()
+            c = text[pos:pos + 1]
+    elif c.isdigit():
+        m = _ISO.match(text, pos) or _GO.match(text, pos)
+        if m:
+            wall = _epoch(int(m["y"]), int(m["mo"]), int(m["d"]), m["h"], m["m"], m["s"])
+            pos = m.end()
+            c = text[pos:pos + 1]
+    if c == "[":
+        m = _PRINTK.match(text, pos)
+        if m:
+            guest = float(m["sec"])
+            pos = m.end()
+    return Stamps(text[pos:] if pos else text, guest, wall, program)

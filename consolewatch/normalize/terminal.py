@@ -1,0 +1,129 @@
+"""What a terminal would show for one console row: escape sequences, CR, BS, controls.
+
+Console bytes come from the guest and may be hostile, so nothing here is passed through:
+colour (SGR) and all other CSI sequences are interpreted or dropped, OSC/DCS/APC/PM/SOS strings
+(title set, OSC 8 links, OSC 52 clipboard) are removed, C0/C1 controls are dropped or shown
+as visible `\\xNN` escapes. The result is plain text that is inert in a terminal, HTML or chat.
+
+Only lines that contain a control character come here (see `assembler`); clean lines skip it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ESC-introduced strings and sequences, in the order they are tried.
+_OSC_LIKE = re.compile(
+    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])"  # OSC, DCS, SOS, PM, APC (7- and 8-bit)
+    r"[^\x07\x1b\x9c]*"  # payload
+    r"(?:\x07|\x1b\\|\x9c|(?=\x1b)|$)"  # BEL, ST, or an interrupted string
+)
+_CSI = re.compile(r"(?:\x1b\[|\x9b)([\x30-\x3f]*)[\x20-\x2f]*([\x40-\x7e])?")
+_ESC_OTHER = re.compile(r"\x1b(?:[\x20-\x2f]+[\x30-\x7e]?|[\x30-\x7e])?")
+
+#: Controls dropped silently: NUL padding, bell, shift in/out, XON/XOFF, CAN/SUB, DEL.
+_DROP = frozenset("\x00\x07\x0e\x0f\x11\x13\x18\x1a\x7f")
+
+
+def _visible(ch: str) -> str:
+    return "\\x%02x" % ord(ch)
+
+
+class RowTerminal:
+    """Interprets control sequences on a stream of rows; tracks the cursor row across calls.
+
+    `render(text)` takes the characters between two newlines and returns the rows a terminal
+    would show (usually one; more when a cursor-position sequence moves to another row).
+    """
+
+    __slots__ = ("row",)
+
+    def __init__(self) -> None:
+        self.row = 0
+
+    def render(self, text: str) -> list[str]:
+        text = _OSC_LIKE.sub("", text)
+        rows: list[str] = []
+        cells: list[str] = []
+        col = 0
+        i = 0
+        n = len(text)
+        while i < n:
+            ch = text[i]
+            if ch >= " " and not ("\x7f" <= ch <= "\x9f"):
+                if col == len(cells):
+                    cells.append(ch)
+                elif col < len(cells):
+                    cells[col] = ch
+                else:
+                    cells.extend(" " * (col - len(cells)))
+                    cells.append(ch)
+                col += 1
+                i += 1
+                continue
+            if ch == "\r":
+                col = 0
+            elif ch == "\b":
+                col = max(0, col - 1)
+            elif ch == "\t":
+                cells[col:col + 1] = ["\t"]
+                col += 1
+            elif ch == "\x1b" or ch == "\x9b":
+                m = _CSI.match(text, i)
+                if m:
+                    col, cells = self._csi(m.group(1), m.group(2), col, cells, rows)
+                    i = m.end()
+                    continue
+                m = _ESC_OTHER.match(text, i)
+                i = m.end() if m else i + 1
+                continue
+            elif ch in _DROP:
+                pass
+            else:
+                # Any other C0 or C1 control: shown, never passed through.
+                for c in _visible(ch):
+                    cells[col:col + 1] = [c]
+                    col += 1
+            i += 1
+        rows.append("".join(cells))
+        self.row += 1
+        return rows
+
+    def _csi(self, params: str, final: str | None, col: int, cells: list[str], rows: list[str]):
+        if final is None or final == "m":
+            return col, cells
+        nums = [int(p) if p.isdigit() else 0 for p in params.split(";")] if params else []
+        first = nums[0] if nums else 0
+        if final == "C":
+            col += max(first, 1)
+        elif final == "D":
+            col = max(0, col - max(first, 1))
+        elif final == "G" or final == "`":
+            col = max(first, 1) - 1
+        elif final in "Hf":
+            row = max(first, 1) - 1
+            col = max(nums[1] if len(nums) > 1 else 1, 1) - 1
+            if row != self.row:
+                # Moving to another row ends what was written on this one.
+                if "".join(cells).strip():
+                    rows.append("".join(cells).rstrip())
+                cells = []
+                self.row = row
+        elif final == "K":
+            if first == 0:
+                del cells[col:]
+            elif first == 1:
+                cells[: min(col + 1, len(cells))] = [" "] * min(col + 1, len(cells))
+            else:
+                cells = []
+        elif final == "J" and first in (2, 3):
+            if "".join(cells).strip():
+                rows.append("".join(cells).rstrip())
+            cells = []
+        elif final in "AB" or final in "EF":
+            if "".join(cells).strip():
+                rows.append("".join(cells).rstrip())
+            cells = []
+            if final in "EF":
+                col = 0
+        return min(col, 65535), cells

@@ -1,0 +1,178 @@
+"""The synchronous core for one capture: events in, lines/findings/boots out.
+
+`Session.feed(event)` accepts anything a fetcher yields (Chunk, Frame, Gap, SourceUnavailable,
+SourceStatus, MachineContext) and returns a `Step`: the lines the event completed, the findings
+that became certain and the boots that closed. `analyze` (a file) and `tail` (a live machine)
+both drive a Session, so offline and live cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from consolewatch.detect.catalog import Catalog
+from consolewatch.detect.engine import Engine
+from consolewatch.model import (
+    Boot, Chunk, Finding, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
+)
+from consolewatch.normalize.batch import LineBatch
+from consolewatch.normalize.normalizer import Normalizer
+
+#: Lines of text sources remembered to recognise the same line read off a screenshot.
+RECENT_TEXT_LINES = 400
+
+
+@dataclass
+class Step:
+    """What one event produced."""
+
+    batches: list[LineBatch] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    boots: list[Boot] = field(default_factory=list)
+    notes: list[Gap | SourceUnavailable | SourceStatus | MachineContext] = field(default_factory=list)
+    duplicates: list[tuple[str, int]] = field(default_factory=list)
+    """(source, seq of the text line) for screen lines that repeated a text line."""
+
+    def extend(self, other: "Step") -> None:
+        self.batches += other.batches
+        self.findings += other.findings
+        self.boots += other.boots
+        self.notes += other.notes
+        self.duplicates += other.duplicates
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The verdict on a capture: its boots, their findings and the capture-level findings."""
+
+    cloud: str
+    hypervisor: str
+    boots: tuple[Boot, ...]
+    capture_findings: tuple[Finding, ...]
+    lines: int
+    notes: tuple[Any, ...] = ()
+
+    @property
+    def outcome(self) -> str:
+        return self.boots[-1].outcome if self.boots else "unknown"
+
+    def findings(self, scope: str = "last") -> list[Finding]:
+        """Findings of the verdict (last) boot, or of all boots, plus capture-level ones."""
+        boots = self.boots if scope == "all" else self.boots[-1:]
+        return [f for b in boots for f in b.findings] + list(self.capture_findings)
+
+    def worst(self, scope: str = "last") -> str | None:
+        found = self.findings(scope)
+        return max((f.severity for f in found), key=severity_rank) if found else None
+
+
+class Session:
+    def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
+        self.catalog = catalog
+        self.normalizer = Normalizer(catalog)
+        self.engine = Engine(catalog, cloud=cloud, hypervisor=hypervisor)
+        self.notes: list[Any] = []
+        self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXT_LINES)
+        self._screens: dict[str, Any] = {}
+        self._track_recent = False
+
+    def expect_frames(self) -> None:
+        """Remember recent text lines so screen lines that repeat them are kept once."""
+        self._track_recent = True
+
+    def feed(self, event: Any) -> Step:
+        step = Step()
+        if isinstance(event, Chunk):
+            self._lines(step, self.normalizer.feed(event))
+        elif isinstance(event, Frame):
+            self._frame(step, event)
+        elif isinstance(event, Gap):
+            # Bytes before and after a gap are not one line.
+            for batch in self.normalizer.flush(event.source, event.received_at or None):
+                self._lines(step, batch)
+            self._note(step, event)
+        elif isinstance(event, MachineContext):
+            self.engine.set_context(event)
+            self._note(step, event)
+        elif isinstance(event, (SourceUnavailable, SourceStatus)):
+            self._note(step, event)
+        else:
+            raise TypeError(f"not a source event: {type(event).__name__}")
+        return step
+
+    def finish(self) -> Step:
+        step = Step()
+        for batch in self.normalizer.flush():
+            self._lines(step, batch)
+        before = len(self.engine.boots)
+        step.findings += self.engine.finish()
+        step.boots += self.engine.boots[before:]
+        return step
+
+    def result(self) -> Analysis:
+        return Analysis(
+            cloud=self.engine.cloud, hypervisor=self.engine.hypervisor, boots=tuple(self.engine.boots),
+            capture_findings=tuple(self.engine.capture_findings), lines=self.normalizer.next_seq - 1,
+            notes=tuple(self.notes),
+        )
+
+    def _note(self, step: Step, event: Any) -> None:
+        if not isinstance(event, SourceStatus):
+            self.notes.append(event)
+        step.notes.append(event)
+
+    def _lines(self, step: Step, batch: LineBatch) -> None:
+        if not batch.count:
+            return
+        before = len(self.engine.boots)
+        step.batches.append(batch)
+        step.findings += self.engine.feed(batch)
+        step.boots += self.engine.boots[before:]
+        if self._track_recent and batch.origin == "text":
+            for pair in batch.before(batch.last_seq + 1, RECENT_TEXT_LINES):
+                self._recent.append(pair)
+
+    def _frame(self, step: Step, frame: Frame) -> None:
+        from consolewatch.ocr.reader import ScreenReader
+
+        reader = self._screens.get(frame.source)
+        if reader is None:
+            reader = self._screens[frame.source] = ScreenReader()
+        new, error = reader.read(frame)
+        if error is not None:
+            self._note(step, SourceUnavailable(frame.source, error))
+            return
+        keep_texts, keep_conf = [], []
+        for text, confidence in new:
+            seq = self._seen_in_text(text)
+            if seq is not None:
+                step.duplicates.append((frame.source, seq))
+                continue
+            keep_texts.append(text)
+            keep_conf.append(confidence)
+        if keep_texts:
+            batch = self.normalizer.feed_lines(
+                frame.source, keep_texts, origin="ocr", confidences=keep_conf,
+                observed_at=frame.received_at or None,
+            )
+            self._lines(step, batch)
+
+    def _seen_in_text(self, text: str) -> int | None:
+        if not self._recent or not text.strip():
+            return None
+        from rapidfuzz import fuzz, process
+
+        hit = process.extractOne(text, [t for _, t in self._recent], scorer=fuzz.ratio, score_cutoff=90)
+        if hit is None:
+            return None
+        return list(self._recent)[hit[2]][0]
+
+
+def run(session: Session, events: Iterable[Any]) -> Analysis:
+    """Feed every event, finish, and return the analysis (the offline path)."""
+    for event in events:
+        session.feed(event)
+    session.finish()
+    return session.result()

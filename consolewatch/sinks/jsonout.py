@@ -1,0 +1,56 @@
+"""The analyze JSON document (schema consolewatch.analysis/1) and tail JSON Lines events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from consolewatch.model import Finding, Gap, Line, MachineContext, SourceUnavailable
+from consolewatch.session import Analysis
+
+SCHEMA = "consolewatch.analysis/1"
+
+
+def analysis_dict(a: Analysis, scope: str = "last") -> dict[str, Any]:
+    """The document `consolewatch analyze --json` prints (design.md contract, extra keys added)."""
+    boots = a.boots if scope == "all" else a.boots[-1:]
+    return {
+        "schema": SCHEMA,
+        "cloud": a.cloud,
+        "hypervisor": a.hypervisor,
+        "outcome": a.outcome,
+        "lines": a.lines,
+        "boot_scope": scope,
+        "boot_count": len(a.boots),
+        "boots": [b.as_dict() for b in boots],
+        "findings": [f.as_dict() for f in a.findings(scope)],
+        "notes": [note_dict(n) for n in a.notes],
+    }
+
+
+def note_dict(n: Any) -> dict[str, Any]:
+    if isinstance(n, Gap):
+        return {"type": "gap", "source": n.source, "lost_bytes": n.lost_bytes, "reason": n.reason}
+    if isinstance(n, SourceUnavailable):
+        return {"type": "unavailable", "source": n.source, "reason": n.reason, "hint": n.hint}
+    if isinstance(n, MachineContext):
+        return {"type": "context", "source": n.source, "cloud": n.cloud, "hypervisor": n.hypervisor,
+                "fields": dict(n.fields)}
+    return {"type": type(n).__name__.lower()}
+
+
+def line_event(line: Line, target: str) -> dict[str, Any]:
+    return {
+        "type": "line", "target": target, "source": line.source, "seq": line.seq, "text": line.text,
+        "boot": line.boot, "guest_time": line.guest_time, "observed_at": line.observed_at,
+        "origin": line.origin, "confidence": line.confidence,
+    }
+
+
+def finding_event(f: Finding, target: str, source: str) -> dict[str, Any]:
+    return {"type": "finding", "target": target, "source": source, **f.as_dict()}
+
+
+def dumps(doc: Any) -> str:
+    """JSON with non-ASCII kept readable; console text is data here, never markup."""
+    return json.dumps(doc, ensure_ascii=False)

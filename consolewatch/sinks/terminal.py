@@ -1,0 +1,97 @@
+"""The terminal view of an analysis: per boot, its outcome, milestones, findings and fixes.
+
+Console text is hostile: it is always wrapped in `rich.text.Text` (never parsed as markup) and
+was already stripped of control characters by the normaliser; `inert()` re-checks anyway.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from consolewatch.model import Boot, Finding
+from consolewatch.session import Analysis
+
+OUTCOME_STYLE = {"success": "bold green", "failure": "bold red", "stall": "bold yellow", "unknown": "bold"}
+SEVERITY_STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "yellow", "info": "cyan"}
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(text: str, style: str = "") -> Text:
+    """Console-derived text as a rich Text that cannot style, link or move the cursor."""
+    return Text(_CONTROLS.sub("\ufffd", text), style=style)
+
+
+def _finding(f: Finding) -> Group:
+    head = Text()
+    head.append(f" {f.severity.upper()} ", style=SEVERITY_STYLE.get(f.severity, ""))
+    head.append(" ")
+    head.append(inert(f.title))
+    head.append(f"  {f.category}", style="dim")
+    head.append(f"  [{f.rule}]", style="dim")
+    if f.occurrences > 1:
+        head.append(f"  x{f.occurrences}", style="dim")
+    if f.suppressed_by:
+        head.append(f"  (symptom of {f.suppressed_by})", style="italic dim")
+    parts: list = [head]
+    width = max((len(str(e.seq)) for e in (*f.context, *f.evidence)), default=1)
+    for e in f.context:
+        row = Text(f"    {e.seq:>{width}} | ", style="dim")
+        row.append(inert(e.text, "dim"))
+        parts.append(row)
+    for e in f.evidence:
+        row = Text(f"  > {e.seq:>{width}} | ", style="bold")
+        row.append(inert(e.text, "bold"))
+        if e.origin == "ocr":
+            row.append("  (read off the screen)", style="dim italic")
+        parts.append(row)
+    fix = Text("  fix: ", style="bold green")
+    fix.append(inert(f.remediation))
+    parts.append(fix)
+    return Group(*parts)
+
+
+def _milestones(boot: Boot) -> Text:
+    if not boot.milestones:
+        return Text("  no milestone reached", style="dim")
+    out = Text("  ")
+    for i, m in enumerate(boot.milestones):
+        if i:
+            out.append(" > ", style="dim")
+        out.append(m.name, style="bold")
+        when = f" {m.time:.2f}s" if m.time is not None else ""
+        out.append(f" (line {m.seq}{when})", style="dim")
+    return out
+
+
+def _boot(boot: Boot, total: int) -> Panel:
+    title = Text(f"boot {boot.index}/{total}: ")
+    title.append(boot.outcome.upper(), style=OUTCOME_STYLE.get(boot.outcome, ""))
+    body: list = [_milestones(boot), inert("  " + boot.reason)]
+    for f in boot.findings:
+        body.append(Text(""))
+        body.append(_finding(f))
+    return Panel(Group(*body), title=title, title_align="left", border_style=OUTCOME_STYLE.get(boot.outcome, ""))
+
+
+def render(a: Analysis, console: Console, scope: str = "last", sources: list[str] | None = None) -> None:
+    if not a.boots:
+        console.print(Text(f"no console lines ({a.lines} lines read)", style="bold"))
+    boots = a.boots if scope == "all" else a.boots[-1:]
+    if scope != "all" and len(a.boots) > 1:
+        console.print(Text(f"{len(a.boots)} boots in this capture; showing the last (--boot all shows every one)",
+                           style="dim"))
+    for boot in boots:
+        console.print(_boot(boot, len(a.boots)))
+    for f in a.capture_findings:
+        console.print(_finding(f))
+    for n in a.notes:
+        console.print(inert(f"note: {n}", "dim"))
+    summary = Table.grid(padding=(0, 1))
+    summary.add_row(Text("verdict:", style="bold"), Text(a.outcome.upper(), style=OUTCOME_STYLE.get(a.outcome, "")),
+                    Text(f"cloud {a.cloud}, hypervisor {a.hypervisor}, {a.lines} lines", style="dim"))
+    console.print(summary)
