@@ -106,6 +106,8 @@ class Session:
         step = Step()
         for batch in self.normalizer.flush():
             self._lines(step, batch)
+        for source, reader in self._screens.items():
+            self._screen_lines(step, source, reader.flush(), None)
         before = len(self.engine.boots)
         step.findings += self.engine.finish()
         step.boots += self.engine.boots[before:]
@@ -135,7 +137,7 @@ class Session:
                 self._recent.append(pair)
 
     def _frame(self, step: Step, frame: Frame) -> None:
-        from consolewatch.ocr.reader import ScreenReader
+        from consolewatch.ocr.follow import ScreenReader
 
         reader = self._screens.get(frame.source)
         if reader is None:
@@ -144,6 +146,10 @@ class Session:
         if error is not None:
             self._note(step, SourceUnavailable(frame.source, error))
             return
+        self._screen_lines(step, frame.source, new, frame.received_at or None)
+
+    def _screen_lines(self, step: Step, source: str, new: list[tuple[str, float | None]],
+                      observed_at: float | None) -> None:
         keep_texts, keep_conf = [], []
         for text, confidence in new:
             seq = self._seen_in_text(text)
@@ -154,8 +160,7 @@ class Session:
             keep_conf.append(confidence)
         if keep_texts:
             batch = self.normalizer.feed_lines(
-                frame.source, keep_texts, origin="ocr", confidences=keep_conf,
-                observed_at=frame.received_at or None,
+                source, keep_texts, origin="ocr", confidences=keep_conf, observed_at=observed_at,
             )
             self._lines(step, batch)
 

@@ -37,7 +37,9 @@ class BootState:
     """fingerprint -> how many times the finding's evidence was seen."""
     index_of: dict[Any, int] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
-    """Per-rule progress of sequence, absent_after and repeat conditions."""
+    """Per-rule progress of sequence and repeat conditions."""
+    pending: dict[str, Any] = field(default_factory=dict)
+    """absent_after conditions waiting for their expected line: rule id -> first line seen."""
 
     def reach(self, name: str, ref: LineRef, time: float | None) -> None:
         if name not in self.milestones:
@@ -92,16 +94,18 @@ def _count_after(ms: LineRef, last: LineRef) -> int:
 
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """Mark symptoms muted by a root cause in the same boot; root causes sort first."""
+    if len(findings) < 2:
+        return list(findings)
+    muted: dict[str, str] = {}  # rule id or category -> the rule that mutes it
+    for g in findings:
+        rule = rules.get(g.rule)
+        for target in rule.inhibits if rule is not None else ():
+            muted.setdefault(target, g.rule)
     out: list[Finding] = []
     for f in findings:
-        by = None
-        for g in findings:
-            if g is f:
-                continue
-            rule = rules.get(g.rule)
-            if rule is not None and (f.rule in rule.inhibits or f.category in rule.inhibits):
-                by = g.rule
-                break
+        by = muted.get(f.rule) or muted.get(f.category)
+        if by == f.rule:
+            by = None
         out.append(dataclasses.replace(f, suppressed_by=by) if by != f.suppressed_by else f)
     out.sort(key=lambda f: (f.suppressed_by is not None, f.first_seq))
     return out

@@ -9,41 +9,62 @@ evidence text, carry the lines just before their evidence, and a root cause mute
 
 from __future__ import annotations
 
-import re
 from collections import deque
-from typing import Iterable, Sequence
+from typing import Any, Sequence
 
 from consolewatch.detect import bootstate
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
-from consolewatch.detect.remedy import render
-from consolewatch.detect.rules import (
-    AbsentCond, BootCond, CaptureCond, LineCond, LineMatcher, RepeatCond, Rule, SequenceCond,
-)
+from consolewatch.detect.remedy import placeholders, render
+from consolewatch.detect.rules import AbsentCond, BootCond, CaptureCond, LineCond, RepeatCond, Rule, SequenceCond
 from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.stamps import split_stamps
 
-_MASK = re.compile(r"0x[0-9a-fA-F]+|[0-9a-f]{8,}|\d+")
+#: Digits are masked in fingerprints so a line repeating with other numbers is one finding.
+_MASK = bytes.maketrans(b"0123456789", b"##########")
 CONTEXT_LINES = 3
+#: Closed boots kept in full; older ones are summarised (a long boot loop stays bounded).
+MAX_BOOTS_KEPT = 1000
+
+
+class _Ctx:
+    """Where a line's context can be read later: its batch and the lines before that batch."""
+
+    __slots__ = ("batch", "seq", "tail")
+
+    def __init__(self, batch: LineBatch, seq: int, tail: tuple[tuple[int, str], ...]) -> None:
+        self.batch, self.seq, self.tail = batch, seq, tail
+
+    def lines(self) -> tuple[Evidence, ...]:
+        b = self.batch
+        pairs = b.before(self.seq, CONTEXT_LINES)
+        if len(pairs) < CONTEXT_LINES and self.seq - len(pairs) <= b.first_seq:
+            older = [p for p in self.tail if p[0] < b.first_seq]
+            pairs = older[max(0, len(older) - (CONTEXT_LINES - len(pairs))):] + pairs
+        return tuple(Evidence(s, t, b.source, b.origin) for s, t in pairs)  # type: ignore[arg-type]
 
 
 class Engine:
     def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
         self.catalog = catalog
         self.rules = {r.id: r for r in catalog.rules}
-        self.cloud_given = cloud
         self.cloud = cloud
         self.hypervisor = hypervisor
         self.boots: list[Boot] = []
+        self.boots_dropped = 0
+        self.boot_outcomes: list[str] = []
         self.capture_findings: list[Finding] = []
+        self.lines_seen = 0
         self._boot = BootState(1)
         self._tail: deque[tuple[int, str]] = deque(maxlen=CONTEXT_LINES)
-        self._boot_rules = [r for r in catalog.rules if isinstance(r.condition, BootCond)]
+        boot_rules = [r for r in catalog.rules if isinstance(r.condition, BootCond)]
+        self._early = [r for r in boot_rules if not r.condition.outcome]  # type: ignore[union-attr]
+        self._late = [r for r in boot_rules if r.condition.outcome]  # type: ignore[union-attr]
         self._capture_rules = [r for r in catalog.rules if isinstance(r.condition, CaptureCond)]
-        self._windowed = [r for r in catalog.rules if isinstance(r.condition, (AbsentCond, SequenceCond))]
         self._finished = False
-        self.lines_seen = 0
+        self._remedies: dict[tuple, str] = {}
+        self._fields_used = {r.id: placeholders(r.remediation) for r in catalog.rules}
 
     # -- context -------------------------------------------------------------------------
 
@@ -55,7 +76,7 @@ class Engine:
             self.hypervisor = ctx.hypervisor
         self._normalise_context()
 
-    def _infer(self, context: dict[str, str]) -> None:
+    def _infer(self, context: Any) -> None:
         if self.cloud == "unknown" and context.get("cloud"):
             self.cloud = context["cloud"]
         if self.hypervisor == "unknown" and context.get("hypervisor"):
@@ -84,8 +105,8 @@ class Engine:
         scanned = []
         if hits:
             triggers = frozenset(hits[0])
-            stamps, formats, fields = self.catalog.read(line.text, triggers)
-            scanned.append(ScannedLine(line, stamps.message, formats, triggers, fields, stamps.program))
+            r = self.catalog.read(line.text, triggers)
+            scanned.append(ScannedLine(line, r.stamps.message, r.formats, triggers, r.fields, r.stamps.program))
         return LineBatch(source=line.source, block=block, count=1, first_seq=line.seq,
                          boot_marks=[(line.seq, line.boot)], scanned=scanned, origin=line.origin,
                          texts=[line.text])
@@ -97,6 +118,7 @@ class Engine:
         out: list[Finding] = []
         if self._boot.first is None:
             self._boot.see_line(LineRef(batch.first_seq, batch.text(0), batch.origin, batch.source))
+        tail = tuple(self._tail)
         for sl in batch.scanned:
             line = sl.line
             if line.boot != self._boot.index:
@@ -105,60 +127,56 @@ class Engine:
                     self._boot.see_line(LineRef(line.seq - 1, batch.text(i), batch.origin, batch.source))
                 out.extend(self._close("next-boot"))
                 self._boot = BootState(line.boot)
-            out.extend(self._on_line(sl, batch))
+                self._boot.see_line(LineRef(line.seq, line.text, line.origin, line.source))
+            out.extend(self._on_line(sl, batch, tail))
         last = LineRef(batch.last_seq, batch.text(batch.count - 1), batch.origin, batch.source)
         self._boot.see_line(last)
-        out.extend(self._expire(split_stamps(last.text).guest_time, batch.last_seq))
-        for seq, text in batch.before(batch.last_seq + 1, CONTEXT_LINES):
-            self._tail.append((seq, text))
+        if self._boot.pending:
+            out.extend(self._expire(split_stamps(last.text).guest_time, batch.last_seq))
+        self._tail.extend(batch.before(batch.last_seq + 1, CONTEXT_LINES))
         return out
 
-    def _context(self, seq: int, batch: LineBatch) -> tuple[Evidence, ...]:
-        pairs = batch.before(seq, CONTEXT_LINES) if seq >= batch.first_seq else []
-        if len(pairs) < CONTEXT_LINES and seq - len(pairs) <= batch.first_seq:
-            older = [p for p in self._tail if p[0] < min(seq, batch.first_seq)]
-            pairs = older[len(older) - (CONTEXT_LINES - len(pairs)):] + pairs if older else pairs
-        return tuple(Evidence(s, t, batch.source, batch.origin) for s, t in pairs[-CONTEXT_LINES:])  # type: ignore[arg-type]
-
-    def _on_line(self, sl: ScannedLine, batch: LineBatch) -> list[Finding]:
+    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple) -> list[Finding]:
         line = sl.line
-        ref = LineRef(line.seq, line.text, line.origin, line.source)
-        self._boot.see_line(ref)
+        b = self._boot
         for hit in sl.formats:
-            if hit.pattern.context:
-                self._infer(dict(hit.pattern.context))
-            if hit.pattern.milestone:
-                self._boot.reach(hit.pattern.milestone, ref, line.t)
-        out = self._expire(line.t, line.seq)
+            p = hit.pattern
+            if p.context:
+                self._infer(p.context)
+            if p.milestone:
+                b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t)
+        out = self._expire(line.t, line.seq) if b.pending else []
+        cands = self.catalog.candidates(sl.triggers)
+        if not cands:
+            return out
         matched: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        for rule, m in self.catalog.candidates(sl):
-            if not rule.applies(self.cloud, self.hypervisor):
+        for rule, m, index in cands:
+            if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
                 continue
             fields = self.catalog.check(m, sl)
             if fields is not None:
-                matched.setdefault(rule.id, []).append((rule.matchers.index(m), fields))
-        for rule_id, hits in matched.items():
-            rule = self.rules[rule_id]
-            ctx = self._context(line.seq, batch)
-            out.extend(self._advance(rule, hits, sl, ctx))
+                matched.setdefault(rule.id, []).append((index, fields))
+        if matched:
+            ctx = _Ctx(batch, line.seq, tail)
+            for rule_id, hits in matched.items():
+                out.extend(self._advance(self.rules[rule_id], hits, sl, ctx))
         return out
 
     # -- conditions ------------------------------------------------------------------------
 
-    def _advance(self, rule: Rule, hits: list[tuple[int, dict[str, str]]], sl: ScannedLine,
-                 ctx: tuple[Evidence, ...]) -> list[Finding]:
+    def _advance(self, rule: Rule, hits: list[tuple[int, dict[str, str]]], sl: ScannedLine, ctx: _Ctx) -> list[Finding]:
         cond = rule.condition
         line = sl.line
         ev = Evidence(line.seq, line.text, line.source, line.origin)
-        st = self._boot.state
-        matched = {rule.matchers[i]: f for i, f in hits}
         if isinstance(cond, LineCond):
             return self._fire(rule, [ev], hits[0][1], ctx, sl.message)
+        st = self._boot.state
+        matched = {i: f for i, f in hits}
         if isinstance(cond, SequenceCond):
             progress: dict[int, tuple] = st.setdefault(rule.id, {})
             out: list[Finding] = []
             for k in range(len(cond.steps) - 1, -1, -1):
-                fields = matched.get(cond.steps[k])
+                fields = matched.get(k)  # a sequence's matchers are its steps, in order
                 if fields is None:
                     continue
                 if k == 0:
@@ -176,11 +194,12 @@ class Engine:
                     progress[k + 1] = chain
             return out
         if isinstance(cond, AbsentCond):
-            pending = st.get(rule.id)
-            if cond.expect in matched and pending is not None:
-                st.pop(rule.id)  # satisfied in time (expiry was checked before matching)
-            elif cond.first in matched and pending is None:
-                st[rule.id] = (ev, line.t, line.seq, matched[cond.first], ctx, sl.message)
+            pending = self._boot.pending
+            first_i, expect_i = 0, 1  # an absent_after's matchers: first, expect
+            if expect_i in matched and rule.id in pending:
+                del pending[rule.id]  # satisfied in time (expiry was checked before matching)
+            elif first_i in matched and rule.id not in pending:
+                pending[rule.id] = (ev, line.t, line.seq, matched[first_i], ctx, sl.message)
             return []
         if isinstance(cond, RepeatCond):
             seen: deque = st.setdefault(rule.id, deque())
@@ -196,72 +215,92 @@ class Engine:
 
     def _expire(self, t: float | None, seq: int) -> list[Finding]:
         out: list[Finding] = []
-        st = self._boot.state
-        for rule in self._windowed:
-            cond = rule.condition
-            if isinstance(cond, AbsentCond):
-                p = st.get(rule.id)
-                if p is not None and cond.window is not None and cond.window.exceeded(p[1], p[2], t, seq):
-                    del st[rule.id]
-                    out.extend(self._fire(rule, [p[0]], p[3], p[4], p[5]))
+        pending = self._boot.pending
+        for rule_id in list(pending):
+            cond = self.rules[rule_id].condition
+            p = pending[rule_id]
+            if cond.window is not None and cond.window.exceeded(p[1], p[2], t, seq):  # type: ignore[union-attr]
+                del pending[rule_id]
+                out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
         return out
 
     # -- findings --------------------------------------------------------------------------
 
-    def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str],
-              ctx: tuple[Evidence, ...], message: str | None, *, capture: bool = False) -> list[Finding]:
+    def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: _Ctx | None,
+              message: str | None, *, capture: bool = False) -> list[Finding]:
         b = self._boot
-        key = (rule.id, "capture") if capture else (rule.id, _MASK.sub("#", message or evidence[0].text if evidence else ""))
-        if key in b.counts or (capture and any(f.rule == rule.id for f in self.capture_findings)):
-            b.counts[key] = b.counts.get(key, 1) + 1
-            return []
-        b.counts[key] = 1
-        if not capture:
+        if capture:
+            if any(f.rule == rule.id for f in self.capture_findings):
+                return []
+            key: tuple = (rule.id, "capture")
+        else:
+            text = message if message is not None else (evidence[0].text if evidence else "")
+            key = (rule.id, text.encode("utf-8", "surrogateescape").translate(_MASK))
+            if key in b.counts:
+                b.counts[key] += 1
+                return []
+            b.counts[key] = 1
             b.index_of[key] = len(b.findings)
         finding = Finding(
             rule=rule.id, category=rule.category, severity=rule.severity, title=rule.title,
             boot=b.index, evidence=tuple(evidence),
-            remediation=render(rule.remediation, self.cloud, self.hypervisor, fields),
-            context=ctx, fields=dict(fields), verdict=rule.verdict,  # type: ignore[arg-type]
+            remediation=self._remedy(rule, fields),
+            context=ctx.lines() if ctx is not None else (), fields=dict(fields),
+            verdict=rule.verdict,  # type: ignore[arg-type]
             description=rule.description, references=rule.references,
         )
-        if capture:
-            self.capture_findings.append(finding)
-        else:
-            b.findings.append(finding)
+        (self.capture_findings if capture else b.findings).append(finding)
         return [finding]
+
+    def _remedy(self, rule: Rule, fields: dict[str, str]) -> str:
+        key = (rule.id, self.cloud, self.hypervisor, tuple(fields.get(n) for n in self._fields_used[rule.id]))
+        text = self._remedies.get(key)
+        if text is None:
+            if len(self._remedies) > 4096:
+                self._remedies.clear()
+            text = self._remedies[key] = render(rule.remediation, self.cloud, self.hypervisor, fields)
+        return text
 
     def _close(self, ended_by: str) -> list[Finding]:
         b = self._boot
         out: list[Finding] = []
-        for rule in self._windowed:
-            p = b.state.get(rule.id)
-            if isinstance(rule.condition, AbsentCond) and p is not None:
-                out.extend(self._fire(rule, [p[0]], p[3], p[4], p[5]))
-        late = [r for r in self._boot_rules if r.condition.outcome]  # type: ignore[union-attr]
-        for rule in self._boot_rules:
-            if rule not in late and rule.applies(self.cloud, self.hypervisor):
-                ev = b.boot_matches(rule.condition, ended_by, None)  # type: ignore[arg-type]
-                if ev:
-                    out.extend(self._fire(rule, ev, {}, (), None))
+        for rule_id, p in list(b.pending.items()):
+            out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
+        b.pending.clear()
+        for rule in self._early:
+            out.extend(self._boot_rule(rule, ended_by, None))
         findings = bootstate.apply_inhibition(bootstate.with_counts(b), self.rules)
         outcome, reason = bootstate.decide(b, findings)
-        for rule in late:
-            if rule.applies(self.cloud, self.hypervisor):
-                ev = b.boot_matches(rule.condition, ended_by, outcome)  # type: ignore[arg-type]
-                if ev:
-                    out.extend(self._fire(rule, ev, {}, (), None))
-        findings = bootstate.apply_inhibition(bootstate.with_counts(b), self.rules)
+        for rule in self._late:
+            new = self._boot_rule(rule, ended_by, outcome)
+            findings += new  # boot.success-like findings mute nothing and repeat nothing
+            out.extend(new)
         self.boots.append(bootstate.close(b, findings, outcome, reason))
+        self.boot_outcomes.append(outcome)
+        if len(self.boots) > MAX_BOOTS_KEPT:
+            del self.boots[0]
+            self.boots_dropped += 1
+        out.extend(self._capture_loop())
+        return out
+
+    def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None) -> list[Finding]:
+        if not rule.applies(self.cloud, self.hypervisor):
+            return []
+        ev = self._boot.boot_matches(rule.condition, ended_by, outcome)  # type: ignore[arg-type]
+        return self._fire(rule, ev, {}, None, None) if ev else []
+
+    def _capture_loop(self) -> list[Finding]:
+        out: list[Finding] = []
         for rule in self._capture_rules:
             cond = rule.condition
             assert isinstance(cond, CaptureCond)
-            if cond.min_boots is None:
+            if cond.min_boots is None or not rule.applies(self.cloud, self.hypervisor):
                 continue
-            judged = [x for x in self.boots if not cond.outcome or x.outcome in cond.outcome]
-            if len(judged) >= cond.min_boots and rule.applies(self.cloud, self.hypervisor):
-                ev = [Evidence(x.first_seq, x.first_text) for x in judged]
-                out.extend(self._fire(rule, ev, {"boots": str(len(judged))}, (), None, capture=True))
+            n = sum(1 for o in self.boot_outcomes if not cond.outcome or o in cond.outcome)
+            if n >= cond.min_boots:
+                judged = [x for x in self.boots if not cond.outcome or x.outcome in cond.outcome]
+                ev = [Evidence(x.first_seq, x.first_text) for x in judged[: cond.min_boots]]
+                out.extend(self._fire(rule, ev, {"boots": str(n)}, None, None, capture=True))
         return out
 
     def finish(self) -> list[Finding]:
@@ -274,7 +313,8 @@ class Engine:
             most = rule.condition.max_lines  # type: ignore[union-attr]
             if most is not None and self.lines_seen <= most and rule.applies(self.cloud, self.hypervisor):
                 ev = [Evidence(1, self._boot.first.text)] if self._boot.first else []
-                out.extend(self._fire(rule, ev, {"lines": str(self.lines_seen)}, (), None, capture=True))
+                out.extend(self._fire(rule, ev, {"lines": str(self.lines_seen)}, None, None, capture=True))
         if self._boot.first is None and not self.boots:
             return out
         return out + self._close("capture-end")
+

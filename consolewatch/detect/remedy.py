@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 CLOUD_NAMES = {
@@ -34,6 +35,14 @@ def remediation_keys(cloud: str, hypervisor: str) -> list[str]:
         keys = [f"aws-{hypervisor}"] if hypervisor in ("xen", "nitro") else []
         return keys + ["aws", "default"]
     return [cloud, "default"]
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def placeholders(texts: Mapping[str, str]) -> tuple[str, ...]:
+    """The field names a set of remediation texts uses."""
+    return tuple(sorted({n for t in texts.values() for n in _PLACEHOLDER.findall(t)}))
 
 
 def render(texts: Mapping[str, str], cloud: str, hypervisor: str, fields: Mapping[str, str]) -> str:

@@ -81,10 +81,17 @@ class LineBatch(Sequence[Line]):
 
     def before(self, seq: int, k: int) -> list[tuple[int, str]]:
         """Up to `k` (seq, text) pairs of the lines just before `seq`, within this batch."""
+        first = max(self.first_seq, seq - k)
+        if self._texts is not None or (seq not in self._starts and seq != self.last_seq + 1):
+            return [(s, self.text(s - self.first_seq)) for s in range(first, seq)]
+        block = self.block
+        end = len(block) if seq == self.last_seq + 1 else self._starts[seq]
         out: list[tuple[int, str]] = []
         s = seq - 1
-        while s >= self.first_seq and len(out) < k:
-            out.append((s, self.text(s - self.first_seq)))
+        while s >= first:
+            start = block.rfind(b"\n", 0, end - 1) + 1
+            out.append((s, block[start: end - 1].decode("utf-8")))
+            end = start
             s -= 1
         out.reverse()
         return out

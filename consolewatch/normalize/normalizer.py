@@ -82,26 +82,29 @@ class Normalizer:
         starts: dict[int, int] = {}
         if count:
             hits, where = self.catalog.scanner.scan(block)
+            read = self.catalog.read
+            boots = self.boots
             for idx in sorted(hits):
                 at = where[idx]
                 start = block.rfind(b"\n", 0, at) + 1
                 text = block[start: block.index(b"\n", start)].decode("utf-8")
+                triggers = frozenset(hits[idx])
+                r = read(text, triggers)
+                if not r.relevant:
+                    continue
                 seq = first + idx
                 starts[seq] = start
-                triggers = frozenset(hits[idx])
-                stamps, formats, fields = self.catalog.read(text, triggers)
-                boot_starts = [h.pattern.milestone for h in formats if h.pattern.boot_start and h.pattern.milestone]
-                milestones = [h.pattern.milestone for h in formats if h.pattern.milestone]
-                if self.boots.observe(boot_starts, milestones, stamps.guest_time):
-                    marks.append((seq, self.boots.index))
+                stamps = r.stamps
+                if boots.observe(r.boot_starts, r.milestones, stamps.guest_time):
+                    marks.append((seq, boots.index))
                 line = Line(
-                    seq=seq, text=text, source=source, boot=self.boots.index,
+                    seq=seq, text=text, source=source, boot=boots.index,
                     guest_time=stamps.guest_time, wall_time=stamps.wall_time, observed_at=observed_at,
                     origin=origin,  # type: ignore[arg-type]
                     confidence=confidences[idx] if confidences is not None else None,
-                    t=self.boots.time(stamps.guest_time, stamps.wall_time),
+                    t=boots.time(stamps.guest_time, stamps.wall_time),
                 )
-                scanned.append(ScannedLine(line, stamps.message, formats, triggers, fields, stamps.program))
+                scanned.append(ScannedLine(line, stamps.message, r.formats, triggers, r.fields, stamps.program))
         return LineBatch(
             source=source, block=block, count=count, first_seq=first, boot_marks=marks,
             scanned=scanned, observed_at=observed_at, origin=origin, confidences=confidences, starts=starts,

@@ -36,11 +36,19 @@ class Stamps(NamedTuple):
     program: str | None
 
 
+_DAYS: dict[tuple[int, int, int], int] = {}
+
+
 def _epoch(y: int, mo: int, d: int, h: str, m: str, s: str) -> float | None:
-    try:
-        return calendar.timegm((y, mo, d, int(h), int(m), 0, 0, 0, 0)) + float(s.replace(",", "."))
-    except (ValueError, OverflowError):
-        return None
+    day = _DAYS.get((y, mo, d))
+    if day is None:
+        try:
+            day = calendar.timegm((y, mo, d, 0, 0, 0, 0, 0, 0))
+        except (ValueError, OverflowError):
+            return None
+        if len(_DAYS) < 4096:
+            _DAYS[(y, mo, d)] = day
+    return day + int(h) * 3600 + int(m) * 60 + float(s.replace(",", "."))
 
 
 def split_stamps(text: str) -> Stamps:

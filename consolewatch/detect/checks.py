@@ -1,0 +1,193 @@
+"""Checks of the definitions against their own samples and against the cases in samples/.
+
+Used by `consolewatch rules check` and by the test suite: every format sample must match its
+pattern with its fields; every rule must fire on its `match` samples and stay quiet on its
+`no_match` samples; every case folder must give its expected categories, outcome and evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from consolewatch.definitions import Definitions
+from consolewatch.detect.catalog import Catalog
+from consolewatch.detect.rules import Rule, RuleSample
+from consolewatch.model import CATEGORIES, Chunk
+from consolewatch.normalize.stamps import split_stamps
+from consolewatch.session import Analysis, Session
+
+
+@dataclass(frozen=True, slots=True)
+class SampleResult:
+    owner: str
+    """Rule id or format pattern reference."""
+    kind: str
+    """"match", "no_match" or "format"."""
+    where: str
+    ok: bool
+    detail: str = ""
+    fired: tuple[str, ...] = ()
+    """Every rule that fired on the sample."""
+
+
+def run_lines(catalog: Catalog, lines: Iterable[str], cloud: str = "unknown", hypervisor: str = "unknown") -> Analysis:
+    session = Session(catalog, cloud=cloud, hypervisor=hypervisor)
+    session.feed(Chunk("sample", "".join(f"{x}\n" for x in lines).encode("utf-8", "surrogateescape")))
+    session.finish()
+    return session.result()
+
+
+def fired_rules(a: Analysis) -> set[str]:
+    return {f.rule for b in a.boots for f in b.findings} | {f.rule for f in a.capture_findings}
+
+
+def check_formats(defs: Definitions) -> list[SampleResult]:
+    out = []
+    for fmt in defs.formats.values():
+        patterns = {p.id: p for p in fmt.patterns}
+        for s in fmt.samples:
+            where = f"{fmt.path}:{s.at}"
+            p = patterns.get(s.pattern)
+            if p is None:
+                continue
+            m = p.regex.search(split_stamps(s.line).message)
+            ref = f"{fmt.id}.{s.pattern}"
+            if m is None:
+                out.append(SampleResult(ref, "format", where, False, "pattern does not match its sample"))
+                continue
+            got = {k: v for k, v in m.groupdict().items() if v is not None}
+            wrong = {k: (v, got.get(k)) for k, v in s.fields.items() if got.get(k) != v}
+            detail = "; ".join(f"{k}: expected {v!r}, got {g!r}" for k, (v, g) in wrong.items())
+            out.append(SampleResult(ref, "format", where, not wrong, detail))
+    return out
+
+
+def _sample_run(catalog: Catalog, s: RuleSample) -> set[str]:
+    return fired_rules(run_lines(catalog, s.lines, s.cloud or "unknown", s.hypervisor or "unknown"))
+
+
+def check_rules(defs: Definitions, catalog: Catalog | None = None) -> list[SampleResult]:
+    """Run every rule sample through the whole catalog (so cross-firing is visible too)."""
+    catalog = catalog or Catalog(defs)
+    out = []
+    for rule in defs.rules.values():
+        for kind, samples in (("match", rule.match_samples), ("no_match", rule.no_match_samples)):
+            for s in samples:
+                fired = _sample_run(catalog, s)
+                ok = (rule.id in fired) == (kind == "match")
+                detail = "" if ok else ("did not fire" if kind == "match" else "fired on a no_match sample")
+                out.append(SampleResult(rule.id, kind, f"{rule.path}:{s.at}", ok, detail, tuple(sorted(fired))))
+    return out
+
+
+def lint_rules(defs: Definitions) -> list[str]:
+    """Meta-checks: real samples of both kinds, with their sources named."""
+    problems = []
+    for rule in defs.rules.values():
+        if not rule.match_samples or not rule.no_match_samples:
+            problems.append(f"{rule.path}:{rule.at}: {rule.id}: needs >= 1 match and >= 1 no_match sample")
+        for s in (*rule.match_samples, *rule.no_match_samples):
+            if not s.source:
+                problems.append(f"{rule.path}:{s.at}: {rule.id}: sample without a source")
+    return problems
+
+
+def cross_fire(results: list[SampleResult]) -> dict[str, set[str]]:
+    """rule id -> other rules that fire on its match samples."""
+    out: dict[str, set[str]] = {}
+    for r in results:
+        if r.kind == "match":
+            others = set(r.fired) - {r.owner}
+            if others:
+                out.setdefault(r.owner, set()).update(others)
+    return out
+
+
+# -- sample cases -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    name: str
+    path: Path
+    expected_outcome: str
+    outcome: str
+    expected: frozenset[str]
+    found: frozenset[str]
+    missing_evidence: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    analysis: Any = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return (self.outcome == self.expected_outcome and self.found == self.expected
+                and not self.missing_evidence and not self.problems)
+
+
+def find_cases(root: Path) -> list[Path]:
+    return sorted(p.parent for p in root.rglob("expected.yaml"))
+
+
+def _args(args: list[str]) -> dict[str, str]:
+    out, i = {}, 0
+    while i < len(args):
+        if args[i] in ("--cloud", "--hypervisor", "--boot") and i + 1 < len(args):
+            out[args[i][2:]] = args[i + 1]
+            i += 2
+        else:
+            raise ValueError(f"unsupported argument in expected.yaml: {args[i]}")
+    return out
+
+
+def run_case(case: Path, catalog: Catalog) -> CaseResult:
+    from consolewatch.cli.analyze import analyze_paths
+
+    meta = yaml.safe_load((case / "meta.yaml").read_text(encoding="utf-8")) or {}
+    exp = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8")) or {}
+    opts = _args([str(a) for a in exp.get("args", [])])
+    files = [str(case / f) for f in meta.get("files") or []]
+    problems = [] if files else ["meta.yaml lists no `files`"]
+    session = Session(catalog, cloud=opts.get("cloud", "unknown"), hypervisor=opts.get("hypervisor", "unknown"))
+    analysis = analyze_paths(files, session) if files else session.result()
+    scope = opts.get("boot", "last")
+    findings = analysis.findings(scope)
+    found = frozenset(f.category for f in findings)
+    expected = frozenset(exp.get("categories") or [])
+    problems += [f"unknown category {c!r} in expected.yaml" for c in expected if c not in CATEGORIES]
+    missing = []
+    for category, lines in (exp.get("evidence") or {}).items():
+        quoted = {e.text for f in findings if f.category == category for e in f.evidence}
+        missing += [f"{category}: {line!r}" for line in lines if line not in quoted]
+    if "boots" in exp and exp["boots"] != len(analysis.boots) + 0:
+        problems.append(f"expected {exp['boots']} boots, found {len(analysis.boots)}")
+    return CaseResult(
+        name=str(meta.get("name", case.name)), path=case, expected_outcome=str(exp.get("outcome", "unknown")),
+        outcome=analysis.outcome, expected=expected, found=found, missing_evidence=tuple(missing),
+        problems=tuple(problems), analysis=analysis,
+    )
+
+
+def category_scores(results: list[CaseResult]) -> dict[str, tuple[int, int, int]]:
+    """category -> (true positives, false positives, false negatives) over the cases."""
+    scores: dict[str, list[int]] = {}
+    for r in results:
+        for c in r.expected | r.found:
+            s = scores.setdefault(c, [0, 0, 0])
+            if c in r.expected and c in r.found:
+                s[0] += 1
+            elif c in r.found:
+                s[1] += 1
+            else:
+                s[2] += 1
+    return {c: (s[0], s[1], s[2]) for c, s in sorted(scores.items())}
+
+
+def rules_by_category(rules: Iterable[Rule]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in rules:
+        out.setdefault(r.category, []).append(r.id)
+    return out
