@@ -96,6 +96,10 @@ class Session:
         elif isinstance(event, MachineContext):
             self.engine.set_context(event)
             self._note(step, event)
+        elif isinstance(event, SourceStatus) and event.state == "stalled":
+            # Recorded by the live follower when the console went quiet; replays decide the same.
+            self._note(step, event)
+            step.findings += self.engine.idle(float(event.detail or 0))
         elif isinstance(event, (SourceUnavailable, SourceStatus)):
             self._note(step, event)
         else:

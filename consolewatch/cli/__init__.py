@@ -38,6 +38,22 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--boot", choices=["last", "all"], default="last", help="report the last boot or all")
     a.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
 
+    t = sub.add_parser("tail", help="follow a machine's console live (a CI gate with --until)")
+    t.add_argument("target", help="aws:[REGION/]i-..., gce:PROJECT/ZONE/NAME, do:ID, vnc://HOST:PORT, "
+                                  "vnc+ws://HOST:PORT/PATH, openstack:ID, file:PATH, qemu:SOCKET_OR_PTY")
+    t.add_argument("--json", action="store_true", help="JSON Lines, one event per line")
+    t.add_argument("--no-follow", action="store_true", help="fetch what exists and exit")
+    t.add_argument("--until", choices=["success", "failure", "outcome"], help="end when the boot reaches this")
+    t.add_argument("--timeout", type=float, metavar="SECONDS", help="end the follow after this long (exit 3)")
+    t.add_argument("--new", action="store_true", help="start a new capture instead of resuming the last one")
+    from consolewatch.cli.tail import add_target_options
+
+    add_target_options(t)
+
+    from consolewatch.cli.captures import add_parser as add_captures
+
+    add_captures(sub)
+
     r = sub.add_parser("rules", help="list, show and check detector rules")
     rs = r.add_subparsers(dest="rules_command", metavar="ACTION")
     rl = rs.add_parser("list", help="every rule with its category and severity")
@@ -61,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             from consolewatch.cli.analyze import run
+        elif args.command == "tail":
+            from consolewatch.cli.tail import run
+        elif args.command == "captures":
+            from consolewatch.cli.captures import run
         elif args.command == "rules":
             if args.rules_command is None:
                 parser.parse_args(["rules", "--help"])

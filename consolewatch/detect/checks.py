@@ -15,8 +15,8 @@ import yaml
 
 from consolewatch.definitions import Definitions
 from consolewatch.detect.catalog import Catalog
-from consolewatch.detect.rules import Rule, RuleSample
-from consolewatch.model import CATEGORIES, Chunk
+from consolewatch.detect.rules import IdleCond, Rule, RuleSample
+from consolewatch.model import CATEGORIES, Chunk, SourceStatus
 from consolewatch.normalize.stamps import split_stamps
 from consolewatch.session import Analysis, Session
 
@@ -34,9 +34,13 @@ class SampleResult:
     """Every rule that fired on the sample."""
 
 
-def run_lines(catalog: Catalog, lines: Iterable[str], cloud: str = "unknown", hypervisor: str = "unknown") -> Analysis:
+def run_lines(catalog: Catalog, lines: Iterable[str], cloud: str = "unknown", hypervisor: str = "unknown",
+              *, idle: bool = False) -> Analysis:
+    """Analyse sample lines; `idle`: the console then went quiet (as a live follow would see)."""
     session = Session(catalog, cloud=cloud, hypervisor=hypervisor)
     session.feed(Chunk("sample", "".join(f"{x}\n" for x in lines).encode("utf-8", "surrogateescape")))
+    if idle:
+        session.feed(SourceStatus("*", "stalled", "120"))
     session.finish()
     return session.result()
 
@@ -66,8 +70,8 @@ def check_formats(defs: Definitions) -> list[SampleResult]:
     return out
 
 
-def _sample_run(catalog: Catalog, s: RuleSample) -> set[str]:
-    return fired_rules(run_lines(catalog, s.lines, s.cloud or "unknown", s.hypervisor or "unknown"))
+def _sample_run(catalog: Catalog, s: RuleSample, idle: bool) -> set[str]:
+    return fired_rules(run_lines(catalog, s.lines, s.cloud or "unknown", s.hypervisor or "unknown", idle=idle))
 
 
 def check_rules(defs: Definitions, catalog: Catalog | None = None) -> list[SampleResult]:
@@ -77,7 +81,7 @@ def check_rules(defs: Definitions, catalog: Catalog | None = None) -> list[Sampl
     for rule in defs.rules.values():
         for kind, samples in (("match", rule.match_samples), ("no_match", rule.no_match_samples)):
             for s in samples:
-                fired = _sample_run(catalog, s)
+                fired = _sample_run(catalog, s, isinstance(rule.condition, IdleCond))
                 ok = (rule.id in fired) == (kind == "match")
                 detail = "" if ok else ("did not fire" if kind == "match" else "fired on a no_match sample")
                 out.append(SampleResult(rule.id, kind, f"{rule.path}:{s.at}", ok, detail, tuple(sorted(fired))))

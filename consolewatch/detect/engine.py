@@ -16,7 +16,9 @@ from consolewatch.detect import bootstate
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.remedy import placeholders, render
-from consolewatch.detect.rules import AbsentCond, BootCond, CaptureCond, LineCond, RepeatCond, Rule, SequenceCond
+from consolewatch.detect.rules import (
+    AbsentCond, BootCond, CaptureCond, IdleCond, LineCond, RepeatCond, Rule, SequenceCond,
+)
 from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.stamps import split_stamps
@@ -62,6 +64,7 @@ class Engine:
         self._early = [r for r in boot_rules if not r.condition.outcome]  # type: ignore[union-attr]
         self._late = [r for r in boot_rules if r.condition.outcome]  # type: ignore[union-attr]
         self._capture_rules = [r for r in catalog.rules if isinstance(r.condition, CaptureCond)]
+        self._idle_rules = [r for r in catalog.rules if isinstance(r.condition, IdleCond)]
         self._finished = False
         self._remedies: dict[tuple, str] = {}
         self._fields_used = {r.id: placeholders(r.remediation) for r in catalog.rules}
@@ -301,6 +304,41 @@ class Engine:
                 judged = [x for x in self.boots if not cond.outcome or x.outcome in cond.outcome]
                 ev = [Evidence(x.first_seq, x.first_text) for x in judged[: cond.min_boots]]
                 out.extend(self._fire(rule, ev, {"boots": str(n)}, None, None, capture=True))
+        return out
+
+    # -- live ----------------------------------------------------------------------------
+
+    def provisional(self) -> str | None:
+        """The open boot's outcome as far as it is certain now (live gates), else None."""
+        b = self._boot
+        if any(f.verdict == "failure" for f in b.findings):
+            return "failure"
+        if "ready" in b.milestones:
+            return "success"
+        if any(f.verdict == "stall" for f in b.findings):
+            return "stall"
+        return None
+
+    @property
+    def boot_index(self) -> int:
+        return self._boot.index
+
+    def idle(self, quiet_seconds: float) -> list[Finding]:
+        """The console has printed nothing for `quiet_seconds`: fire the idle (stall) rules."""
+        b = self._boot
+        if b.last is None:
+            return []
+        last_ms = b.last_milestone.get("*")
+        fields = {"quiet": f"{quiet_seconds:.0f}s", "last_milestone": last_ms[0] if last_ms else "none"}
+        out: list[Finding] = []
+        for rule in self._idle_rules:
+            cond = rule.condition
+            assert isinstance(cond, IdleCond)
+            if any(m in b.milestones for m in cond.not_reached) or not rule.applies(self.cloud, self.hypervisor):
+                continue
+            if self.provisional() == "failure":
+                continue
+            out.extend(self._fire(rule, [b.last.evidence()], fields, None, None))
         return out
 
     def finish(self) -> list[Finding]:

@@ -92,7 +92,14 @@ class CaptureCond:
     max_lines: int | None = None
 
 
-Condition = LineCond | SequenceCond | AbsentCond | RepeatCond | BootCond | CaptureCond
+@dataclass(frozen=True, slots=True)
+class IdleCond:
+    """Live only: the console has been quiet for the stall period (`tail --stall-after`)."""
+
+    not_reached: tuple[str, ...] = ()
+
+
+Condition = LineCond | SequenceCond | AbsentCond | RepeatCond | BootCond | CaptureCond | IdleCond
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,9 +314,9 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
     d = c.mapping(raw, where, "`match`")
     if not d:
         return None
-    kinds = [k for k in ("line", "any", "sequence", "absent_after", "repeat", "boot", "capture") if k in d]
+    kinds = [k for k in ("line", "any", "sequence", "absent_after", "repeat", "boot", "capture", "idle") if k in d]
     if len(kinds) != 1:
-        c.add(d, "`match` needs exactly one of line, any, sequence, absent_after, repeat, boot, capture")
+        c.add(d, "`match` needs exactly one of line, any, sequence, absent_after, repeat, boot, capture, idle")
         return None
     kind = kinds[0]
     extra = {"sequence": {"within"}, "absent_after": {"within"}, "repeat": {"count", "within"}}.get(kind, set())
@@ -368,6 +375,10 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             evidence=evidence,
             origin=b.get("origin"),
         )
+    if kind == "idle":
+        i = c.mapping(d["idle"], d, "`idle`") if d["idle"] is not None else {}
+        c.unknown_keys(i, {"not_reached"}, d, "an idle condition")
+        return IdleCond(_strings(c, i, "not_reached", MILESTONES, d))
     cap = c.mapping(d["capture"], d, "`capture`")
     c.unknown_keys(cap, {"min_boots", "outcome", "max_lines"}, d, "a capture condition")
     n, most = cap.get("min_boots"), cap.get("max_lines")

@@ -26,7 +26,7 @@ def inert(text: str, style: str = "") -> Text:
     return Text(_CONTROLS.sub("\ufffd", text), style=style)
 
 
-def _finding(f: Finding) -> Group:
+def finding_view(f: Finding) -> Group:
     head = Text()
     head.append(f" {f.severity.upper()} ", style=SEVERITY_STYLE.get(f.severity, ""))
     head.append(" ")
@@ -74,7 +74,7 @@ def _boot(boot: Boot, total: int) -> Panel:
     body: list = [_milestones(boot), inert("  " + boot.reason)]
     for f in boot.findings:
         body.append(Text(""))
-        body.append(_finding(f))
+        body.append(finding_view(f))
     return Panel(Group(*body), title=title, title_align="left", border_style=OUTCOME_STYLE.get(boot.outcome, ""))
 
 
@@ -88,7 +88,7 @@ def render(a: Analysis, console: Console, scope: str = "last", sources: list[str
     for boot in boots:
         console.print(_boot(boot, len(a.boots)))
     for f in a.capture_findings:
-        console.print(_finding(f))
+        console.print(finding_view(f))
     for n in a.notes:
         console.print(inert(f"note: {n}", "dim"))
     summary = Table.grid(padding=(0, 1))

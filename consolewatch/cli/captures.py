@@ -1,0 +1,138 @@
+"""`consolewatch captures list|show|export|import|rm|prune`: the capture store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from consolewatch.cli import EXIT_OK, UsageError
+
+
+def add_parser(sub) -> None:
+    c = sub.add_parser("captures", help="list, show, export, import and remove stored captures")
+    cs = c.add_subparsers(dest="captures_command", metavar="ACTION")
+    cl = cs.add_parser("list", help="every capture: id, target, sources, time, boots, outcome")
+    cl.add_argument("--json", action="store_true")
+    cl.add_argument("--target")
+    sh = cs.add_parser("show", help="replay a capture's events (the tail --json shape with --json)")
+    sh.add_argument("id", type=int)
+    sh.add_argument("--json", action="store_true")
+    sh.add_argument("--parsers", action="append", default=[], metavar="DIR")
+    ex = cs.add_parser("export", help="write a capture as one JSON file (analyze accepts it)")
+    ex.add_argument("id", type=int)
+    ex.add_argument("-o", "--output", help="file to write (default: stdout)")
+    im = cs.add_parser("import", help="store a capture exported elsewhere")
+    im.add_argument("path")
+    rm = cs.add_parser("rm", help="remove captures")
+    rm.add_argument("ids", type=int, nargs="+")
+    pr = cs.add_parser("prune", help="remove old captures (retention by age and total size)")
+    pr.add_argument("--older-than", metavar="DAYS", type=float)
+    pr.add_argument("--max-size", metavar="MB", type=float)
+
+
+def run(args: argparse.Namespace) -> int:
+    from consolewatch.store import Store
+
+    store = Store()
+    try:
+        action = args.captures_command
+        if action == "list":
+            return _list(store, args)
+        if action == "show":
+            return _show(store, args)
+        if action == "export":
+            return _export(store, args)
+        if action == "import":
+            return _import(store, args)
+        if action == "rm":
+            missing = [i for i in args.ids if not store.remove(i)]
+            if missing:
+                raise UsageError(f"no capture {', '.join(map(str, missing))}")
+            return EXIT_OK
+        if action == "prune":
+            if args.older_than is None and args.max_size is None:
+                raise UsageError("prune needs --older-than DAYS and/or --max-size MB")
+            removed = store.prune(older_than=args.older_than * 86400 if args.older_than is not None else None,
+                                  max_bytes=int(args.max_size * (1 << 20)) if args.max_size is not None else None)
+            print(f"removed {len(removed)} capture(s)", file=sys.stderr)
+            return EXIT_OK
+        raise UsageError("captures needs an action: list, show, export, import, rm, prune")
+    finally:
+        store.close()
+
+
+def _list(store, args) -> int:
+    infos = store.list(target=args.target)
+    if args.json:
+        sys.stdout.write(json.dumps({"captures": [i.as_dict() for i in infos]}) + "\n")
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for col in ("id", "target", "sources", "first", "last", "boots", "outcome", "size"):
+        table.add_column(col)
+    for i in infos:
+        fmt = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))  # noqa: E731
+        table.add_row(str(i.id), i.target, ",".join(i.sources), fmt(i.created), fmt(i.updated),
+                      str(i.summary.get("boots") or "-"), str(i.summary.get("outcome") or "-"), f"{i.size:,} B")
+    Console(highlight=False).print(table)
+    return EXIT_OK
+
+
+def _show(store, args) -> int:
+    import asyncio
+
+    from consolewatch.cli.common import load_catalog
+    from consolewatch.pipeline import Follower
+    from consolewatch.sinks.live import JsonLinesSink, TerminalSink
+
+    info = store.capture(args.id)
+    if info is None:
+        raise UsageError(f"no capture {args.id} (consolewatch captures list shows them)")
+    from consolewatch.fetchers import Target, parse_target
+
+    try:
+        target = parse_target(info.target)
+    except ValueError:
+        target = Target("import", info.target)
+    sink = JsonLinesSink() if args.json else TerminalSink()
+    replay = Follower(target, catalog=load_catalog(args.parsers), store=store, sink=sink, follow=False)
+    replay.name = info.target
+    try:
+        asyncio.run(replay.replay_only(args.id))
+    finally:
+        sink.close()
+    return EXIT_OK
+
+
+def _export(store, args) -> int:
+    from consolewatch.capture_file import dumps, export_capture
+
+    try:
+        doc = export_capture(store, args.id)
+    except KeyError:
+        raise UsageError(f"no capture {args.id}") from None
+    text = dumps(doc) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _import(store, args) -> int:
+    from consolewatch.capture_file import import_capture
+
+    try:
+        doc = json.loads(Path(args.path).read_bytes())
+        new_id = import_capture(store, doc)
+    except FileNotFoundError:
+        raise UsageError(f"{args.path}: no such file") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(f"{args.path}: not a consolewatch capture export: {exc}") from None
+    print(new_id)
+    return EXIT_OK

@@ -1,0 +1,99 @@
+"""`consolewatch tail TARGET`: follow a machine's console live; a CI gate with --until."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any
+
+from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, UsageError
+from consolewatch.cli.common import load_catalog
+
+
+def add_target_options(p: argparse.ArgumentParser) -> None:
+    """Options that shape how a target is fetched (shared by tail and watch)."""
+    p.add_argument("--source", action="append", default=[], metavar="NAME",
+                   help="only these sources of the target (e.g. console, screen, serial-2)")
+    p.add_argument("--since", choices=["start", "now"], default="start", help="from the start of what the cloud keeps, or from now")
+    p.add_argument("--port", type=int, action="append", default=[], metavar="N", help="GCE serial port 1-4 (repeatable)")
+    p.add_argument("--qmp", metavar="SOCKET", help="qemu: take screendump frames through this QMP socket")
+    p.add_argument("--screenshots", metavar="SECONDS", help="screenshot interval in seconds, or off")
+    p.add_argument("--console-url", help="DigitalOcean: the droplet console URL (or CONSOLEWATCH_DO_CONSOLE_URL)")
+    p.add_argument("--region", help="AWS region (else the boto3 chain)")
+    p.add_argument("--serial-console", action="store_true", help="AWS Nitro: read the EC2 serial console over SSH")
+    p.add_argument("--wait-restart", action="store_true", help="keep following across a stop/start")
+    p.add_argument("--poll", type=float, metavar="SECONDS", help="fastest poll interval")
+    p.add_argument("--cloud", help="override the cloud the target implies")
+    p.add_argument("--stall-after", type=float, default=120.0, metavar="SECONDS",
+                   help="report boot.stall when the console is quiet this long before ready (0: never)")
+    p.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+
+
+def target_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {"since": args.since}
+    if args.source:
+        opts["sources"] = list(args.source)
+    if args.port:
+        if any(not 1 <= p <= 4 for p in args.port):
+            raise UsageError("--port is 1, 2, 3 or 4")
+        opts["ports"] = list(args.port)
+    if args.qmp:
+        opts["qmp"] = args.qmp
+    if args.screenshots is not None:
+        if args.screenshots == "off":
+            opts["screenshots"] = None
+        else:
+            try:
+                opts["screenshots"] = opts["screen_interval"] = float(args.screenshots)
+            except ValueError:
+                raise UsageError("--screenshots takes seconds or off") from None
+    url = args.console_url or os.environ.get("CONSOLEWATCH_DO_CONSOLE_URL")
+    if url:
+        opts["console_url"] = url
+    if args.region:
+        opts["region"] = args.region
+    if args.serial_console:
+        opts["serial_console"] = True
+    if args.wait_restart:
+        opts["wait_restart"] = True
+    if args.poll:
+        opts["poll"] = args.poll
+    return opts
+
+
+def parse(text: str, args: argparse.Namespace):
+    from consolewatch.fetchers import parse_target
+
+    try:
+        return parse_target(text, target_options(args))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from consolewatch.fetchers import FetchError
+    from consolewatch.pipeline import Follower
+    from consolewatch.sinks.live import JsonLinesSink, TerminalSink
+    from consolewatch.store import Store
+
+    target = parse(args.target, args)
+    catalog = load_catalog(args.parsers)
+    sink = JsonLinesSink() if args.json else TerminalSink()
+    store = Store()
+    follower = Follower(target, catalog=catalog, store=store, sink=sink, follow=not args.no_follow,
+                        until=args.until, stall_after=args.stall_after or None, resume=not args.new,
+                        cloud=args.cloud, timeout=args.timeout)
+    try:
+        result = asyncio.run(follower.run())
+    except FetchError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        sink.close()
+        store.close()
+    if result.timed_out:
+        print(f"consolewatch: timed out after {args.timeout:g} s"
+              + (f" (last outcome: {result.outcome})" if result.outcome else " with no outcome"), file=sys.stderr)
+        return EXIT_TIMEOUT
+    return EXIT_FINDINGS if result.outcome in ("failure", "stall") else EXIT_OK
