@@ -1,0 +1,135 @@
+"""`consolewatch tail` on local files: live lines, gates, stalls, and resume after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[2]
+PANIC = (ROOT / "samples/aws-nixos-reboot-kill-init-panic/console.log").read_bytes()
+GOOD = (ROOT / "samples/gce-windows-guest-agent-started/console.log").read_bytes()
+SILENT = (ROOT / "samples/gce-nanos-silent-after-seabios/console.log").read_bytes()
+
+
+def events(stdout: bytes) -> list[dict]:
+    return [json.loads(x) for x in stdout.decode().splitlines() if x.strip()]
+
+
+def test_no_follow_prints_every_line_once_in_the_contract_shape(cli, tmp_path):
+    log = tmp_path / "console.log"
+    log.write_bytes(PANIC)
+    r = cli("tail", f"file:{log}", "--json", "--no-follow")
+    evs = events(r.stdout)
+    lines = [e for e in evs if e["type"] == "line"]
+    assert [e["text"] for e in lines] == PANIC.decode().splitlines()
+    assert [e["seq"] for e in lines] == list(range(1, len(lines) + 1))
+    for e in evs:
+        assert {"type", "target", "source"} <= set(e) and e["target"] == f"file:{log}"
+    [finding] = [e for e in evs if e["type"] == "finding"]
+    assert finding["category"] == "kernel.panic" and finding["evidence"][0]["line"] == 22
+    assert [e["outcome"] for e in evs if e["type"] == "outcome"] == ["failure"]
+    assert r.returncode == 1
+
+
+def test_until_outcome_gates_on_a_growing_file(cli, tmp_path):
+    log = tmp_path / "console.log"
+    log.write_bytes(b"")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "consolewatch", "tail", f"file:{log}", "--json", "--until", "outcome", "--timeout", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "CONSOLEWATCH_DATA_DIR": str(tmp_path / "data")})
+    try:
+        for chunk in (GOOD[:200], GOOD[200:]):
+            time.sleep(0.5)
+            with log.open("ab") as f:
+                f.write(chunk)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    evs = events(out)
+    assert evs[-1]["type"] == "outcome" and evs[-1]["outcome"] == "success"
+
+
+def test_timeout_exits_3(cli, tmp_path):
+    log = tmp_path / "console.log"
+    log.write_bytes(b"SeaBIOS (version 1.8.2-google)\n")
+    r = cli("tail", f"file:{log}", "--json", "--until", "outcome", "--timeout", "1.5", "--stall-after", "0")
+    assert r.returncode == 3 and b"timed out" in r.stderr
+
+
+def test_a_quiet_console_is_a_stall(cli, tmp_path):
+    log = tmp_path / "console.log"
+    log.write_bytes(SILENT)
+    r = cli("tail", f"file:{log}", "--json", "--until", "outcome", "--stall-after", "1", "--timeout", "20")
+    assert r.returncode == 1
+    evs = events(r.stdout)
+    stall = [e for e in evs if e["type"] == "finding" and e["category"] == "boot.stall"]
+    assert stall and stall[0]["evidence"][0]["text"] == "Booting from Hard Disk 0..."
+    assert "after firmware" in stall[0]["remediation"]
+    assert evs[-1] == {**evs[-1], "type": "outcome", "outcome": "stall"}
+
+
+def test_terminal_view_is_inert(cli, tmp_path):
+    log = tmp_path / "console.log"
+    log.write_bytes(b"\x1b]0;title\x07\x1b]52;c;ZXZpbA==\x07[bold]x[/bold] \x1b[2J\x1b[10;10H"
+                    b"Kernel panic - not syncing: [link=http://e]y[/link]\n")
+    r = cli("tail", f"file:{log}", "--no-follow", env={"FORCE_COLOR": "1", "COLUMNS": "200"})
+    out = r.stdout.decode()
+    assert "[bold]x[/bold]" in out and "[link=http://e]y[/link]" in out
+    assert "\x1b]" not in out and "\x07" not in out and "ZXZpbA" not in out
+    assert "\x1b[2J" not in out and "\x1b[10;10H" not in out  # the guest's screen clear and cursor move
+    # rich's live status area erases its own line ("\r\x1b[2K") before printing above it
+    rows = [x.replace("\r\x1b[2K", "") for x in out.split("\n") if "Kernel panic" in x and "[link=" in x]
+    assert rows and all(seq.endswith("m") for row in rows for seq in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]", row))
+
+
+# -- crash and resume ---------------------------------------------------------------------------
+
+SOURCE = (ROOT / "samples/openstack-ttylinux-no-lease-metadata-unreachable/console.log").read_bytes() + PANIC
+
+
+def _start(log: Path, data: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "consolewatch", "tail", f"file:{log}", "--json", "--stall-after", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env={**os.environ, "CONSOLEWATCH_DATA_DIR": str(data)})
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, len(SOURCE) - 1), min_size=1, max_size=4, unique=True),
+       kills=st.lists(st.floats(0.0, 1.2), min_size=1, max_size=3))
+def test_lines_survive_kill_9_each_once_in_order(tmp_path_factory, cuts, kills):
+    """Writes arrive in pieces while the tail is killed with SIGKILL at random moments (while
+    importing, storing or printing) and restarted; a last --no-follow run drains the rest."""
+    tmp = tmp_path_factory.mktemp("crash")
+    log, data = tmp / "console.log", tmp / "data"
+    log.write_bytes(b"")
+    pieces = [SOURCE[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), len(SOURCE)])]
+    printed: list[dict] = []
+    for i, delay in enumerate(kills):
+        proc = _start(log, data)
+        if i < len(pieces):
+            with log.open("ab") as f:
+                f.write(pieces[i])
+        time.sleep(0.3 + delay)
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        complete = out[: out.rfind(b"\n") + 1]  # a line cut by the kill was not printed
+        printed += [e for e in events(complete) if e["type"] == "line"]
+    with log.open("ab") as f:
+        f.write(b"".join(pieces[len(kills):]))
+    r = subprocess.run([sys.executable, "-m", "consolewatch", "tail", f"file:{log}", "--json", "--no-follow"],
+                       capture_output=True, env={**os.environ, "CONSOLEWATCH_DATA_DIR": str(data)})
+    printed += [e for e in events(r.stdout) if e["type"] == "line"]
+    assert [e["text"] for e in printed] == SOURCE.decode().splitlines()
+    assert [e["seq"] for e in printed] == list(range(1, len(printed) + 1))

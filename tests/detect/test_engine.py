@@ -1,0 +1,171 @@
+"""Engine semantics on real console lines, with small rule sets written for each behaviour."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from consolewatch import definitions
+from consolewatch.detect.catalog import Catalog
+from consolewatch.detect.checks import run_lines
+from consolewatch.model import Chunk
+from consolewatch.session import Session
+
+FORMATS = """
+id: t
+title: test formats
+component: firmware
+patterns:
+  - {id: seabios, regex: '^SeaBIOS \\(version', milestone: firmware, boot_start: true}
+  - {id: booting, regex: '^Booting from Hard Disk', milestone: firmware}
+  - {id: linux, regex: '^Linux version (?P<version>\\S+)', milestone: kernel, boot_start: true}
+  - {id: agent, regex: 'GCE Agent Started', milestone: ready}
+  - {id: google, regex: '^SeaBIOS \\(version [^)]*-google\\)', context: {cloud: gce, hypervisor: kvm}}
+samples:
+  - {line: 'SeaBIOS (version 1.8.2-google)', pattern: seabios, source: x}
+  - {line: 'Booting from Hard Disk 0...', pattern: booting, source: x}
+  - {line: 'Linux version 6.1.0-27-cloud-amd64 (x)', pattern: linux, source: x}
+  - {line: '2024/03/12 14:36:48 GCEGuestAgent: GCE Agent Started (version 20240109.00)', pattern: agent, source: x}
+  - {line: 'SeaBIOS (version 1.8.2-google)', pattern: google, source: x}
+"""
+
+SAMPLE = "samples: {match: [{line: x, source: x}], no_match: [{line: y, source: x}]}"
+
+
+def catalog_with(tmp_path: Path, rules: str) -> Catalog:
+    (tmp_path / "formats").mkdir()
+    (tmp_path / "detectors").mkdir()
+    (tmp_path / "formats" / "t.yaml").write_text(FORMATS)
+    (tmp_path / "detectors" / "t.yaml").write_text(textwrap.dedent(rules))
+    defs = definitions.load([tmp_path])
+    assert not defs.problems, defs.problems
+    return Catalog(defs)
+
+
+def rule(rid, category, severity, match, extra=""):
+    return f"""
+  - id: {rid}
+    title: {rid}
+    category: {category}
+    severity: {severity}
+    match: {match}
+    remediation: {{default: 'fix {{reason}} on {{cloud}}', gce: 'gce fix for {{reason}}'}}
+    {extra}
+    {SAMPLE}"""
+
+
+PANIC = "[    0.880011] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"
+
+
+def test_line_rule_quotes_evidence_with_context_and_cloud_fix(tmp_path):
+    cat = catalog_with(tmp_path, "rules:" + rule("panic", "kernel.panic", "critical",
+                                                  "{line: {regex: 'Kernel panic - not syncing: (?P<reason>.*)'}}"))
+    lines = ["starting device mapper and LVM...", "NOCHANGE: partition 1 is size 41940992. it cannot be grown", PANIC]
+    a = run_lines(cat, lines, cloud="gce")
+    [f] = a.findings()
+    assert [e.text for e in f.evidence] == [PANIC] and f.evidence[0].seq == 3
+    assert [e.text for e in f.context] == lines[:2]
+    assert f.remediation == "gce fix for Attempted to kill init! exitcode=0x00000100"
+    assert a.outcome == "failure"
+    a2 = run_lines(cat, lines)  # unknown cloud: each cloud's fix is listed
+    assert "fix Attempted" in a2.findings()[0].remediation and "On GCE: gce fix" in a2.findings()[0].remediation
+
+
+def test_repeated_lines_are_one_finding_with_a_count(tmp_path):
+    cat = catalog_with(tmp_path, "rules:" + rule("lease", "network.dhcp.no-lease", "error",
+                                                  "{line: {regex: 'No lease, forking to background'}}"))
+    a = run_lines(cat, ["Sending discover...", "No lease, forking to background"] * 3)
+    [f] = a.findings()
+    assert f.occurrences == 3 and f.evidence[0].seq == 2
+
+
+def test_sequence_within_a_line_window(tmp_path):
+    cat = catalog_with(tmp_path, "rules:" + rule(
+        "osv", "unikernel.crash", "critical",
+        "{sequence: [{regex: '^OSv v'}, {regex: '^Aborted$'}], within: {lines: 3}}"))
+    near = ["OSv v0.55.0-152-g52d4f05d", "eth0: 192.168.122.15", "Aborted"]
+    far = ["OSv v0.55.0-152-g52d4f05d", "eth0: 192.168.122.15", "Booted up in 421.15 ms", "Cmdline: /cli", "Aborted"]
+    [f] = run_lines(cat, near).findings()
+    assert [e.seq for e in f.evidence] == [1, 3]
+    assert run_lines(cat, far).findings() == []
+
+
+def test_absent_after_fires_on_time_window_and_at_end_of_boot(tmp_path):
+    cat = catalog_with(tmp_path, "rules:" + rule(
+        "dhcp", "network.dhcp.no-lease", "error",
+        "{absent_after: {first: {regex: 'DHCP: start discovery'}, expect: {regex: 'DHCP lease'}}, within: {seconds: 5}}"))
+    late = ["2016-08-13 23:21.54: INF [dhcp-clientv4] DHCP: start discovery",
+            "2016-08-13 23:22.04: INF [dhcp-clientv4] DHCP lease acquired"]
+    [f] = run_lines(cat, late).findings()
+    assert f.evidence[0].seq == 1
+    in_time = ["2016-08-13 23:21.54: INF [dhcp-clientv4] DHCP: start discovery",
+               "2016-08-13 23:21.57: INF [dhcp-clientv4] DHCP lease acquired"]
+    assert run_lines(cat, in_time).findings() == []
+    assert len(run_lines(cat, in_time[:1]).findings()) == 1  # the capture ended with no lease
+
+
+def test_repeat_count(tmp_path):
+    cat = catalog_with(tmp_path, "rules:" + rule("disc", "network.dhcp.no-lease", "error",
+                                                  "{repeat: {regex: 'Sending discover'}, count: 3}"))
+    assert run_lines(cat, ["Sending discover..."] * 2).findings() == []
+    [f] = run_lines(cat, ["Sending discover..."] * 3).findings()
+    assert [e.seq for e in f.evidence] == [1, 3]
+
+
+def test_boots_split_on_banners_and_boot_rules_judge_each(tmp_path):
+    rules = "rules:" + rule("ok", "boot.success", "info", "{boot: {outcome: [success], evidence: ready}}") + rule(
+        "silent", "console.silent", "error",
+        "{boot: {last_milestone: [firmware], max_lines_after: 0, ended_by: [capture-end], evidence: last-line}}",
+        "verdict: stall") + rule("loop", "boot.loop", "error", "{capture: {min_boots: 2, outcome: [stall, unknown]}}")
+    cat = catalog_with(tmp_path, rules)
+    lines = ["SeaBIOS (version 1.8.2-google)", "Booting from Hard Disk 0...",
+             "2024/03/12 14:36:48 GCEGuestAgent: GCE Agent Started (version 20240109.00)",
+             "SeaBIOS (version 1.8.2-google)", "Booting from Hard Disk 0..."]
+    a = run_lines(cat, lines)
+    assert [b.outcome for b in a.boots] == ["success", "stall"]
+    assert [f.category for f in a.boots[0].findings] == ["boot.success"]
+    assert [f.category for f in a.boots[1].findings] == ["console.silent"]
+    assert a.boots[1].findings[0].evidence[0].seq == 5
+    assert a.capture_findings == ()  # only one boot without success
+    assert a.cloud == "gce"
+
+
+def test_root_cause_mutes_symptom_and_comes_first(tmp_path):
+    rules = "rules:" + rule("panic", "kernel.panic", "critical", "{line: {regex: 'Kernel panic'}}") + rule(
+        "root", "disk.root-not-found", "critical", "{line: {regex: 'VFS: Cannot open root device'}}",
+        "inhibits: [kernel.panic]")
+    cat = catalog_with(tmp_path, rules)
+    a = run_lines(cat, ['[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6',
+                        "[    1.571000] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"])
+    first, second = a.findings()
+    assert first.rule == "root" and first.suppressed_by is None
+    assert second.rule == "panic" and second.suppressed_by == "root"
+    assert a.boots[-1].reason.startswith("disk.root-not-found")
+
+
+def test_scoped_rule_applies_only_on_its_cloud(tmp_path):
+    cat = catalog_with(tmp_path, "rules:" + rule("xvda", "disk.root-not-found", "critical",
+                                                  "{line: {regex: 'Cannot open root device \"xvd'}}",
+                                                  "scope: {clouds: [gce, do]}"))
+    line = ['[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6']
+    assert run_lines(cat, line, cloud="aws").findings() == []
+    assert run_lines(cat, line).findings() == []
+    assert len(run_lines(cat, line, cloud="gce").findings()) == 1
+    # the console itself names the cloud: SeaBIOS built by Google
+    a = run_lines(cat, ["SeaBIOS (version 1.8.2-google)", *line])
+    assert a.cloud == "gce" and len(a.findings()) == 1
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 4096])
+def test_batch_and_line_by_line_give_identical_results(catalog, size):
+    data = (Path(__file__).resolve().parents[2] / "samples/openstack-ttylinux-no-lease-metadata-unreachable/console.log").read_bytes()
+    def run(chunks):
+        s = Session(catalog)
+        for c in chunks:
+            s.feed(Chunk("c", c))
+        s.finish()
+        return [(f.rule, f.evidence, f.context, f.occurrences) for f in s.result().findings("all")]
+    whole = run([data])
+    assert whole and run([data[i:i + size] for i in range(0, len(data), size)]) == whole

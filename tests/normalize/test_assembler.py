@@ -1,0 +1,111 @@
+"""Line assembly: any chunking gives the same lines; terminals' CR/escape semantics; hostile bytes."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consolewatch.normalize.assembler import LineAssembler
+
+
+def lines_of(chunks, cap=4096) -> list[str]:
+    asm = LineAssembler(cap=cap)
+    out = b"".join(asm.feed(c) for c in chunks) + asm.flush()
+    text = out.decode("utf-8")
+    assert text == "" or text.endswith("\n")
+    return text.split("\n")[:-1]
+
+
+# Bytes that exercise every path: newlines, CR, escapes, invalid UTF-8, multibyte, controls.
+ALPHABET = [b"a", b"Z", b" ", b"\n", b"\r", b"\r\n", b"\x1b[0;32m", b"\x1b[K", b"\x1b[2D", b"\x1b]0;t\x07",
+            b"\xff", b"\xe2\x80\xa6", b"\xe2", b"\x00", b"\x07", b"\x01", b"\t", b"\x1b", b"\xc2\x9b", b"[", b"m"]
+
+
+@st.composite
+def streams(draw):
+    parts = draw(st.lists(st.sampled_from(ALPHABET), max_size=80))
+    data = b"".join(parts)
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=12)))
+    chunks, prev = [], 0
+    for c in cuts:
+        chunks.append(data[prev:c])
+        prev = c
+    chunks.append(data[prev:])
+    return data, chunks
+
+
+@given(streams(), st.sampled_from([8, 64, 4096]))
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_any_split_into_chunks_yields_the_same_lines(stream, cap):
+    data, chunks = stream
+    assert lines_of(chunks, cap) == lines_of([data], cap)
+
+
+@given(st.binary(max_size=2000), st.integers(1, 50))
+@settings(max_examples=200)
+def test_random_bytes_in_random_chunk_sizes(data, size):
+    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+    lines = lines_of(chunks)
+    assert lines == lines_of([data])
+    for line in lines:  # nothing a terminal would interpret survives
+        assert not any(ord(ch) < 32 and ch != "\t" for ch in line)
+        assert not any(0x7F <= ord(ch) <= 0x9F for ch in line)
+
+
+def test_crlf_and_lf_end_lines():
+    assert lines_of([b"one\r\ntwo\nthree\r", b"\n"]) == ["one", "two", "three"]
+
+
+def test_lone_cr_overwrites_like_a_terminal():
+    assert lines_of([b"abc\rxy\n"]) == ["xyc"]
+    assert lines_of([b"progress 10%\rprogress 20%\rprogress 30%\n"]) == ["progress 30%"]
+    assert lines_of([b"long text here\r\x1b[Kshort\n"]) == ["short"]
+
+
+def test_systemd_colour_is_removed():
+    raw = b"[\x1b[0;32m  OK  \x1b[0m] Reached target \x1b[0;1;39mSystem Initialization\x1b[0m.\r\n"
+    assert lines_of([raw]) == ["[  OK  ] Reached target System Initialization."]
+
+
+def test_cursor_movement_is_interpreted():
+    # openstack ttylinux: "[WATING]" then ESC[-11G... (column move) then " [  OK  ]"
+    assert lines_of([b"abcdef\x1b[3Dxy\n"]) == ["abcxyf"]
+    assert lines_of([b"abc\x1b[6Gz\n"]) == ["abc  z"]
+
+
+def test_osc_title_hyperlink_and_clipboard_are_dropped():
+    raw = (b"\x1b]0;owned\x07before \x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\ "
+           b"\x1b]52;c;ZXZpbA==\x07after\n")
+    assert lines_of([raw]) == ["before link after"]
+
+
+def test_nul_bell_are_dropped_other_controls_shown():
+    assert lines_of([b"a\x00b\x07c\x01d\n"]) == ["abc\\x01d"]
+
+
+def test_invalid_utf8_stays_visible():
+    assert lines_of([b"caf\xc3\xa9 \xff\xfe end\n"]) == ["caf\u00e9 \\xff\\xfe end"]
+    # a multibyte character split across chunks is reassembled
+    assert lines_of([b"dots \xe2\x80", b"\xa6\n"]) == ["dots \u2026"]
+
+
+def test_long_line_is_capped_with_a_visible_marker():
+    [line] = lines_of([b"x" * 10000 + b"\n"], cap=100)
+    assert line.startswith("x" * 100) and "line cut" in line and len(line) < 200
+
+
+def test_a_50_mb_line_without_newline_keeps_memory_bounded():
+    asm = LineAssembler(cap=4096)
+    chunk = b"y" * (1 << 20)
+    for _ in range(50):
+        assert asm.feed(chunk) == b""
+        assert len(asm.pending) <= 4 * 4096
+    [line] = asm.flush().decode().split("\n")[:-1]
+    assert line.startswith("y" * 4096) and "line cut" in line
+
+
+def test_flush_ends_a_prompt_without_newline():
+    asm = LineAssembler()
+    assert asm.feed(b"ok\ndebian login: ") == b"ok\n"
+    assert asm.flush() == b"debian login: \n"
+    assert asm.flush() == b""

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install everything the test suite needs and run it (README Quick start, command 2; CI runs it too).
+# As root on Debian it installs the system packages; elsewhere it assumes they are present.
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="tesseract-ocr tesseract-ocr-eng qemu-system-x86 busybox-static dnsmasq iproute2 e2fsprogs kmod git"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    missing=""
+    for p in $PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+exec .venv/bin/python -m pytest -q "$@"
