@@ -1,0 +1,91 @@
+"""Fixtures for the QEMU guest kit and the scenarios that boot real kernels.
+
+Outside CI a test whose tools are missing (QEMU, root for network namespaces, apt-get,
+e2fsprogs, dnsmasq) is skipped with the reason; under CI (CI=true) it fails instead, since
+.ci/run installs them and a silent skip would hide a broken install step.
+
+`scenario_capture(name)` boots a scenario once per test session and hands every test the
+same `guestkit.boot.Capture`, so the kit's own checks and consolewatch's assertions on the
+live output share the boots (about 90 s for all of them under TCG).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def need(condition: bool, why: str) -> None:
+    """Skip (or, under CI, fail) unless `condition`."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"CI must provide this: {why}")
+        pytest.skip(why)
+
+
+def _have(tool: str) -> bool:
+    return bool(shutil.which(tool) or Path(f"/sbin/{tool}").exists()
+                or Path(f"/usr/sbin/{tool}").exists())
+
+
+@pytest.fixture(scope="session")
+def qemu_binary() -> str:
+    from guestkit.runner import QEMU
+
+    need(_have(QEMU), f"{QEMU} not installed (Debian package qemu-system-x86)")
+    return QEMU
+
+
+@pytest.fixture(scope="session")
+def netns_ok() -> None:
+    need(_have("ip"), "ip not installed (Debian package iproute2)")
+    need(os.geteuid() == 0, "network namespaces need root")
+
+
+@pytest.fixture(scope="session")
+def dnsmasq_ok() -> None:
+    need(_have("dnsmasq"), "dnsmasq not installed (Debian package dnsmasq)")
+
+
+@pytest.fixture(scope="session")
+def e2fsprogs() -> None:
+    for tool in ("mke2fs", "debugfs", "dumpe2fs", "e2fsck"):
+        need(_have(tool), f"{tool} not installed (Debian package e2fsprogs)")
+
+
+@pytest.fixture(scope="session")
+def guest_kit(qemu_binary):
+    """The fetched cloud kernel and busybox (downloads once into the cache)."""
+    need(_have("apt-get") and _have("dpkg-deb"), "apt-get/dpkg-deb needed to fetch kernels")
+    from guestkit import fetch
+
+    try:
+        return fetch.kernel("cloud"), fetch.busybox()
+    except fetch.FetchError as exc:
+        need(False, f"cannot fetch the guest kit: {exc}")
+
+
+@pytest.fixture(scope="session")
+def scenario_capture(guest_kit, netns_ok, e2fsprogs, dnsmasq_ok):
+    """Factory: scenario name -> Capture of one live boot (cached for the session)."""
+    from guestkit import boot
+    from scenarios import BY_NAME
+
+    cache: dict = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = boot.run(BY_NAME[name])
+        return cache[name]
+
+    return get

@@ -1,0 +1,185 @@
+"""Run one scenario (see tests/qemu/scenarios.py) end to end: build its initramfs and disk,
+set up its network, boot it under QEMU with a hard timeout, and return what it printed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import disk as diskmod
+from . import fetch, initramfs
+from .netns import GCE_LEASE, NetNS
+from .runner import BootResult, Drive, MachineSpec, Qemu
+
+CORRUPTIONS: dict[str, Callable[[Path], dict]] = {
+    "root-dir-block": lambda fs: diskmod.corrupt_directory(fs, "/"),
+    "sbin-dir-block": lambda fs: diskmod.corrupt_directory(fs, "/sbin"),
+    "init-inode": lambda fs: diskmod.corrupt_inode(fs, "/sbin/init"),
+}
+
+_ANSI = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_]|c)")
+
+
+def sanitize_lines(serial: bytes) -> list[str]:
+    """Serial bytes as lines, the way a reader sees them: escape sequences and carriage
+    returns removed, undecodable bytes replaced."""
+    text = _ANSI.sub(b"", serial).replace(b"\r", b"")
+    return [line.decode("utf-8", "replace") for line in text.split(b"\n")]
+
+
+def find_line(lines: list[str], pattern: str, last: bool = True) -> str | None:
+    """The last (or first) line that `pattern` matches: the last one belongs to the verdict
+    boot when a capture holds several boots."""
+    rx = re.compile(pattern)
+    for line in (reversed(lines) if last else lines):
+        if rx.search(line):
+            return line
+    return None
+
+
+def join_screen_rows(rows: list[str], cols: int = 80) -> list[str]:
+    """Logical lines of a text screen: a row filled to the last column continues on the
+    next row (the console wraps long lines)."""
+    out: list[str] = []
+    carry = ""
+    for row in rows:
+        carry += row
+        if len(row) >= cols:
+            continue
+        out.append(carry)
+        carry = ""
+    if carry:
+        out.append(carry)
+    return out
+
+
+@dataclass
+class Capture:
+    scenario: Any
+    result: BootResult
+    kernel: fetch.Kernel
+    busybox: fetch.Busybox | None
+    disk_info: dict | None
+    network_info: dict | None
+    workdir: Path
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> list[str]:
+        return sanitize_lines(self.result.serial)
+
+    @property
+    def screen_rows(self) -> list[str] | None:
+        frames = self.result.frames
+        return frames[-1].text if frames else None
+
+    def argv_for_meta(self) -> list[str]:
+        """The QEMU command line with machine-specific paths replaced by placeholders."""
+        out = []
+        for arg in self.result.argv:
+            for path, name in self.placeholders.items():
+                arg = arg.replace(path, name)
+            out.append(arg)
+        return out
+
+    def count_boots(self) -> int:
+        return len(re.findall(rb"Linux version \d", self.result.serial))
+
+
+def _rootfs_files(bb: fetch.Busybox, init: str) -> dict[str, tuple[bytes | str, int]]:
+    return {
+        "/bin/busybox": (bb.path.read_bytes(), 0o755),
+        "/sbin/init": (init, 0o755),
+        "/etc/hostname": ("consolewatch-guest\n", 0o644),
+        "/proc/.keep": ("", 0o644),
+        "/sys/.keep": ("", 0o644),
+        "/dev/.keep": ("", 0o644),
+        "/tmp/.keep": ("", 0o644),
+    }
+
+
+def run(scenario, workdir: Path | None = None, accel: str | None = None) -> Capture:
+    """Boot `scenario` once. Every resource (QEMU, namespace, dnsmasq, temp files when no
+    workdir is given) is released before this returns or raises."""
+    own = workdir is None
+    work = Path(tempfile.mkdtemp(prefix=f"cw-{scenario.name}-")) if own else Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        return _run(scenario, work, accel)
+    finally:
+        if own:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(sc, work: Path, accel: str | None) -> Capture:
+    kernel = fetch.kernel(sc.kernel)
+    bb = None
+    needs_busybox = (sc.initramfs is not None and sc.initramfs.busybox) or sc.disk is not None
+    if needs_busybox:
+        bb = fetch.busybox()
+    initrd = None
+    if sc.initramfs is not None:
+        initrd = work / "initrd.img"
+        initrd.write_bytes(initramfs.build(sc.initramfs, bb, kernel))
+    drives: list[Drive] = []
+    disk_info = None
+    if sc.disk is not None:
+        image = work / "disk.img"
+        corrupt = CORRUPTIONS[sc.disk.corrupt] if sc.disk.corrupt else None
+        disk_info = diskmod.make_root_disk(
+            image, _rootfs_files(bb, sc.disk.init), size_mb=sc.disk.size_mb,
+            partitioned=sc.disk.partitioned, corrupt=corrupt)
+        disk_info["interface"] = sc.disk.interface
+        drives.append(Drive(image, sc.disk.interface))
+
+    spec = MachineSpec(kernel=kernel.vmlinuz, initrd=initrd, append=sc.append,
+                       memory_mb=sc.memory_mb, drives=drives)
+    network_info: dict | None = None
+    placeholders = {str(fetch.cache_dir()): "$CACHE", str(work): "$WORK"}
+    with ExitStack() as stack:
+        if sc.network == "user":
+            spec.nic = "user"
+            network_info = {"kind": "qemu user-mode networking (slirp), its built-in DHCP"}
+        elif sc.network in ("isolated", "gce"):
+            ns = stack.enter_context(NetNS())
+            placeholders[ns.name] = "$NETNS"
+            if sc.network == "isolated":
+                ns.add_tap("tap0")
+                network_info = {"kind": "tap device in a private network namespace, "
+                                        "no DHCP server"}
+            else:
+                lease = GCE_LEASE
+                ns.add_tap("tap0", lease.host_cidr)
+                ns.add_address(f"{lease.metadata}/32", "lo")
+                ns.dnsmasq("tap0", lease)
+                ns.metadata_server(lease.metadata, {
+                    "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
+                network_info = {
+                    "kind": "tap device in a private network namespace, dnsmasq as a "
+                            "GCE-like DHCP server, an HTTP server on the metadata address",
+                    "lease": {"address": lease.client, "netmask": "255.255.255.255",
+                              "router": lease.gateway, "dns": lease.metadata,
+                              "mtu": lease.mtu,
+                              "option121": [f"{lease.gateway}/32 via 0.0.0.0",
+                                            f"0.0.0.0/0 via {lease.gateway}"]},
+                    "namespace_side": lease.host_cidr,
+                }
+            spec.nic = "tap"
+            spec.netns = ns.name
+        elif sc.network != "none":
+            raise ValueError(f"unknown network {sc.network!r}")
+        qdir = work / "qemu"
+        qdir.mkdir(exist_ok=True)
+        vm = stack.enter_context(Qemu(spec, accel=accel, workdir=qdir))
+        if sc.screen:
+            result = vm.wait(sc.timeout, stop=sc.stop, frame_interval=1.0,
+                             screen_stable=sc.screen_stable, min_time=4.0, screen_text=True,
+                             screen_stop=sc.screen_stop)
+        else:
+            result = vm.wait(sc.timeout, stop=sc.stop)
+    return Capture(sc, result, kernel, bb, disk_info, network_info, work, placeholders)
