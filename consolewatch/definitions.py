@@ -119,6 +119,9 @@ def _cross_check(formats: dict[str, Format], rules: dict[str, Rule]) -> list[Pro
         for m in rule.matchers:
             if m.format_ref is not None and m.format_ref not in refs:
                 out.append(Problem(rule.path, rule.at, f"rule {rule.id}: unknown format pattern {m.format_ref!r}"))
+        for ref in getattr(rule.condition, "last_pattern", ()):
+            if ref not in refs:
+                out.append(Problem(rule.path, rule.at, f"rule {rule.id}: unknown format pattern {ref!r} in last_pattern"))
         for target in rule.inhibits:
             if target not in rules and target not in CATEGORIES:
                 out.append(Problem(rule.path, rule.at, f"rule {rule.id}: inhibits unknown rule or category {target!r}"))

@@ -106,6 +106,13 @@ class Session:
             raise TypeError(f"not a source event: {type(event).__name__}")
         return step
 
+    def end_source(self, source: str) -> Step:
+        """A source has ended (an input file was read to its end): complete its last line."""
+        step = Step()
+        for batch in self.normalizer.flush(source):
+            self._lines(step, batch)
+        return step
+
     def finish(self) -> Step:
         step = Step()
         for batch in self.normalizer.flush():

@@ -7,7 +7,7 @@ import sys
 
 from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 from consolewatch.cli.common import load_catalog
-from consolewatch.inputs import InputError, open_input
+from consolewatch.inputs import InputError, open_input, source_name
 from consolewatch.model import Frame, severity_rank
 from consolewatch.session import Analysis, Session
 
@@ -23,6 +23,7 @@ def analyze_paths(paths: list[str], session: Session) -> Analysis:
                 if isinstance(event, Frame):
                     session.expect_frames()
                 session.feed(event)
+            session.end_source(source_name(path))  # this input has ended: so has its last line
     except InputError as exc:
         raise UsageError(str(exc)) from None
     session.finish()

@@ -29,8 +29,11 @@ class BootState:
     last_by_origin: dict[str, LineRef] = field(default_factory=dict)
     milestones: dict[str, Milestone] = field(default_factory=dict)
     """First line that reached each milestone."""
-    last_milestone: dict[str, tuple[str, LineRef]] = field(default_factory=dict)
-    """origin -> (milestone, line) of the latest milestone line of that origin."""
+    last_milestone: dict[str, tuple[str, LineRef, str, int]] = field(default_factory=dict)
+    """origin ("*": any) -> (milestone, line, format pattern ref, its position among the boot's
+    lines of that origin) of the latest milestone line."""
+    seen: dict[str, int] = field(default_factory=dict)
+    """origin ("*": any) -> lines of that origin in this boot so far (before the current batch)."""
     ready: list[LineRef] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     counts: dict[Any, int] = field(default_factory=dict)
@@ -41,11 +44,12 @@ class BootState:
     pending: dict[str, Any] = field(default_factory=dict)
     """absent_after conditions waiting for their expected line: rule id -> first line seen."""
 
-    def reach(self, name: str, ref: LineRef, time: float | None) -> None:
+    def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int) -> None:
+        """Milestone `name` reached at `ref`, the `pos`-th line of its origin (`pos_all`-th of all)."""
         if name not in self.milestones:
             self.milestones[name] = Milestone(name, ref.seq, ref.text, time)
-        self.last_milestone[ref.origin] = (name, ref)
-        self.last_milestone["*"] = (name, ref)
+        self.last_milestone[ref.origin] = (name, ref, pattern, pos)
+        self.last_milestone["*"] = (name, ref, pattern, pos_all)
         if name == "ready":
             self.ready.append(ref)
 
@@ -70,10 +74,10 @@ class BootState:
         last_line = self.last_by_origin.get(origin)
         if cond.last_milestone and (last_ms is None or last_ms[0] not in cond.last_milestone):
             return None
+        if cond.last_pattern and (last_ms is None or last_ms[2] not in cond.last_pattern):
+            return None
         if cond.max_lines_after is not None:
-            if last_ms is None or last_line is None:
-                return None
-            if _count_after(last_ms[1], last_line) > cond.max_lines_after:
+            if last_ms is None or self.seen.get(origin, 0) - last_ms[3] > cond.max_lines_after:
                 return None
         if cond.evidence == "ready":
             refs = self.ready[:1] + self.ready[-1:] if len(self.ready) > 1 else self.ready[:1]
@@ -84,12 +88,6 @@ class BootState:
         else:
             refs = [last_line] if last_line else []
         return [r.evidence() for r in refs if r is not None]
-
-
-def _count_after(ms: LineRef, last: LineRef) -> int:
-    # Lines of one origin are consecutive on the timeline except where another source
-    # interleaves, so the distance in seqs bounds the number of lines after the milestone.
-    return max(0, last.seq - ms.seq)
 
 
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:

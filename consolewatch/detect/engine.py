@@ -122,24 +122,34 @@ class Engine:
         if self._boot.first is None:
             self._boot.see_line(LineRef(batch.first_seq, batch.text(0), batch.origin, batch.source))
         tail = tuple(self._tail)
+        start = batch.first_seq  # first line of the batch in the current boot
         for sl in batch.scanned:
             line = sl.line
             if line.boot != self._boot.index:
                 if line.seq - 1 >= batch.first_seq:
                     i = line.seq - 1 - batch.first_seq
                     self._boot.see_line(LineRef(line.seq - 1, batch.text(i), batch.origin, batch.source))
+                self._count(batch.origin, line.seq - start)
                 out.extend(self._close("next-boot"))
                 self._boot = BootState(line.boot)
                 self._boot.see_line(LineRef(line.seq, line.text, line.origin, line.source))
-            out.extend(self._on_line(sl, batch, tail))
+                start = line.seq
+            out.extend(self._on_line(sl, batch, tail, line.seq - start + 1))
         last = LineRef(batch.last_seq, batch.text(batch.count - 1), batch.origin, batch.source)
         self._boot.see_line(last)
+        self._count(batch.origin, batch.last_seq - start + 1)
         if self._boot.pending:
             out.extend(self._expire(split_stamps(last.text).guest_time, batch.last_seq))
         self._tail.extend(batch.before(batch.last_seq + 1, CONTEXT_LINES))
         return out
 
-    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple) -> list[Finding]:
+    def _count(self, origin: str, n: int) -> None:
+        seen = self._boot.seen
+        seen[origin] = seen.get(origin, 0) + n
+        seen["*"] = seen.get("*", 0) + n
+
+    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple, pos: int) -> list[Finding]:
+        """`pos`: the line's position among the current boot's lines of this batch (1-based)."""
         line = sl.line
         b = self._boot
         for hit in sl.formats:
@@ -147,7 +157,8 @@ class Engine:
             if p.context:
                 self._infer(p.context)
             if p.milestone:
-                b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t)
+                b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t, p.ref,
+                        b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos)
         out = self._expire(line.t, line.seq) if b.pending else []
         cands = self.catalog.candidates(sl.triggers)
         if not cands:
@@ -302,7 +313,7 @@ class Engine:
             n = sum(1 for o in self.boot_outcomes if not cond.outcome or o in cond.outcome)
             if n >= cond.min_boots:
                 judged = [x for x in self.boots if not cond.outcome or x.outcome in cond.outcome]
-                ev = [Evidence(x.first_seq, x.first_text) for x in judged[: cond.min_boots]]
+                ev = [Evidence(x.last_seq, x.last_text) for x in judged[: cond.min_boots]]
                 out.extend(self._fire(rule, ev, {"boots": str(n)}, None, None, capture=True))
         return out
 

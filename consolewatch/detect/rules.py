@@ -81,6 +81,8 @@ class BootCond:
     evidence: str = "last-line"
     origin: str | None = None
     """Judge milestones and lines of this origin only (`text`: the serial port, not the screen)."""
+    last_pattern: tuple[str, ...] = ()
+    """The last milestone line must match one of these format patterns (e.g. a hand-off line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +358,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
     if kind == "boot":
         b = c.mapping(d["boot"], d, "`boot`")
         c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "ended_by",
-                           "outcome", "evidence", "origin"}, d, "a boot condition")
+                           "outcome", "evidence", "origin", "last_pattern"}, d, "a boot condition")
         if b.get("origin") not in (None, "text", "ocr"):
             c.add(d, "boot `origin` is text or ocr")
         evidence = b.get("evidence", "last-line")
@@ -374,6 +376,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             outcome=_strings(c, b, "outcome", OUTCOMES, d),
             evidence=evidence,
             origin=b.get("origin"),
+            last_pattern=c.strings(b, "last_pattern", d),
         )
     if kind == "idle":
         i = c.mapping(d["idle"], d, "`idle`") if d["idle"] is not None else {}

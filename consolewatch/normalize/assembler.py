@@ -142,7 +142,11 @@ class LineAssembler:
         if not ascii_only and _C1.search(text):
             special = True
         if not special and not long_line and not cut_lines:
-            return block if ascii_only else text.encode("utf-8")
+            if ascii_only:
+                return block
+            encoded = text.encode("utf-8")
+            if len(encoded) == len(block):  # valid UTF-8: no line grew past the cap
+                return encoded
         return self._slow(text, cut_lines).encode("utf-8")
 
     def _slow(self, text: str, cut_lines: set[int]) -> str:

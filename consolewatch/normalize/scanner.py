@@ -40,13 +40,28 @@ def _prefilter_source(pattern: str) -> str:
         src = shorter
 
 
+_NON_ASCII_LINE = re.compile(rb"^.*[\x80-\xff].*$", re.M)
+
+
 class _ReBackend:
     """All patterns in one alternation finds candidate lines; each is then checked per pattern."""
 
-    def __init__(self, patterns: Sequence[tuple[int, str, bool]]) -> None:
-        self._each = [(pid, re.compile(src.encode(), re.M | (re.I if icase else 0))) for pid, src, icase in patterns]
+    def __init__(self, patterns: Sequence[tuple[int, str, bool]], combined: bool = True) -> None:
+        self._each = [(pid, re.compile(src, re.M | (re.I if icase else 0))) for pid, src, icase in patterns]
         parts = [b"(?%s:%s)" % (b"i" if icase else b"-i", src.encode()) for _, src, icase in patterns]
-        self._any = re.compile(b"|".join(parts), re.M) if parts else None
+        self._any = re.compile(b"|".join(parts), re.M) if parts and combined else None
+
+    def scan_lines(self, buf: bytes, select: re.Pattern[bytes], hits: dict[int, set[int]], where: dict[int, int]) -> None:
+        """Check every pattern on the lines `select` finds (decoded: Unicode semantics)."""
+        line = pos = 0
+        for m in select.finditer(buf):
+            line += buf.count(b"\n", pos, m.start())
+            pos = m.start()
+            text = m.group().decode("utf-8", "replace")
+            for pid, rx in self._each:
+                if rx.search(text):
+                    hits.setdefault(line, set()).add(pid)
+                    where.setdefault(line, m.start())
 
     def scan(self, buf: bytes, hits: dict[int, set[int]], where: dict[int, int]) -> None:
         if self._any is None:
@@ -65,12 +80,12 @@ class _ReBackend:
         lines = buf.split(b"\n")
         offset = 0
         starts = {}
-        for i, text in enumerate(lines):
+        for i, raw in enumerate(lines):
             if i in candidates:
                 starts[i] = offset
-            offset += len(text) + 1
+            offset += len(raw) + 1
         for ln in candidates:
-            text = lines[ln]
+            text = lines[ln].decode("utf-8", "replace")
             for pid, rx in self._each:
                 if rx.search(text):
                     hits.setdefault(ln, set()).add(pid)
@@ -84,6 +99,10 @@ class _HyperscanBackend:
         ok = list(patterns)
         if not ok:
             return
+        cached = _cache_load(ok)
+        if cached is not None:
+            self._db, self.rejected = cached
+            return
         try:
             self._db = self._compile(ok)
         except Exception:
@@ -96,6 +115,7 @@ class _HyperscanBackend:
                 except Exception:
                     self.rejected.append(p)
             self._db = self._compile(ok) if ok else None
+        _cache_store(list(patterns), self._db, self.rejected)
 
     def _compile(self, pats: Sequence[tuple[int, str, bool]]):
         db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
@@ -109,7 +129,9 @@ class _HyperscanBackend:
 
     @staticmethod
     def _flags(icase: bool) -> int:
-        f = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8 | _hs.HS_FLAG_UCP
+        # ASCII semantics (Unicode properties make compiling 20x slower): lines with non-ASCII
+        # bytes are checked with Python's `re` instead (see Scanner.scan).
+        f = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER
         return f | _hs.HS_FLAG_CASELESS if icase else f
 
     def scan(self, buf: bytes, hits: dict[int, set[int]], where: dict[int, int]) -> None:
@@ -138,6 +160,55 @@ class _HyperscanBackend:
                 bucket.add(pid)
 
 
+def _cache_path(patterns: Sequence[tuple[int, str, bool]]):
+    import hashlib
+    import os
+    from pathlib import Path
+
+    key = hashlib.sha256(repr((getattr(_hs, "__version__", "?"), _FLAGS_VERSION, list(patterns))).encode()).hexdigest()
+    base = os.environ.get("CONSOLEWATCH_CACHE_DIR")
+    if not base:
+        import platformdirs
+
+        base = platformdirs.user_cache_dir("consolewatch")
+    return Path(base) / "scanner" / f"{key[:32]}.hsdb"
+
+
+_FLAGS_VERSION = 2
+
+
+def _cache_load(patterns: Sequence[tuple[int, str, bool]]):
+    """A compiled database from an earlier run with exactly these patterns, or None."""
+    import json
+
+    try:
+        path = _cache_path(patterns)
+        blob = path.read_bytes()
+        head, _, db = blob.partition(b"\n")
+        rejected = [tuple(x) for x in json.loads(head)]
+        loaded = None
+        if db:
+            loaded = _hs.loadb(db, _hs.HS_MODE_BLOCK)
+            loaded.scratch = _hs.Scratch(loaded)  # a deserialised database has none
+        return loaded, rejected
+    except Exception:  # missing, unreadable, stale or from another hyperscan: compile again
+        return None
+
+
+def _cache_store(patterns, db, rejected) -> None:
+    import json
+    import os
+
+    try:
+        path = _cache_path(patterns)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(json.dumps(rejected).encode() + b"\n" + (_hs.dumpb(db) if db is not None else b""))
+        os.replace(tmp, path)
+    except Exception:  # a read-only home: just compile next time
+        pass
+
+
 class Scanner:
     """Scans blocks of `\\n`-separated UTF-8 lines for a fixed set of patterns."""
 
@@ -146,6 +217,7 @@ class Scanner:
         pats = [(pid, _prefilter_source(src), icase) for pid, src, icase in patterns]
         self.backends: list[_ReBackend | _HyperscanBackend] = []
         use_hs = backend == "hyperscan" or (backend == "auto" and _hs is not None)
+        self._unicode: _ReBackend | None = None
         if use_hs:
             if _hs is None:
                 raise RuntimeError("the hyperscan backend is not installed")
@@ -153,6 +225,7 @@ class Scanner:
             self.backends.append(hs)
             if hs.rejected:
                 self.backends.append(_ReBackend(hs.rejected))
+            self._unicode = _ReBackend(pats, combined=False)
         else:
             self.backends.append(_ReBackend(pats))
         self.name = "+".join(type(b).__name__.strip("_").replace("Backend", "").lower() for b in self.backends)
@@ -164,6 +237,10 @@ class Scanner:
         where: dict[int, int] = {}
         for b in self.backends:
             b.scan(buf, hits, where)
+        if self._unicode is not None and not buf.isascii():
+            # Hyperscan matched with ASCII classes; lines with other characters get Python's
+            # Unicode-aware `re`, so both backends flag exactly the same lines.
+            self._unicode.scan_lines(buf, _NON_ASCII_LINE, hits, where)
         return hits, where
 
 
