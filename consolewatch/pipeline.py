@@ -10,6 +10,7 @@ quiet before its boot was ready (a stall) and ends when `until` is satisfied.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,10 @@ from consolewatch.store import Store
 #: cloud implied by a target kind, until the console or the API says more.
 CLOUD_OF = {"aws": "aws", "gce": "gce", "do": "do", "openstack": "openstack", "qemu": "qemu"}
 UNTIL = ("success", "failure", "outcome")
+#: A partial line that looks like a prompt ("login: ", "grub> ", "(initramfs) ") and stays
+#: unfinished this long is ended, so the prompt is seen while the machine waits at it.
+PROMPT_IDLE = 1.0
+_PROMPT_END = re.compile(rb"[:>#$?)\]] *$")
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Follower:
         resume: bool = True,
         cloud: str | None = None,
         timeout: float | None = None,
+        prompt_idle: float | None = PROMPT_IDLE,
     ) -> None:
         self.target = target
         self.name = str(target)
@@ -60,15 +66,18 @@ class Follower:
         self.stall_after = stall_after
         self.resume = resume
         self.session = Session(catalog, cloud=cloud or CLOUD_OF.get(target.kind, "unknown"))
+        self.session.expect_frames()  # a screen may repeat what the serial port printed
         self.capture_id = 0
         self.printed = 0
         self.result = FollowResult()
         self._emitted_outcome: dict[int, str] = {}
         self._announced_boot = 0
         self._last_activity = time.time()
+        self._last_chunk: dict[str, float] = {}
         self._stalled_at: int | None = None
         self._done = asyncio.Event()
         self.timeout = timeout
+        self.prompt_idle = prompt_idle
         self._resume_floor = 0
         """During a replay: the first seq the crashed run had not printed."""
         self._replaying = False
@@ -80,12 +89,13 @@ class Follower:
             self.store.append(self.capture_id, event)
         if isinstance(event, (Chunk, Frame)):
             self._last_activity = time.time()
+            self._last_chunk[event.source] = self._last_activity
         self._emit(self.session.feed(event), event)
 
     def _emit(self, step: Step, event: Any = None) -> None:
         name = self.name
         for note in step.notes:
-            if not (isinstance(note, SourceStatus) and note.state == "stalled"):
+            if not (isinstance(note, SourceStatus) and note.state in ("stalled", "line-flushed")):
                 self.sink.note(name, note)
         for batch in step.batches:
             for seq, boot in batch.boot_marks:
@@ -126,9 +136,13 @@ class Follower:
         if self._satisfied(outcome):
             self._done.set()
 
+    def stop(self) -> None:
+        """End the follow now (Ctrl-C): the open boot is judged and the capture recorded."""
+        self._done.set()
+
     def _satisfied(self, outcome: str) -> bool:
         if self.until == "outcome":
-            return True
+            return outcome != "unknown"  # a boot that ended proving nothing does not end a gate
         if self.until == "success":
             return outcome == "success"
         if self.until == "failure":
@@ -157,14 +171,19 @@ class Follower:
             self._handle(event)
             if self._done.is_set():
                 return
-        self._emit(self.session.finish())
 
     async def _watch_quiet(self) -> None:
-        if not self.follow or not self.stall_after:
+        if not self.follow:
             return
         while True:
-            await asyncio.sleep(min(1.0, self.stall_after / 4))
-            quiet = time.time() - self._last_activity
+            await asyncio.sleep(0.25)
+            now = time.time()
+            for source, last in list(self._last_chunk.items()):
+                if self.prompt_idle and now - last >= self.prompt_idle and self._at_prompt(source):
+                    self._handle(SourceStatus(source, "line-flushed", "a prompt waits for input", None, now))
+            if not self.stall_after:
+                continue
+            quiet = now - self._last_activity
             boot = self.session.engine.boot_index
             if quiet >= self.stall_after and self._stalled_at != boot and self.session.engine.provisional() is None:
                 self._stalled_at = boot
@@ -177,6 +196,10 @@ class Follower:
             self._handle(event, store=False)
         self._emit(self.session.finish())
         return self.result
+
+    def _at_prompt(self, source: str) -> bool:
+        pending = self.session.normalizer.pending(source)
+        return bool(pending) and _PROMPT_END.search(pending[-200:]) is not None
 
     async def run(self) -> FollowResult:
         self.capture_id, resumed = self.store.open_capture(self.name, resume=self.resume)
@@ -196,7 +219,16 @@ class Follower:
             for t in (fetch, quiet, done):
                 t.cancel()
             await asyncio.gather(fetch, quiet, done, return_exceptions=True)
+        # The follow ends here, so does the capture: judge the open boot as analyze would
+        # (boot-level findings such as console.silent), then record it.
+        outcome = self.result.outcome
+        self._emit(self.session.finish())
+        if self._satisfied_by(outcome):
+            self.result.outcome = outcome  # the outcome that ended the follow is the verdict
         return self._close(ended=not self.result.timed_out)
+
+    def _satisfied_by(self, outcome: str | None) -> bool:
+        return outcome is not None and self._satisfied(outcome)
 
     def _close(self, *, ended: bool) -> FollowResult:
         engine = self.session.engine

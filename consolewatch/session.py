@@ -96,6 +96,11 @@ class Session:
         elif isinstance(event, MachineContext):
             self.engine.set_context(event)
             self._note(step, event)
+        elif isinstance(event, SourceStatus) and event.state == "line-flushed":
+            # Recorded by the live follower when a partial line (a login prompt) stayed
+            # unfinished; replays end the line at the same place.
+            for batch in self.normalizer.flush(event.source, event.received_at or None):
+                self._lines(step, batch)
         elif isinstance(event, SourceStatus) and event.state == "stalled":
             # Recorded by the live follower when the console went quiet; replays decide the same.
             self._note(step, event)
@@ -165,7 +170,7 @@ class Session:
         for text, confidence in new:
             seq = self._seen_in_text(text)
             if seq is not None:
-                step.duplicates.append((frame.source, seq))
+                step.duplicates.append((source, seq))
                 continue
             keep_texts.append(text)
             keep_conf.append(confidence)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from typing import Any
 
@@ -28,6 +29,8 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cloud", help="override the cloud the target implies")
     p.add_argument("--stall-after", type=float, default=120.0, metavar="SECONDS",
                    help="report boot.stall when the console is quiet this long before ready (0: never)")
+    p.add_argument("--prompt-after", type=float, default=1.0, metavar="SECONDS",
+                   help="end an unfinished line that looks like a prompt (login:) after this long (0: never)")
     p.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
 
 
@@ -84,9 +87,15 @@ def run(args: argparse.Namespace) -> int:
     store = Store()
     follower = Follower(target, catalog=catalog, store=store, sink=sink, follow=not args.no_follow,
                         until=args.until, stall_after=args.stall_after or None, resume=not args.new,
-                        cloud=args.cloud, timeout=args.timeout)
+                        cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None)
+    async def follow():
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, follower.stop)  # a second Ctrl-C is not caught again
+        return await follower.run()
+
     try:
-        result = asyncio.run(follower.run())
+        result = asyncio.run(follow())
     except FetchError as exc:
         raise UsageError(str(exc)) from None
     finally:

@@ -177,17 +177,24 @@ class QmpClient:
             self._rw = None
 
 
-async def _frames(qmp: Path, interval: float, follow: bool) -> AsyncIterator[SourceEvent]:
+async def _frames(qmp: Path, interval: float, follow: bool, wait: float = 10.0) -> AsyncIterator[SourceEvent]:
     client = QmpClient(qmp)
     seq = 0
+    deadline = time.monotonic() + wait
     try:
         while True:
             try:
                 image = await client.screendump()
             except (OSError, ConnectionError, RuntimeError, ValueError, asyncio.TimeoutError) as exc:
+                client.close()
+                if seq == 0 and follow and time.monotonic() < deadline:
+                    await asyncio.sleep(POLL)  # QEMU may not have created the socket yet
+                    continue
                 if seq == 0:
                     yield SourceUnavailable("screen", f"QMP screendump failed: {exc}",
                                             "start QEMU with -qmp unix:PATH,server=on,wait=off and a display (-vga std)")
+                else:
+                    yield SourceStatus("screen", "ended", f"QMP: {exc}", None, time.time())
                 return
             seq += 1
             yield Frame("screen", image, "image/x-portable-pixmap", seq, time.time())
@@ -238,7 +245,8 @@ class QemuFetcher(Fetcher):
         opts = self.target.options
         streams = [self._serial(path, cursors or {}, follow, float(opts.get("connect_wait", 10.0)))]
         if opts.get("qmp"):
-            streams.append(_frames(Path(opts["qmp"]), float(opts.get("screen_interval", 2.0)), follow))
+            streams.append(_frames(Path(opts["qmp"]), float(opts.get("screen_interval", 2.0)), follow,
+                                   float(opts.get("connect_wait", 10.0))))
         return merge(*streams)
 
     async def _serial(self, path: Path, cursors: Mapping[str, Any], follow: bool, wait: float) -> AsyncIterator[SourceEvent]:

@@ -38,6 +38,11 @@ class Normalizer:
         block = self._assembler(chunk.source).feed(chunk.data)
         return self._batch(chunk.source, block, chunk.received_at or None)
 
+    def pending(self, source: str) -> bytes:
+        """The part of a line `source` printed with no newline yet (a prompt, say)."""
+        asm = self._assemblers.get(source)
+        return asm.pending if asm is not None else b""
+
     def flush(self, source: str | None = None, observed_at: float | None = None) -> list[LineBatch]:
         """End the partial line of one source (or of all): end of capture, or an idle prompt."""
         names = [source] if source is not None else list(self._assemblers)

@@ -57,7 +57,21 @@ def test_until_outcome_gates_on_a_growing_file(cli, tmp_path):
         proc.kill()
     assert proc.returncode == 0, err
     evs = events(out)
-    assert evs[-1]["type"] == "outcome" and evs[-1]["outcome"] == "success"
+    assert [e["outcome"] for e in evs if e["type"] == "outcome"] == ["success"]
+    assert [e["category"] for e in evs if e["type"] == "finding"] == ["boot.success"]
+
+
+def test_a_login_prompt_without_newline_is_seen_while_it_waits(cli, tmp_path):
+    log = tmp_path / "console.log"
+    healthy = (ROOT / "samples/qemu/healthy/serial.log").read_bytes()
+    assert healthy.endswith(b"debian login: ")
+    log.write_bytes(healthy)
+    r = cli("tail", f"file:{log}", "--json", "--until", "outcome", "--timeout", "20")
+    evs = events(r.stdout)
+    assert r.returncode == 0
+    assert [e["text"] for e in evs if e["type"] == "line"][-1] == "debian login: "
+    [ok] = [e for e in evs if e["type"] == "finding"]
+    assert ok["category"] == "boot.success" and ok["evidence"][-1]["text"] == "debian login: "
 
 
 def test_timeout_exits_3(cli, tmp_path):
@@ -76,7 +90,7 @@ def test_a_quiet_console_is_a_stall(cli, tmp_path):
     stall = [e for e in evs if e["type"] == "finding" and e["category"] == "boot.stall"]
     assert stall and stall[0]["evidence"][0]["text"] == "Booting from Hard Disk 0..."
     assert "after firmware" in stall[0]["remediation"]
-    assert evs[-1] == {**evs[-1], "type": "outcome", "outcome": "stall"}
+    assert [e["outcome"] for e in evs if e["type"] == "outcome"] == ["stall"]
 
 
 def test_terminal_view_is_inert(cli, tmp_path):
@@ -100,7 +114,8 @@ SOURCE = (ROOT / "samples/openstack-ttylinux-no-lease-metadata-unreachable/conso
 
 def _start(log: Path, data: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "consolewatch", "tail", f"file:{log}", "--json", "--stall-after", "0"],
+        [sys.executable, "-m", "consolewatch", "tail", f"file:{log}", "--json", "--stall-after", "0",
+         "--prompt-after", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         env={**os.environ, "CONSOLEWATCH_DATA_DIR": str(data)})
 

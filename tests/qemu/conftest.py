@@ -85,7 +85,50 @@ def scenario_capture(guest_kit, netns_ok, e2fsprogs, dnsmasq_ok):
 
     def get(name: str):
         if name not in cache:
-            cache[name] = boot.run(BY_NAME[name])
+            cache[name] = boot.run(BY_NAME[name], observe=LiveTail)
         return cache[name]
 
     return get
+
+
+class LiveTail:
+    """`consolewatch tail qemu:SERIAL --json --until outcome` following a boot as it happens
+    (with `--qmp` frames for scenarios whose story is on the screen)."""
+
+    def __init__(self, vm, observer_qmp: Path, sc) -> None:
+        import subprocess
+
+        self.scenario = sc
+        self.data = vm.workdir / "consolewatch-data"
+        args = [sys.executable, "-m", "consolewatch", "tail", f"qemu:{vm.serial_path}", "--json",
+                "--stall-after", "0", "--timeout", str(sc.timeout + 30)]
+        if sc.boots is None:  # a boot loop is judged over all its boots, not the first outcome
+            args += ["--until", "outcome"]
+        if sc.screen:
+            args += ["--qmp", str(observer_qmp), "--screenshots", "1"]
+        env = {**os.environ, "CONSOLEWATCH_DATA_DIR": str(self.data)}
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.stdout = b""
+        self.stderr = b""
+        self.returncode: int | None = None
+
+    def finish(self) -> None:
+        """The boot was stopped: give the tail a moment to reach its verdict, then end it."""
+        import signal
+        import subprocess
+
+        try:
+            self.stdout, self.stderr = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGINT)  # end the follow, as Ctrl-C would: it still judges
+            try:
+                self.stdout, self.stderr = self.proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.stdout, self.stderr = self.proc.communicate()
+        self.returncode = self.proc.returncode
+
+    def events(self) -> list[dict]:
+        import json
+
+        return [json.loads(x) for x in self.stdout.decode().splitlines() if x.strip()]

@@ -103,20 +103,24 @@ def _rootfs_files(bb: fetch.Busybox, init: str) -> dict[str, tuple[bytes | str, 
     }
 
 
-def run(scenario, workdir: Path | None = None, accel: str | None = None) -> Capture:
+def run(scenario, workdir: Path | None = None, accel: str | None = None, observe=None) -> Capture:
     """Boot `scenario` once. Every resource (QEMU, namespace, dnsmasq, temp files when no
-    workdir is given) is released before this returns or raises."""
+    workdir is given) is released before this returns or raises.
+
+    `observe(vm, observer_qmp, scenario)`, if given, is called once QEMU runs and returns an object whose
+    `finish()` is called when the boot has been stopped (before QEMU goes): a live consumer of
+    the console (`consolewatch tail qemu:...`). `observer_qmp` is a QMP socket of its own."""
     own = workdir is None
     work = Path(tempfile.mkdtemp(prefix=f"cw-{scenario.name}-")) if own else Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     try:
-        return _run(scenario, work, accel)
+        return _run(scenario, work, accel, observe)
     finally:
         if own:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(sc, work: Path, accel: str | None) -> Capture:
+def _run(sc, work: Path, accel: str | None, observe=None) -> Capture:
     kernel = fetch.kernel(sc.kernel)
     bb = None
     needs_busybox = (sc.initramfs is not None and sc.initramfs.busybox) or sc.disk is not None
@@ -175,11 +179,21 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
             raise ValueError(f"unknown network {sc.network!r}")
         qdir = work / "qemu"
         qdir.mkdir(exist_ok=True)
+        observer_qmp = qdir / "observer-qmp.sock"
+        if observe is not None:
+            spec.extra_args += ["-qmp", f"unix:{observer_qmp},server=on,wait=off"]
         vm = stack.enter_context(Qemu(spec, accel=accel, workdir=qdir))
-        if sc.screen:
-            result = vm.wait(sc.timeout, stop=sc.stop, frame_interval=1.0,
-                             screen_stable=sc.screen_stable, min_time=4.0, screen_text=True,
-                             screen_stop=sc.screen_stop)
-        else:
-            result = vm.wait(sc.timeout, stop=sc.stop)
-    return Capture(sc, result, kernel, bb, disk_info, network_info, work, placeholders)
+        watcher = observe(vm, observer_qmp, sc) if observe is not None else None
+        try:
+            if sc.screen:
+                result = vm.wait(sc.timeout, stop=sc.stop, frame_interval=1.0,
+                                 screen_stable=sc.screen_stable, min_time=4.0, screen_text=True,
+                                 screen_stop=sc.screen_stop)
+            else:
+                result = vm.wait(sc.timeout, stop=sc.stop)
+        finally:
+            if watcher is not None:
+                watcher.finish()
+    capture = Capture(sc, result, kernel, bb, disk_info, network_info, work, placeholders)
+    capture.live = watcher
+    return capture
