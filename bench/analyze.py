@@ -57,7 +57,8 @@ def timed(cmd: list[str], **kw) -> tuple[float, int, int]:
     """Wall seconds, exit status and peak RSS (KB) of one child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    # stdout to a pipe, not /dev/null: GNU grep stops at the first match when writing to /dev/null
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode not in (0, 1):

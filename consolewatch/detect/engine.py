@@ -9,7 +9,7 @@ evidence text, carry the lines just before their evidence, and a root cause mute
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from typing import Any, Sequence
 
 from consolewatch.detect import bootstate
@@ -55,7 +55,9 @@ class Engine:
         self.hypervisor = hypervisor
         self.boots: list[Boot] = []
         self.boots_dropped = 0
-        self.boot_outcomes: list[str] = []
+        self.boot_outcomes: Counter[str] = Counter()
+        """How many closed boots had each outcome (all of them, kept or not)."""
+        self._capture_fired: set[str] = set()
         self.capture_findings: list[Finding] = []
         self.lines_seen = 0
         self._boot = BootState(1)
@@ -290,7 +292,7 @@ class Engine:
             findings += new  # boot.success-like findings mute nothing and repeat nothing
             out.extend(new)
         self.boots.append(bootstate.close(b, findings, outcome, reason))
-        self.boot_outcomes.append(outcome)
+        self.boot_outcomes[outcome] += 1
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]
             self.boots_dropped += 1
@@ -308,12 +310,13 @@ class Engine:
         for rule in self._capture_rules:
             cond = rule.condition
             assert isinstance(cond, CaptureCond)
-            if cond.min_boots is None or not rule.applies(self.cloud, self.hypervisor):
+            if cond.min_boots is None or rule.id in self._capture_fired or not rule.applies(self.cloud, self.hypervisor):
                 continue
-            n = sum(1 for o in self.boot_outcomes if not cond.outcome or o in cond.outcome)
+            n = sum(self.boot_outcomes[o] for o in (cond.outcome or self.boot_outcomes))
             if n >= cond.min_boots:
                 judged = [x for x in self.boots if not cond.outcome or x.outcome in cond.outcome]
                 ev = [Evidence(x.last_seq, x.last_text) for x in judged[: cond.min_boots]]
+                self._capture_fired.add(rule.id)
                 out.extend(self._fire(rule, ev, {"boots": str(n)}, None, None, capture=True))
         return out
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from consolewatch.model import CATEGORIES, CLOUDS, MILESTONES, OUTCOMES, SEVERITIES
 from consolewatch.normalize.formats import HYPERVISORS, Checker
+from consolewatch.normalize.scanner import REGEX_FLAGS
 from consolewatch.yamlload import Problem, line_of
 
 REMEDIATION_KEYS = ("default", "aws", "aws-xen", "aws-nitro", "gce", "do", "openstack", "qemu", "azure")
@@ -287,13 +288,13 @@ def _matcher(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> LineMa
         w = {}
     for k, v in w.items():
         try:
-            where_tests.append((str(k), re.compile(str(v))))
+            where_tests.append((str(k), re.compile(str(v), REGEX_FLAGS)))
         except re.error as exc:
             c.add(d, f"where.{k}: regex does not compile: {exc}")
     exclude = None
     if "not" in d:
         try:
-            exclude = re.compile(str(d["not"]), re.I if icase else 0)
+            exclude = re.compile(str(d["not"]), REGEX_FLAGS | (re.I if icase else 0))
         except re.error as exc:
             c.add(d, f"`not` regex does not compile: {exc}")
     origin = d.get("origin")

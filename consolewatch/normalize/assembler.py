@@ -31,8 +31,8 @@ DEFAULT_CAP = 4096
 # Bytes that need the terminal interpreter: C0 controls except TAB and LF, ESC, DEL.
 _SPECIAL = bytes(b for b in range(0x20) if b not in (0x09, 0x0A)) + b"\x7f"
 _SGR = re.compile(rb"\x1b\[[0-9;]*m")
-_CR_LF = re.compile(rb"\r+\n")
 _C1 = re.compile(r"[\x80-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _marker(cap: int) -> str:
@@ -130,7 +130,8 @@ class LineAssembler:
                     cut_lines.add(i)
             block = b"\n".join(lines)
         if b"\r" in block:
-            block = _CR_LF.sub(b"\n", block)
+            while b"\r\n" in block:  # CRLF (and CRCRLF) end a line; a lone CR stays
+                block = block.replace(b"\r\n", b"\n")
             special = special and len(block.translate(None, _SPECIAL)) != len(block)
         if special and b"\x1b[" in block:
             block = _SGR.sub(b"", block)
@@ -141,15 +142,22 @@ class LineAssembler:
         text = block.decode("utf-8", "backslashreplace")
         if not ascii_only and _C1.search(text):
             special = True
+        # Valid UTF-8 (no `\\xNN` escapes added) and no raw line over the cap: no line can
+        # exceed the cap, so only lines with control characters need looking at.
+        valid = ascii_only or len(text.encode("utf-8")) == len(block)
         if not special and not long_line and not cut_lines:
             if ascii_only:
                 return block
-            encoded = text.encode("utf-8")
-            if len(encoded) == len(block):  # valid UTF-8: no line grew past the cap
-                return encoded
-        return self._slow(text, cut_lines).encode("utf-8")
+            if valid:
+                return text.encode("utf-8")
+        every = long_line or bool(cut_lines) or not valid
+        return self._slow(text, cut_lines, every_line=every).encode("utf-8")
 
-    def _slow(self, text: str, cut_lines: set[int]) -> str:
+    def _slow(self, text: str, cut_lines: set[int], *, every_line: bool = True) -> str:
+        """Interpret control sequences; cap rows. `every_line=False`: only lines holding a
+        control character can change (no line is too long), so only those are visited."""
+        if not every_line:
+            return self._dirty_lines_only(text)
         out: list[str] = []
         lines = text.split("\n")
         lines.pop()  # the block ends with "\n"
@@ -163,6 +171,21 @@ class LineAssembler:
                 out.append(row)
         out.append("")
         return "\n".join(out)
+
+    def _dirty_lines_only(self, text: str) -> str:
+        out: list[str] = []
+        pos = 0
+        for m in _CONTROL.finditer(text):
+            if m.start() < pos:
+                continue  # another control character on a line already rendered
+            start = text.rfind("\n", 0, m.start()) + 1
+            end = text.index("\n", m.start())
+            out.append(text[pos:start])
+            rows = self._terminal.render(text[start:end])
+            out.append("\n".join(r[: self.cap] + _marker(self.cap) if len(r) > self.cap else r for r in rows))
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
 
 
 _SPECIAL_TABLE = {b: None for b in _SPECIAL}

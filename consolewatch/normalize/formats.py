@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from consolewatch.model import CLOUDS, MILESTONES
+from consolewatch.normalize.scanner import REGEX_FLAGS
 from consolewatch.yamlload import Problem, line_of
 
 LEVELS = ("info", "warning", "error")
@@ -101,7 +102,7 @@ class Checker:
             self.add(where, "a regex must be a non-empty string")
             return None
         try:
-            rx = re.compile(source, re.I if ignore_case else 0)
+            rx = re.compile(source, REGEX_FLAGS | (re.I if ignore_case else 0))
         except re.error as exc:
             self.add(where, f"regex {source!r} does not compile: {exc}")
             return None

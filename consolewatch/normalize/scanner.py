@@ -4,7 +4,8 @@ Consoles are mostly lines no rule cares about, so the hot path never looks at li
 a multi-pattern scanner runs over a whole block of complete lines and reports, per line, the ids
 of the patterns that may match there. Only those lines are decoded and checked with Python's
 `re` (the authoritative match). The scanner may over-report (it is a prefilter) but never
-under-reports.
+under-reports: definitions use ASCII character classes (`REGEX_FLAGS`), which Hyperscan's UTF-8
+mode matches the same way.
 
 Two backends with one interface: Hyperscan (when the `hyperscan` wheel is installed; about
 1 GB/s here) and Python `re` (always available, slower). Patterns Hyperscan cannot compile go to
@@ -16,12 +17,20 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from consolewatch.normalize import scancache
+
 try:  # pragma: no cover - exercised by whichever backend the machine has
     import hyperscan as _hs
 except Exception:  # ImportError, or a wheel that cannot load on this CPU
     _hs = None
 
+#: How every definition regex is compiled: ASCII classes (\w, \d, \s, \b), as the scanner does.
+REGEX_FLAGS = re.ASCII
 
+Pattern = tuple[int, str, bool]
+"""(id, Python regex source, ignore_case)."""
+
+_NAMED = re.compile(r"\(\?P<\w+>")
 _TAIL = re.compile(r"(?:\(\?P<\w+>\.[*+]\??\)|\(\?:\.[*+]\??\)|\(\.[*+]\??\)|(?<!\\)\.[*+]\??|(?<!\\)\$)$")
 
 
@@ -40,71 +49,63 @@ def _prefilter_source(pattern: str) -> str:
         src = shorter
 
 
-_NON_ASCII_LINE = re.compile(rb"^.*[\x80-\xff].*$", re.M)
-
-
 class _ReBackend:
-    """All patterns in one alternation finds candidate lines; each is then checked per pattern."""
+    """All patterns in one alternation find candidate lines; each is then checked per pattern."""
 
-    def __init__(self, patterns: Sequence[tuple[int, str, bool]], combined: bool = True) -> None:
-        self._each = [(pid, re.compile(src, re.M | (re.I if icase else 0))) for pid, src, icase in patterns]
-        parts = [b"(?%s:%s)" % (b"i" if icase else b"-i", src.encode()) for _, src, icase in patterns]
-        self._any = re.compile(b"|".join(parts), re.M) if parts and combined else None
-
-    def scan_lines(self, buf: bytes, select: re.Pattern[bytes], hits: dict[int, set[int]], where: dict[int, int]) -> None:
-        """Check every pattern on the lines `select` finds (decoded: Unicode semantics)."""
-        line = pos = 0
-        for m in select.finditer(buf):
-            line += buf.count(b"\n", pos, m.start())
-            pos = m.start()
-            text = m.group().decode("utf-8", "replace")
-            for pid, rx in self._each:
-                if rx.search(text):
-                    hits.setdefault(line, set()).add(pid)
-                    where.setdefault(line, m.start())
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        flags = re.M | REGEX_FLAGS
+        self._each = [(pid, re.compile(src, flags | (re.I if icase else 0))) for pid, src, icase in patterns]
+        # One alternation finds candidate lines fast; group names must not repeat in it.
+        parts = ["(?%s:%s)" % ("i" if icase else "-i", _NAMED.sub("(?:", src)) for _, src, icase in patterns]
+        try:
+            self._finders = [re.compile("|".join(parts), flags)] if parts else []
+        except re.error:  # e.g. a back-reference by number: search pattern by pattern
+            self._finders = [rx for _, rx in self._each]
 
     def scan(self, buf: bytes, hits: dict[int, set[int]], where: dict[int, int]) -> None:
-        if self._any is None:
+        if not self._finders:
             return
+        text = buf.decode("utf-8", "replace")
         candidates: set[int] = set()
-        line = pos = 0
-        for m in self._any.finditer(buf):
-            start = m.start()
-            last = max(m.end() - 1, start)
-            line += buf.count(b"\n", pos, start)
-            pos = start
-            # A match may span lines: every line it touches is a candidate.
-            candidates.update(range(line, line + buf.count(b"\n", start, last) + 1))
+        for finder in self._finders:
+            line = pos = 0
+            for m in finder.finditer(text):
+                start = m.start()
+                last = max(m.end() - 1, start)
+                line += text.count("\n", pos, start)
+                pos = start
+                # A match may span lines: every line it touches is a candidate.
+                candidates.update(range(line, line + text.count("\n", start, last) + 1))
         if not candidates:
             return
-        lines = buf.split(b"\n")
-        offset = 0
-        starts = {}
-        for i, raw in enumerate(lines):
+        raw_lines = buf.split(b"\n")
+        starts, offset = {}, 0
+        for i, raw in enumerate(raw_lines):
             if i in candidates:
                 starts[i] = offset
             offset += len(raw) + 1
         for ln in candidates:
-            text = lines[ln].decode("utf-8", "replace")
+            line_text = raw_lines[ln].decode("utf-8", "replace")
             for pid, rx in self._each:
-                if rx.search(text):
+                if rx.search(line_text):
                     hits.setdefault(ln, set()).add(pid)
                     where.setdefault(ln, starts[ln])
 
 
 class _HyperscanBackend:
-    def __init__(self, patterns: Sequence[tuple[int, str, bool]]) -> None:
+    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-1"
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
         self._db = None
-        self.rejected: list[tuple[int, str, bool]] = []
-        ok = list(patterns)
-        if not ok:
+        self.rejected: list[Pattern] = []
+        if not patterns:
             return
-        cached = _cache_load(ok)
+        cached = scancache.load(_hs, patterns, self.SALT)
         if cached is not None:
             self._db, self.rejected = cached
             return
         try:
-            self._db = self._compile(ok)
+            self._db = self._compile(patterns)
         except Exception:
             # Some construct is unsupported even in prefilter mode: find which, scan those with re.
             ok = []
@@ -115,24 +116,21 @@ class _HyperscanBackend:
                 except Exception:
                     self.rejected.append(p)
             self._db = self._compile(ok) if ok else None
-        _cache_store(list(patterns), self._db, self.rejected)
+        scancache.store(_hs, patterns, self.SALT, self._db, self.rejected)
 
-    def _compile(self, pats: Sequence[tuple[int, str, bool]]):
+    @staticmethod
+    def _compile(pats: Sequence[Pattern]):
+        # UTF-8 (`.` is one character) with ASCII classes, like REGEX_FLAGS; Unicode
+        # properties (HS_FLAG_UCP) would make compiling twenty times slower.
+        base = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8
         db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
         db.compile(
             expressions=[src.encode() for _, src, _ in pats],
             ids=[pid for pid, _, _ in pats],
             elements=len(pats),
-            flags=[self._flags(icase) for _, _, icase in pats],
+            flags=[base | _hs.HS_FLAG_CASELESS if icase else base for _, _, icase in pats],
         )
         return db
-
-    @staticmethod
-    def _flags(icase: bool) -> int:
-        # ASCII semantics (Unicode properties make compiling 20x slower): lines with non-ASCII
-        # bytes are checked with Python's `re` instead (see Scanner.scan).
-        f = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER
-        return f | _hs.HS_FLAG_CASELESS if icase else f
 
     def scan(self, buf: bytes, hits: dict[int, set[int]], where: dict[int, int]) -> None:
         if self._db is None or not buf:
@@ -145,8 +143,7 @@ class _HyperscanBackend:
 
         self._db.scan(buf, match_event_handler=on_match)
         ends.sort()
-        line = 0
-        pos = 0
+        line = pos = 0
         for end, pid in ends:
             at = end - 1 if end > 0 else 0
             if at > pos:
@@ -160,72 +157,20 @@ class _HyperscanBackend:
                 bucket.add(pid)
 
 
-def _cache_path(patterns: Sequence[tuple[int, str, bool]]):
-    import hashlib
-    import os
-    from pathlib import Path
-
-    key = hashlib.sha256(repr((getattr(_hs, "__version__", "?"), _FLAGS_VERSION, list(patterns))).encode()).hexdigest()
-    base = os.environ.get("CONSOLEWATCH_CACHE_DIR")
-    if not base:
-        import platformdirs
-
-        base = platformdirs.user_cache_dir("consolewatch")
-    return Path(base) / "scanner" / f"{key[:32]}.hsdb"
-
-
-_FLAGS_VERSION = 2
-
-
-def _cache_load(patterns: Sequence[tuple[int, str, bool]]):
-    """A compiled database from an earlier run with exactly these patterns, or None."""
-    import json
-
-    try:
-        path = _cache_path(patterns)
-        blob = path.read_bytes()
-        head, _, db = blob.partition(b"\n")
-        rejected = [tuple(x) for x in json.loads(head)]
-        loaded = None
-        if db:
-            loaded = _hs.loadb(db, _hs.HS_MODE_BLOCK)
-            loaded.scratch = _hs.Scratch(loaded)  # a deserialised database has none
-        return loaded, rejected
-    except Exception:  # missing, unreadable, stale or from another hyperscan: compile again
-        return None
-
-
-def _cache_store(patterns, db, rejected) -> None:
-    import json
-    import os
-
-    try:
-        path = _cache_path(patterns)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(json.dumps(rejected).encode() + b"\n" + (_hs.dumpb(db) if db is not None else b""))
-        os.replace(tmp, path)
-    except Exception:  # a read-only home: just compile next time
-        pass
-
-
 class Scanner:
     """Scans blocks of `\\n`-separated UTF-8 lines for a fixed set of patterns."""
 
-    def __init__(self, patterns: Iterable[tuple[int, str, bool]], *, backend: str = "auto") -> None:
-        """`patterns`: (id, Python regex source, ignore_case). `backend`: auto, hyperscan or re."""
+    def __init__(self, patterns: Iterable[Pattern], *, backend: str = "auto") -> None:
+        """`backend`: auto (Hyperscan when installed), hyperscan or re."""
         pats = [(pid, _prefilter_source(src), icase) for pid, src, icase in patterns]
         self.backends: list[_ReBackend | _HyperscanBackend] = []
-        use_hs = backend == "hyperscan" or (backend == "auto" and _hs is not None)
-        self._unicode: _ReBackend | None = None
-        if use_hs:
+        if backend == "hyperscan" or (backend == "auto" and _hs is not None):
             if _hs is None:
                 raise RuntimeError("the hyperscan backend is not installed")
             hs = _HyperscanBackend(pats)
             self.backends.append(hs)
             if hs.rejected:
                 self.backends.append(_ReBackend(hs.rejected))
-            self._unicode = _ReBackend(pats, combined=False)
         else:
             self.backends.append(_ReBackend(pats))
         self.name = "+".join(type(b).__name__.strip("_").replace("Backend", "").lower() for b in self.backends)
@@ -237,10 +182,6 @@ class Scanner:
         where: dict[int, int] = {}
         for b in self.backends:
             b.scan(buf, hits, where)
-        if self._unicode is not None and not buf.isascii():
-            # Hyperscan matched with ASCII classes; lines with other characters get Python's
-            # Unicode-aware `re`, so both backends flag exactly the same lines.
-            self._unicode.scan_lines(buf, _NON_ASCII_LINE, hits, where)
         return hits, where
 
 

@@ -1,0 +1,52 @@
+"""The prefilter never hides a match: Hyperscan and Python `re` backends agree on every sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from consolewatch.detect.catalog import Catalog
+from consolewatch.model import Chunk
+from consolewatch.normalize.scanner import Scanner, hyperscan_available
+from consolewatch.session import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+LOGS = sorted(p for p in (ROOT / "samples").rglob("*.log"))
+
+needs_hs = pytest.mark.skipif(not hyperscan_available(), reason="the hyperscan wheel is not installed here")
+
+
+def findings(catalog: Catalog, data: bytes):
+    s = Session(catalog)
+    s.feed(Chunk("c", data))
+    s.finish()
+    a = s.result()
+    return a.outcome, [(f.rule, f.evidence, f.context) for f in a.findings("all")]
+
+
+@needs_hs
+def test_both_backends_give_identical_results_on_every_sample(defs):
+    hs, rx = Catalog(defs, backend="hyperscan"), Catalog(defs, backend="re")
+    assert hs.scanner.name.startswith("hyperscan") and rx.scanner.name == "re"
+    for log in LOGS:
+        data = log.read_bytes()
+        assert findings(hs, data) == findings(rx, data), log
+
+
+@needs_hs
+def test_non_ascii_lines_and_multibyte_wildcards():
+    pats = [(0, r"root=(?P<root>\S+)", False), (1, r"wait a.b", False), (2, r"caf\w", False)]
+    buf = "x\nroot=/dev/vdå1\nwait a…b\ncafé\n".encode()
+    for backend in ("hyperscan", "re"):
+        hits, where = Scanner(pats, backend=backend).scan(buf)
+        assert {k: v for k, v in hits.items()} == {1: {0}, 2: {1}}, backend  # \w is ASCII: no "caf"+"é"
+
+
+@needs_hs
+def test_a_pattern_hyperscan_cannot_compile_is_scanned_with_re():
+    # Hyperscan refuses patterns that can match nothing at all; Python `re` takes them.
+    s = Scanner([(0, r"(?:abc)*", False), (1, r"plain", False)], backend="hyperscan")
+    assert s.name == "hyperscan+re"
+    hits, _ = s.scan(b"zzz\nabc\nplain\n")
+    assert all(0 in hits[i] for i in range(3)) and hits[2] == {0, 1}
