@@ -232,6 +232,9 @@ class Follower:
 
     def _close(self, *, ended: bool) -> FollowResult:
         engine = self.session.engine
+        state = "timed-out" if self.result.timed_out else "ended"
+        self.sink.note(self.name, SourceStatus("*", state, self.result.outcome or "no outcome", None, time.time()))
+        self.sink.flush()
         summary = {"outcome": self.result.outcome, "boots": max(len(engine.boots), engine.boot_index),
                    "cloud": engine.cloud, "hypervisor": engine.hypervisor}
         self.store.finish(self.capture_id, summary, ended=ended)

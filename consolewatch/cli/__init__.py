@@ -45,10 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--no-follow", action="store_true", help="fetch what exists and exit")
     t.add_argument("--until", choices=["success", "failure", "outcome"], help="end when the boot reaches this")
     t.add_argument("--timeout", type=float, metavar="SECONDS", help="end the follow after this long (exit 3)")
-    t.add_argument("--new", action="store_true", help="start a new capture instead of resuming the last one")
     from consolewatch.cli.tail import add_target_options
 
     add_target_options(t)
+
+    from consolewatch.cli.watch import add_parser as add_watch
+
+    add_watch(sub)
 
     from consolewatch.cli.captures import add_parser as add_captures
 
@@ -79,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from consolewatch.cli.analyze import run
         elif args.command == "tail":
             from consolewatch.cli.tail import run
+        elif args.command == "watch":
+            from consolewatch.cli.watch import run
         elif args.command == "captures":
             from consolewatch.cli.captures import run
         elif args.command == "rules":

@@ -29,6 +29,7 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cloud", help="override the cloud the target implies")
     p.add_argument("--stall-after", type=float, default=120.0, metavar="SECONDS",
                    help="report boot.stall when the console is quiet this long before ready (0: never)")
+    p.add_argument("--new", action="store_true", help="start a new capture instead of resuming the last one")
     p.add_argument("--prompt-after", type=float, default=1.0, metavar="SECONDS",
                    help="end an unfinished line that looks like a prompt (login:) after this long (0: never)")
     p.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
