@@ -30,14 +30,14 @@ def finding_view(f: Finding) -> Group:
     head = Text()
     head.append(f" {f.severity.upper()} ", style=SEVERITY_STYLE.get(f.severity, ""))
     head.append(" ")
-    head.append(inert(f.title))
-    head.append(f"  {f.category}", style="dim")
-    head.append(f"  [{f.rule}]", style="dim")
+    head.append(inert(f.title, "bold"))
+    meta = Text("  " + " " * len(f.severity) + "  ", style="dim")
+    meta.append(f"{f.category} \u00b7 {f.rule}", style="dim")
     if f.occurrences > 1:
-        head.append(f"  x{f.occurrences}", style="dim")
+        meta.append(f" \u00b7 seen {f.occurrences} times", style="dim")
     if f.suppressed_by:
-        head.append(f"  (symptom of {f.suppressed_by})", style="italic dim")
-    parts: list = [head]
+        meta.append(f" \u00b7 a symptom of {f.suppressed_by}", style="italic dim")
+    parts: list = [head, meta]
     width = max((len(str(e.seq)) for e in (*f.context, *f.evidence)), default=1)
     for e in f.context:
         row = Text(f"    {e.seq:>{width}} | ", style="dim")
@@ -72,7 +72,15 @@ def _boot(boot: Boot, total: int) -> Panel:
     title = Text(f"boot {boot.index}/{total}: ")
     title.append(boot.outcome.upper(), style=OUTCOME_STYLE.get(boot.outcome, ""))
     body: list = [_milestones(boot), inert("  " + boot.reason)]
+    by_rule = {f.rule: f for f in boot.findings}
     for f in boot.findings:
+        root = by_rule.get(f.suppressed_by or "")
+        if root is not None and root.category == f.category:
+            # The same failure told again by a less specific rule: one line is enough.
+            line = Text(f"    also {f.rule}: ", style="dim")
+            line.append(inert(f.title, "dim"))
+            body.append(line)
+            continue
         body.append(Text(""))
         body.append(finding_view(f))
     return Panel(Group(*body), title=title, title_align="left", border_style=OUTCOME_STYLE.get(boot.outcome, ""))
