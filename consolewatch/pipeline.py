@@ -17,7 +17,7 @@ from typing import Any
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.fetchers import Target, fetcher_class
-from consolewatch.model import Chunk, Frame, SourceStatus
+from consolewatch.model import Chunk, Frame, MachineContext, SourceStatus
 from consolewatch.session import Session, Step
 from consolewatch.sinks.live import LiveSink
 from consolewatch.store import Store
@@ -85,6 +85,10 @@ class Follower:
     # -- processing ----------------------------------------------------------------------
 
     def _handle(self, event: Any, *, store: bool = True) -> None:
+        wanted = self.target.options.get("sources")
+        source = getattr(event, "source", "*")
+        if wanted and source != "*" and source not in wanted and not isinstance(event, MachineContext):
+            return  # --source: only these sources of the target
         if store:
             self.store.append(self.capture_id, event)
         if isinstance(event, (Chunk, Frame)):

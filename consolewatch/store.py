@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS captures (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are shown to users: never reused
     target TEXT NOT NULL,
     created REAL NOT NULL,
     updated REAL NOT NULL,
@@ -221,5 +221,5 @@ class Store:
                     removed.append(info.id)
                     total -= info.size
         if removed:
-            self.db.execute("VACUUM")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, UsageError
-from consolewatch.cli.common import load_catalog
+from consolewatch.cli.common import load_catalog, open_store
 
 
 def add_target_options(p: argparse.ArgumentParser) -> None:
@@ -80,12 +80,11 @@ def run(args: argparse.Namespace) -> int:
     from consolewatch.fetchers import FetchError
     from consolewatch.pipeline import Follower
     from consolewatch.sinks.live import JsonLinesSink, TerminalSink
-    from consolewatch.store import Store
 
     target = parse(args.target, args)
     catalog = load_catalog(args.parsers)
     sink = JsonLinesSink() if args.json else TerminalSink()
-    store = Store()
+    store = open_store()
     follower = Follower(target, catalog=catalog, store=store, sink=sink, follow=not args.no_follow,
                         until=args.until, stall_after=args.stall_after or None, resume=not args.new,
                         cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None)

@@ -8,7 +8,7 @@ import signal
 import sys
 
 from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, UsageError
-from consolewatch.cli.common import load_catalog
+from consolewatch.cli.common import load_catalog, open_store
 
 
 def add_parser(sub) -> None:
@@ -32,7 +32,6 @@ def run(args: argparse.Namespace) -> int:
     from consolewatch.pipeline import Follower
     from consolewatch.sinks.live import JsonLinesSink
     from consolewatch.sinks.summary import SummarySink
-    from consolewatch.store import Store
     from consolewatch.cli.tail import parse
 
     texts = list(args.targets)
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         t = parse(text, args)
         targets.append(Target(t.kind, t.address, {**t.options, "limiter": limiter_for(t.kind)}))
     catalog = load_catalog(args.parsers)
-    store = Store()
+    store = open_store()
     if args.json:
         sink = SummarySink(JsonLinesSink())
     else:

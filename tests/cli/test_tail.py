@@ -148,3 +148,31 @@ def test_lines_survive_kill_9_each_once_in_order(tmp_path_factory, cuts, kills):
     printed += [e for e in events(r.stdout) if e["type"] == "line"]
     assert [e["text"] for e in printed] == SOURCE.decode().splitlines()
     assert [e["seq"] for e in printed] == list(range(1, len(printed) + 1))
+
+
+def test_source_selects_what_is_followed(cli, tmp_path):
+    log = tmp_path / "console.log"
+    log.write_bytes(PANIC)
+    only = events(cli("tail", f"file:{log}", "--json", "--no-follow", "--source", "console").stdout)
+    assert sum(e["type"] == "line" for e in only) == len(PANIC.splitlines())
+    none = events(cli("tail", f"file:{log}", "--json", "--no-follow", "--new", "--source", "screen").stdout)
+    assert not [e for e in none if e["type"] == "line"]
+    assert {e["category"] for e in none if e["type"] == "finding"} <= {"console.silent"}  # nothing was shown
+
+
+def test_retention_from_the_config_file_removes_old_captures(cli, tmp_path):
+    from consolewatch.store import Store
+
+    log = tmp_path / "console.log"
+    log.write_bytes(PANIC)
+    assert cli("tail", f"file:{log}", "--no-follow").returncode == 1
+    store = Store(tmp_path / "data" / "captures.sqlite3")
+    [old] = store.list()
+    store.db.execute("UPDATE captures SET updated=0")
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "config.toml").write_text("[store]\nretention_days = 7\n")
+    cli("tail", f"file:{log}", "--no-follow")
+    assert old.id not in [c.id for c in store.list()] and len(store.list()) == 1
+    (tmp_path / "config" / "config.toml").write_text("[store]\nretention = 'forever'\n")
+    r = cli("tail", f"file:{log}", "--no-follow")
+    assert r.returncode == 2 and b"unknown key(s) in [store]: retention" in r.stderr

@@ -1,0 +1,51 @@
+"""The user's config file: `$CONSOLEWATCH_CONFIG_DIR/config.toml` (default: the platform's
+user config dir). Everything has a default; a bad file is reported in one line.
+
+```toml
+[store]
+retention_days = 30      # captures not updated for this long are removed
+max_size_mb = 2048       # then the oldest captures until the store fits
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from consolewatch.definitions import config_dir
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    retention_days: float | None = 30.0
+    max_size_mb: float | None = 2048.0
+
+
+def load(path: Path | None = None) -> Config:
+    path = path or config_dir() / "config.toml"
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    store = doc.get("store", {})
+    if not isinstance(store, dict):
+        raise ConfigError(f"{path}: [store] must be a table")
+    out = {}
+    for key in ("retention_days", "max_size_mb"):
+        if key in store:
+            value = store[key]
+            if value is not None and (not isinstance(value, (int, float)) or value <= 0):
+                raise ConfigError(f"{path}: store.{key} must be a positive number")
+            out[key] = float(value) if value is not None else None
+    unknown = set(store) - {"retention_days", "max_size_mb"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [store]: {', '.join(sorted(unknown))}")
+    return Config(**out)
