@@ -55,8 +55,9 @@ def test_stdin_and_aws_console_output_json(cli, tmp_path):
     aws.write_text(json.dumps({"InstanceId": "i-0123456789abcdef0", "Timestamp": "2016-03-01T10:00:00.000Z",
                                "Output": text.decode()}))
     doc = json.loads(cli("analyze", "--json", str(aws)).stdout)
-    assert [f["category"] for f in doc["findings"]] == ["kernel.panic"]
-    assert doc["findings"][0]["evidence"][0]["line"] == 22
+    panics = [f for f in doc["findings"] if f["category"] == "kernel.panic"]
+    assert panics and panics[0]["evidence"][0]["line"] == 22
+    assert doc["outcome"] == "failure" and doc["cloud"] == "aws"
 
 
 def test_screenshot_is_read_with_ocr(cli):
@@ -87,9 +88,11 @@ def test_a_50_mb_line_without_newline(cli, tmp_path):
         for _ in range(50):
             f.write(b"A" * (1 << 20))
     r = cli("analyze", "--json", str(path))
-    assert r.returncode == 0, r.stderr
+    assert r.returncode in (0, 1) and b"Traceback" not in r.stderr, r.stderr
     doc = json.loads(r.stdout)
     assert doc["lines"] == 1
+    [boot] = doc["boots"]
+    assert boot["last_line"] == 1
 
 
 @pytest.mark.parametrize("arg, message", [
