@@ -36,8 +36,6 @@ and follows the new boot from offset 0 (a stop wipes the buffer), marking the br
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import os
 import random
 import time
@@ -47,8 +45,8 @@ from typing import Any, AsyncIterator, Mapping
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
 from consolewatch.fetchers.gce_api import (
-    DOWN, GOING_DOWN, Failure, GceOptions, GceTarget, classify, credentials_for, endpoint_of,
-    machine_context, make_client, parse_options, resolve_target,
+    DOWN, GOING_DOWN, Failure, GceOptions, GceTarget, classify, credentials_for, cursor_of,
+    decode_screenshot, endpoint_of, fatal_error, machine_context, make_client, parse_options, resolve_target,
 )
 from consolewatch.model import Chunk, Frame, Gap, MachineContext, SourceEvent, SourceStatus, SourceUnavailable
 
@@ -56,7 +54,6 @@ __all__ = ["GceFetcher"]
 
 #: A read that returned at least this much may have more waiting: read again at once.
 HURRY_BYTES = 512 << 10
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"BM", "image/bmp"))
 
 
 class GceFetcher(Fetcher):
@@ -80,8 +77,13 @@ class GceFetcher(Fetcher):
         target = resolve_target(self.target.address, self.target.options, self.env, adc_project)
         client = await asyncio.to_thread(make_client, endpoint, creds, opts.max_response)
         run = _Run(self, client, target, opts, cursors or {}, follow)
-        async for event in run.events():
-            yield event
+        try:
+            async for event in run.events():
+                yield event
+        finally:
+            close = getattr(getattr(client, "transport", None), "close", None)
+            if close is not None:
+                close()
 
 
 @dataclass(eq=False)
@@ -111,7 +113,7 @@ class _Run:
     def __init__(self, fetcher: GceFetcher, client: Any, target: GceTarget, opts: GceOptions,
                  cursors: Mapping[str, Any], follow: bool) -> None:
         self.f, self.client, self.t, self.o, self.follow = fetcher, client, target, opts, follow
-        self.ports = [_Port(n, _int(cursors.get(f"serial-{n}")), opts.poll_min) for n in opts.ports]
+        self.ports = [_Port(n, cursor_of(cursors.get(f"serial-{n}")), opts.poll_min) for n in opts.ports]
         self.power = "running"
         self.last_start = ""
         self.screen_on = False
@@ -129,19 +131,13 @@ class _Run:
         return await asyncio.to_thread(getattr(self.client, method), retry=None, timeout=self.o.timeout, **kw)
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        """Exponential backoff with jitter (half to all of the ceiling), at least Retry-After."""
         ceiling = min(self.o.backoff_cap, self.o.backoff_initial * 2 ** max(0, attempt - 1))
         delay = self.f.rng.uniform(ceiling / 2, ceiling)
         return max(delay, min(retry_after, self.o.backoff_cap)) if retry_after else delay
 
     def fatal(self, failure: Failure) -> FetchError:
-        t = self.t
-        if failure.kind == "not-found":
-            return FetchError(f"{t}: not found: {failure.message} (check the project, zone and instance name)")
-        if failure.kind == "denied":
-            return FetchError(f"{t}: permission denied: {failure.message} (the account needs "
-                              "compute.instances.get and compute.instances.getSerialPortOutput, e.g. "
-                              "roles/compute.viewer; or run `gcloud auth application-default login`)")
-        return FetchError(f"{t}: {failure.message}")
+        return fatal_error(self.t, failure)
 
     async def instance(self) -> AsyncIterator[Any]:
         """instances.get, retried on transient faults (yields status events, then the Instance)."""
@@ -189,8 +185,9 @@ class _Run:
                     "screen", "the instance has no display device, so GCE cannot take screenshots",
                     f"gcloud compute instances update {self.t.name} --zone {self.t.zone} --enable-display-device "
                     "(the instance must be stopped first)")
-        if status in DOWN or status not in ("RUNNING", *GOING_DOWN):
-            if not (self.follow and self.o.wait_restart):
+        if status not in ("RUNNING", *GOING_DOWN):
+            # Stopped: wait only when asked to. On its way up (PROVISIONING, STAGING): a follow waits.
+            if not self.follow or (status in DOWN and not self.o.wait_restart):
                 for p in self.ports:
                     yield SourceUnavailable(
                         p.source, f"the instance is {status}: GCE serves serial output only while it runs",
@@ -199,7 +196,7 @@ class _Run:
                 return
             self.power = "down"
             for p in self.ports:
-                yield SourceStatus(p.source, "idle", f"the instance is {status}; waiting for it to start",
+                yield SourceStatus(p.source, "idle", f"the instance is {status}; waiting for it to run",
                                    self.o.poll_max, time.time())
         elif status in GOING_DOWN:
             self.power = "stopping"
@@ -207,7 +204,7 @@ class _Run:
             async for event in self.once():
                 yield event
             return
-        self.status_due = _now() + (0 if self.power == "down" else self.o.status_every)
+        self.status_due = _now() + {"down": 0.0, "stopping": self.o.poll_min}.get(self.power, self.o.status_every)
         while not self.ended:
             jobs: list[tuple[float, str, Any]] = [(self.status_due, "status", None)]
             if self.power != "down":
@@ -285,7 +282,7 @@ class _Run:
             p.interval = min(self.o.poll_max, p.interval * 1.5) if p.shown and p.shown[0] == "idle" else p.interval
             p.due = mono + p.interval
             state = "idle"
-        out += self.shown(p, state, f"offset {nxt}")
+        out += self.shown(p, state, f"read up to offset {nxt}" if data else f"no new output after offset {nxt}")
         return out
 
     def shown(self, p: _Port, state: str, detail: str) -> list[SourceEvent]:
@@ -334,14 +331,12 @@ class _Run:
         try:
             resp = await self.call("get_screenshot", project=self.t.project, zone=self.t.zone,
                                    instance=self.t.name)
-            image = base64.b64decode(resp.contents, validate=True)
-            media = next((m for magic, m in _MAGIC if image.startswith(magic)), None)
-            if media is None:
-                raise ValueError(f"the screenshot is not a PNG or JPEG image (starts with {image[:8]!r})")
-        except (binascii.Error, ValueError) as exc:
-            return self.screen_failed(Failure("invalid", f"unreadable screenshot: {exc}"))
         except Exception as exc:  # noqa: BLE001 - classified below
             return self.screen_failed(classify(exc))
+        try:
+            image, media = decode_screenshot(resp.contents)
+        except ValueError as exc:
+            return self.screen_failed(Failure("invalid", f"unreadable screenshot: {exc}"))
         self.screen_failures = 0
         if image == self.last_image:
             return []
@@ -387,14 +382,14 @@ class _Run:
         status, started = ctx.fields["status"], ctx.fields["last_start"]
         if status == "RUNNING":
             self.status_due = mono + self.o.status_every
-            restarted = self.power == "down" or bool(started and self.last_start and started != self.last_start)
+            moved = bool(started and self.last_start and started != self.last_start)
             self.last_start = started or self.last_start
-            if not restarted:
-                self.power = "running"
-                return []
-            if self.power != "down" and not self.o.wait_restart:
-                return self.end(f"the instance was restarted ({started}); a new boot began")
-            return self.restart(ctx)
+            if self.power == "down":
+                return self.restart(ctx)
+            self.power = "running"
+            # Started again without a stop being seen (a reset, or a stop/start between two checks):
+            # the positions tell whether the buffer was wiped (they go back), so carry on.
+            return [ctx] if moved else []
         if status in GOING_DOWN or status not in DOWN:  # STOPPING, or PROVISIONING/STAGING on the way up
             if status in GOING_DOWN:
                 self.power = "stopping"
@@ -418,8 +413,9 @@ class _Run:
 
     def end(self, why: str) -> list[SourceEvent]:
         self.ended = True
-        return [SourceStatus(p.source, "ended", f"{why}; output read up to offset {p.cursor}", None, time.time())
-                for p in self.ports]
+        out: list[SourceEvent] = [SourceStatus("screen", "ended", why, None, time.time())] if self.screen_on else []
+        return out + [SourceStatus(p.source, "ended", f"{why}; output read up to offset {p.cursor}", None,
+                                   time.time()) for p in self.ports]
 
     def restart(self, ctx: MachineContext) -> list[SourceEvent]:
         """A new boot: GCE's buffers start again at 0; say what may have been lost in between."""
@@ -443,12 +439,3 @@ class _Run:
 
 def _now() -> float:
     return time.monotonic()
-
-
-def _int(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        raise FetchError(f"gce: stored cursor {value!r} is not a byte offset") from None

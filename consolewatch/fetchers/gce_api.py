@@ -16,8 +16,9 @@ imports it when a GCE target is actually followed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
-import os
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -33,6 +34,8 @@ SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _PATH = re.compile(r"^(?:.*/)?projects/([^/]+)/zones/([^/]+)/instances/([^/]+)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"BM", "image/bmp"))
+SOURCES = ("serial-1", "serial-2", "serial-3", "serial-4", "screen")
 
 
 class ResponseTooLarge(ValueError):
@@ -108,20 +111,32 @@ def _pair(value: Any, name: str, default: tuple[float, float]) -> tuple[float, f
 
 def parse_options(opts: Mapping[str, Any]) -> GceOptions:
     """Validate target.options; FetchError (one line) on a bad value."""
-    raw_ports = opts.get("ports", opts.get("port", (1,)))
+    raw_ports = opts.get("ports", opts.get("port")) or ()
     if isinstance(raw_ports, (int, str)):
         raw_ports = [p for p in str(raw_ports).split(",") if p.strip()]
     try:
         ports = tuple(sorted({int(p) for p in raw_ports}))
     except (TypeError, ValueError):
         raise FetchError(f"gce option ports: {raw_ports!r} is not a list of port numbers 1..4") from None
-    if not ports or any(not 1 <= p <= 4 for p in ports):
+    if any(not 1 <= p <= 4 for p in ports):
         raise FetchError(f"gce option ports: {list(ports)} — GCE serial ports are 1, 2, 3 and 4")
+    sources = opts.get("sources") or ()
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise FetchError(f"gce: no source {one_line(unknown[0])!r}; a GCE target has {', '.join(SOURCES)}")
+    if sources:  # --source picks serial ports and the screen; --port adds ports
+        ports = tuple(sorted(set(ports) | {int(s[-1]) for s in sources if s.startswith("serial-")}))
+    elif not ports:
+        ports = (1,)
     since = str(opts.get("since") or "start").lower()
     if since not in ("start", "now"):
         raise FetchError(f"gce option since: {since!r} — use 'start' (the whole buffer) or 'now'")
     shots = opts.get("screenshots", 10.0)
+    if sources and "screen" not in sources:
+        shots = None
     screenshots = None if shots in (None, False, 0, "off", "no", "none") else _seconds(shots, "screenshots")
+    if not ports and screenshots is None:
+        raise FetchError("gce: nothing to follow: no serial port and screenshots are off")
     poll = _pair(opts.get("poll"), "poll", (1.0, 10.0))
     backoff = _pair(opts.get("backoff"), "backoff", (1.0, 30.0))
     return GceOptions(
@@ -132,6 +147,18 @@ def parse_options(opts: Mapping[str, Any]) -> GceOptions:
         retries=max(1, int(opts.get("retries", 5))), max_response=int(opts.get("max_response", 16 << 20)),
         max_invalid=max(1, int(opts.get("max_invalid", 5))), endpoint=opts.get("endpoint"),
     )
+
+
+def decode_screenshot(contents: str) -> tuple[bytes, str]:
+    """(image bytes, media type) of a Screenshot's base64 `contents`; ValueError if it is not one."""
+    try:
+        image = base64.b64decode(contents, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the contents are not base64") from None
+    media = next((m for magic, m in _MAGIC if image.startswith(magic)), None)
+    if media is None:
+        raise ValueError(f"not a PNG or JPEG image (starts with {image[:8]!r})")
+    return image, media
 
 
 def endpoint_of(opts: GceOptions, env: Mapping[str, str]) -> str | None:
@@ -270,6 +297,27 @@ def classify(exc: BaseException) -> Failure:
     return Failure("fatal", f"{type(exc).__name__}: {one_line(exc, 160)}")
 
 
+def fatal_error(target: GceTarget, failure: Failure) -> FetchError:
+    """The one line a user reads when the fetcher cannot go on."""
+    if failure.kind == "not-found":
+        return FetchError(f"{target}: not found: {failure.message} (check the project, zone and instance name)")
+    if failure.kind == "denied":
+        return FetchError(f"{target}: permission denied: {failure.message} (the account needs "
+                          "compute.instances.get and compute.instances.getSerialPortOutput, e.g. "
+                          "roles/compute.viewer; or run `gcloud auth application-default login`)")
+    return FetchError(f"{target}: {failure.message}")
+
+
+def cursor_of(value: Any) -> int | None:
+    """A stored serial cursor (the API's `next`) as a byte offset."""
+    if value is None:
+        return None
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        raise FetchError(f"gce: stored cursor {one_line(value, 60)!r} is not a byte offset") from None
+
+
 def _root(exc: BaseException) -> BaseException:
     seen = 0
     while seen < 8 and (exc.__cause__ or exc.__context__) is not None:
@@ -300,7 +348,12 @@ def _retry_after(exc: Any) -> float | None:
 
 
 def machine_context(inst: Any, target: GceTarget, ports: tuple[int, ...]) -> MachineContext:
-    """The facts detectors use: machine type, NIC type (gVNIC vs virtio-net), boot disk, flags."""
+    """The facts detectors use: machine type, NIC type (gVNIC vs virtio-net), boot disk, flags.
+
+    Field names shared with the other clouds: state, instance_type, root_device (the device a
+    Linux guest sees: /dev/sda for SCSI, /dev/nvme0n1 for NVMe), nic_type, zone. GCE's own names
+    (status, machine_type) are kept as well. An unset nicType is reported as VIRTIO_NET, GCE's
+    default."""
     nics = [n.nic_type if "nic_type" in n else "VIRTIO_NET" for n in inst.network_interfaces]
     boot = next((d for d in inst.disks if d.boot), inst.disks[0] if inst.disks else None)
     interface = (boot.interface if boot is not None and "interface" in boot else "SCSI") or "SCSI"
@@ -311,13 +364,15 @@ def machine_context(inst: Any, target: GceTarget, ports: tuple[int, ...]) -> Mac
         "project": target.project, "zone": target.zone, "instance": target.name,
         "instance_id": str(inst.id) if "id" in inst else "",
         "status": inst.status or "UNKNOWN",
+        "state": inst.status or "UNKNOWN",
         "machine_type": (inst.machine_type or "").rsplit("/", 1)[-1],
+        "instance_type": (inst.machine_type or "").rsplit("/", 1)[-1],
         "cpu_platform": inst.cpu_platform or "",
         "nic_type": nics[0] if nics else "none",
         "nic_types": ",".join(nics),
         "network_ip": inst.network_interfaces[0].network_i_p if nics else "",
         "boot_disk_interface": interface,
-        "root_device": "nvme0n1" if interface == "NVME" else "sda",
+        "root_device": "/dev/nvme0n1" if interface == "NVME" else "/dev/sda",
         "disks": "; ".join(f"{d.device_name} {d.interface or 'SCSI'}{' boot' if d.boot else ''}"
                            for d in inst.disks),
         "guest_os_features": ",".join(features),

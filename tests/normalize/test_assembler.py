@@ -35,14 +35,14 @@ def streams(draw):
 
 
 @given(streams(), st.sampled_from([8, 64, 4096]))
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_split_into_chunks_yields_the_same_lines(stream, cap):
     data, chunks = stream
     assert lines_of(chunks, cap) == lines_of([data], cap)
 
 
 @given(st.binary(max_size=2000), st.integers(1, 50))
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 def test_random_bytes_in_random_chunk_sizes(data, size):
     chunks = [data[i:i + size] for i in range(0, len(data), size)]
     lines = lines_of(chunks)
