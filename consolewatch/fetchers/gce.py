@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Mapping
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
+from consolewatch.fetchers.ratelimit import throttle
 from consolewatch.fetchers.gce_api import (
     DOWN, GOING_DOWN, Failure, GceOptions, GceTarget, classify, credentials_for, cursor_of,
     decode_screenshot, endpoint_of, fatal_error, machine_context, make_client, parse_options, resolve_target,
@@ -128,6 +129,7 @@ class _Run:
 
     async def call(self, method: str, **kw: Any) -> Any:
         self.f.calls[method] += 1
+        await throttle(self.f.target)  # the per-provider limit shared by a whole `watch`
         return await asyncio.to_thread(getattr(self.client, method), retry=None, timeout=self.o.timeout, **kw)
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
