@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_watch(sub)
 
+    from consolewatch.cli.demo import add_parser as add_demo
+
+    add_demo(sub)
+
     from consolewatch.cli.captures import add_parser as add_captures
 
     add_captures(sub)
@@ -84,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from consolewatch.cli.tail import run
         elif args.command == "watch":
             from consolewatch.cli.watch import run
+        elif args.command == "demo":
+            from consolewatch.cli.demo import run
         elif args.command == "captures":
             from consolewatch.cli.captures import run
         elif args.command == "rules":

@@ -1,0 +1,62 @@
+"""`consolewatch demo`: simulated clouds playing real failed boots, followed by `tail`.
+
+Each act starts a local server speaking a cloud's real API (the GCE Compute REST API, the EC2
+Query API), has it play a console recorded from a real boot, and follows it the way a user
+would follow a real machine. Nothing leaves the machine; no account is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+
+def sample_path(relative: str) -> Path:
+    """A bundled sample: inside the installed wheel, or samples/ of a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for base in (here / "_builtin" / "samples", here.parent / "samples"):
+        if (base / relative).is_file():
+            return base / relative
+    raise FileNotFoundError(f"bundled sample {relative} is missing from this installation")
+
+
+@dataclass(frozen=True)
+class Act:
+    cloud: str
+    title: str
+    log: str
+    """Sample path (relative to samples/) of the real console the simulated machine prints."""
+    start: Callable[[bytes, float], tuple[str, dict[str, str], Any]]
+    """(console, bytes per second) -> (target, environment for the fetcher, handle to close)."""
+
+
+def _gce(log: bytes, rate: float):
+    from consolewatch.sim.gce import SimInstance, start_gce_sim
+
+    vm = SimInstance.playing(log, rate=rate, name="custom-image-vm", project="demo-project",
+                             zone="us-central1-a", nic_type="VIRTIO_NET", display_device=False)
+    url, sim = start_gce_sim(vm)
+    return f"gce:demo-project/us-central1-a/custom-image-vm", {"CONSOLEWATCH_GCE_ENDPOINT": url}, sim
+
+
+def _aws(log: bytes, rate: float):
+    from consolewatch.sim.ec2 import start_ec2_sim
+
+    sim = start_ec2_sim(serial=False)
+    sim.add_instance("i-0d3a5c0ffee123456", log, bytes_per_second=rate, instance_type="m5.large")
+    return "aws:us-east-1/i-0d3a5c0ffee123456", sim.env(), sim
+
+
+ACTS = (
+    Act("gce", "GCE: a custom image whose DHCP client ignores option 121 (a /32 lease)",
+        "qemu/gce-option121-ignored/serial.log", _gce),
+    Act("aws", "AWS Nitro (m5.large): an image told root=/dev/xvda1, as on Xen",
+        "qemu/wrong-root-nvme/serial.log", _aws),
+)
+
+
+def environment(extra: dict[str, str]) -> dict[str, str]:
+    """What to put in os.environ while an act runs (restored afterwards by the caller)."""
+    return {k: v for k, v in extra.items() if k not in os.environ or k.startswith(("AWS_", "CONSOLEWATCH_GCE"))}
