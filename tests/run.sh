@@ -10,9 +10,12 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     for p in $PACKAGES; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
     done
-    if [ -n "$missing" ]; then
-        export DEBIAN_FRONTEND=noninteractive
+    export DEBIAN_FRONTEND=noninteractive
+    # The QEMU guest kit fetches Debian kernels with `apt-get download`: it needs package lists.
+    if [ -n "$missing" ] || ! ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1; then
         apt-get update -qq
+    fi
+    if [ -n "$missing" ]; then
         apt-get install -y -qq --no-install-recommends $missing >/dev/null
     fi
 fi
