@@ -1,4 +1,5 @@
-"""Reading `analyze` inputs: a text log, `-`, a screenshot, EC2 or gcloud output, a capture export.
+"""Reading `analyze` inputs: a text log, `-`, a screenshot, EC2 or gcloud output, a capture export,
+or a target (`gce:PROJECT/ZONE/NAME`, `aws:i-...`, `qemu:SOCKET`, ...) read once from its source.
 
 Each input becomes source events (the replay fetcher's job, synchronous here). Unusable inputs
 (missing, a directory, unreadable, a malformed export) raise `InputError` with one clear line.
@@ -46,10 +47,45 @@ def source_name(path: str) -> str:
     return "stdin" if path == "-" else Path(path).name or path
 
 
+def _target(path: str) -> Any | None:
+    """The target a PATH names (gce:..., aws:..., i-..., file:..., qemu:...), if it is no file."""
+    if path == "-" or Path(path).exists():
+        return None
+    from consolewatch.fetchers import BUILTIN, parse_target
+
+    kind = "aws" if path.startswith("i-") else path.partition(":")[0]
+    if kind not in BUILTIN and not path.startswith("vnc"):
+        return None
+    try:
+        return parse_target(path)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _fetch_once(target: Any) -> list[Any]:
+    """What the target's console holds now (one read, no follow): a post-mortem from the cloud."""
+    import asyncio
+
+    from consolewatch.fetchers import FetchError, fetcher_class
+
+    async def collect() -> list[Any]:
+        fetcher = fetcher_class(target.kind)(target)
+        return [ev async for ev in fetcher.stream(follow=False)]
+
+    try:
+        return asyncio.run(collect())
+    except FetchError as exc:
+        raise InputError(f"{target}: {exc}") from None
+
+
 def open_input(path: str) -> Iterator[Any]:
     """Events for one input path (a generator: errors surface when iterated)."""
     if path == "-":
         yield from _stream(sys.stdin.buffer, "stdin")
+        return
+    target = _target(path)
+    if target is not None:
+        yield from _fetch_once(target)
         return
     p = Path(path)
     if p.is_dir():

@@ -113,6 +113,8 @@ class Follower:
                 styles = {s.line.seq: _style(s) for s in batch.scanned if s.formats}
                 self.sink.lines(name, lines, styles)
                 self.printed = batch.last_seq
+        for source, seq in step.duplicates:
+            self.sink.seen(name, seq, source)  # kept once on the timeline, both sources noted
         for f in step.findings:
             if max((e.seq for e in f.evidence), default=0) >= self._resume_floor:
                 source = f.evidence[0].source if f.evidence else "*"

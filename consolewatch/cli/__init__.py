@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     a = sub.add_parser("analyze", help="diagnose a captured console (log, screenshot, EC2/GCE output, export)")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="inputs of one machine's capture; - reads stdin")
+    a.add_argument("paths", nargs="+", metavar="PATH",
+                   help="inputs of one machine's capture; - reads stdin; a target (gce:..., aws:...) is read once")
     a.add_argument("--cloud", choices=[c for c in CLOUDS if c != "unknown"], help="where the machine ran")
     a.add_argument("--hypervisor", choices=["xen", "nitro", "kvm", "hyperv", "tcg"], help="if known")
     a.add_argument("--json", action="store_true", help="print the consolewatch.analysis/1 JSON document")

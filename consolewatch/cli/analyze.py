@@ -19,11 +19,14 @@ def analyze_paths(paths: list[str], session: Session) -> Analysis:
         session.expect_frames()
     try:
         for path in paths:
+            sources = {source_name(path)}
             for event in open_input(path):
                 if isinstance(event, Frame):
                     session.expect_frames()
+                sources.add(getattr(event, "source", ""))
                 session.feed(event)
-            session.end_source(source_name(path))  # this input has ended: so has its last line
+            for source in sources:  # this input has ended: so has its last line
+                session.end_source(source)
     except InputError as exc:
         raise UsageError(str(exc)) from None
     session.finish()

@@ -24,6 +24,9 @@ class LiveSink:
     def note(self, target: str, event: Any) -> None: ...
     def boot(self, target: str, index: int, seq: int, source: str) -> None: ...
     def outcome(self, target: str, boot: int, outcome: str, reason: str, source: str) -> None: ...
+    def seen(self, target: str, seq: int, source: str) -> None:
+        """Line `seq` also appeared on `source` (a screen repeating the serial port)."""
+
     def flush(self) -> None:
         """End of one step: make everything reported so far visible (one write)."""
 
@@ -74,6 +77,9 @@ class JsonLinesSink(LiveSink):
     def outcome(self, target, boot, outcome, reason, source):
         self._write({"type": "outcome", "target": target, "source": source, "boot": boot, "outcome": outcome,
                      "reason": reason})
+
+    def seen(self, target, seq, source):
+        self._write({"type": "seen", "target": target, "source": source, "seq": seq})
 
 
 COMPONENT_STYLE = {

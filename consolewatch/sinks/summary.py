@@ -103,6 +103,10 @@ class SummarySink(LiveSink):
         if self.inner:
             self.inner.outcome(target, boot, outcome, reason, source)
 
+    def seen(self, target: str, seq: int, source: str) -> None:
+        if self.inner:
+            self.inner.seen(target, seq, source)
+
     def flush(self) -> None:
         if self.inner:
             self.inner.flush()
