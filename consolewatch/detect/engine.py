@@ -69,6 +69,8 @@ class Engine:
         self._idle_rules = [r for r in catalog.rules if isinstance(r.condition, IdleCond)]
         self._finished = False
         self._remedies: dict[tuple, str] = {}
+        self.context_fields: dict[str, str] = {}
+        """Facts from the cloud API (instance_type, root_device, ...) remediation texts may quote."""
         self._fields_used = {r.id: placeholders(r.remediation) for r in catalog.rules}
 
     # -- context -------------------------------------------------------------------------
@@ -79,6 +81,7 @@ class Engine:
             self.cloud = ctx.cloud
         if ctx.hypervisor != "unknown":
             self.hypervisor = ctx.hypervisor
+        self.context_fields.update({k: str(v) for k, v in ctx.fields.items()})
         self._normalise_context()
 
     def _infer(self, context: Any) -> None:
@@ -269,6 +272,8 @@ class Engine:
         return [finding]
 
     def _remedy(self, rule: Rule, fields: dict[str, str]) -> str:
+        if self.context_fields:
+            fields = {**self.context_fields, **fields}  # what the console said wins over the API
         key = (rule.id, self.cloud, self.hypervisor, tuple(fields.get(n) for n in self._fields_used[rule.id]))
         text = self._remedies.get(key)
         if text is None:

@@ -169,3 +169,22 @@ def test_batch_and_line_by_line_give_identical_results(catalog, size):
         return [(f.rule, f.evidence, f.context, f.occurrences) for f in s.result().findings("all")]
     whole = run([data])
     assert whole and run([data[i:i + size] for i in range(0, len(data), size)]) == whole
+
+
+def test_remediation_quotes_what_the_cloud_api_said(tmp_path):
+    from consolewatch.model import MachineContext
+
+    cat = catalog_with(tmp_path, """rules:
+  - id: root
+    title: root
+    category: disk.root-not-found
+    severity: critical
+    match: {line: {regex: 'VFS: Cannot open root device "(?P<root>[^"]+)"'}}
+    remediation: {default: 'kernel said {root}; {instance_type} boots from {root_device}'}
+    """ + SAMPLE)
+    s = Session(cat)
+    s.feed(MachineContext("api", "aws", "nitro", {"instance_type": "m5.large", "root_device": "/dev/nvme0n1"}))
+    s.feed(Chunk("console", b'[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6\n'))
+    s.finish()
+    [f] = s.result().findings()
+    assert f.remediation == "kernel said xvda1; m5.large boots from /dev/nvme0n1"
