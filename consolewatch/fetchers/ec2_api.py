@@ -13,7 +13,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 #: Instance families on the Xen hypervisor (current Nitro families are everything else);
 #: used only when DescribeInstanceTypes cannot be called.
@@ -67,10 +67,19 @@ class Problem:
     code: str = ""
 
 
+class Unsupported(Exception):
+    """A call failed in a way its caller decides about (an unknown or "not supported" code)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 def classify(exc: BaseException, *, instance_id: str, region: str | None, endpoint: str | None,
              action: str) -> Problem:
     """Sort an exception from a boto3 call; the message is one line and holds no secrets."""
     from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
 
     where = f" in region {region}" if region else ""
     if isinstance(exc, bx.ClientError):
@@ -109,7 +118,7 @@ def classify(exc: BaseException, *, instance_id: str, region: str | None, endpoi
         url = endpoint or "the EC2 endpoint"
         return Problem("transient", f"cannot reach {url}{where} ({type(exc).__name__}): check the region and "
                                     "AWS_ENDPOINT_URL_EC2")
-    if isinstance(exc, bx.ResponseParserError):
+    if isinstance(exc, ResponseParserError):
         return Problem("transient", f"EC2 {action} returned a response that is not valid XML")
     if isinstance(exc, bx.BotoCoreError):
         return Problem("transient", f"EC2 {action} failed: {_one_line(str(exc))}")
@@ -132,12 +141,16 @@ def make_clients(region: str | None, *, profile: str | None = None, retries: int
 
     session = boto3.session.Session(profile_name=profile, region_name=region)
     config = Config(
-        retries={"mode": "standard", "max_attempts": max(1, int(retries))},
+        retries={"mode": "standard", "total_max_attempts": max(1, int(retries))},
         connect_timeout=connect_timeout, read_timeout=read_timeout, max_pool_connections=pool,
         user_agent_extra="consolewatch",
     )
     ec2 = session.client("ec2", config=config)
-    # Keep the console bytes exact: boto3 would decode Output as UTF-8 with errors='replace'.
+    # Keep the console bytes exact: boto3 decodes Output as UTF-8 with errors='replace'. Our
+    # handler runs first and keeps the base64 text; boto3's is then switched off (if it were
+    # not, the copy is still there).
+    ec2.meta.events.register_first("after-call.ec2.GetConsoleOutput", _keep_raw_output,
+                                   unique_id="consolewatch-raw-console-output")
     ec2.meta.events.unregister("after-call.ec2.GetConsoleOutput", handlers.decode_console_output)
 
     def connect_client() -> Any:
@@ -146,18 +159,32 @@ def make_clients(region: str | None, *, profile: str | None = None, retries: int
     return ec2, connect_client, session
 
 
-def console_bytes(output: Any) -> tuple[bytes, str | None]:
-    """The console bytes of a GetConsoleOutput `Output` (base64 when the decoding handler is
-    off), and a problem note or None. Bounded: at most MAX_OUTPUT bytes are kept."""
-    if output is None or output == "":
+RAW_KEY = "ConsolewatchRawOutput"
+
+
+def _keep_raw_output(parsed: Any = None, **kwargs: Any) -> None:
+    if isinstance(parsed, dict) and "Output" in parsed:
+        parsed[RAW_KEY] = parsed["Output"]
+
+
+def console_bytes(response: Mapping[str, Any]) -> tuple[bytes, str | None]:
+    """The console bytes of a GetConsoleOutput response and a problem note or None.
+
+    The base64 text kept by our handler is decoded strictly; without it (a client made
+    elsewhere), boto3's lossy text is re-encoded as UTF-8. At most MAX_OUTPUT bytes are kept."""
+    output = response.get(RAW_KEY)
+    if output is None:
+        text = response.get("Output")
+        if not isinstance(text, str):
+            return b"", None if text is None else "EC2 returned console output of an unexpected type"
+        return text[-MAX_OUTPUT:].encode("utf-8", "surrogateescape"), None
+    if output == "":
         return b"", None
     if not isinstance(output, str):
         return b"", "EC2 returned console output of an unexpected type"
     note = None
     if NOT_BASE64.search(output[:4096]):
-        # Already decoded text (the decoding handler was not removed): keep what boto3 made of it.
-        data = output[-MAX_OUTPUT:].encode("utf-8", "surrogateescape")
-        return data, None
+        return b"", "EC2 returned console output that is not valid base64"
     text = "".join(output.split()) if ("\n" in output or "\r" in output) else output
     limit = (MAX_OUTPUT // 3) * 4
     if len(text) > limit:
