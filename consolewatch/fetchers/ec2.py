@@ -58,6 +58,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
 from consolewatch.fetchers.ec2_api import Problem, Unsupported, classify, console_bytes, hypervisor_for_type
+from consolewatch.fetchers.ratelimit import throttle
 from consolewatch.model import Chunk, Gap, MachineContext, SourceEvent, SourceStatus
 from consolewatch.normalize.stitch import SnapshotStitcher
 
@@ -263,6 +264,7 @@ class Ec2Fetcher(Fetcher):
         while True:
             try:
                 self.api_calls += 1
+                await throttle(self.target)  # the per-provider limit shared by a whole `watch`
                 return await asyncio.to_thread(getattr(self.ec2, method), **kw)
             except Exception as exc:
                 problem = classify(exc, instance_id=self.instance_id, region=self.region,
