@@ -156,6 +156,8 @@ def test_unknown_cloud_lists_each_clouds_fix(defs):
 def test_remediations_have_no_unfilled_fields_on_their_own_samples(defs, catalog):
     left = []
     for rule in defs.rules.values():
+        if not any("{" in text for text in rule.remediation.values()):
+            continue  # nothing to fill in
         for s in rule.match_samples:
             for key, (cloud, hyp) in [("default", ("unknown", "unknown")), *KEY_CONTEXT.items()]:
                 a = _analyse(catalog, s.lines, s.cloud or cloud, s.hypervisor or hyp)
