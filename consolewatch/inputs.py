@@ -1,5 +1,6 @@
 """Reading `analyze` inputs: a text log, `-`, a screenshot, EC2 or gcloud output, a capture export,
-or a target (`gce:PROJECT/ZONE/NAME`, `aws:i-...`, `qemu:SOCKET`, ...) read once from its source.
+a stored capture (`capture:ID`, replayed from the store), or a target (`gce:PROJECT/ZONE/NAME`,
+`aws:i-...`, `qemu:SOCKET`, ...) read once from its source.
 
 Each input becomes source events (the replay fetcher's job, synchronous here). Unusable inputs
 (missing, a directory, unreadable, a malformed export) raise `InputError` with one clear line.
@@ -78,10 +79,39 @@ def _fetch_once(target: Any) -> list[Any]:
         raise InputError(f"{target}: {exc}") from None
 
 
+def _stored_capture(path: str) -> Iterator[Any]:
+    """The events of a stored capture, `capture:ID`, in the order they were stored."""
+    ident = path.partition(":")[2].strip()
+    if not (ident.isascii() and ident.isdigit()):
+        raise InputError(f"{path}: a capture id is a number (consolewatch captures list shows them)")
+    import sqlite3
+
+    from consolewatch.store import Store, data_dir
+
+    db = data_dir() / "captures.sqlite3"
+    if not db.is_file():  # do not create an empty store just to say the capture is not there
+        raise InputError(f"{path}: no capture {int(ident)} (no capture store at {data_dir()})")
+    try:
+        store = Store(db)
+    except (sqlite3.Error, OSError) as exc:
+        raise InputError(f"{path}: cannot open the capture store: {exc}") from None
+    try:
+        if store.capture(int(ident)) is None:
+            raise InputError(f"{path}: no capture {int(ident)} (consolewatch captures list shows them)")
+        yield from store.events(int(ident))
+    except (sqlite3.Error, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the stored capture: {exc}") from None
+    finally:
+        store.close()
+
+
 def open_input(path: str) -> Iterator[Any]:
     """Events for one input path (a generator: errors surface when iterated)."""
     if path == "-":
         yield from _stream(sys.stdin.buffer, "stdin")
+        return
+    if path.startswith("capture:") and not Path(path).exists():
+        yield from _stored_capture(path)
         return
     target = _target(path)
     if target is not None:

@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_demo(sub)
 
+    from consolewatch.cli.report import add_parser as add_report
+
+    add_report(sub)
+
     from consolewatch.cli.captures import add_parser as add_captures
 
     add_captures(sub)
@@ -91,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from consolewatch.cli.watch import run
         elif args.command == "demo":
             from consolewatch.cli.demo import run
+        elif args.command == "report":
+            from consolewatch.cli.report import run
         elif args.command == "captures":
             from consolewatch.cli.captures import run
         elif args.command == "rules":

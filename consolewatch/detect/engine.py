@@ -9,6 +9,7 @@ evidence text, carry the lines just before their evidence, and a root cause mute
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, deque
 from typing import Any, Sequence
 
@@ -290,7 +291,7 @@ class Engine:
         b.pending.clear()
         for rule in self._early:
             out.extend(self._boot_rule(rule, ended_by, None))
-        findings = bootstate.apply_inhibition(bootstate.with_counts(b), self.rules)
+        findings = bootstate.apply_inhibition(self._rerender(bootstate.with_counts(b)), self.rules)
         outcome, reason = bootstate.decide(b, findings)
         for rule in self._late:
             new = self._boot_rule(rule, ended_by, outcome)
@@ -302,6 +303,16 @@ class Engine:
             del self.boots[0]
             self.boots_dropped += 1
         out.extend(self._capture_loop())
+        return out
+
+    def _rerender(self, findings: list[Finding]) -> list[Finding]:
+        """Fixes written before the console named its cloud, written again for that cloud."""
+        if self.cloud == "unknown":
+            return findings
+        out = []
+        for f in findings:
+            text = self._remedy(self.rules[f.rule], dict(f.fields)) if f.rule in self.rules else f.remediation
+            out.append(f if text == f.remediation else dataclasses.replace(f, remediation=text))
         return out
 
     def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None) -> list[Finding]:
