@@ -68,6 +68,10 @@ def fetcher_class(kind: str) -> type[Fetcher]:
     module, _, name = spec.partition(":")
     try:
         cls = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            raise FetchError(f"{kind}: targets are not supported by this version of consolewatch yet") from None
+        raise FetchError(f"the {kind} fetcher needs {exc.name}, which is not installed") from None
     except (ImportError, AttributeError) as exc:
         raise FetchError(f"the {kind} fetcher is not available: {exc}") from None
     return cls
