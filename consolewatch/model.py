@@ -159,9 +159,7 @@ class Line:
     confidence: float | None = None
     """OCR confidence 0..1 for `origin == "ocr"`; None for text."""
     t: float | None = None
-    """Rule clock: seconds on this boot's timeline, from the line's own stamps (see normalize.clock)."""
-    also_seen_in: tuple[str, ...] = ()
-    """Other sources that showed the same line (serial and screen), kept once on the timeline."""
+    """Rule clock: seconds on this boot's timeline, from the line's own stamps (normalize.boots)."""
 
 
 @dataclass(frozen=True, slots=True)

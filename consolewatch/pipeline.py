@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from consolewatch.detect.catalog import Catalog
@@ -24,7 +24,6 @@ from consolewatch.store import Store
 
 #: cloud implied by a target kind, until the console or the API says more.
 CLOUD_OF = {"aws": "aws", "gce": "gce", "do": "do", "openstack": "openstack", "qemu": "qemu"}
-UNTIL = ("success", "failure", "outcome")
 #: A partial line that looks like a prompt ("login: ", "grub> ", "(initramfs) ") and stays
 #: unfinished this long is ended, so the prompt is seen while the machine waits at it.
 PROMPT_IDLE = 1.0
@@ -37,7 +36,6 @@ class FollowResult:
     """The outcome that ended the follow (or the last one known)."""
     capture_id: int = 0
     reason: str = ""
-    boots: list[Any] = field(default_factory=list)
     timed_out: bool = False
 
 
@@ -121,7 +119,6 @@ class Follower:
                 self.sink.finding(name, f, source)
         fresh = not self._replaying or any(b.last_seq >= self._resume_floor for b in step.batches)
         for boot in step.boots:
-            self.result.boots.append(boot)
             self._outcome(boot.index, boot.outcome, boot.reason, fresh)
         live = self.session.engine.provisional()
         if live is not None:

@@ -53,6 +53,8 @@ class Analysis:
     capture_findings: tuple[Finding, ...]
     lines: int
     notes: tuple[Any, ...] = ()
+    boots_dropped: int = 0
+    """Boots of a very long capture summarised away (the engine keeps the last 1,000 in full)."""
 
     @property
     def outcome(self) -> str:
@@ -133,7 +135,7 @@ class Session:
         return Analysis(
             cloud=self.engine.cloud, hypervisor=self.engine.hypervisor, boots=tuple(self.engine.boots),
             capture_findings=tuple(self.engine.capture_findings), lines=self.normalizer.next_seq - 1,
-            notes=tuple(self.notes),
+            notes=tuple(self.notes), boots_dropped=self.engine.boots_dropped,
         )
 
     def _note(self, step: Step, event: Any) -> None:

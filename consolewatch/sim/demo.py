@@ -7,7 +7,6 @@ would follow a real machine. Nothing leaves the machine; no account is needed.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -38,7 +37,7 @@ def _gce(log: bytes, rate: float):
     vm = SimInstance.playing(log, rate=rate, name="custom-image-vm", project="demo-project",
                              zone="us-central1-a", nic_type="VIRTIO_NET", display_device=False)
     url, sim = start_gce_sim(vm)
-    return f"gce:demo-project/us-central1-a/custom-image-vm", {"CONSOLEWATCH_GCE_ENDPOINT": url}, sim
+    return "gce:demo-project/us-central1-a/custom-image-vm", {"CONSOLEWATCH_GCE_ENDPOINT": url}, sim
 
 
 def _aws(log: bytes, rate: float):
@@ -56,7 +55,3 @@ ACTS = (
         "qemu/wrong-root-nvme/serial.log", _aws),
 )
 
-
-def environment(extra: dict[str, str]) -> dict[str, str]:
-    """What to put in os.environ while an act runs (restored afterwards by the caller)."""
-    return {k: v for k, v in extra.items() if k not in os.environ or k.startswith(("AWS_", "CONSOLEWATCH_GCE"))}

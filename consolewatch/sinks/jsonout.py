@@ -21,7 +21,7 @@ def analysis_dict(a: Analysis, scope: str = "last") -> dict[str, Any]:
         "outcome": a.outcome,
         "lines": a.lines,
         "boot_scope": scope,
-        "boot_count": len(a.boots),
+        "boot_count": len(a.boots) + a.boots_dropped,
         "boots": [b.as_dict() for b in boots],
         "findings": [f.as_dict() for f in a.findings(scope)],
         "notes": [note_dict(n) for n in a.notes],

@@ -71,7 +71,7 @@ def test_missing_language_data_is_a_clear_error():
 
 
 def test_upscale_auto_for_small_text():
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
     big = ImageOps.invert(decode_image(render_screen(["Kernel panic"] * 5)).convert("L"))
     small = big.resize((720, 200))
