@@ -94,7 +94,7 @@ class Courier(threading.Thread):
         limited = self.limits.wait_for(row.route)
         if limited:
             return limited
-        if not outbox.lease(db, row.id, now, self.settings.timeout * 2 + 5):
+        if not outbox.lease(db, row.id, now, self.settings.timeout * 2 + 1):
             return 0.5  # another process is sending it
         answer = self.sender(self.dest, row.notice, timeout=self.settings.timeout, alert_ttl=self.settings.alert_ttl)
         now = time.time()
