@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from consolewatch.model import SEVERITIES, Finding, severity_rank
-from consolewatch.sinks.alerts.destinations import Destination, DestinationError, parse, redact
+from consolewatch.sinks.alerts.destinations import Destination, DestinationError, parse
 
 
 class SettingsError(ValueError):
@@ -164,4 +164,3 @@ def load(cli_urls: Sequence[str] = (), path: Path | None = None) -> Settings:
     return from_doc(doc, cli_urls, str(path))
 
 
-__all__ = ["Route", "Settings", "SettingsError", "load", "from_doc", "redact"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,13 @@ def write_config(config_dir: Path, routes: str = "", **values) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     body = "[alerts]\n" + "".join(f"{k} = {v}\n" for k, v in {**FAST, **values}.items())
     (config_dir / "config.toml").write_text(body + routes)
+
+
+def env_for(tmp_path: Path) -> dict:
+    """The environment of a consolewatch process started by a test (as the `cli` fixture sets it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSOLEWATCH_")}
+    env.update(CONSOLEWATCH_CONFIG_DIR=str(tmp_path / "config"), CONSOLEWATCH_DATA_DIR=str(tmp_path / "data"))
+    return env
 
 
 @pytest.fixture

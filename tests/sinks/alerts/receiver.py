@@ -81,3 +81,48 @@ class Receiver:
             time.sleep(0.05)
         with self.lock:
             return list(self.accepted)
+
+
+class SmtpReceiver:
+    """A minimal SMTP server on loopback (EHLO, MAIL, RCPT, DATA, QUIT; no TLS): keeps each
+    message's bytes, for the email destination (Apprise `mailto://HOST:PORT?mode=insecure`)."""
+
+    def __init__(self) -> None:
+        import socketserver
+
+        self.messages: list[bytes] = []
+        owner = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"220 localhost ESMTP test\r\n")
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    verb = line[:4].upper()
+                    if verb == b"EHLO":
+                        self.wfile.write(b"250-localhost\r\n250 8BITMIME\r\n")
+                    elif verb == b"DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        data = []
+                        for part in iter(self.rfile.readline, b""):
+                            if part == b".\r\n":
+                                break
+                            data.append(part)
+                        owner.messages.append(b"".join(data))
+                        self.wfile.write(b"250 queued\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import FAIL_THEN_SUCCESS, write_config
+from conftest import env_for, FAIL_THEN_SUCCESS, write_config
 
 BINARY = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 BOOT1_LINES = 382  # samples/qemu-fail-then-success: boot 1 (init exits, panic) is lines 1-382
@@ -86,8 +86,7 @@ def test_failed_boot_is_one_group_and_resolves_on_the_next_good_boot(tmp_path, a
     base, port, hook = alertmanager
     write_config(tmp_path / "config")
     target, path = consoles("vm.log", FAIL_THEN_SUCCESS, upto=BOOT1_LINES)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSOLEWATCH_")}
-    env.update(CONSOLEWATCH_CONFIG_DIR=str(tmp_path / "config"), CONSOLEWATCH_DATA_DIR=str(tmp_path / "data"))
+    env = env_for(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "consolewatch", "tail", target, "--json", "--until", "success",
                              "--timeout", "60", "--alert", f"alertmanager://127.0.0.1:{port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)

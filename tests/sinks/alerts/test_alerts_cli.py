@@ -92,3 +92,23 @@ def test_outbox_lists_deliveries_and_an_old_store_gains_the_tables(cli, tmp_path
     version = sqlite3.connect(data / "captures.sqlite3").execute(
         "SELECT value FROM alert_meta WHERE key='schema'").fetchone()
     assert version == ("1",)
+
+
+def test_email_through_apprise_reaches_an_smtp_server_with_the_console_text_inert(cli):
+    import email
+    import email.policy
+
+    from receiver import SmtpReceiver
+
+    smtp = SmtpReceiver()
+    try:
+        r = cli("alerts", "test", f"mailto://127.0.0.1:{smtp.port}?from=cw@example.com&to=ops@example.com&mode=insecure")
+    finally:
+        smtp.close()
+    assert r.returncode == 0, r.stderr
+    [raw] = smtp.messages
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    html = msg.get_body(("html",)).get_content()
+    assert ("&lt;!channel&gt; @\u2060everyone @\u2060here &lt;https://example.invalid|click&gt; *bold* "
+            "[link](https://example.invalid) &lt;b&gt;tag&lt;/b&gt;") in html
+    assert "<a " not in html and msg["Subject"].startswith("FAILED BOOT: test:consolewatch")

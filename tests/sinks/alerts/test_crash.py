@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
+from conftest import env_for, FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
 
 
 def test_kill_9_mid_delivery_then_restart(cli, tmp_path, receivers, consoles):
@@ -19,8 +19,7 @@ def test_kill_9_mid_delivery_then_restart(cli, tmp_path, receivers, consoles):
     hook.faults = [200, "hang"]  # the first message is confirmed, the second hangs: kill -9 then
     targets = [consoles("flaky.log", FAIL_THEN_SUCCESS)[0], consoles("nvme.log", WRONG_ROOT)[0],
                consoles("panic.log", PANIC)[0]]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSOLEWATCH_")}
-    env.update(CONSOLEWATCH_CONFIG_DIR=str(tmp_path / "config"), CONSOLEWATCH_DATA_DIR=str(tmp_path / "data"))
+    env = env_for(tmp_path)
     args = ["watch", *targets, "--json", "--alert", hook.url("json")]
     proc = subprocess.Popen([sys.executable, "-m", "consolewatch", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=env)

@@ -4,10 +4,12 @@ receiver that is down for a while; every message arrives exactly once and in ord
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 
-from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
+from conftest import env_for, FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
 
 SECRET = "tokensecret"
 
@@ -76,12 +78,7 @@ def test_a_hanging_destination_does_not_stall_tail(cli, tmp_path, receivers, con
     hook = receivers(hang=6)
     hook.faults = ["hang"] * 10
     target, path = consoles("slow.log", PANIC, upto=5)
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSOLEWATCH_")}
-    env.update(CONSOLEWATCH_CONFIG_DIR=str(tmp_path / "config"), CONSOLEWATCH_DATA_DIR=str(tmp_path / "data"))
+    env = env_for(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "consolewatch", "tail", target, "--json", "--until", "failure",
                              "--timeout", "30", "--alert", hook.url("json")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)

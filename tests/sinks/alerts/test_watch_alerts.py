@@ -5,20 +5,13 @@ Restarts and re-polls of the same console send nothing again; routes filter what
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 
-from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
+from conftest import env_for, FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
 
 BOOT1_LINES = 382  # samples/qemu-fail-then-success: boot 1 (init exits, panic) is lines 1-382
-
-
-def env_for(tmp_path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSOLEWATCH_")}
-    env.update(CONSOLEWATCH_CONFIG_DIR=str(tmp_path / "config"), CONSOLEWATCH_DATA_DIR=str(tmp_path / "data"))
-    return env
 
 
 def test_failed_boot_then_good_boot_through_watch(tmp_path, receivers, consoles):

@@ -18,7 +18,11 @@ def inert(text: str) -> str:
     return html.escape(plain(text), quote=True).replace("@", "@" + WJ)
 
 
+def subject(text: str) -> str:
+    """The Subject header is plain text on one line (no HTML, no header injection)."""
+    return plain(text).replace("\n", " ").replace("@", "@" + WJ)
+
+
 def render(n: Notice) -> dict:
-    # A subject is one line: Apprise puts the title in the Subject header.
-    return {"title": inert(n.headline).replace("\n", " "), "body": html_rows(n, inert)[:100000],
+    return {"title": subject(n.headline), "body": html_rows(n, inert)[:100000],
             "format": "html", "type": "success" if n.status == "resolved" else "failure"}

@@ -1,4 +1,4 @@
-"""The HTML body shared by the services that take HTML through Apprise (Matrix, email)."""
+"""The HTML body shared by the services that take HTML (Telegram, Matrix, email)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Callable
 from consolewatch.sinks.alerts.notice import Notice
 
 
-def html_rows(n: Notice, inert: Callable[[str], str]) -> str:
-    """`<b>` headline and causes, `<pre>` evidence, `<br>` between rows; text through `inert`."""
+def rows(n: Notice, inert: Callable[[str], str]) -> list[str]:
+    """`<b>` headline and causes, `<pre>` evidence, one row each; text through `inert`."""
     rows = [f"<b>{inert(n.headline)}</b>"]
     evidence: list[str] = []
     for kind, t in [*n.lines(), ("end", "")]:
@@ -22,4 +22,8 @@ def html_rows(n: Notice, inert: Callable[[str], str]) -> str:
             rows.append(f"<b>{inert(t)}</b>")
         elif kind != "end":
             rows.append(inert(t))
-    return "<br>\n".join(rows)
+    return rows
+
+
+def html_rows(n: Notice, inert: Callable[[str], str]) -> str:
+    return "<br>\n".join(rows(n, inert))

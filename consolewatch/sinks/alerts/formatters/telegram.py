@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from consolewatch.sinks.alerts.formatters import WJ, plain
+from consolewatch.sinks.alerts.formatters import WJ, html_body, plain
 from consolewatch.sinks.alerts.notice import Notice
 
 MAX_TEXT = 4000  # Telegram: 4096 characters after entities are parsed
@@ -21,19 +21,7 @@ def inert(text: str) -> str:
 
 
 def render_text(n: Notice) -> str:
-    rows = [f"<b>{inert(n.headline)}</b>"]
-    evidence: list[str] = []
-    for kind, t in [*n.lines(), ("end", "")]:
-        if kind == "evidence":
-            evidence.append(inert(t))
-            continue
-        if evidence:
-            rows.append("<pre>" + "\n".join(evidence) + "</pre>")
-            evidence = []
-        if kind == "heading":
-            rows.append(f"<b>{inert(t)}</b>")
-        elif kind != "end":
-            rows.append(inert(t))
+    rows = html_body.rows(n, inert)  # Telegram's HTML has no <br>: rows end with a newline
     text = "\n".join(rows)
     if len(text) > MAX_TEXT:  # cut at a row boundary so no tag is left open
         keep = []
