@@ -94,8 +94,10 @@ class Alerting:
                 time.sleep(0.05)
             self.stop_event.set()
             self._wake()
+            # A courier stuck in a request to a hanging receiver is not waited for: its row is
+            # still pending (and leased), so the next run sends it again after the lease.
             for c in self.couriers.values():
-                c.join(timeout=self.settings.timeout + 1)
+                c.join(timeout=0.5)
             return self._counts(db)
         finally:
             db.close()

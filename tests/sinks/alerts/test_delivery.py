@@ -74,8 +74,8 @@ def test_a_rejected_message_is_failed_not_retried(cli, tmp_path, receivers, cons
 
 
 def test_a_hanging_destination_does_not_stall_tail(cli, tmp_path, receivers, consoles):
-    write_config(tmp_path / "config", timeout=5, drain_timeout=1)
-    hook = receivers(hang=6)
+    write_config(tmp_path / "config", timeout=20, drain_timeout=1)
+    hook = receivers(hang=25)
     hook.faults = ["hang"] * 10
     target, path = consoles("slow.log", PANIC, upto=5)
     env = env_for(tmp_path)
@@ -94,8 +94,10 @@ def test_a_hanging_destination_does_not_stall_tail(cli, tmp_path, receivers, con
                 first = time.time()
                 break
         out, err = proc.communicate(timeout=30)
+        ended = time.time()
     finally:
         proc.kill()
-    assert first is not None and first - wrote < 2.0  # the finding's group is hanging at the receiver
+    # the finding's message hangs 20 s at the receiver; the follow did not wait for it, nor the exit
+    assert first is not None and first - wrote < 10.0 and ended - first < 10.0
     assert proc.returncode == 1
     assert b"1 alert message(s) still pending" in err and SECRET.encode() not in err
