@@ -4,14 +4,32 @@ receiver that is down for a while; every message arrives exactly once and in ord
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
-import threading
 import time
+from pathlib import Path
 
 from conftest import env_for, FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
 
 SECRET = "tokensecret"
+
+
+def wait_for_store(data: Path, query: str, timeout: float = 30.0) -> None:
+    """Until `query` counts a row in the store's outbox (read while consolewatch writes it)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            db = sqlite3.connect(data / "captures.sqlite3", timeout=5)
+            try:
+                if db.execute(query).fetchone()[0]:
+                    return
+            finally:
+                db.close()
+        except sqlite3.OperationalError:
+            pass  # the store or its tables are not there yet
+        time.sleep(0.1)
+    raise AssertionError(f"timed out: {query}")
 
 
 def outbox(cli) -> dict:
@@ -26,14 +44,23 @@ def test_faults_then_recovery_deliver_every_message_exactly_once(cli, tmp_path, 
     hook.faults = [500, 500, 429, "hang", 500]
     slack = receivers()
     slack.faults = [429, 500]
-    slack.down()  # away for the first 3 seconds
-    threading.Timer(3.0, slack.up).start()
+    slack.down()  # away until consolewatch has found it so
     flaky, _ = consoles("flaky.log", FAIL_THEN_SUCCESS)
     nvme, _ = consoles("nvme.log", WRONG_ROOT)
     panic, _ = consoles("panic.log", PANIC)
     started = time.time()
-    r = cli("watch", flaky, nvme, panic, "--no-follow", "--json", "--alert", hook.url("json"),
-            "--alert", slack.url("slack+http", "/services/T0/B0/" + SECRET), timeout=90)
+    proc = subprocess.Popen([sys.executable, "-m", "consolewatch", "watch", flaky, nvme, panic, "--no-follow", "--json",
+                             "--alert", hook.url("json"), "--alert", slack.url("slack+http", "/services/T0/B0/" + SECRET)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for(tmp_path))
+    try:
+        refused = "SELECT COUNT(*) FROM alert_outbox WHERE last_error LIKE 'connection failed%'"
+        wait_for_store(tmp_path / "data", refused)
+        time.sleep(1.0)  # and a while longer
+        slack.up()
+        out, err = proc.communicate(timeout=90)
+    finally:
+        proc.kill()
+    r = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     assert r.returncode == 1, r.stderr  # two boots failed: the watch says so, alerts or not
     assert SECRET.encode() not in r.stderr + r.stdout
 
