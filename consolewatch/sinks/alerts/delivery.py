@@ -63,8 +63,6 @@ class Courier(threading.Thread):
         self.stop_event = stop
         self.wake = threading.Event()
         self.sender = sender
-        self.idle = threading.Event()
-        """Set while nothing of this destination is due (for draining)."""
 
     def run(self) -> None:
         db = outbox.connect(self.path)
@@ -82,12 +80,9 @@ class Courier(threading.Thread):
         row = outbox.next_due(db, self.dest.key)
         now = time.time()
         if row is None:
-            self.idle.set()
             return 1.0
         if row.next_attempt > now:
-            self.idle.set()
             return row.next_attempt - now
-        self.idle.clear()
         if now - row.created > self.settings.give_up_after:
             outbox.failed(db, row.id, f"gave up after {row.attempts} attempt(s): {row.last_error or 'not sent'}")
             return 0.0

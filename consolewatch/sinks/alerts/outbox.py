@@ -157,6 +157,3 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
         out[state] = n
     return out
 
-
-def pending_keys(db: sqlite3.Connection) -> set[str]:
-    return {k for (k,) in db.execute("SELECT DISTINCT dest_key FROM alert_outbox WHERE state='pending'")}

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -71,7 +71,6 @@ class Settings:
     give_up_after: float = 24 * 3600.0
     drain_timeout: float = 15.0
     alert_ttl: float = 24 * 3600.0
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def destinations(self) -> dict[str, Destination]:
         return {d.key: d for r in self.routes for d in r.destinations}
