@@ -27,7 +27,10 @@ METADATA_URL = "http://169.254.169.254/computeMetadata/v1/instance/hostname"
 
 #: After the ready marker a booted guest offers a login, as a real machine does: busybox getty
 #: prints a real "debian login: " prompt on the serial console (consolewatch's ready line).
-GETTY = "hostname debian; getty -L 115200 ttyS0 vt100 &"
+#: Like a distribution's sysctl default (kernel.printk = 4), informational kernel messages stop
+#: reaching the console first: newer kernels print "IPv6: ADDRCONF(NETDEV_CHANGE)" after the
+#: lease, which would otherwise land on the prompt's row.
+GETTY = "dmesg -n 4; hostname debian; getty -L 115200 ttyS0 vt100 &"
 LOGIN_PROMPT = r"^debian login: ?$"
 
 # -- guest programs ------------------------------------------------------------------------
