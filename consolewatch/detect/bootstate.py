@@ -91,12 +91,13 @@ class BootState:
 
 
 def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
-    """Drop fallback findings (evidence fragments) whose category fuller evidence also found."""
+    """Drop fallback findings (evidence fragments) that add nothing: their category was found
+    from fuller evidence, or a root cause in the boot explains them (run after inhibition too)."""
     def is_fallback(f: Finding) -> bool:
         rule = rules.get(f.rule)
         return rule is not None and rule.fallback
     full = {f.category for f in findings if not is_fallback(f)}
-    return [f for f in findings if f.category not in full or not is_fallback(f)]
+    return [f for f in findings if not is_fallback(f) or (f.category not in full and f.suppressed_by is None)]
 
 
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:

@@ -295,6 +295,7 @@ class Engine:
             out.extend(self._boot_rule(rule, ended_by, None))
         findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
         findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
+        findings = bootstate.without_fallbacks(findings, self.rules)
         findings, outcome, reason = bootstate.judge(b, findings)
         for rule in self._late:
             new = self._boot_rule(rule, ended_by, outcome)
