@@ -115,3 +115,16 @@ def test_shipped_catalog_reports_missing_driver_first_and_root_not_found_next(ca
     assert driver.suppressed_by is None and root.suppressed_by == driver.rule
     assert a.boots[-1].reason.startswith("disk.driver-missing")
     assert "no disk" in driver.description.lower() and "file system" in driver.description.lower()
+
+
+def test_a_capture_that_ends_inside_a_reset_loop_is_a_failure(catalog):
+    """samples/qemu-reset-after-handoff: a boot sector triple-faults right after SeaBIOS hands over."""
+    banner = "SeaBIOS (version 1.16.2-debian-1.16.2-1)"
+    again = "Booting from Hard Disk.." + banner
+    a = run_lines(catalog, [banner, again, again, again])
+    assert [b.outcome for b in a.boots] == ["failure", "failure", "failure", "unknown"]
+    assert {f.rule for f in a.boots[0].findings} == {"reset-after-handoff"}
+    assert {f.rule for f in a.capture_findings} == {"boot-loop", "reboot-after-failure"}
+    assert a.outcome == "failure"
+    one = run_lines(catalog, [banner])  # a capture that simply stops at the banner is not a loop
+    assert one.outcome != "failure" and not one.capture_findings

@@ -2,8 +2,8 @@
 """Capture recipes for kernel-health and file-system messages: real Debian kernel lines for rule samples.
 
 Each recipe boots the Debian cloud kernel under QEMU (guestkit) with a busybox /init, provokes
-one condition from outside (QMP/HMP: an NMI, a machine check) or from inside (mounting a disk
-image damaged with e2fsprogs/xfsprogs/btrfs-progs), and prints the sanitised serial lines.
+one condition from outside (QMP: an NMI) or from inside (mounting a disk image that
+e2fsprogs made larger than its disk), and prints the sanitised serial lines.
 Rule samples quote these lines with `source: qemu boot: <recipe> (tests/qemu/kernel_faults.py)`.
 
     python tests/qemu/kernel_faults.py --list
@@ -42,8 +42,11 @@ class Recipe:
     modules: list[str] = field(default_factory=list)
     disks: list[Callable[[Path], Path]] = field(default_factory=list)
     actions: list[tuple[float, str]] = field(default_factory=list)
-    """(seconds after the ready marker, HMP command)."""
+    """(seconds after the ready marker, "nmi" or an HMP command)."""
     stop: str = r"consolewatch-guest: done"
+    stop_count: int = 1
+    kernel: bool = True
+    """False: no -kernel, SeaBIOS boots the first disk."""
     timeout: float = 50.0
 
 
@@ -62,12 +65,14 @@ def ext4_image(size_mb: int, truncate_mb: int | None = None) -> Callable[[Path],
     return make
 
 
-def zeroed(size_mb: int) -> Callable[[Path], Path]:
-    def make(work: Path) -> Path:
-        img = work / f"zero-{size_mb}.img"
-        _run(["truncate", "-s", f"{size_mb}M", str(img)])
-        return img
-    return make
+def triple_fault_mbr(work: Path) -> Path:
+    """A disk whose boot sector loads an empty IDT and raises int3: the CPU triple-faults and
+    QEMU resets the machine, as a kernel that dies before printing does."""
+    img = work / "mbr.img"
+    code = bytes([0xFA, 0x0F, 0x01, 0x1E, 0x0A, 0x7C, 0xCC, 0xEB, 0xFE, 0x90]) + bytes(6)  # cli; lidt [0x7c0a]; int3
+    sector = code + bytes(510 - len(code)) + b"\x55\xaa"
+    img.write_bytes(sector + bytes(1 << 20))
+    return img
 
 
 WAIT = f"echo {READY}; sleep 8; echo consolewatch-guest: done; sleep 30"
@@ -75,19 +80,12 @@ WAIT = f"echo {READY}; sleep 8; echo consolewatch-guest: done; sleep 30"
 RECIPES = {r.name: r for r in [
     Recipe("nmi-unknown", "QMP inject-nmi after the ready marker, unknown_nmi_panic unset",
            init=WAIT, actions=[(2.0, "nmi")]),
-    Recipe("mce-corrected", "HMP `mce 0 1 0x9000000000000000 0 0 0` (a corrected error in bank 1) "
-           "after the ready marker; machine-check polling every second",
-           init=f"echo 1 > /sys/devices/system/machinecheck/machinecheck0/check_interval; {WAIT}",
-           actions=[(1.0, "mce 0 1 0x9000000000000000 0 0 0")]),
-    Recipe("mce-fatal", "HMP `mce 0 1 0xbd00000000000000 0 0 0` (uncorrected, processor context "
-           "corrupt) after the ready marker", init=WAIT,
-           actions=[(1.0, "mce 0 1 0xbd00000000000000 0 0 0")], stop=r"end Kernel panic"),
+    Recipe("reset-after-handoff", "a boot sector that triple-faults right after SeaBIOS hands over: QEMU resets, "
+           "SeaBIOS starts again", init="", kernel=False, disks=[triple_fault_mbr], stop=r"SeaBIOS [(]version",
+           stop_count=3, timeout=30),
     Recipe("ext4-size-mismatch", "mount an ext4 file system made on 64 MiB and truncated to 32 MiB",
            init=f"mkdir /mnt; mount -t ext4 /dev/vda /mnt; {WAIT}", modules=DISK_MODULES,
            disks=[ext4_image(64, 32)]),
-    Recipe("ext4-no-fs", "mount -t ext4 a disk of zeros",
-           init=f"mkdir /mnt; mount -t ext4 /dev/vda /mnt; {WAIT}", modules=DISK_MODULES,
-           disks=[zeroed(32)]),
 ]}
 
 
@@ -98,13 +96,15 @@ def capture(recipe: Recipe) -> list[str]:
     try:
         initrd = work / "initrd.img"
         initrd.write_bytes(initramfs.build(initramfs.InitramfsSpec(recipe.init, modules=recipe.modules), bb, kernel))
-        drives = [Drive(make(work), "virtio", f"cw{i}") for i, make in enumerate(recipe.disks)]
-        spec = MachineSpec(kernel=kernel.vmlinuz, initrd=initrd, append=recipe.append, drives=drives)
+        bus = "virtio" if recipe.kernel else "ide"
+        drives = [Drive(make(work), bus, f"cw{i}") for i, make in enumerate(recipe.disks)]
+        spec = (MachineSpec(kernel=kernel.vmlinuz, initrd=initrd, append=recipe.append, drives=drives)
+                if recipe.kernel else MachineSpec(kernel=None, drives=drives))
         (work / "qemu").mkdir()
         with Qemu(spec, workdir=work / "qemu") as vm:
             if recipe.actions:
                 threading.Thread(target=_act, args=(vm, recipe), daemon=True).start()
-            result = vm.wait(recipe.timeout, stop=[StopRule(recipe.stop, settle=2.0)])
+            result = vm.wait(recipe.timeout, stop=[StopRule(recipe.stop, count=recipe.stop_count, settle=2.0)])
         return sanitize_lines(result.serial)
     finally:
         shutil.rmtree(work, ignore_errors=True)
