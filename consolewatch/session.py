@@ -59,9 +59,9 @@ class Analysis:
     @property
     def outcome(self) -> str:
         """The last boot's outcome (earlier boots are history); a capture that ends inside a boot
-        loop, its last boot still undecided, is a failure."""
+        loop, its last boot cut off (undecided, or stopped at the firmware), is a failure."""
         last = self.boots[-1].outcome if self.boots else "unknown"
-        if last == "unknown" and any(f.verdict == "failure" and f.category == "boot.loop" for f in self.capture_findings):
+        if last in ("unknown", "stall") and any(f.verdict == "failure" and f.category == "boot.loop" for f in self.capture_findings):
             return "failure"
         return last
 

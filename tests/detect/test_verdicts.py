@@ -122,7 +122,8 @@ def test_a_capture_that_ends_inside_a_reset_loop_is_a_failure(catalog):
     banner = "SeaBIOS (version 1.16.2-debian-1.16.2-1)"
     again = "Booting from Hard Disk.." + banner
     a = run_lines(catalog, [banner, again, again, again])
-    assert [b.outcome for b in a.boots] == ["failure", "failure", "failure", "unknown"]
+    assert [b.outcome for b in a.boots][:3] == ["failure", "failure", "failure"]
+    assert a.boots[3].outcome in ("stall", "unknown")  # cut off by the end of the capture
     assert {f.rule for f in a.boots[0].findings} == {"reset-after-handoff"}
     assert {f.rule for f in a.capture_findings} == {"boot-loop", "reboot-after-failure"}
     assert a.outcome == "failure"
