@@ -121,13 +121,13 @@ def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Fi
 
 #: Categories whose failure a ready line does not undo: a login prompt on the console does not
 #: prove a cloud machine reachable (its network down, or provisioning without its SSH keys).
-UNDONE_BY_READY_NEVER = ("network.", "cloudinit.")
+NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
 
 
 def _survived(f: Finding, last_ready: int) -> bool:
     """Did the boot reach its target despite `f`? (A ready line came after it, or it came after
     the target was reached and was not fatal.)"""
-    if f.category.startswith(UNDONE_BY_READY_NEVER):
+    if f.category.startswith(NOT_UNDONE_BY_READY):
         return False
     return f.first_seq < last_ready or f.severity != "critical" or f.verdict != "failure"
 
