@@ -11,7 +11,8 @@
 3. The screen (source "screen"), through `VncFetcher` on the console URL: the `console_url`
    option (`--console-url`), else `CONSOLEWATCH_DO_CONSOLE_URL`, else the config file
    (`[digitalocean] console_url`, or per droplet `[digitalocean.console_urls] "ID" = URL`).
-   Without one, a `SourceUnavailable("screen")` says how to give it.
+   Without one, a `SourceUnavailable("screen")` says how to give it, and a `FetchError` ends the
+   follow: there is nothing to watch.
 
 What is known about the Recovery Console's wire protocol, and what is not: the control panel's
 "Launch Recovery Console" opens a KVM console in the browser. DigitalOcean's public API
@@ -30,6 +31,7 @@ import asyncio
 import os
 import random
 import time
+from pathlib import Path
 from typing import Any, AsyncIterator, Mapping
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
@@ -54,8 +56,9 @@ def console_url(options: Mapping[str, Any], env: Mapping[str, str], ident: str) 
         return str(url)
     from consolewatch import config
 
+    where = env.get("CONSOLEWATCH_CONFIG_DIR")
     try:
-        cfg = config.load()
+        cfg = config.load(Path(where) / "config.toml" if where else None)
     except config.ConfigError as exc:
         raise FetchError(str(exc)) from None
     return cfg.do_console_urls.get(ident) or cfg.do_console_url
@@ -88,7 +91,8 @@ class DigitalOceanFetcher(Fetcher):
             yield SourceUnavailable("screen", "no console URL: DigitalOcean's API does not give one out",
                                     f"pass --console-url (or set {URL_ENV}) to the RFB websocket URL of the "
                                     "droplet's Recovery Console, or any vnc:// / vnc+ws:// endpoint showing it")
-            return
+            raise FetchError(f"do:{ident}: nothing to watch without the droplet's console: give --console-url "
+                             f"or set {URL_ENV}")
         from consolewatch.fetchers.vnc import VncFetcher
 
         options = {k: v for k, v in self.target.options.items() if k in _VNC_OPTIONS}
@@ -96,6 +100,9 @@ class DigitalOceanFetcher(Fetcher):
             yield event
 
     async def _droplet(self, base: str, token: str, ident: str, follow: bool) -> AsyncIterator[SourceEvent]:
+        from consolewatch.fetchers.vnc import parse_options
+
+        backoff = parse_options(self.target.options)  # the same `backoff` option as the console's
         attempt = 0
         while True:
             await throttle(self.target)
@@ -111,7 +118,7 @@ class DigitalOceanFetcher(Fetcher):
                 if attempt >= (8 if follow else 3):
                     yield SourceUnavailable("droplet", f"DigitalOcean API: {failure.message} ({attempt} attempts)")
                     return
-                ceiling = min(30.0, 2.0 ** (attempt - 1))
+                ceiling = min(backoff.backoff_cap, backoff.backoff_initial * 2 ** (attempt - 1))
                 delay = max(self.rng.uniform(ceiling / 2, ceiling), min(failure.retry_after or 0.0, 60.0))
                 yield SourceStatus("droplet", "backoff", f"{failure.message}; retry {attempt} in {delay:.1f} s",
                                    delay, time.time())

@@ -17,7 +17,9 @@ the whole screen, an incremental one as soon as the screen differs from what the
 (a scrolled console as a CopyRect plus the new rows, other changes as bands of changed rows);
 KeyEvent, PointerEvent and ClientCutText are read and ignored. The websocket side accepts the
 path `ws_path` only, offers the subprotocol `binary`, and splits what it sends into binary
-messages of at most 16 KB (a client must not assume message boundaries).
+messages of at most 16 KB (a client must not assume message boundaries). With
+`boot_on_connect` the machine starts printing when the first client has connected (a
+`ConsolePlayer` made with `start=float("inf")`), so a test sees the boot from its first line.
 
 Faults (`inject(fault, times=1)`; each new connection takes the next one queued):
 "disconnect" (closed after 3 updates), "stall" (silent after 2 updates, connection kept),
@@ -60,8 +62,10 @@ class _Hangup(Exception):
 class VncSim:
     def __init__(self, screen: SimScreen, *, password: str | None = None, version: tuple[int, int] = (3, 8),
                  copyrect: bool = True, zrle_mode: str = "auto", host: str = "127.0.0.1",
-                 ws_path: str = "/websockify", poll: float = 0.03) -> None:
+                 ws_path: str = "/websockify", poll: float = 0.03, boot_on_connect: bool = False) -> None:
         self.screen = screen
+        self.boot_on_connect = boot_on_connect
+        """The machine starts printing when the first client has shaken hands (not before)."""
         self.password = password
         self.version = version
         self.copyrect = copyrect
@@ -239,6 +243,9 @@ class _Connection:
         if sec == 2 or version == (3, 8):
             await self.write(struct.pack(">I", 0))
         await self.read(1)  # ClientInit
+        if self.sim.boot_on_connect and not self.sim.stats["booted"]:
+            self.sim.stats["booted"] = 1
+            self.sim.screen.player.begin()
         pic = self.sim.screen.picture()
         width, height = (65535, 65535) if self.fault == "oversize" else pic.mode.size
         name = b"consolewatch-sim"

@@ -29,8 +29,8 @@ from consolewatch.sim.screen import BG, CELL_H, FG, screen_mask, wrap_rows
 
 _ESC = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78cDEHM]")
 TILE = 64
-#: eight 0/1 index bytes -> the byte packing them, most significant bit first
-_PACK = {bytes((v >> (7 - i)) & 1 for i in range(8)): v for v in range(256)}
+#: index bytes 0/1 -> the digits "0"/"1" (a row of them read as a binary number is the packed row)
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +167,10 @@ class ZrleEncoder:
         if kind == "raw":
             return b"\x00" + b"".join(cp[i] for i in idx)
         if kind == "packed":  # 2 colours: 1 bit per pixel, rows padded to a byte
-            pad = bytes(-tw % 8)
-            rows = [idx[r * tw : (r + 1) * tw] + pad for r in range(th)]
-            packed = b"".join(bytes(map(_PACK.__getitem__, (row[i : i + 8] for i in range(0, len(row), 8))))
-                              for row in rows)
+            pad = b"0" * (-tw % 8)
+            width = (tw + 7) // 8
+            packed = b"".join(int(idx[r * tw : (r + 1) * tw].translate(_DIGITS) + pad, 2).to_bytes(width, "big")
+                              for r in range(th))
             return b"\x02" + cp[0] + cp[1] + packed
         out = bytearray(b"\x80" if kind == "rle" else b"\x82" + cp[0] + cp[1])
         for value, length in _runs(idx):

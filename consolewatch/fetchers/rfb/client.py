@@ -249,6 +249,9 @@ async def connect_session(endpoint: Any, password: str | None, *, limits: Limits
     try:
         info = await session.handshake(password)
         pump = asyncio.create_task(session.pump())
+        # How the connection ended is reported by the caller; retrieved here even if the cleanup
+        # below is cancelled halfway (a follow that ends while its fetcher is being closed).
+        pump.add_done_callback(lambda t: t.cancelled() or t.exception())
         yield session, info, pump
     finally:
         session.closing = True
@@ -257,5 +260,3 @@ async def connect_session(endpoint: Any, password: str | None, *, limits: Limits
         await transport.close()  # a read the cancellation missed ends here
         if pump is not None:
             await asyncio.wait({pump}, timeout=5)
-            if pump.done() and not pump.cancelled():
-                pump.exception()  # retrieved: how the connection ended is reported by the caller
