@@ -168,7 +168,8 @@ def machine_context(droplet: Mapping[str, Any], ident: str) -> MachineContext:
     fields = {
         "droplet_id": ident, "name": _text(droplet.get("name")), "status": _text(droplet.get("status")),
         "region": _text(region.get("slug")), "size": _text(droplet.get("size_slug")),
-        "image": _text(" ".join(str(image.get(k) or "") for k in ("distribution", "name")).strip()),
+        "image": _text(" ".join(str(image.get(k) or "") for k in ("distribution", "name")
+                                if image.get(k) != "Unknown").strip()),
         "memory_mb": _text(droplet.get("memory")), "vcpus": _text(droplet.get("vcpus")),
     }
     for prefix, net in (("public_ipv4", public4), ("private_ipv4", private4), ("public_ipv6", public6)):

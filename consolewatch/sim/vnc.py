@@ -243,8 +243,8 @@ class _Connection:
         if sec == 2 or version == (3, 8):
             await self.write(struct.pack(">I", 0))
         await self.read(1)  # ClientInit
-        if self.sim.boot_on_connect and not self.sim.stats["booted"]:
-            self.sim.stats["booted"] = 1
+        if self.sim.boot_on_connect:
+            self.sim.boot_on_connect = False
             self.sim.screen.player.begin()
         pic = self.sim.screen.picture()
         width, height = (65535, 65535) if self.fault == "oversize" else pic.mode.size

@@ -68,16 +68,16 @@ class RfbSession:
         """Rectangles received per encoding (for the benchmark and tests)."""
         self.bytes_in = 0
         self.closing = False
-        """Set when the connection is being closed: the pump stops at the next message even if a
-        cancellation was lost (asyncio.wait_for in Python 3.11 can swallow one)."""
+        """Set when the connection is being closed: the pump stops at the next message."""
         self._requested_at = 0.0
 
     # -- reading -------------------------------------------------------------------------------
 
     async def _read(self, n: int, what: str) -> bytes:
         try:
-            data = await asyncio.wait_for(self.t.read(n, what), self.limits.stall_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.limits.stall_timeout):
+                data = await self.t.read(n, what)
+        except TimeoutError:
             raise RfbStalled(f"the server stopped in the middle of {what}: nothing for "
                              f"{self.limits.stall_timeout:g} s") from None
         self.bytes_in += n
@@ -100,8 +100,9 @@ class RfbSession:
 
     async def handshake(self, password: str | None) -> ServerInfo:
         try:
-            return await asyncio.wait_for(self._handshake(password), self.limits.handshake_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.limits.handshake_timeout):
+                return await self._handshake(password)
+        except TimeoutError:
             raise RfbStalled(f"no RFB handshake within {self.limits.handshake_timeout:g} s "
                              f"(stuck {self.stage})") from None
 
@@ -178,13 +179,15 @@ class RfbSession:
     async def _next_message(self) -> int:
         keepalive = self.limits.keepalive
         try:
-            return (await asyncio.wait_for(self.t.read(1, "the next message"), keepalive))[0]
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(keepalive):
+                return (await self.t.read(1, "the next message"))[0]
+        except TimeoutError:
             pass
         await self.request(False, 0, 0, 1, 1)  # a quiet screen or a dead server? Only an answer tells.
         try:
-            return (await asyncio.wait_for(self.t.read(1, "the next message"), self.limits.stall_timeout))[0]
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.limits.stall_timeout):
+                return (await self.t.read(1, "the next message"))[0]
+        except TimeoutError:
             raise RfbStalled(f"the server sent nothing for {keepalive + self.limits.stall_timeout:g} s, "
                              "not even after a refresh request") from None
 

@@ -14,9 +14,7 @@ truncated message is reported as "closed in the middle of a FramebufferUpdate re
 from __future__ import annotations
 
 import asyncio
-import ssl
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from consolewatch.fetchers.base import one_line, redact_url
 from consolewatch.fetchers.rfb.protocol import Limits, RfbClosed, RfbError
@@ -44,8 +42,9 @@ class TcpTransport:
     @classmethod
     async def open(cls, host: str, port: int, timeout: float) -> "TcpTransport":
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=CHUNK), timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(host, port, limit=CHUNK)
+        except TimeoutError:
             raise RfbClosed(f"no TCP connection to {host}:{port} within {timeout:g} s") from None
         except OSError as exc:
             raise RfbClosed(f"cannot connect to {host}:{port}: {one_line(exc.strerror or exc, 120)}") from None
@@ -69,8 +68,9 @@ class TcpTransport:
     async def close(self) -> None:
         self.writer.close()
         try:
-            await asyncio.wait_for(self.writer.wait_closed(), 2)
-        except (OSError, asyncio.TimeoutError):
+            async with asyncio.timeout(2):
+                await self.writer.wait_closed()
+        except (OSError, TimeoutError):
             pass
 
 
@@ -85,12 +85,11 @@ class WsTransport:
         from websockets.exceptions import InvalidHandshake, InvalidURI
 
         name = redact_url(url)
-        context = ssl.create_default_context() if urlsplit(url).scheme == "wss" else None
         try:
-            ws = await asyncio.wait_for(connect(url, subprotocols=["binary"], max_size=limits.ws_max_message,
-                                                max_queue=4, compression=None, open_timeout=None, ssl=context,
-                                                user_agent_header="consolewatch"), timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(timeout):
+                ws = await connect(url, subprotocols=["binary"], max_size=limits.ws_max_message, max_queue=4,
+                                   compression=None, open_timeout=None, user_agent_header="consolewatch")
+        except TimeoutError:
             raise RfbClosed(f"no websocket connection to {name} within {timeout:g} s") from None
         except InvalidURI:
             raise RfbError(f"{name} is not a websocket URL") from None
@@ -125,8 +124,9 @@ class WsTransport:
 
     async def close(self) -> None:
         try:
-            await asyncio.wait_for(self.ws.close(), 2)
-        except (OSError, asyncio.TimeoutError):
+            async with asyncio.timeout(2):
+                await self.ws.close()
+        except (OSError, TimeoutError):
             pass
 
 

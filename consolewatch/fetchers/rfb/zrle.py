@@ -21,6 +21,7 @@ from consolewatch.fetchers.rfb.protocol import RfbError
 
 TILE = 64
 CPIXEL = 3
+_INDEX_BYTES = [bytes(range(n)) for n in range(256)]
 _UNPACK = {bits: [bytes((b >> (8 - bits * (i + 1))) & ((1 << bits) - 1) for i in range(8 // bits))
                   for b in range(256)] for bits in (1, 2, 4)}
 
@@ -66,11 +67,15 @@ class ZrleDecoder:
         buf = self.inflate(w, h, data)
         pos = 0
         try:
-            for ty in range(y, y + h, TILE):
+            for ty in range(y, y + h, TILE):  # a strip of tiles, drawn row by row once decoded
                 th = min(TILE, y + h - ty)
+                strip: list[tuple[bytes | bytearray, int]] = []
                 for tx in range(x, x + w, TILE):
                     tw = min(TILE, x + w - tx)
-                    pos = _tile(fb, tx, ty, tw, th, buf, pos)
+                    pixels, pos = _tile(tw, th, buf, pos)
+                    strip.append((pixels, 4 * tw))
+                rows = [b"".join(px[r * n : (r + 1) * n] for px, n in strip) for r in range(th)]
+                fb.put(x, ty, w, th, b"".join(rows))
         except IndexError:
             raise RfbError(f"ZRLE data of a {w}x{h} rectangle ends inside a tile ({len(buf)} bytes)") from None
         if pos != len(buf):
@@ -90,7 +95,7 @@ def _pixels(cpixels: bytes) -> bytearray:
 def _indexed(indices: bytes, palette: bytes) -> bytearray:
     """Palette indices -> 4-byte pixels (every index checked against the palette)."""
     size = len(palette) // CPIXEL
-    if indices and max(indices) >= size:
+    if indices.translate(None, _INDEX_BYTES[size]):  # something left once the valid indices are removed
         raise RfbError(f"ZRLE palette index {max(indices)} with a palette of {size} colours")
     out = bytearray(4 * len(indices))
     for channel in range(3):
@@ -110,7 +115,8 @@ def _run(buf: bytes, pos: int) -> tuple[int, int]:
             return length, pos
 
 
-def _tile(fb, tx: int, ty: int, tw: int, th: int, buf: bytes, pos: int) -> int:
+def _tile(tw: int, th: int, buf: bytes, pos: int) -> tuple[bytes | bytearray, int]:
+    """One tile's pixels (4 bytes each, row after row) and where the next tile starts."""
     sub = buf[pos]
     pos += 1
     n = tw * th
@@ -118,13 +124,11 @@ def _tile(fb, tx: int, ty: int, tw: int, th: int, buf: bytes, pos: int) -> int:
         end = pos + n * CPIXEL
         if end > len(buf):
             raise IndexError
-        fb.put(tx, ty, tw, th, _pixels(buf[pos:end]))
-        return end
+        return _pixels(buf[pos:end]), end
     if sub == 1:  # solid
         if pos + CPIXEL > len(buf):
             raise IndexError
-        fb.fill(tx, ty, tw, th, bytes(buf[pos : pos + CPIXEL]) + b"\0")
-        return pos + CPIXEL
+        return (bytes(buf[pos : pos + CPIXEL]) + b"\0") * n, pos + CPIXEL
     if 2 <= sub <= 16:  # packed palette
         palette = buf[pos : pos + sub * CPIXEL]
         pos += sub * CPIXEL
@@ -134,10 +138,12 @@ def _tile(fb, tx: int, ty: int, tw: int, th: int, buf: bytes, pos: int) -> int:
         end = pos + row_bytes * th
         if end > len(buf) or len(palette) != sub * CPIXEL:
             raise IndexError
-        indices = b"".join(b"".join(map(table.__getitem__, buf[p : p + row_bytes]))[:tw]
-                           for p in range(pos, end, row_bytes))
-        fb.put(tx, ty, tw, th, _indexed(indices, palette))
-        return end
+        if tw * bits % 8 == 0:  # rows end on a byte: the tile's bits unpack in one go
+            indices = b"".join(map(table.__getitem__, buf[pos:end]))
+        else:
+            indices = b"".join(b"".join(map(table.__getitem__, buf[p : p + row_bytes]))[:tw]
+                               for p in range(pos, end, row_bytes))
+        return _indexed(indices, palette), end
     if sub == 128:  # plain RLE
         out = bytearray()
         done = 0
@@ -150,8 +156,7 @@ def _tile(fb, tx: int, ty: int, tw: int, th: int, buf: bytes, pos: int) -> int:
             if done > n:
                 raise RfbError(f"ZRLE run of {length} pixels overflows a {tw}x{th} tile")
             out += pixel * length
-        fb.put(tx, ty, tw, th, out)
-        return pos
+        return out, pos
     if sub >= 130:  # palette RLE
         size = sub - 128
         palette = buf[pos : pos + size * CPIXEL]
@@ -168,6 +173,5 @@ def _tile(fb, tx: int, ty: int, tw: int, th: int, buf: bytes, pos: int) -> int:
             if len(indices) + length > n:
                 raise RfbError(f"ZRLE run of {length} pixels overflows a {tw}x{th} tile")
             indices += bytes((index & 127,)) * length
-        fb.put(tx, ty, tw, th, _indexed(bytes(indices), palette))
-        return pos
+        return _indexed(bytes(indices), palette), pos
     raise RfbError(f"ZRLE tile subencoding {sub} does not exist (RFC 6143 §7.7.6)")
