@@ -14,7 +14,7 @@ from consolewatch.cli.common import load_catalog
 
 def add_parser(sub) -> None:
     d = sub.add_parser("demo", help="watch real failed boots on simulated clouds (no account needed)")
-    d.add_argument("--cloud", choices=["gce", "aws"], action="append", help="only these acts (default: all)")
+    d.add_argument("--cloud", choices=["gce", "aws", "do"], action="append", help="only these acts (default: all)")
     d.add_argument("--json", action="store_true", help="JSON Lines instead of the terminal view")
     d.add_argument("--speed", type=float, default=40_000.0, metavar="BYTES/S", help="how fast the machines print")
     d.add_argument("--parsers", action="append", default=[], metavar="DIR")

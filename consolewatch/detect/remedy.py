@@ -23,6 +23,9 @@ class _Keep(dict):
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
+    # `{field|text}`: the field when it is known (from the evidence or the cloud's API), else the text.
+    template = _OPTIONAL.sub(lambda m: "{" + m[1] + "}" if values.get(m[1]) else
+                             m[2].replace("{", "{{").replace("}", "}}"), template)
     try:
         return template.format_map(_Keep(values))
     except (ValueError, IndexError, AttributeError):
@@ -37,7 +40,8 @@ def remediation_keys(cloud: str, hypervisor: str) -> list[str]:
     return [cloud, "default"]
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|[^{}]*)?\}")
+_OPTIONAL = re.compile(r"\{(\w+)\|([^{}]*)\}")
 
 
 def placeholders(texts: Mapping[str, str]) -> tuple[str, ...]:

@@ -168,7 +168,7 @@ class TerminalSink(LiveSink):
                              + (f" ({event.hint})" if event.hint else ""), style="yellow"))
             self.status[(target, event.source)] = SourceStatus(event.source, "unavailable", event.reason)
         elif isinstance(event, MachineContext):
-            facts = ", ".join(f"{k}={v}" for k, v in sorted(event.fields.items()))
+            facts = ", ".join(f"{k}={v}" for k, v in sorted(event.fields.items()) if "\n" not in str(v))
             self._print(Text(f"--- {target}: {event.cloud}/{event.hypervisor} {facts}", style="dim"))
 
     def boot(self, target, index, seq, source):
