@@ -35,6 +35,7 @@ stream that began before the last window ended, `extend(data)` appends what foll
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 __all__ = ["SnapshotStitcher", "StitchGap", "WINDOW"]
@@ -112,6 +113,11 @@ class SnapshotStitcher:
             return self._take(new, new, StitchGap("reset"))
         j = e if e is not None else self._short_overlap(ref, new, self.min_overlap)
         return self._take(new, new[j:], StitchGap("no-overlap"))
+
+    def peek(self, snapshot: bytes) -> tuple[bytes, StitchGap | None]:
+        """What `feed(snapshot)` would return, without taking the window (a caller that can ask
+        for a larger window when this one would leave a gap)."""
+        return copy.copy(self).feed(snapshot)
 
     def _take(self, window: bytes, fresh: bytes, gap: StitchGap | None) -> tuple[bytes, StitchGap | None]:
         self._ref = window[-self._keep:]
