@@ -90,7 +90,7 @@ class OpenStackFetcher(Fetcher):
         self.server_id = ""
         self.status = "UNKNOWN"
         self.fault = ""
-        self.stitcher = SnapshotStitcher(window=api.MAX_CONSOLE_TEXT)
+        self.stitcher = SnapshotStitcher(window=api.MAX_CONSOLE_TEXT, reset_ratio=0.5)
         self.lock = asyncio.Lock()
         self.ending = False
         self.api_calls = 0
@@ -139,7 +139,7 @@ class OpenStackFetcher(Fetcher):
                 tail = base64.b64decode(cursor["tail"], validate=True)
             except ValueError:
                 tail = b""
-            self.stitcher = SnapshotStitcher(window=api.MAX_CONSOLE_TEXT, seed=tail)
+            self.stitcher = SnapshotStitcher(window=api.MAX_CONSOLE_TEXT, seed=tail, reset_ratio=0.5)
 
     def cursor(self) -> dict[str, Any]:
         return {"v": 1, "tail": base64.b64encode(self.stitcher.tail(CURSOR_TAIL)).decode()}
@@ -155,7 +155,7 @@ class OpenStackFetcher(Fetcher):
                                      f"({self.status}; os-getConsoleOutput, {self.length or 'all'} lines a poll; "
                                      f"compute API {micro})", self.poll_min, time.time()))
         if self.since_now and not self.stitcher.reference and follow:
-            self.stitcher.feed((await self._output(None)).encode("utf-8"))
+            self.stitcher.feed((await self._output(None)).encode("utf-8"))  # what is there now counts as seen
         if not follow or self._down(self.status):
             await self.poll_console(attempts=3)
             await self.emit(SourceStatus("console", "ended", f"server is {self.status}" if follow else
@@ -235,15 +235,17 @@ class OpenStackFetcher(Fetcher):
         """One os-getConsoleOutput (two when the short window leaves a gap), stitched and
         emitted; True when it held new bytes."""
         async with self.lock:
+            # `length` lines while keeping up; all Nova keeps at first and when they would leave a gap
+            length = self.length if self.stitcher.reference else None
             try:
-                data = (await self._output(self.length, attempts)).encode("utf-8")
-                if self.length is not None and self.stitcher.peek(data)[1] is not None:
-                    data = (await self._output(None, attempts)).encode("utf-8")  # all Nova keeps
+                data = (await self._output(length, attempts)).encode("utf-8")
+                if length is not None and self.stitcher.peek(data, whole=False)[1] is not None:
+                    data, length = (await self._output(None, attempts)).encode("utf-8"), None
             except api.Unsupported as exc:
                 if exc.problem.kind == "not-ready":
                     return False  # BUILD: no console yet
                 raise FetchError(exc.problem.message) from None
-            new, gap = self.stitcher.feed(data)
+            new, gap = self.stitcher.feed(data, whole=length is None)
             now = time.time()
             if gap is not None:
                 await self.emit(Gap("console", None, now, gap.message))
