@@ -49,7 +49,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 from consolewatch.fetchers import openstack_api as api
 from consolewatch.fetchers.base import Fetcher, FetchError, Target, one_line
 from consolewatch.fetchers.ratelimit import throttle
-from consolewatch.model import Chunk, Gap, SourceEvent, SourceStatus
+from consolewatch.model import Chunk, Gap, SourceEvent, SourceStatus, SourceUnavailable
 from consolewatch.normalize.stitch import SnapshotStitcher
 
 CURSOR_TAIL = 1024
@@ -93,6 +93,7 @@ class OpenStackFetcher(Fetcher):
         self.stitcher = SnapshotStitcher(window=api.MAX_CONSOLE_TEXT, reset_ratio=0.5)
         self.lock = asyncio.Lock()
         self.ending = False
+        self.console_unavailable = False
         self.api_calls = 0
         self._q: asyncio.Queue | None = None
         self._tasks: list[asyncio.Task] = []
@@ -244,7 +245,13 @@ class OpenStackFetcher(Fetcher):
             except api.Unsupported as exc:
                 if exc.problem.kind == "not-ready":
                     return False  # BUILD: no console yet
-                raise FetchError(exc.problem.message) from None
+                if exc.problem.kind == "gone":
+                    raise FetchError(exc.problem.message) from None
+                self.console_unavailable = True  # a driver without a console log (501), a policy (403)
+                await self.emit(SourceUnavailable("console", f"no console log: {exc.problem.message}",
+                                                  "the remote console (screen) is still followed where the cloud "
+                                                  "has one"))
+                return False
             new, gap = self.stitcher.feed(data, whole=length is None)
             now = time.time()
             if gap is not None:
@@ -258,6 +265,11 @@ class OpenStackFetcher(Fetcher):
         while True:
             ending = self.ending
             changed = await self.poll_console()
+            if self.console_unavailable:  # only the screen (if any) is left to follow
+                await asyncio.gather(*self._tasks[1:], return_exceptions=True)
+                await self.emit(SourceStatus("console", "ended", "no console log on this cloud", None, time.time()))
+                await self.emit(_END)
+                return
             if ending:
                 await self.emit(SourceStatus("console", "ended", f"server is {self.status}: last console log read",
                                              None, time.time()))

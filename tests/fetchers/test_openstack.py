@@ -173,3 +173,16 @@ def test_novnc_urls_become_websocket_targets():
     with pytest.raises(ValueError) as err:
         novnc_to_vnc("ftp://h/x?token=secret")
     assert "secret" not in str(err.value)
+
+
+def test_a_cloud_without_a_console_log_says_so_and_the_follow_ends_cleanly(os_env):
+    from consolewatch.model import SourceUnavailable
+
+    with start_openstack_sim(SimServer("vm1", player=ConsolePlayer(b"x\n"))) as sim:
+        os_env(sim)
+        sim.inject("console", 501)  # a compute driver that has no console log
+        events = asyncio.run(collect(OpenStackFetcher(Target("openstack", "vm1", {"screenshots": None})),
+                                     until=lambda e: False))
+    gone = [e for e in events if isinstance(e, SourceUnavailable)]
+    assert gone[0].source == "console" and "501" in gone[0].reason
+    assert events[-1].state == "ended" and not stitched(events)
