@@ -67,7 +67,8 @@ class Normalizer:
         """Add lines that arrive already split (OCR of a frame), sanitised like any console text."""
         if self._lines is None:  # one for every call: whole lines leave nothing pending, and a new
             self._lines = LineAssembler(self.cap)  # assembler costs a scanner compile (~10-60 ms)
-        block = self._lines.feed("".join(t.replace("\n", " ") + "\n" for t in texts).encode("utf-8", "backslashreplace"))
+        text = "".join(t.replace("\n", " ") + "\n" for t in texts)
+        block = self._lines.feed(text.encode("utf-8", "backslashreplace"))
         if block.count(b"\n") != len(texts):
             confidences = None  # a control sequence split a row; confidences no longer line up
         return self._batch(source, block, observed_at, origin=origin, confidences=confidences)
