@@ -151,10 +151,9 @@ class OpenStackFetcher(Fetcher):
                                  attempts=3, fatal={"gone"})
         self.server_id = str(server.id)
         await self.emit(await self._context(server))
-        micro = self._micro
         await self.emit(SourceStatus("console", "starting", f"Nova console log of {one_line(server.name, 80)} "
                                      f"({self.status}; os-getConsoleOutput, {self.length or 'all'} lines a poll; "
-                                     f"compute API {micro})", self.poll_min, time.time()))
+                                     f"compute API {self._micro})", self.poll_min, time.time()))
         if self.since_now and not self.stitcher.reference and follow:
             self.stitcher.feed((await self._output(None)).encode("utf-8"))  # what is there now counts as seen
         if not follow or self._down(self.status):
@@ -214,7 +213,7 @@ class OpenStackFetcher(Fetcher):
 
     async def _context(self, server: Any) -> Any:
         hv_raw = None
-        host = api._get(server, "hypervisor_hostname")
+        host = api.attr(server, "hypervisor_hostname")
         if host:  # the policy shows the host: ask os-hypervisors for its type (admin-only as well)
             try:
                 hv_raw = await self.call("console", "reading the hypervisor type", api.hypervisor_type, self.conn,
@@ -289,7 +288,7 @@ class OpenStackFetcher(Fetcher):
         while not self.ending:
             await self._sleep(self.state_poll)
             try:
-                server = await self.call("console", "reading the server", api.find_server, self.conn, self.server_id)
+                server = await self.call("console", "reading the server", self.conn.compute.get_server, self.server_id)
             except api.Unsupported as exc:
                 if exc.problem.kind != "gone":
                     continue

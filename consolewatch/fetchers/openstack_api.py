@@ -109,8 +109,8 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _status(exc: BaseException) -> int | None:
     for e in _chain(exc):
-        for attr in ("status_code", "http_status"):
-            value = getattr(e, attr, None)
+        for name in ("status_code", "http_status"):
+            value = getattr(e, name, None)
             if isinstance(value, int):
                 return value
     return None
@@ -262,7 +262,8 @@ def novnc_to_vnc(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, base + "/websockify", parts.query, ""))
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
+def attr(obj: Any, name: str, default: Any = None) -> Any:
+    """A field of an SDK resource, or `default` when it is missing, None or malformed."""
     try:
         value = getattr(obj, name)
     except Exception:  # a malformed field the SDK cannot convert
@@ -297,36 +298,36 @@ def hypervisor_name(raw: str | None, root_device: str = "") -> tuple[str, str]:
 def machine_context(server: Any, *, hv_raw: str | None, micro: str, cloud: str | None) -> MachineContext:
     """The facts detectors and remediation texts use (field names shared with other clouds:
     state, instance_type, root_device, zone), every value one bounded line."""
-    flavor = _get(server, "flavor")
-    flavor_name = _get(flavor, "original_name") or _get(flavor, "name") or _get(flavor, "id") or ""
-    image = _get(server, "image")
-    image_id = _get(image, "id") if image else ""
-    fault = _get(server, "fault")
+    flavor = attr(server, "flavor")
+    flavor_name = attr(flavor, "original_name") or attr(flavor, "name") or attr(flavor, "id") or ""
+    image = attr(server, "image")
+    image_id = attr(image, "id") if image else ""
+    fault = attr(server, "fault")
     fault = fault if isinstance(fault, dict) else ({"message": fault} if fault else {})
-    root = str(_get(server, "root_device_name", "") or "")
+    root = str(attr(server, "root_device_name", "") or "")
     hv, hv_source = hypervisor_name(hv_raw, root)
-    drive = str(_get(server, "config_drive", "") or "").lower() in ("true", "1", "yes")
-    status = str(_get(server, "status", "UNKNOWN"))
+    drive = str(attr(server, "config_drive", "") or "").lower() in ("true", "1", "yes")
+    status = str(attr(server, "status", "UNKNOWN"))
     fields = {
-        "server_id": _get(server, "id", ""), "server_name": _get(server, "name", ""),
-        "status": status, "state": status, "vm_state": _get(server, "vm_state", ""),
-        "task_state": _get(server, "task_state", ""), "power_state": _get(server, "power_state", ""),
-        "flavor": flavor_name, "instance_type": flavor_name, "vcpus": _get(flavor, "vcpus", ""),
-        "ram_mb": _get(flavor, "ram", ""), "disk_gb": _get(flavor, "disk", ""),
-        "image_id": image_id or "(booted from a volume)", "addresses": _addresses(_get(server, "addresses")),
+        "server_id": attr(server, "id", ""), "server_name": attr(server, "name", ""),
+        "status": status, "state": status, "vm_state": attr(server, "vm_state", ""),
+        "task_state": attr(server, "task_state", ""), "power_state": attr(server, "power_state", ""),
+        "flavor": flavor_name, "instance_type": flavor_name, "vcpus": attr(flavor, "vcpus", ""),
+        "ram_mb": attr(flavor, "ram", ""), "disk_gb": attr(flavor, "disk", ""),
+        "image_id": image_id or "(booted from a volume)", "addresses": _addresses(attr(server, "addresses")),
         "config_drive": "true" if drive else "false",
         "network_config_source": "the config drive (network_data.json on the drive labelled config-2)" if drive
         else "the metadata service (http://169.254.169.254/openstack/latest/network_data.json); this server has "
              "no config drive",
-        "zone": _get(server, "availability_zone", ""), "availability_zone": _get(server, "availability_zone", ""),
-        "disk_config": _get(server, "disk_config", ""), "compute_api_microversion": micro,
+        "zone": attr(server, "availability_zone", ""), "availability_zone": attr(server, "availability_zone", ""),
+        "disk_config": attr(server, "disk_config", ""), "compute_api_microversion": micro,
         "hypervisor_source": hv_source, "cloud_config": cloud or "OS_* environment",
     }
     if root:
         fields["root_device"] = fields["root_device_name"] = root
-    for key, attr in (("hypervisor_hostname", "hypervisor_hostname"), ("compute_host", "compute_host")):
-        if _get(server, attr):
-            fields[key] = _get(server, attr)
+    for key in ("hypervisor_hostname", "compute_host"):  # admin-only by default policy
+        if attr(server, key):
+            fields[key] = attr(server, key)
     if hv_raw:
         fields["hypervisor_type"] = hv_raw
     if fault:

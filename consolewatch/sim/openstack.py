@@ -43,12 +43,13 @@ import struct
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from consolewatch.sim.openstack_model import SimServer
+from consolewatch.sim.openstack_model import (
+    SimServer, SimUser, compute_version, identity_version, token_document,
+)
 
 __all__ = ["OpenStackSim", "SimServer", "SimUser", "start_openstack_sim", "novnc_page_url"]
 
@@ -59,16 +60,6 @@ _NOVA_ERRORS = {400: "badRequest", 403: "forbidden", 404: "itemNotFound", 406: "
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error",
            503: "Service Unavailable"}
 _VERSION = re.compile(r"^(\d+)\.(\d+)$")
-
-
-@dataclass
-class SimUser:
-    name: str = "demo"
-    password: str = "sim-password-0f9e"
-    project: str = "demo"
-    project_id: str = "3f1c2b7a9d8e4c6b8a7f6e5d4c3b2a19"
-    domain: str = "Default"
-    admin: bool = False
 
 
 def novnc_page_url(ws_url: str) -> str:
@@ -158,42 +149,6 @@ class OpenStackSim:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-    # -- documents ------------------------------------------------------------------------
-
-    def compute_version(self) -> dict[str, Any]:
-        return {"id": "v2.1", "status": "CURRENT", "version": self.max_microversion, "min_version": "2.1",
-                "updated": "2013-07-23T11:33:21Z", "links": [{"rel": "self", "href": self.compute_url + "/"}],
-                "media-types": [{"base": "application/json",
-                                 "type": "application/vnd.openstack.compute+json;version=2.1"}]}
-
-    def identity_version(self) -> dict[str, Any]:
-        return {"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
-                "links": [{"rel": "self", "href": self.auth_url + "/"}],
-                "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]}
-
-    def token_body(self, user: SimUser) -> dict[str, Any]:
-        def endpoint(url: str, iface: str = "public") -> dict[str, Any]:
-            return {"id": secrets.token_hex(8), "interface": iface, "region": self.region,
-                    "region_id": self.region, "url": url}
-
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(now))
-        roles = [{"id": "r1", "name": "member"}, {"id": "r2", "name": "reader"}] + (
-            [{"id": "r0", "name": "admin"}] if user.admin else [])
-        return {"token": {
-            "methods": ["password"], "issued_at": stamp,
-            "expires_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(now + 3600)),
-            "user": {"id": "u-" + user.name, "name": user.name, "domain": {"id": "default", "name": user.domain},
-                     "password_expires_at": None},
-            "project": {"id": user.project_id, "name": user.project, "domain": {"id": "default", "name": user.domain}},
-            "roles": roles, "is_domain": False, "audit_ids": [secrets.token_urlsafe(16)],
-            "catalog": [
-                {"type": "identity", "name": "keystone", "id": "c-identity",
-                 "endpoints": [endpoint(f"{self.url}/identity"), endpoint(f"{self.url}/identity", "internal")]},
-                {"type": "compute", "name": "nova", "id": "c-compute",
-                 "endpoints": [endpoint(self.compute_url), endpoint(self.compute_url, "internal")]},
-            ]}}
 
 
 class _Server(ThreadingHTTPServer):
@@ -321,8 +276,8 @@ def _handler(sim: OpenStackSim) -> type[BaseHTTPRequestHandler]:
 
         def _route(self, verb: str, method: str, path: str, query: dict[str, list[str]], body: Any) -> int:
             if method == "identity-version":
-                return self._json(200, {"version": sim.identity_version()} if path.endswith("/v3") else
-                                  {"versions": {"values": [sim.identity_version()]}})
+                return self._json(200, {"version": identity_version(sim.auth_url)} if path.endswith("/v3") else
+                                  {"versions": {"values": [identity_version(sim.auth_url)]}})
             if method == "token":
                 if verb != "POST" or body is ValueError:
                     return self._keystone_error(400, "Expecting to find auth in request body.")
@@ -332,11 +287,11 @@ def _handler(sim: OpenStackSim) -> type[BaseHTTPRequestHandler]:
                 token = "gAAAAA" + secrets.token_urlsafe(48)
                 with sim._lock:
                     sim.tokens[token] = user
-                return self._json(201, sim.token_body(user), {"X-Subject-Token": token})
+                return self._json(201, token_document(user, sim.url, sim.compute_url, sim.region), {"X-Subject-Token": token})
             if method == "compute-versions":
-                return self._json(200, {"versions": [sim.compute_version()]})
+                return self._json(200, {"versions": [compute_version(sim.compute_url, sim.max_microversion)]})
             if method == "compute-version":
-                return self._json(200, {"version": sim.compute_version()})
+                return self._json(200, {"version": compute_version(sim.compute_url, sim.max_microversion)})
             user = sim.tokens.get(self.headers.get("X-Auth-Token", ""))
             if user is None:
                 return self._nova_error(401, "")

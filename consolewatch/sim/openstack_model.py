@@ -20,13 +20,16 @@ Unverified: Xen (XenAPI) and other drivers' window sizes; the sim plays the libv
 from __future__ import annotations
 
 import re
+import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from consolewatch.sim.player import ConsolePlayer
 
-__all__ = ["SimServer", "MAX_CONSOLE_BYTES", "nova_console_text"]
+__all__ = ["SimServer", "SimUser", "MAX_CONSOLE_BYTES", "nova_console_text", "compute_version",
+           "identity_version", "token_document"]
 
 MAX_CONSOLE_BYTES = 100 * 1024
 _NOVA_STRIP = re.compile(r"[\x00-\x08\x0b-\x1f]")
@@ -41,6 +44,16 @@ def nova_console_text(printed: bytes, length: int | None, max_bytes: int = MAX_C
     if length is not None and length != -1:
         raw = b"\n".join(raw.split(b"\n")[-length:]) if length > 0 else b""
     return _NOVA_STRIP.sub("", raw.decode("ascii", "replace"))
+
+
+@dataclass
+class SimUser:
+    name: str = "demo"
+    password: str = "sim-password-0f9e"
+    project: str = "demo"
+    project_id: str = "3f1c2b7a9d8e4c6b8a7f6e5d4c3b2a19"
+    domain: str = "Default"
+    admin: bool = False
 
 
 @dataclass(eq=False)
@@ -122,3 +135,40 @@ class SimServer:
         return {"id": "1f4e8c2a-0000-4000-8000-00000000000a", "hypervisor_hostname": self.hypervisor_hostname,
                 "hypervisor_type": self.hypervisor_type, "hypervisor_version": 8002000, "state": "up",
                 "status": "enabled", "host_ip": "192.168.0.10"}
+
+
+def compute_version(compute_url: str, max_microversion: str) -> dict[str, Any]:
+    """Nova's version document (`GET /v2.1`): what microversion negotiation reads."""
+    return {"id": "v2.1", "status": "CURRENT", "version": max_microversion, "min_version": "2.1",
+            "updated": "2013-07-23T11:33:21Z", "links": [{"rel": "self", "href": compute_url + "/"}],
+            "media-types": [{"base": "application/json",
+                             "type": "application/vnd.openstack.compute+json;version=2.1"}]}
+
+
+def identity_version(auth_url: str) -> dict[str, Any]:
+    return {"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
+            "links": [{"rel": "self", "href": auth_url + "/"}],
+            "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]}
+
+
+def token_document(user: "SimUser", base: str, compute_url: str, region: str) -> dict[str, Any]:
+    """The body of a Keystone v3 token issue: user, project, roles and the service catalog."""
+    def endpoint(url: str, iface: str = "public") -> dict[str, Any]:
+        return {"id": secrets.token_hex(8), "interface": iface, "region": region, "region_id": region, "url": url}
+
+    now = time.time()
+    roles = [{"id": "r1", "name": "member"}, {"id": "r2", "name": "reader"}] + (
+        [{"id": "r0", "name": "admin"}] if user.admin else [])
+    return {"token": {
+        "methods": ["password"], "issued_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(now)),
+        "expires_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(now + 3600)),
+        "user": {"id": "u-" + user.name, "name": user.name, "domain": {"id": "default", "name": user.domain},
+                 "password_expires_at": None},
+        "project": {"id": user.project_id, "name": user.project, "domain": {"id": "default", "name": user.domain}},
+        "roles": roles, "is_domain": False, "audit_ids": [secrets.token_urlsafe(16)],
+        "catalog": [
+            {"type": "identity", "name": "keystone", "id": "c-identity",
+             "endpoints": [endpoint(f"{base}/identity"), endpoint(f"{base}/identity", "internal")]},
+            {"type": "compute", "name": "nova", "id": "c-compute",
+             "endpoints": [endpoint(compute_url), endpoint(compute_url, "internal")]},
+        ]}}
