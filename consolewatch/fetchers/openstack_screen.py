@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from consolewatch.fetchers import openstack_api as api
-from consolewatch.fetchers.base import FetchError, redact_url
+from consolewatch.fetchers.base import FetchError, one_line
 from consolewatch.model import Frame, SourceStatus, SourceUnavailable
 
 ROUNDS = 3
@@ -39,8 +39,8 @@ async def screen_loop(f: Any) -> None:
         except api.Unsupported as exc:
             await f.emit(SourceUnavailable("screen", f"no VNC console: {exc.problem.message}", HINT))
             return
-        except (FetchError, ValueError) as exc:
-            await f.emit(SourceUnavailable("screen", f"no VNC console: {redact_url(str(exc))}", HINT))
+        except (FetchError, ValueError) as exc:  # their messages never hold the URL's token
+            await f.emit(SourceUnavailable("screen", f"no VNC console: {one_line(exc, 200)}", HINT))
             return
         pictures = False
         async for event in watch_screen(endpoint, password, opts, follow=True):
