@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("tail", help="follow a machine's console live (a CI gate with --until)")
     t.add_argument("target", help="aws:[REGION/]i-..., gce:PROJECT/ZONE/NAME, do:ID, vnc://HOST:PORT, "
-                                  "vnc+ws://HOST:PORT/PATH, vnc+wss://..., openstack:ID, file:PATH, qemu:SOCKET_OR_PTY")
+                                  "vnc+ws://HOST:PORT/PATH, vnc+wss://..., openstack:SERVER, file:PATH, qemu:SOCKET_OR_PTY")
     t.add_argument("--json", action="store_true", help="JSON Lines, one event per line")
     t.add_argument("--no-follow", action="store_true", help="fetch what exists and exit")
     t.add_argument("--until", choices=["success", "failure", "outcome"], help="end when the boot reaches this")
