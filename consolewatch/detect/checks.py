@@ -132,8 +132,15 @@ class CaseResult:
                 and not self.missing_evidence and not self.problems)
 
 
+#: samples/blind/ holds consoles the catalog must never be fitted to: they are scored
+#: (`rules check --cases samples/blind`), never replayed as exact-match cases.
+BLIND_DIR = "blind"
+
+
 def find_cases(root: Path) -> list[Path]:
-    return sorted(p.parent for p in root.rglob("expected.yaml"))
+    """Case folders under `root`, leaving out a blind set kept in `root/blind/`."""
+    return sorted(p.parent for p in root.rglob("expected.yaml")
+                  if p.relative_to(root).parts[0] != BLIND_DIR)
 
 
 def _args(args: list[str]) -> dict[str, str]:
