@@ -132,15 +132,14 @@ class CaseResult:
                 and not self.missing_evidence and not self.problems)
 
 
-#: samples/blind/ holds consoles the catalog must never be fitted to: they are scored
-#: (`rules check --cases samples/blind`), never replayed as exact-match cases.
-BLIND_DIR = "blind"
+#: samples/blind/ holds consoles no rule was written from: scored by `rules check --cases`,
+#: never replayed as exact-match cases.
+BLIND = "blind"
 
 
 def find_cases(root: Path) -> list[Path]:
     """Case folders under `root`, leaving out a blind set kept in `root/blind/`."""
-    return sorted(p.parent for p in root.rglob("expected.yaml")
-                  if p.relative_to(root).parts[0] != BLIND_DIR)
+    return sorted(p.parent for p in root.rglob("expected.yaml") if p.relative_to(root).parts[0] != BLIND)
 
 
 def _args(args: list[str]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from consolewatch.detect import checks, score
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
-BLIND = SAMPLES / checks.BLIND_DIR
+BLIND = SAMPLES / checks.BLIND
 _URL = re.compile(r"https?://[^\s)>\]\"']+", re.I)
 
 
@@ -57,7 +57,7 @@ def citations(defs) -> list[tuple[str, str]]:
 def leaks(cited: list[tuple[str, str]], threads: dict[str, Path]) -> list[str]:
     found = []
     for where, text in cited:
-        if f"samples/{checks.BLIND_DIR}/" in text.replace("\\", "/"):
+        if f"samples/{checks.BLIND}/" in text.replace("\\", "/"):
             found.append(f"{where} quotes a blind case: {text}")
         found += [f"{where} cites {u}, the thread of blind case {threads[u]}"
                   for u in sorted(urls(text) & threads.keys())]
