@@ -195,13 +195,15 @@ SCENARIOS: list[BlindScenario] = [
         stop=panic_stop() + LOGIN,
         ends=("stop-rule", "timeout"),
         outcome="failure",
-        categories=["kernel.panic"],
-        optional=["disk.root-not-found", "init.not-found"],
-        evidence={"kernel.panic": ["Initramfs unpacking failed: write error",
-                                   "Kernel panic - not syncing: VFS: Unable to mount root fs"]},
+        categories=["init.not-found", "kernel.panic"],
+        optional=["disk.root-not-found"],
+        evidence={"init.not-found": ["Initramfs unpacking failed: write error"],
+                  "kernel.panic": ["Kernel panic - not syncing: VFS: Unable to mount root fs"]},
         notes="Unpacking stops at the first archive (tmpfs full), so /init never appears and "
               "the kernel falls back to mounting a root device it was never given: the VFS "
-              "panic is a consequence of the unpacking failure.",
+              "panic is a consequence of the unpacking failure. Annotated as the rest of "
+              "samples/blind/ annotates an initramfs that cannot be unpacked (init.not-found, "
+              "the root-device failure optional).",
     ),
     BlindScenario(
         name="mce-fatal",
