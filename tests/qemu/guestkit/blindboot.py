@@ -18,10 +18,10 @@ from pathlib import Path
 
 from . import datadisk, fetch, hostfiles, initramfs
 from . import disk as diskmod
-from .boot import Capture, _rootfs_files
+from .boot import Capture, _rootfs_files, gce_network
 from .cpio import NewcWriter, _pad4
 from .modules import ModuleTree, read_ko
-from .netns import GCE_LEASE, NetNS
+from .netns import NetNS
 from .runner import QMP, Drive, MachineSpec, Qemu
 
 
@@ -148,20 +148,8 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
         if sc.network == "gce":
             ns = stack.enter_context(NetNS())
             placeholders[ns.name] = "$NETNS"
-            lease = GCE_LEASE
-            ns.add_tap("tap0", lease.host_cidr)
-            ns.add_address(f"{lease.metadata}/32", "lo")
-            ns.dnsmasq("tap0", lease)
-            ns.metadata_server(lease.metadata, {
-                "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
+            network_info = gce_network(ns)
             spec.nic, spec.netns = "tap", ns.name
-            network_info = {
-                "kind": "tap device in a private network namespace, dnsmasq as a GCE-like "
-                        "DHCP server, an HTTP server on the metadata address",
-                "lease": {"address": lease.client, "netmask": "255.255.255.255",
-                          "router": lease.gateway, "dns": lease.metadata, "mtu": lease.mtu,
-                          "option121": [f"{lease.gateway}/32 via 0.0.0.0",
-                                        f"0.0.0.0/0 via {lease.gateway}"]}}
         elif sc.network == "user":
             spec.nic = "user"
             network_info = {"kind": "qemu user-mode networking (slirp), its built-in DHCP"}
