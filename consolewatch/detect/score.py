@@ -9,7 +9,8 @@ Loading checks every folder and collects every problem ("path: what is wrong") b
 anything runs; a case folder that cannot be scored is an error, not a quiet zero. Scoring is
 category-level: a category found and expected is a true positive, found and neither expected
 nor optional a false positive, expected and not found a false negative; an optional category
-found counts as neither.
+found counts as neither. A found category's evidence counts as quoted when one of its findings
+quotes a line containing one of the annotated substrings.
 """
 
 from __future__ import annotations
