@@ -33,6 +33,9 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prompt-after", type=float, default=1.0, metavar="SECONDS",
                    help="end an unfinished line that looks like a prompt (login:) after this long (0: never)")
     p.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+    from consolewatch.cli.alerts import add_alert_option
+
+    add_alert_option(p)
 
 
 def target_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -85,9 +88,13 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.parsers)
     sink = JsonLinesSink() if args.json else TerminalSink()
     store = open_store()
+    from consolewatch.cli import alerts
+
+    alerting = alerts.start(args, store, catalog)
     follower = Follower(target, catalog=catalog, store=store, sink=sink, follow=not args.no_follow,
                         until=args.until, stall_after=args.stall_after or None, resume=not args.new,
-                        cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None)
+                        cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None,
+                        on_step=alerting.observe if alerting else None)
     async def follow():
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finally:
         sink.close()
+        alerts.stop(alerting)
         store.close()
     if result.timed_out:
         print(f"consolewatch: timed out after {args.timeout:g} s"
