@@ -250,9 +250,11 @@ def _render_score(console, scored, show_misses: bool) -> None:
     table.add_row("all (micro)", str(o.tp), str(o.fp), str(o.fn), _pct(o.recall), _pct(o.precision),
                   style="bold")
     console.print(table)
-    fams = Table(title="per family")
-    for col in ("family", "cases", "recall", "precision", "outcome right", "false alarms (healthy)"):
-        fams.add_column(col, justify="left" if col == "family" else "right")
+    fams = Table(title="per family", caption="outcome: outcomes right; alarms: healthy cases "
+                 "(expected success) with an error-level finding")
+    fams.add_column("family", no_wrap=True)
+    for col in ("cases", "recall", "precision", "outcome", "alarms"):
+        fams.add_column(col, justify="right")
     for fam, f in score.by_family(scored).items():
         fams.add_row(inert(fam), str(f.cases), _pct(f.overall.recall), _pct(f.overall.precision),
                      f"{f.outcomes_right}/{f.cases}", f"{f.false_alarms}/{f.healthy}")
