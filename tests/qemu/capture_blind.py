@@ -32,7 +32,7 @@ from PIL import Image  # noqa: E402
 
 from blind_scenarios import BY_NAME, SCENARIOS, THREAD  # noqa: E402
 from capture import _dump, qemu_version  # noqa: E402
-from guestkit import blindboot, initramfs  # noqa: E402
+from guestkit import blindboot, fetch, initramfs  # noqa: E402
 from guestkit.boot import join_screen_rows, sanitize_lines  # noqa: E402
 
 REPO = HERE.parent.parent
@@ -114,7 +114,7 @@ def base_meta(cap, name: str, files: list[str], capture: str, family: str, qemu_
                 "from": "this Debian 12 machine, with the shared libraries ldd names"}
         if sc.package_files:
             meta["initramfs"]["package_files"] = {
-                pkg: {"paths": paths, "version": blindboot.fetch.package(pkg)[1],
+                pkg: {"paths": paths, "version": fetch.package(pkg)[1],
                       "from": "apt-get download + dpkg-deb -x; shared libraries from this "
                               "Debian 12 machine"}
                 for pkg, paths in sc.package_files.items()}
