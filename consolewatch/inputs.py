@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from consolewatch.model import Chunk, Frame
+from consolewatch.safetext import to_bytes
 
 READ_SIZE = 1 << 20
 #: JSON documents larger than this are not parsed as JSON (they are read as console text).
@@ -163,7 +164,7 @@ def _from_json(doc: Any, name: str, path: str) -> list[Any] | None:
             return []  # no output posted yet: an empty capture
         if not isinstance(output, str):
             raise InputError(f"{path}: `Output` in EC2 console JSON is not text")
-        return [Chunk(name, output.encode("utf-8", "surrogateescape"))]
+        return [Chunk(name, to_bytes(output))]
     if str(doc.get("schema", "")).startswith("consolewatch.capture/"):
         from consolewatch.capture_file import events_from_export
 
@@ -176,5 +177,5 @@ def _from_json(doc: Any, name: str, path: str) -> list[Any] | None:
         contents = doc.get("contents")
         if not isinstance(contents, str):
             raise InputError(f"{path}: `contents` in serial port JSON is not text")
-        return [Chunk(name, contents.encode("utf-8", "surrogateescape"))]
+        return [Chunk(name, to_bytes(contents))]
     return None

@@ -103,3 +103,30 @@ def to_bytes(text: str) -> bytes:
 
 def _only_escaped_bytes(text: str) -> bool:
     return all(not ("\ud800" <= c <= "\udfff") or "\udc80" <= c <= "\udcff" for c in text)
+
+
+# -- secrets -------------------------------------------------------------------------------------
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]*@")
+
+
+def redact(label: str) -> str:
+    """A target or input as output may name it: a URL loses its user:password@, query and
+    fragment (a console URL's token lives there); anything else is kept."""
+    if "://" not in label:
+        return label
+    from urllib.parse import urlsplit
+
+    try:
+        u = urlsplit(label)
+        host = f"[{u.hostname}]" if ":" in (u.hostname or "") else (u.hostname or "")
+        port = f":{u.port}" if u.port else ""
+    except ValueError:
+        return label.split("://", 1)[0] + "://\u2026"
+    hidden = "@" in u.netloc or u.query or u.fragment
+    return f"{u.scheme}://{host}{port}{u.path}" + ("?\u2026" if hidden else "")
+
+
+def redact_urls(text: str) -> str:
+    """Free text (an error message) with the credentials of any URL in it replaced by `***@`."""
+    return _USERINFO.sub(r"\1***@", text) if "://" in text else text

@@ -36,7 +36,10 @@ class Target:
     """Command-line options that apply to this target (ports, intervals, console URL, ...)."""
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.address}"
+        """How output names the target: credentials and tokens in a URL never shown."""
+        from consolewatch.safetext import redact
+
+        return f"{self.kind}:{redact(self.address)}"
 
 
 class Fetcher(abc.ABC):

@@ -3,7 +3,8 @@
 Both receive the same calls from the follower. The JSON Lines shapes are the tail contract of
 design.md (`line`, `finding`, `gap`, `unavailable`, `boot`, `outcome`, each with `type`,
 `target`, `source`), plus `status` and `context` events. Console text reaches the terminal
-only as `rich.text.Text` (never markup) after the normaliser removed control characters.
+only as `rich.text.Text` (never markup) after the normaliser removed control characters; every
+other outside string (target, source, reasons, hints, API facts) goes through `one_line()`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from typing import IO, Any, Sequence
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
+from consolewatch.safetext import one_line
 from consolewatch.sinks.jsonout import dumps, finding_event, line_event
 
 
@@ -115,12 +117,12 @@ class TerminalSink(LiveSink):
         t = Text()
         for (target, source), st in sorted(self.status.items()):
             age = time.time() - st.received_at if st.received_at else 0
-            t.append(f"{target} {source}: ", style="dim")
-            t.append(st.state, style="bold")
-            if st.poll_interval:
+            t.append(f"{one_line(target)} {one_line(source)}: ", style="dim")
+            t.append(one_line(st.state), style="bold")
+            if isinstance(st.poll_interval, (int, float)) and st.poll_interval:
                 t.append(f" every {st.poll_interval:.0f}s", style="dim")
             if st.detail:
-                t.append(f" - {st.detail}", style="dim")
+                t.append(f" - {one_line(st.detail, 300)}", style="dim")
             t.append(f" ({age:.0f}s ago)\n", style="dim")
         return t
 
@@ -136,7 +138,7 @@ class TerminalSink(LiveSink):
         for line in lines:
             row = Text()
             if self.show_target:
-                row.append(f"{target} ", style="dim")
+                row.append(f"{one_line(target)} ", style="dim")
             row.append(f"{line.seq:>6} ", style="dim")
             component, level = styles.get(line.seq, ("", ""))
             row.append(inert(line.text, LEVEL_STYLE.get(level) or COMPONENT_STYLE.get(component, "")))
@@ -150,7 +152,9 @@ class TerminalSink(LiveSink):
 
         from consolewatch.sinks.terminal import finding_view
 
-        self._print(Panel(finding_view(f), title=f"{target}: {f.category}", title_align="left",
+        from rich.text import Text
+
+        self._print(Panel(finding_view(f), title=Text(f"{one_line(target)}: {one_line(f.category)}"), title_align="left",
                           border_style="red" if f.verdict == "failure" else "yellow"))
 
     def note(self, target, event):
@@ -160,30 +164,32 @@ class TerminalSink(LiveSink):
             self.status[(target, event.source)] = event
             self._refresh()
         elif isinstance(event, Gap):
-            lost = f"{event.lost_bytes} bytes" if event.lost_bytes is not None else "an unknown amount"
-            self._print(Text(f"--- {target} {event.source}: gap, {lost} of console output lost. {event.reason}",
-                             style="bold yellow"))
+            lost = f"{event.lost_bytes} bytes" if isinstance(event.lost_bytes, int) else "an unknown amount"
+            self._print(Text(f"--- {one_line(target)} {one_line(event.source)}: gap, {lost} of console output lost. "
+                             f"{one_line(event.reason, 500)}", style="bold yellow"))
         elif isinstance(event, SourceUnavailable):
-            self._print(Text(f"--- {target} {event.source}: unavailable: {event.reason}"
-                             + (f" ({event.hint})" if event.hint else ""), style="yellow"))
+            self._print(Text(f"--- {one_line(target)} {one_line(event.source)}: unavailable: {one_line(event.reason, 500)}"
+                             + (f" ({one_line(event.hint, 500)})" if event.hint else ""), style="yellow"))
             self.status[(target, event.source)] = SourceStatus(event.source, "unavailable", event.reason)
         elif isinstance(event, MachineContext):
-            facts = ", ".join(f"{k}={v}" for k, v in sorted(event.fields.items()))
-            self._print(Text(f"--- {target}: {event.cloud}/{event.hypervisor} {facts}", style="dim"))
+            facts = ", ".join(f"{one_line(k, 40)}={one_line(v, 200)}" for k, v in sorted(event.fields.items()))
+            self._print(Text(f"--- {one_line(target)}: {one_line(event.cloud)}/{one_line(event.hypervisor)} {facts}",
+                             style="dim"))
 
     def boot(self, target, index, seq, source):
         from rich.rule import Rule
+        from rich.text import Text
 
-        self._print(Rule(f"{target} boot {index} (line {seq})", style="cyan"))
+        self._print(Rule(Text(f"{one_line(target)} boot {index} (line {seq})"), style="cyan"))
 
     def outcome(self, target, boot, outcome, reason, source):
         from rich.text import Text
 
         from consolewatch.sinks.terminal import OUTCOME_STYLE
 
-        t = Text(f"=== {target} boot {boot}: ")
-        t.append(outcome.upper(), style=OUTCOME_STYLE.get(outcome, ""))
-        t.append(f"  {reason}", style="dim")
+        t = Text(f"=== {one_line(target)} boot {boot}: ")
+        t.append(one_line(outcome.upper()), style=OUTCOME_STYLE.get(outcome, ""))
+        t.append(f"  {one_line(reason, 500)}", style="dim")
         self._print(t)
 
     def close(self):
