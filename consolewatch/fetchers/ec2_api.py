@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from consolewatch.safetext import to_bytes
+from consolewatch.safetext import one_line, to_bytes
 
 #: Instance families on the Xen hypervisor (current Nitro families are everything else);
 #: used only when DescribeInstanceTypes cannot be called.
@@ -130,7 +130,7 @@ def classify(exc: BaseException, *, instance_id: str, region: str | None, endpoi
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    text = one_line(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 

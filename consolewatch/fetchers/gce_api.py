@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from consolewatch.fetchers.base import FetchError
 from consolewatch.model import MachineContext
+from consolewatch.safetext import escape_unicode
 
 #: Serial output of a TERMINATED/STOPPED instance cannot be read; these mean "it is down".
 DOWN = frozenset({"TERMINATED", "STOPPED", "SUSPENDED"})
@@ -43,8 +44,9 @@ class ResponseTooLarge(ValueError):
 
 
 def one_line(text: Any, limit: int = 240) -> str:
-    """API text made safe for one terminal line: controls collapsed, bounded length."""
-    s = _CONTROL.sub(" ", str(text)).strip()
+    """API text made safe for one terminal line: controls collapsed, bidi/format characters
+    escaped (`safetext`), bounded length."""
+    s = escape_unicode(_CONTROL.sub(" ", str(text)).strip())
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 

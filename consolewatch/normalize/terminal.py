@@ -24,6 +24,7 @@ _OSC_LIKE = re.compile(
     r"(?:\x07|\x1b\\|\x9c|(?=\x1b)|$)"  # BEL, ST, or an interrupted string
 )
 _CSI = re.compile(r"(?:\x1b\[|\x9b)([\x30-\x3f]*)[\x20-\x2f]*([\x40-\x7e])?")
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f]+")
 _ESC_OTHER = re.compile(r"\x1b(?:[\x20-\x2f]+[\x30-\x7e]?|[\x30-\x7e])?")
 
 #: Controls dropped silently: NUL padding, bell, shift in/out, XON/XOFF, CAN/SUB, DEL.
@@ -71,18 +72,15 @@ class RowTerminal:
         while i < n:
             ch = text[i]
             if ch >= " " and not ("\x7f" <= ch <= "\x9f"):
-                if col == len(cells):
-                    cells.append(ch)
-                elif col < len(cells):
-                    cells[col] = ch
-                elif self._spend(col - len(cells)):
-                    cells.extend(" " * (col - len(cells)))
-                    cells.append(ch)
-                else:  # over budget: no padding, the text goes on where the row ends
-                    col = len(cells)
-                    cells.append(ch)
-                col += 1
-                i += 1
+                run = _PRINTABLE.match(text, i).group()  # written in one slice, not char by char
+                if col > len(cells):
+                    if self._spend(col - len(cells)):
+                        cells.extend(" " * (col - len(cells)))
+                    else:  # over budget: no padding, the text goes on where the row ends
+                        col = len(cells)
+                cells[col:col + len(run)] = run
+                col += len(run)
+                i += len(run)
                 continue
             if ch == "\r":
                 col = 0
