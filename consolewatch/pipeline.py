@@ -124,10 +124,16 @@ class Follower:
         if live is not None:
             self._outcome(self.session.engine.boot_index, live, "as far as the console shows so far", fresh)
         # Output first, then the mark: a crash in between repeats lines (they carry their seq)
-        # rather than losing them.
+        # rather than losing them. Sinks that report what they wrote mark piece by piece.
+        reports = getattr(self.sink, "reports_printed", False)
+        if reports and self.capture_id and step.batches:
+            self.sink.marks[self.name] = self._mark_printed
         self.sink.flush()
-        if self.capture_id and step.batches:
+        if self.capture_id and step.batches and not reports:
             self.store.mark_printed(self.capture_id, self.printed)
+
+    def _mark_printed(self, seq: int) -> None:
+        self.store.mark_printed(self.capture_id, seq)
 
     def _outcome(self, boot: int, outcome: str, reason: str, show: bool) -> None:
         if self._emitted_outcome.get(boot) == outcome:

@@ -178,10 +178,14 @@ class LineAssembler:
             last = len(rows) - 1
             for j, row in enumerate(rows):
                 if len(row) > self.cap or (j == last and i in cut_lines):
-                    row = row[: self.cap] + _marker(self.cap)
+                    row = self._cut(row)
                 out.append(row)
         out.append("")
         return "\n".join(out)
+
+    def _cut(self, row: str) -> str:
+        # Escaped again: a joiner kept between two characters may now end the cut row.
+        return escape_unicode(row[: self.cap]) + _marker(self.cap)
 
     def _dirty_lines_only(self, text: str) -> str:
         out: list[str] = []
@@ -193,7 +197,7 @@ class LineAssembler:
             end = text.index("\n", m.start())
             out.append(text[pos:start])
             rows = [escape_unicode(r) for r in self._terminal.render(text[start:end])]
-            out.append("\n".join(r[: self.cap] + _marker(self.cap) if len(r) > self.cap else r for r in rows))
+            out.append("\n".join(self._cut(r) if len(r) > self.cap else r for r in rows))
             pos = end
         out.append(text[pos:])
         return "".join(out)

@@ -9,17 +9,80 @@ other outside string (target, source, reasons, hints, API facts) goes through `o
 
 from __future__ import annotations
 
+import io
+import select
 import sys
 import time
-from typing import IO, Any, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
 from consolewatch.safetext import one_line
 from consolewatch.sinks.jsonout import dumps, finding_event, line_event
 
 
+#: Most bytes written at once. A write this size to a pipe is atomic (POSIX PIPE_BUF), so a
+#: kill -9 leaves whole pieces, each followed at once by its printed mark.
+PIECE = 4096
+
+
+def write_pieces(out: IO[str], entries: list[tuple[str, str, int | None]],
+                 marks: dict[str, Callable[[int], None]]) -> None:
+    """Write `(text, target, seq)` entries in pieces of at most PIECE bytes; after each piece,
+    tell `marks[target]` the last line seq it completed (the follower saves it in the store).
+    Printed and marked advance together: a kill -9 between the two repeats at most the one
+    piece written last, never a whole batch (and when a pipe is full the piece is not written
+    at all). A single entry longer than PIECE is written on its own."""
+    piece: list[str] = []
+    size = 0
+    done: dict[str, int] = {}
+    fd = _fileno(out)
+
+    def emit() -> None:
+        if fd is not None:
+            # Wait for room first: a write into a full pipe can block after its bytes are in
+            # the pipe (seen on Linux 6.x), and a kill there would leave them unmarked.
+            select.select([], [fd], [])
+        out.write("".join(piece))
+        out.flush()
+        for target, seq in done.items():
+            mark = marks.get(target)
+            if mark is not None:
+                mark(seq)
+        piece.clear()
+        done.clear()
+
+    for text, target, seq in entries:
+        n = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if piece and size + n > PIECE:
+            emit()
+            size = 0
+        piece.append(text)
+        size += n
+        if seq is not None:
+            done[target] = seq
+    if piece:
+        emit()
+    out.flush()
+
+
+def _fileno(out: IO[str]) -> int | None:
+    try:
+        fd = out.fileno()
+        select.select([], [fd], [], 0)
+        return fd
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None  # not a file descriptor select can wait on (a StringIO, say)
+
+
 class LiveSink:
     """What a follower reports. Every method may be called from one thread only."""
+
+    reports_printed = False
+    """True when `flush()` calls `marks[target](seq)` as the output up to line `seq` of a
+    target is written (a follower then saves its printed mark from there, not after flush)."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, Callable[[int], None]] = {}
 
     def lines(self, target: str, lines: Sequence[Line], styles: dict[int, tuple[str, str]]) -> None: ...
     def finding(self, target: str, f: Finding, source: str) -> None: ...
@@ -36,25 +99,26 @@ class LiveSink:
 
 
 class JsonLinesSink(LiveSink):
-    def __init__(self, out: IO[str] | None = None) -> None:
-        self.out = out or sys.stdout
-        self._pending: list[str] = []
+    reports_printed = True
 
-    def _write(self, doc: dict[str, Any]) -> None:
-        self._pending.append(dumps(doc) + "\n")
+    def __init__(self, out: IO[str] | None = None) -> None:
+        super().__init__()
+        self.out = out or sys.stdout
+        self._pending: list[tuple[str, str, int | None]] = []
+
+    def _write(self, doc: dict[str, Any], seq: int | None = None) -> None:
+        self._pending.append((dumps(doc) + "\n", doc["target"], seq))
 
     def flush(self) -> None:
-        if self._pending:
-            self.out.write("".join(self._pending))
-            self._pending.clear()
-        self.out.flush()
+        pending, self._pending = self._pending, []
+        write_pieces(self.out, pending, self.marks)
 
     def close(self) -> None:
         self.flush()
 
     def lines(self, target, lines, styles):
         for line in lines:
-            self._write(line_event(line, target))
+            self._write(line_event(line, target), line.seq)
 
     def finding(self, target, f, source):
         self._write(finding_event(f, target, source))
@@ -95,12 +159,17 @@ LEVEL_STYLE = {"error": "bold red", "warning": "yellow"}
 class TerminalSink(LiveSink):
     """Lines as they come, boots as separators, findings inline with the fix, a status line."""
 
+    reports_printed = True
+
     def __init__(self, console=None, *, show_target: bool = False) -> None:
         from rich.console import Console
 
+        super().__init__()
         self.console = console or Console(highlight=False, emoji=False)
         self.show_target = show_target
         self.status: dict[tuple[str, str], SourceStatus] = {}
+        self._pending: list[tuple[Any, str, int | None]] = []
+        self._target = ""
         self._live = None
         if self.console.is_terminal:
             from rich.live import Live
@@ -108,8 +177,33 @@ class TerminalSink(LiveSink):
             self._live = Live(self._status_view(), console=self.console, transient=True, auto_refresh=False)
             self._live.start()
 
-    def _print(self, renderable) -> None:
-        self.console.print(renderable)
+    def _print(self, renderable, seq: int | None = None) -> None:
+        self._pending.append((renderable, self._target, seq))
+
+    def flush(self) -> None:
+        """Write what one step produced in pieces, each followed by its printed mark
+        (`write_pieces`), so the screen and the follower's mark advance together."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        if self._live is not None:
+            # An interactive terminal under the live status view: rich positions the output
+            # above it; one print per line keeps the mark with what is on screen.
+            from rich.console import Group
+
+            for start in range(0, len(pending), 32):
+                part = pending[start:start + 32]
+                self.console.print(Group(*(r for r, _, _ in part)))
+                for _, target, seq in part:
+                    if seq is not None and target in self.marks:
+                        self.marks[target](seq)
+            return
+        rendered = []
+        for renderable, target, seq in pending:
+            self.console.begin_capture()
+            self.console.print(renderable)
+            rendered.append((self.console.end_capture(), target, seq))
+        write_pieces(self.console.file, rendered, self.marks)
 
     def _status_view(self):
         from rich.text import Text
@@ -135,6 +229,7 @@ class TerminalSink(LiveSink):
 
         from consolewatch.sinks.terminal import inert
 
+        self._target = target
         for line in lines:
             row = Text()
             if self.show_target:
@@ -144,7 +239,7 @@ class TerminalSink(LiveSink):
             row.append(inert(line.text, LEVEL_STYLE.get(level) or COMPONENT_STYLE.get(component, "")))
             if line.origin == "ocr":
                 row.append("  [screen]", style="dim italic")
-            self._print(row)
+            self._print(row, line.seq)
         self._refresh()
 
     def finding(self, target, f, source):
@@ -193,6 +288,7 @@ class TerminalSink(LiveSink):
         self._print(t)
 
     def close(self):
+        self.flush()
         if self._live is not None:
             self._live.stop()
             self._live = None
