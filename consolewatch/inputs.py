@@ -87,15 +87,15 @@ def _stored_capture(path: str) -> Iterator[Any]:
         raise InputError(f"{path}: a capture id is a number (consolewatch captures list shows them)")
     import sqlite3
 
-    from consolewatch.store import Store, data_dir
+    from consolewatch.store import Store, StoreError, data_dir
 
     db = data_dir() / "captures.sqlite3"
     if not db.is_file():  # do not create an empty store just to say the capture is not there
         raise InputError(f"{path}: no capture {int(ident)} (no capture store at {data_dir()})")
     try:
-        store = Store(db)
-    except (sqlite3.Error, OSError) as exc:
-        raise InputError(f"{path}: cannot open the capture store: {exc}") from None
+        store = Store(db, readonly=True)  # a read-only store (or directory) is still read
+    except StoreError as exc:
+        raise InputError(f"{path}: {exc}") from None
     try:
         if store.capture(int(ident)) is None:
             raise InputError(f"{path}: no capture {int(ident)} (consolewatch captures list shows them)")

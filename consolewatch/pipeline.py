@@ -211,6 +211,11 @@ class Follower:
         return bool(pending) and _PROMPT_END.search(pending[-200:]) is not None
 
     async def run(self) -> FollowResult:
+        """Follow the target; one follower per target at a time (`Store.writer_lock`)."""
+        with self.store.writer_lock(self.name):
+            return await self._run()
+
+    async def _run(self) -> FollowResult:
         self.capture_id, resumed = self.store.open_capture(self.name, resume=self.resume)
         self.result.capture_id = self.capture_id
         cursors = self._replay() if resumed else {}

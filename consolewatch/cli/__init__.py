@@ -126,6 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if os.environ.get("CONSOLEWATCH_DEBUG"):
             raise
+        import sqlite3
+
+        from consolewatch.store import StoreError, explain
+
+        if isinstance(exc, (StoreError, sqlite3.Error)):  # the store's environment, not a bug
+            print(f"consolewatch: {_shown(explain(exc))}", file=sys.stderr)
+            return EXIT_USAGE
         print(f"consolewatch: internal error: {type(exc).__name__}: {_shown(exc)} "
               "(set CONSOLEWATCH_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return EXIT_USAGE

@@ -34,11 +34,15 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from consolewatch.store import Store
+    from consolewatch.store import Store, default_path
 
-    store = Store()
+    action = args.captures_command
+    if action in ("list", "show", "export") and not default_path().is_file():
+        if action == "list":  # nothing stored yet: do not create a store to say so
+            return _list(None, args)
+        raise UsageError(f"no capture {args.id} (no capture store at {default_path()})")
+    store = Store(readonly=action in ("list", "show", "export"))
     try:
-        action = args.captures_command
         if action == "list":
             return _list(store, args)
         if action == "show":
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(store, args) -> int:
-    infos = store.list(target=args.target)
+    infos = store.list(target=args.target) if store is not None else []
     if args.json:
         sys.stdout.write(json.dumps({"captures": [i.as_dict() for i in infos]}) + "\n")
         return EXIT_OK
