@@ -21,6 +21,7 @@ from consolewatch.model import Chunk, Frame, MachineContext, SourceStatus
 from consolewatch.session import Session, Step
 from consolewatch.sinks.live import LiveSink
 from consolewatch.store import Store
+from consolewatch.watchdog import WATCHDOG
 
 #: cloud implied by a target kind, until the console or the API says more.
 CLOUD_OF = {"aws": "aws", "gce": "gce", "do": "do", "openstack": "openstack", "qemu": "qemu"}
@@ -92,7 +93,9 @@ class Follower:
         if isinstance(event, (Chunk, Frame)):
             self._last_activity = time.time()
             self._last_chunk[event.source] = self._last_activity
-        self._emit(self.session.feed(event), event)
+        with WATCHDOG.busy():  # a runaway rule regex still yields to Ctrl-C, SIGTERM, --timeout
+            step = self.session.feed(event)
+        self._emit(step, event)
 
     def _emit(self, step: Step, event: Any = None) -> None:
         name = self.name
@@ -236,7 +239,9 @@ class Follower:
         # The follow ends here, so does the capture: judge the open boot as analyze would
         # (boot-level findings such as console.silent), then record it.
         outcome = self.result.outcome
-        self._emit(self.session.finish())
+        with WATCHDOG.busy():
+            step = self.session.finish()
+        self._emit(step)
         if self._satisfied_by(outcome):
             self.result.outcome = outcome  # the outcome that ended the follow is the verdict
         return self._close(ended=not self.result.timed_out)
