@@ -34,16 +34,16 @@ _FORMAT = (
     "\U000e0001\U000e0020-\U000e007f\ud800-\udfff"
 )
 _MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-_UNICODE = (
-    f"[{_FORMAT}]"
-    "|(?<![^\\x00-\\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\\x00-\\x7f])"  # joiners next to ASCII or an end
-    f"|(?<=[{_MARKS}]{{4}})[{_MARKS}]"
-)
+_JOINERS = "(?<![^\\x00-\\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\\x00-\\x7f])"  # next to ASCII or an end
+_UNICODE = f"[{_FORMAT}]|(?<=[{_MARKS}]{{4}})[{_MARKS}]"
 #: Non-ASCII characters a console line must not carry raw (the normaliser's rule; C1 included).
-UNICODE_HAZARD = re.compile(f"[\x80-\x9f]|{_UNICODE}")
+UNICODE_HAZARD = re.compile(f"[\x80-\x9f]|{_UNICODE}|{_JOINERS}")
 _CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 _ANY = re.compile(f"[{_CONTROLS}]|{_UNICODE}")
 _ANY_ONE_LINE = re.compile(f"[\t\n{_CONTROLS}]|{_UNICODE}")
+# Joiners are judged after everything else is escaped: an escape next to one is ASCII.
+_JOINER = re.compile(_JOINERS)
+_C1_OR_UNICODE = re.compile(f"[\x80-\x9f]|{_UNICODE}")
 
 
 def escape(ch: str) -> str:
@@ -63,7 +63,7 @@ def escape_unicode(text: str) -> str:
     console row; ASCII rows are returned as they are."""
     if text.isascii():
         return text
-    return UNICODE_HAZARD.sub(_sub, text)
+    return _JOINER.sub(_sub, _C1_OR_UNICODE.sub(_sub, text))
 
 
 def visible(text: object) -> str:
@@ -72,7 +72,7 @@ def visible(text: object) -> str:
     s = text if isinstance(text, str) else str(text)
     if s.isascii() and s.isprintable():
         return s
-    return _ANY.sub(_sub, s)
+    return _JOINER.sub(_sub, _ANY.sub(_sub, s))
 
 
 def one_line(text: object, limit: int | None = None) -> str:
@@ -80,7 +80,7 @@ def one_line(text: object, limit: int | None = None) -> str:
     TABs are escaped too, so it cannot start a row of its own. `limit` cuts it, marked."""
     s = text if isinstance(text, str) else str(text)
     if not (s.isascii() and s.isprintable()):
-        s = _ANY_ONE_LINE.sub(_sub, s)
+        s = _JOINER.sub(_sub, _ANY_ONE_LINE.sub(_sub, s))
     if limit is not None and len(s) > limit:
         s = s[:limit] + "\u2026"
     return s
@@ -88,7 +88,7 @@ def one_line(text: object, limit: int | None = None) -> str:
 
 def is_inert(text: str, *, one_row: bool = False) -> bool:
     """True when `text` holds nothing `visible()` (or `one_line()`) would escape."""
-    return (_ANY_ONE_LINE if one_row else _ANY).search(text) is None
+    return (_ANY_ONE_LINE if one_row else _ANY).search(text) is None and _JOINER.search(text) is None
 
 
 def to_bytes(text: str) -> bytes:
