@@ -106,6 +106,29 @@ def _surface_report_html(ctx: Ctx) -> bytes:
     return out.read_bytes()
 
 
+def _surface_alerts(ctx: Ctx) -> bytes:
+    """What every alert formatter would send for the console's findings and the hostile target."""
+    from consolewatch import definitions
+    from consolewatch.detect.catalog import Catalog
+    from consolewatch.model import Chunk
+    from consolewatch.session import Session, run
+    from consolewatch.sinks.alerts.formatters import _registry
+    from consolewatch.sinks.alerts.notice import firing
+
+    catalog = Catalog(definitions.load([Path(__file__).resolve().parent.parent / "parsers"]))
+    out = []
+    for name, text, _ in PAYLOADS:  # one alert per payload: a notice lists only its top causes
+        console = f"[    0.000000] Linux version 6.1.0\n[    1.000000] Kernel panic - not syncing: {name} {text}\n"
+        a = run(Session(catalog), [Chunk("console", console.encode())])
+        findings = [f for b in a.boots for f in b.findings if f.category != "boot.success"]
+        notice = firing(f"gce:p/z/{name}-{text}", "gce", ctx.capture, 1, findings, now=1.0)
+        for render in _registry().values():
+            payload = render(notice)
+            out.append(payload if isinstance(payload, (str, bytes)) else
+                       json.dumps(payload, ensure_ascii=False, default=str))
+    return "\n".join(p.decode() if isinstance(p, bytes) else p for p in out).encode("utf-8", "surrogatepass")
+
+
 SURFACES = {name[len("_surface_"):]: fn for name, fn in globals().items() if name.startswith("_surface_")}
 
 
