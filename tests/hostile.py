@@ -7,6 +7,8 @@ about `size` bytes of that kind. Every family is synthetic (written here, not ca
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Callable, Iterator
 
 from consolewatch.model import Chunk
@@ -75,3 +77,12 @@ PAYLOADS: list[tuple[str, str, str]] = [
     ("tag-chars", "ok\U000e0041\U000e0042", "\U000e0041"),
     ("rich-markup", "[bold red]FAKE[/] [link=https://evil.example]x[/link] [/", "[/]FAKE"),
 ]
+
+
+def fuzz_targets() -> dict[str, Callable[[bytes], None]]:
+    """The fuzz targets of bench/fuzz/targets.py (bench/ is not a package)."""
+    path = Path(__file__).resolve().parent.parent / "bench" / "fuzz" / "targets.py"
+    spec = importlib.util.spec_from_file_location("fuzz_targets", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TARGETS

@@ -3,23 +3,17 @@ same fuzz target atheris runs (bench/fuzz/targets.py), and every target has a co
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from tests.hostile import fuzz_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "fuzz_corpus"
 
 
-def _targets():
-    spec = importlib.util.spec_from_file_location("fuzz_targets", ROOT / "bench" / "fuzz" / "targets.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.TARGETS
-
-
-TARGETS = _targets()
+TARGETS = fuzz_targets()
 CASES = sorted((t, p) for t in TARGETS for p in (CORPUS / t).glob("*") if p.is_file())
 
 

@@ -5,10 +5,8 @@ on hypothesis' inputs, so the properties atheris checks hold in every test run."
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +16,8 @@ from consolewatch.normalize.stamps import split_stamps
 from consolewatch.normalize.terminal import WORK_BASE, WORK_PER_CHAR, RowTerminal
 from consolewatch.safetext import is_inert
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.hostile import fuzz_targets
+
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 CONSOLE = st.lists(st.sampled_from(list("az09 [].:-<>;9HK") + ["\x1b", "\x1b[", "\x1b[2K", "\x1b[65535C", "\r",
@@ -26,14 +25,7 @@ CONSOLE = st.lists(st.sampled_from(list("az09 [].:-<>;9HK") + ["\x1b", "\x1b[", 
                    max_size=120).map("".join)
 
 
-def _targets():
-    spec = importlib.util.spec_from_file_location("fuzz_targets", ROOT / "bench" / "fuzz" / "targets.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.TARGETS
-
-
-TARGETS = _targets()
+TARGETS = fuzz_targets()
 
 
 @pytest.mark.parametrize("target", sorted(set(TARGETS) - {"engine"}))
