@@ -17,7 +17,7 @@ from typing import IO, Any, Callable, Sequence
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
 from consolewatch.safetext import one_line
-from consolewatch.sinks.jsonout import dumps, finding_event, line_event
+from consolewatch.sinks.jsonout import cloud_verdict, dumps, finding_event, line_event
 
 
 #: Most bytes written at once. A write this size to a pipe is atomic (POSIX PIPE_BUF), so a
@@ -105,6 +105,7 @@ class JsonLinesSink(LiveSink):
         super().__init__()
         self.out = out or sys.stdout
         self._pending: list[tuple[str, str, int | None]] = []
+        self._context: dict[str, MachineContext] = {}
 
     def _write(self, doc: dict[str, Any], seq: int | None = None) -> None:
         self._pending.append((dumps(doc) + "\n", doc["target"], seq))
@@ -134,6 +135,7 @@ class JsonLinesSink(LiveSink):
             self._write({"type": "status", "target": target, "source": event.source, "state": event.state,
                          "detail": event.detail, "poll_interval": event.poll_interval})
         elif isinstance(event, MachineContext):
+            self._context[target] = event
             self._write({"type": "context", "target": target, "source": event.source, "cloud": event.cloud,
                          "hypervisor": event.hypervisor, "fields": dict(event.fields)})
 
@@ -141,8 +143,12 @@ class JsonLinesSink(LiveSink):
         self._write({"type": "boot", "target": target, "source": source, "boot": index, "seq": seq})
 
     def outcome(self, target, boot, outcome, reason, source):
-        self._write({"type": "outcome", "target": target, "source": source, "boot": boot, "outcome": outcome,
-                     "reason": reason})
+        doc = {"type": "outcome", "target": target, "source": source, "boot": boot, "outcome": outcome,
+               "reason": reason}
+        verdict = cloud_verdict(self._context.get(target))
+        if verdict:
+            doc["cloud_verdict"] = verdict  # the API's fault beside the console's verdict
+        self._write(doc)
 
     def seen(self, target, seq, source):
         self._write({"type": "seen", "target": target, "source": source, "seq": seq})
@@ -170,6 +176,7 @@ class TerminalSink(LiveSink):
         self.status: dict[tuple[str, str], SourceStatus] = {}
         self._pending: list[tuple[Any, str, int | None]] = []
         self._target = ""
+        self._context: dict[str, MachineContext] = {}
         self._live = None
         if self.console.is_terminal:
             from rich.live import Live
@@ -267,7 +274,9 @@ class TerminalSink(LiveSink):
                              + (f" ({one_line(event.hint, 500)})" if event.hint else ""), style="yellow"))
             self.status[(target, event.source)] = SourceStatus(event.source, "unavailable", event.reason)
         elif isinstance(event, MachineContext):
-            facts = ", ".join(f"{one_line(k, 40)}={one_line(v, 200)}" for k, v in sorted(event.fields.items()))
+            self._context[target] = event
+            facts = ", ".join(f"{one_line(k, 40)}={one_line(v, 200)}" for k, v in sorted(event.fields.items())
+                              if "\n" not in str(v))
             self._print(Text(f"--- {one_line(target)}: {one_line(event.cloud)}/{one_line(event.hypervisor)} {facts}",
                              style="dim"))
 
@@ -285,6 +294,13 @@ class TerminalSink(LiveSink):
         t = Text(f"=== {one_line(target)} boot {boot}: ")
         t.append(one_line(outcome.upper()), style=OUTCOME_STYLE.get(outcome, ""))
         t.append(f"  {one_line(reason, 500)}", style="dim")
+        verdict = cloud_verdict(self._context.get(target))
+        if verdict:
+            from consolewatch.sinks.terminal import inert
+
+            t.append(f"\n    {one_line(self._context[target].cloud)} says: ", style="bold")
+            t.append(inert(f"{verdict.get('status', '?')}, fault "
+                           + " ".join(verdict[k] for k in ("fault_code", "fault") if k in verdict), "bold red"))
         self._print(t)
 
     def close(self):
