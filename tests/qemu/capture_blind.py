@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Boot the blind-set scenarios (blind_scenarios.py) under QEMU and (re)write
-samples/blind/qemu/<case>/ (serial.log, meta.yaml, expected.yaml), plus
-samples/blind/qemu-screens/<case>-<png|jpeg-qNN>/ for scenarios with a screen and
-samples/blind/qemu/<case>-excerpt/ for those with an excerpt.
+samples/blind/<half>/qemu/<case>/ (serial.log, meta.yaml, expected.yaml), plus
+samples/blind/<half>/qemu-screens/<case>-<png|jpeg-qNN>/ for scenarios with a screen and
+samples/blind/<half>/qemu/<case>-excerpt/ for those with an excerpt. <half> is `study` or
+`holdout` (samples/blind/README.md): a re-recorded scenario stays in its half, a new one goes
+to the holdout.
 
     python tests/qemu/capture_blind.py                  # all
     python tests/qemu/capture_blind.py mce-fatal        # some
@@ -42,6 +44,14 @@ JPEG_QUALITIES = (90, 70, 50)
 
 class CaptureError(RuntimeError):
     pass
+
+
+def half(out: Path, name: str) -> Path:
+    """The half of the blind set (study or holdout) holding scenario `name`'s cases."""
+    for h in ("study", "holdout"):
+        if (out / h / "qemu" / name).is_dir():
+            return out / h
+    return out / "holdout"
 
 
 def _missing(evidence: dict[str, list[str]], lines: list[str]) -> list[str]:
@@ -166,7 +176,7 @@ ANNOTATION = ("Annotated from the fault injected (see meta.yaml injected), not f
 def write_case(cap, out: Path, qemu_ver: str) -> list[Path]:
     sc = cap.scenario
     written = []
-    folder = _fresh(out / "qemu" / sc.name)
+    folder = _fresh(half(out, sc.name) / "qemu" / sc.name)
     (folder / "serial.log").write_bytes(cap.result.serial)
     _dump(folder / "meta.yaml", base_meta(cap, f"qemu-{sc.name}", ["serial.log"],
                                           SERIAL_CAPTURE, sc.family, qemu_ver))
@@ -188,7 +198,7 @@ def write_excerpt(cap, out: Path, qemu_ver: str) -> Path:
     missing = _missing(sc.excerpt_evidence, sanitize_lines(data))
     if missing:
         raise CaptureError("evidence not in the excerpt: " + "; ".join(missing))
-    folder = _fresh(out / "qemu" / f"{sc.name}-excerpt")
+    folder = _fresh(half(out, sc.name) / "qemu" / f"{sc.name}-excerpt")
     (folder / "console.log").write_bytes(data)
     meta = base_meta(cap, f"qemu-{sc.name}-excerpt", ["console.log"],
                      f"excerpt: the last {sc.excerpt} lines of the serial log of the boot "
@@ -214,7 +224,7 @@ def write_screens(cap, out: Path, qemu_ver: str) -> list[Path]:
     folders = []
     text = "\n".join(cap.screen_rows or [])
     for suffix, filename, data in variants:
-        folder = _fresh(out / "qemu-screens" / f"{sc.name}-{suffix}")
+        folder = _fresh(half(out, sc.name) / "qemu-screens" / f"{sc.name}-{suffix}")
         (folder / filename).write_bytes(data)
         how = ("QMP screendump of the VGA screen (PPM converted to PNG)" if suffix == "png" else
                f"QMP screendump of the VGA screen, PNG re-encoded as JPEG quality "

@@ -67,13 +67,19 @@ def test_scenarios_are_annotated_with_known_names_and_evidence():
 BLIND = Path(__file__).resolve().parents[2] / "samples" / "blind"
 
 
+def case(kind: str, name: str) -> Path:
+    """A recorded case, in whichever half of the blind set (study, holdout) it sits."""
+    (folder,) = BLIND.glob(f"*/{kind}/{name}")
+    return folder
+
+
 def _expected(folder: Path) -> dict:
     return yaml.safe_load((folder / "expected.yaml").read_text())
 
 
 def test_every_scenario_has_its_recorded_cases_with_its_annotation():
     for sc in SCENARIOS:
-        folder = BLIND / "qemu" / sc.name
+        folder = case("qemu", sc.name)
         exp = _expected(folder)
         assert (exp["outcome"], sorted(exp["categories"]), sorted(exp.get("optional", []))) == (
             sc.outcome, sorted(sc.categories), sorted(sc.optional)), sc.name
@@ -84,10 +90,10 @@ def test_every_scenario_has_its_recorded_cases_with_its_annotation():
         meta = yaml.safe_load((folder / "meta.yaml").read_text())
         assert meta["synthetic"] is False and meta["qemu_argv"] and meta["family"] == sc.family
         if sc.excerpt:
-            assert _expected(BLIND / "qemu" / f"{sc.name}-excerpt")["evidence"] == sc.excerpt_evidence
+            assert _expected(case("qemu", f"{sc.name}-excerpt"))["evidence"] == sc.excerpt_evidence
         if sc.screen:
             for variant, image in [("png", "screen.png")] + [(f"jpeg-q{q}", "screen.jpg") for q in (90, 70, 50)]:
-                shot = BLIND / "qemu-screens" / f"{sc.name}-{variant}"
+                shot = case("qemu-screens", f"{sc.name}-{variant}")
                 assert _expected(shot)["evidence"] == sc.screen_evidence
                 with Image.open(shot / image) as img:
                     assert img.format == ("PNG" if variant == "png" else "JPEG") and img.size[0] >= 640
