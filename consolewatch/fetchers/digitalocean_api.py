@@ -94,7 +94,7 @@ def _http_failure(exc: urllib.error.HTTPError) -> ApiFailure:
         said = one_line(f"{doc.get('id', '')}: {doc.get('message', '')}".strip(": "), 160)
     except (ValueError, AttributeError, OSError, RecursionError):
         said = ""
-    said = said or exc.reason or f"HTTP {exc.code}"
+    said = said or one_line(exc.reason or "", 160) or f"HTTP {exc.code}"  # the reason phrase is the server's too
     if exc.code in (401, 403):
         return ApiFailure("denied", f"DIGITALOCEAN_ACCESS_TOKEN was refused ({exc.code}: {said})")
     if exc.code == 404:
