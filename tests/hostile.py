@@ -5,6 +5,7 @@ about `size` bytes of that kind. Every family is synthetic (written here, not ca
 `PAYLOADS`: one hostile string per protection a sink relies on (the hostile-bytes matrix).
 `CHAT_PAYLOADS` and `chat_leaks(service, payload)`: what a chat service would act on (a
 mention, a markup link, a tag, styling) and the check that none of it survived a formatter.
+`BytesTransport`: an RFB transport reading what a server sent from fixed bytes.
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ PAYLOADS: list[tuple[str, str, str]] = [
     ("tag-chars", "ok\U000e0041\U000e0042", "\U000e0041"),
     ("rich-markup", "[bold red]FAKE[/] [link=https://evil.example]x[/link] [/", "[/]FAKE"),
 ]
+
+
+class Misbehaved(AssertionError):
+    """consolewatch did something a hostile input must never make it do (a fuzz target's finding)."""
 
 
 #: What chat services act on: (name, text). A formatter must pass each on as plain text.
@@ -165,6 +170,30 @@ def chat_leaks(service: str, payload: Any) -> list[str]:
     if service == "email" and re.search("[\r\n]", payload.get("title", "")):
         leaks.append("email subject spans lines")
     return leaks
+
+
+class BytesTransport:
+    """An RFB transport reading from fixed bytes (what a server sent), recording what was written."""
+
+    name = "bytes"
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos, self.written = data, 0, bytearray()
+
+    async def read(self, n: int, what: str) -> bytes:
+        from consolewatch.fetchers.rfb.protocol import RfbClosed
+
+        if self.pos + n > len(self.data):
+            raise RfbClosed(f"closed in the middle of {what}")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    async def write(self, data: bytes) -> None:
+        self.written += data
+
+    async def close(self) -> None:
+        pass
 
 
 def fuzz_targets() -> dict[str, Callable[[bytes], None]]:
