@@ -34,6 +34,7 @@ import fuzz_alerts  # noqa: E402
 import fuzz_fetchers  # noqa: E402
 from tests.hostile import Misbehaved  # noqa: E402
 
+
 @lru_cache(maxsize=1)
 def catalog():
     from consolewatch import definitions
