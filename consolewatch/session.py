@@ -55,6 +55,8 @@ class Analysis:
     notes: tuple[Any, ...] = ()
     boots_dropped: int = 0
     """Boots of a very long capture summarised away (the engine keeps the last 1,000 in full)."""
+    screens: tuple[Frame, ...] = ()
+    """The last frame of each screen source (what the screen showed when the capture ended)."""
 
     @property
     def outcome(self) -> str:
@@ -78,6 +80,7 @@ class Session:
         self.notes: list[Any] = []
         self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXT_LINES)
         self._screens: dict[str, Any] = {}
+        self.last_frames: dict[str, Frame] = {}
         self._track_recent = False
 
     def expect_frames(self) -> None:
@@ -136,6 +139,7 @@ class Session:
             cloud=self.engine.cloud, hypervisor=self.engine.hypervisor, boots=tuple(self.engine.boots),
             capture_findings=tuple(self.engine.capture_findings), lines=self.normalizer.next_seq - 1,
             notes=tuple(self.notes), boots_dropped=self.engine.boots_dropped,
+            screens=tuple(self.last_frames[s] for s in sorted(self.last_frames)),
         )
 
     def _note(self, step: Step, event: Any) -> None:
@@ -157,6 +161,7 @@ class Session:
     def _frame(self, step: Step, frame: Frame) -> None:
         from consolewatch.ocr.follow import ScreenReader
 
+        self.last_frames[frame.source] = frame
         reader = self._screens.get(frame.source)
         if reader is None:
             reader = self._screens[frame.source] = ScreenReader()

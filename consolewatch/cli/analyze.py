@@ -5,38 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from consolewatch.cli.common import load_catalog
-from consolewatch.inputs import InputError, open_input, source_name
-from consolewatch.model import Frame, severity_rank
-from consolewatch.session import Analysis, Session
-
-
-def analyze_paths(paths: list[str], session: Session) -> Analysis:
-    if sum(p == "-" for p in paths) > 1:
-        raise UsageError("stdin (-) can be given once")
-    if len(paths) > 1:
-        session.expect_frames()
-    try:
-        for path in paths:
-            sources = {source_name(path)}
-            for event in open_input(path):
-                if isinstance(event, Frame):
-                    session.expect_frames()
-                sources.add(getattr(event, "source", ""))
-                session.feed(event)
-            for source in sources:  # this input has ended: so has its last line
-                session.end_source(source)
-    except InputError as exc:
-        raise UsageError(str(exc)) from None
-    session.finish()
-    return session.result()
+from consolewatch.cli import EXIT_FINDINGS, EXIT_OK
+from consolewatch.cli.common import analyze
+from consolewatch.model import severity_rank
 
 
 def run(args: argparse.Namespace) -> int:
-    catalog = load_catalog(args.parsers)
-    session = Session(catalog, cloud=args.cloud or "unknown", hypervisor=args.hypervisor or "unknown")
-    analysis = analyze_paths(args.paths, session)
+    analysis = analyze(args)
     if args.json:
         from consolewatch.sinks.jsonout import analysis_dict, dumps
 

@@ -1,21 +1,35 @@
-"""Helpers shared by commands: loading definitions with all their problems reported."""
+"""Helpers shared by commands: definitions, the library call, the store, exit status."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from consolewatch import definitions
 from consolewatch.cli import UsageError
 from consolewatch.detect.catalog import Catalog
 
+if TYPE_CHECKING:
+    from consolewatch.session import Analysis
 
-def load_catalog(extra_dirs: Sequence[str], *, strict: bool = True) -> Catalog:
+
+def load_catalog(extra_dirs: Sequence[str]) -> Catalog:
     """Definitions from the search path plus `extra_dirs`; any problem is a usage error."""
-    defs = definitions.load(definitions.search_path(extra_dirs))
-    if defs.problems and strict:
-        lines = "\n".join(f"  {p}" for p in defs.problems)
-        raise UsageError(f"{len(defs.problems)} problem(s) in detector/format definitions:\n{lines}")
-    return Catalog(defs)
+    from consolewatch.analysis import DefinitionsError, load_catalog as load
+
+    try:
+        return load(extra_dirs)
+    except DefinitionsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def analyze(args) -> Analysis:
+    """`consolewatch.analyze` for a command's arguments (paths, --cloud, --hypervisor, --parsers)."""
+    from consolewatch.analysis import InputError, analyze as run
+
+    catalog = load_catalog(args.parsers)
+    try:
+        return run(args.paths, cloud=args.cloud, hypervisor=args.hypervisor, catalog=catalog)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def open_store():

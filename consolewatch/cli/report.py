@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from consolewatch.model import CLOUDS, SEVERITIES, Frame, severity_rank
-from consolewatch.session import Session
+from consolewatch.model import CLOUDS, SEVERITIES, severity_rank
 
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
 
@@ -43,19 +42,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
 
 
-class FrameKeepingSession(Session):
-    """A Session that also keeps the last frame of each screen source, for the report's screenshots."""
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.frames: dict[str, Frame] = {}
-
-    def feed(self, event: Any):
-        if isinstance(event, Frame):
-            self.frames[event.source] = event
-        return super().feed(event)
-
-
 def report_format(args: argparse.Namespace) -> str:
     if args.format:
         return args.format
@@ -66,17 +52,12 @@ def report_format(args: argparse.Namespace) -> str:
 
 def build(args: argparse.Namespace):
     """Analyse the inputs and return the Report (UsageError for unusable input)."""
-    from consolewatch.cli.analyze import analyze_paths
-    from consolewatch.cli.common import load_catalog
+    from consolewatch import __version__
+    from consolewatch.cli.common import analyze
     from consolewatch.sinks.report import Report
 
-    catalog = load_catalog(args.parsers)
-    session = FrameKeepingSession(catalog, cloud=args.cloud or "unknown", hypervisor=args.hypervisor or "unknown")
-    analysis = analyze_paths(args.paths, session)
-    from consolewatch import __version__
-
-    return Report(analysis, scope=args.boot, inputs=tuple(input_label(p) for p in args.paths),
-                  frames=session.frames, version=__version__)
+    return Report(analyze(args), scope=args.boot, inputs=tuple(input_label(p) for p in args.paths),
+                  version=__version__)
 
 
 def input_label(path: str) -> str:

@@ -148,15 +148,17 @@ def _args(args: list[str]) -> dict[str, str]:
 
 
 def run_case(case: Path, catalog: Catalog) -> CaseResult:
-    from consolewatch.cli.analyze import analyze_paths
+    from consolewatch.analysis import analyze
 
     meta = yaml.safe_load((case / "meta.yaml").read_text(encoding="utf-8")) or {}
     exp = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8")) or {}
     opts = _args([str(a) for a in exp.get("args", [])])
     files = [str(case / f) for f in meta.get("files") or []]
     problems = [] if files else ["meta.yaml lists no `files`"]
-    session = Session(catalog, cloud=opts.get("cloud", "unknown"), hypervisor=opts.get("hypervisor", "unknown"))
-    analysis = analyze_paths(files, session) if files else session.result()
+    if files:
+        analysis = analyze(files, opts.get("cloud"), opts.get("hypervisor"), catalog=catalog)
+    else:
+        analysis = Session(catalog).result()
     scope = opts.get("boot", "last")
     findings = analysis.findings(scope)
     found = frozenset(f.category for f in findings)
