@@ -9,7 +9,7 @@ both drive a Session, so offline and live cannot disagree.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from consolewatch.detect.catalog import Catalog
@@ -70,6 +70,20 @@ class Analysis:
     def worst(self, scope: str = "last") -> str | None:
         found = self.findings(scope)
         return max((f.severity for f in found), key=severity_rank) if found else None
+
+    def failed(self, scope: str = "last") -> bool:
+        """Did a boot in scope fail or stall (the verdict a CI gate acts on)?"""
+        boots = self.boots if scope == "all" else self.boots[-1:]
+        return any(b.outcome in ("failure", "stall") for b in boots)
+
+    def only_boot(self, n: int) -> "Analysis | None":
+        """The analysis narrowed to one boot, counted as `journalctl -b` does: N >= 1 the Nth
+        boot of the capture, 0 the last, -1 the one before it, ...; None when there is no such boot."""
+        if n >= 1:
+            chosen = [b for b in self.boots if b.index == n]
+        else:
+            chosen = [self.boots[n - 1]] if -len(self.boots) < n <= 0 else []
+        return replace(self, boots=tuple(chosen)) if chosen else None
 
 
 class Session:
