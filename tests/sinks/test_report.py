@@ -196,7 +196,7 @@ def test_format_follows_the_output_extension_and_exit_status_fail_on(cli, tmp_pa
     assert list(tmp_path.glob(".r.*")) == []  # no temporary file left behind
     _report(cli, "--fail-on", "never", str(NIXOS), expect=0)
     _report(cli, "--fail-on", "critical", str(NIXOS), expect=1)
-    _report(cli, "--fail-on", "critical", str(SILENT / "serial.log"), expect=0)  # an error, not critical
+    _report(cli, "--fail-on", "critical", str(SILENT / "serial.log"), expect=1)  # stalled, whatever the severities
 
 
 def test_unusable_input_and_output(cli, tmp_path):
