@@ -144,7 +144,8 @@ class Session:
         for source, reader in self._screens.items():
             self._screen_lines(step, source, reader.flush(), None)
         before = len(self.engine.boots)
-        step.findings += self.engine.finish()
+        n = self.normalizer
+        step.findings += self.engine.finish(non_text=n.non_text / n.bytes_read if n.bytes_read else 0.0)
         step.boots += self.engine.boots[before:]
         return step
 

@@ -38,7 +38,8 @@ def run_lines(catalog: Catalog, lines: Iterable[str], cloud: str = "unknown", hy
               *, idle: bool = False) -> Analysis:
     """Analyse sample lines; `idle`: the console then went quiet (as a live follow would see)."""
     session = Session(catalog, cloud=cloud, hypervisor=hypervisor)
-    session.feed(Chunk("sample", "".join(f"{x}\n" for x in lines).encode("utf-8", "surrogateescape")))
+    data = b"".join((x if isinstance(x, bytes) else x.encode("utf-8", "surrogateescape")) + b"\n" for x in lines)
+    session.feed(Chunk("sample", data))
     if idle:
         session.feed(SourceStatus("*", "stalled", "120"))
     session.finish()

@@ -371,17 +371,22 @@ class Engine:
             out.extend(self._fire(rule, [b.last.evidence()], fields, None, None))
         return out
 
-    def finish(self) -> list[Finding]:
-        """End of the capture: close the open boot. Idempotent."""
+    def finish(self, *, non_text: float = 0.0) -> list[Finding]:
+        """End of the capture: close the open boot. Idempotent. `non_text`: the fraction of the
+        text sources' bytes that were not text (capture conditions on `non_text` judge it)."""
         if self._finished:
             return []
         self._finished = True
         out: list[Finding] = []
         for rule in self._capture_rules:
-            most = rule.condition.max_lines  # type: ignore[union-attr]
-            if most is not None and self.lines_seen <= most and rule.applies(self.cloud, self.hypervisor):
+            cond = rule.condition
+            assert isinstance(cond, CaptureCond)
+            few = cond.max_lines is not None and self.lines_seen <= cond.max_lines
+            garbled = cond.non_text is not None and self.lines_seen and non_text >= cond.non_text
+            if (few or garbled) and rule.applies(self.cloud, self.hypervisor):
                 ev = [Evidence(1, self._boot.first.text)] if self._boot.first else []
-                out.extend(self._fire(rule, ev, {"lines": str(self.lines_seen)}, None, None, capture=True))
+                fields = {"lines": str(self.lines_seen), "non_text": f"{non_text:.0%}"}
+                out.extend(self._fire(rule, ev, fields, None, None, capture=True))
         if self._boot.first is None and not self.boots:
             return out
         return out + self._close("capture-end")

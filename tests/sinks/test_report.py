@@ -211,10 +211,10 @@ def test_unusable_input_and_output(cli, tmp_path):
 def test_empty_capture_still_reports(cli, tmp_path):
     empty = tmp_path / "empty.log"
     empty.write_bytes(b"")
-    md = _report(cli, str(empty), expect=0)
+    md = _report(cli, str(empty), expect=1)  # an empty console is a console.silent finding
     assert md.startswith("# UNKNOWN: No console output\n")
-    assert "found no boot in them" in md
-    html = _report(cli, "--format", "html", str(empty), expect=0)
+    assert "found no boot in them" in md and "The console printed nothing at all" in md
+    html = _report(cli, "--format", "html", str(empty), expect=1)
     assert 'class="banner outcome-unknown"' in html
 
 
