@@ -38,14 +38,23 @@ def _list(defs: definitions.Definitions, as_json: bool) -> int:
                 "clouds": list(r.clouds), "hypervisors": list(r.hypervisors), "file": r.path} for r in rules]
         sys.stdout.write(dumps({"rules": doc, "search_path": [str(d) for d in defs.dirs]}) + "\n")
         return EXIT_OK
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{len(rules)} rules, {len(defs.formats)} formats")
-    for col in ("category", "id", "severity", "scope", "title"):
-        table.add_column(col)
+    table = Table(title=f"{len(rules)} rules, {len(defs.formats)} formats", box=box.SIMPLE_HEAD)
+    table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in rules), default=2))  # never cut
+    table.add_column("severity", no_wrap=True)
+    table.add_column("title (scope)", ratio=1)
+    category = None
     for r in rules:
-        scope = ",".join(r.clouds + r.hypervisors) or "any"
-        table.add_row(r.category, r.id, r.severity, scope, r.title)
+        if r.category != category:
+            category = r.category
+            table.add_row(Text(category, style="bold"), end_section=False)
+        title = Text(r.title)
+        if r.clouds or r.hypervisors:
+            title.append(f" ({','.join(r.clouds + r.hypervisors)})", style="dim")
+        table.add_row(r.id, r.severity, title)
     console = _console()
     console.print(table)
     print("definitions from: " + ", ".join(str(d) for d in defs.dirs), file=sys.stderr)

@@ -86,11 +86,25 @@ def hanging(prefix: Text | str, body: Text | str, *, no_wrap: bool = False) -> T
     return grid
 
 
+#: Longest value quoted from the console that a fix shows (kept on one row, never wrapped).
+MAX_QUOTED = 40
+
+
+def _unbreakable(text: str, values) -> str:
+    """Values the fix quotes from the console, cut short and with no-break spaces: console text
+    can then never begin a wrapped row of the fix (it would read as our own line)."""
+    for v in sorted({v for v in values if v and len(v) > 1}, key=len, reverse=True):
+        if v in text:
+            short = v if len(v) <= MAX_QUOTED else v[: MAX_QUOTED - 1] + "\u2026"
+            text = text.replace(v, short.replace(" ", "\u00a0"))
+    return text
+
+
 def _fix(f: Finding, cloud: str) -> list:
     """The fix: the main text in full; when the cloud is unknown, one row per cloud at most."""
     from consolewatch.sinks.report import split_fix
 
-    fix = split_fix(f.remediation, cloud)
+    fix = split_fix(_unbreakable(f.remediation, f.fields.values()), cloud)
     rows: list = [hanging(Text("  fix: ", style="bold green"), inert(fix.text))]
     for label, text in fix.per_cloud:
         rows.append(hanging(Text(f"       on {label}: ", style="green"), inert(text, "dim"), no_wrap=True))
