@@ -37,6 +37,7 @@ class Options:
 
     quiet = False
     debug = False
+    no_color = False
 
 
 class Parser(argparse.ArgumentParser):
@@ -162,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     _complete(parser)
     args = parser.parse_args(argv)
-    Options.quiet, Options.debug = bool(args.quiet), bool(args.debug)
+    Options.quiet, Options.debug, Options.no_color = bool(args.quiet), bool(args.debug), bool(args.no_color)
     if args.no_color:
         os.environ["NO_COLOR"] = "1"  # rich (every console we make) honours it
     if args.command is None:

@@ -63,6 +63,8 @@ def console(**kw):
     from consolewatch.cli import Options
 
     kw.setdefault("quiet", Options.quiet)
+    if Options.no_color:
+        kw["color_system"] = None
     return Console(highlight=False, emoji=False, **kw)
 
 

@@ -136,8 +136,9 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     seen = f"{follower.session.normalizer.next_seq - 1} lines, boot {follower.session.engine.boot_index}"
     if caught:
+        kept = f"capture {result.capture_id} keeps everything" if result.capture_id else "nothing to store"
         say(f"consolewatch: interrupted by {signal.Signals(caught[0]).name} after {seen}: "
-            f"{result.outcome or 'no outcome yet'} (capture {result.capture_id} keeps everything)")
+            f"{result.outcome or 'no outcome yet'} ({kept})")
         return 128 + caught[0]
     if result.timed_out:
         say(f"consolewatch: timed out after {args.timeout:g} s"

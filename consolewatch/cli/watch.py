@@ -53,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sink = SummarySink(JsonLinesSink())
     else:
-        from rich.console import Console
+        from consolewatch.cli.common import console
 
-        sink = SummarySink(None, Console(highlight=False, emoji=False, stderr=False))
+        sink = SummarySink(None, console())
     followers = [Follower(t, catalog=catalog, store=store, sink=sink, follow=not args.no_follow,
                           until=args.until, stall_after=args.stall_after or None, resume=not args.new,
                           cloud=args.cloud, prompt_idle=args.prompt_after or None) for t in targets]

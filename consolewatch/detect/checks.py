@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -75,8 +75,10 @@ def _sample_run(catalog: Catalog, s: RuleSample, idle: bool) -> set[str]:
     return fired_rules(run_lines(catalog, s.lines, s.cloud or "unknown", s.hypervisor or "unknown", idle=idle))
 
 
-def check_rules(defs: Definitions, catalog: Catalog | None = None) -> list[SampleResult]:
-    """Run every rule sample through the whole catalog (so cross-firing is visible too)."""
+def check_rules(defs: Definitions, catalog: Catalog | None = None, *,
+                progress: Callable[[], None] | None = None) -> list[SampleResult]:
+    """Run every rule sample through the whole catalog (so cross-firing is visible too);
+    `progress` is called after each sample."""
     catalog = catalog or Catalog(defs)
     out = []
     for rule in defs.rules.values():
@@ -86,6 +88,8 @@ def check_rules(defs: Definitions, catalog: Catalog | None = None) -> list[Sampl
                 ok = (rule.id in fired) == (kind == "match")
                 detail = "" if ok else ("did not fire" if kind == "match" else "fired on a no_match sample")
                 out.append(SampleResult(rule.id, kind, f"{rule.path}:{s.at}", ok, detail, tuple(sorted(fired))))
+                if progress is not None:
+                    progress()
     return out
 
 

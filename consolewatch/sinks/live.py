@@ -165,6 +165,8 @@ class TerminalSink(LiveSink):
 
         if isinstance(event, SourceStatus):
             self.status[(target, event.source)] = event
+            if event.state == "waiting":  # said at once, not only in a terminal's status line
+                self._print(Text(f"--- {event.source}: {event.detail}", style="dim"))
             self._refresh()
         elif isinstance(event, Gap):
             lost = f"{event.lost_bytes} bytes" if event.lost_bytes is not None else "an unknown amount"

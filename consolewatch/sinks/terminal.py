@@ -74,6 +74,26 @@ class OneRow:
         yield row
 
 
+class EndOf:
+    """A name (a target, a path) cut from the left where the width ends: `…/vm-17/serial.log`
+    keeps the part that tells one target from another."""
+
+    def __init__(self, text: str, style: str = "", minimum: int = 16) -> None:
+        self.text = inert(text, style)
+        self.minimum = minimum
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(self.minimum, self.text.cell_len), self.text.cell_len)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        text = self.text.copy()
+        if text.cell_len > width:
+            text = Text("\u2026", style=text.style) + text[len(text.plain) - (width - 1):]
+        text.no_wrap = True
+        yield text
+
+
 def hanging(prefix: Text | str, body: Text | str, *, no_wrap: bool = False) -> Table | OneRow:
     """`prefix` then `body`, whose wrapped rows keep the indent (or, `no_wrap`, one row cut with …)."""
     head = prefix if isinstance(prefix, Text) else Text(prefix)
