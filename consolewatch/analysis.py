@@ -64,10 +64,22 @@ def analyze(paths: str | os.PathLike | Iterable[str | os.PathLike], cloud: str |
                       hypervisor=hypervisor or "unknown")
     if len(names) > 1:
         session.expect_frames()
-    for path in names:
+    # A screenshot shows the screen as the capture ended: the text sources come first on the
+    # timeline, so the screen's lines that repeat them are kept once, whatever the order given.
+    for path in sorted(names, key=_is_screenshot):
         _feed(session, path, cloud)
     session.finish()
     return session.result()
+
+
+def _is_screenshot(path: str) -> bool:
+    from consolewatch.inputs import media_type
+
+    try:
+        with open(path, "rb") as f:
+            return media_type(f.read(16)) is not None
+    except OSError:  # stdin, a target, capture:ID, a missing file (open_input says why)
+        return False
 
 
 def _feed(session: Session, path: str, cloud: str | None) -> None:

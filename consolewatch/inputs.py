@@ -37,6 +37,8 @@ _NOT_CONSOLE = {
 #: The smallest picture that can hold one character cell of a console font.
 MIN_IMAGE_SIDE = 8
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+#: How a JSON document starts: an object, or an array of values (a printk line starts `[    0.0`).
+_JSON_START = re.compile(rb'\s*(?:\{|\[\s*[\[{"\]])')
 
 
 class InputError(Exception):
@@ -189,11 +191,11 @@ def open_input(path: str) -> Iterator[Any]:
                 raise InputError(f"{path}: {problem}")
             yield Frame(name, image, kind)
             return
-        if head.lstrip()[:1] in (b"{", b"[") and os.fstat(f.fileno()).st_size <= JSON_LIMIT:
+        if _JSON_START.match(head) and os.fstat(f.fileno()).st_size <= JSON_LIMIT:
             data = head + f.read()
             doc = _json(data)
-            if doc is None:  # not JSON after all: a console that starts with a bracket
-                yield Chunk(name, data)
+            if doc is None:  # not JSON after all: a console that starts with a brace
+                yield from (Chunk(name, data[i:i + READ_SIZE]) for i in range(0, len(data), READ_SIZE))
                 return
             yield from _from_json(doc, name, path)
             return

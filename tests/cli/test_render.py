@@ -107,3 +107,12 @@ def test_escape_sequences_do_not_indent_lines(cli):
     grub = lines("qemu-grub-no-such-device")  # the menu is drawn with cursor moves
     assert any(x.startswith("GNU GRUB  version 2.06") for x in grub)
     assert not [x for x in grub + reset if re.match(r"^ {12,}\S", x)]
+
+
+def test_a_screenshot_takes_its_place_on_the_timeline_whatever_the_order(cli):
+    case = ROOT / "samples/qemu/console-silent"
+    docs = [json.loads(cli("analyze", "--json", *map(str, paths)).stdout)
+            for paths in ([case / "serial.log", case / "screen.png"], [case / "screen.png", case / "serial.log"])]
+    assert docs[0] == docs[1]
+    where = {f["category"]: [e["line"] for e in f["evidence"]] for f in docs[0]["findings"]}
+    assert where["console.silent"] == [2] and where["kernel.panic"][0] > 2  # the BIOS first, then the screen
