@@ -324,6 +324,7 @@ def _handler(sim: Ec2Sim) -> type[BaseHTTPRequestHandler]:
                 if fault is not None:
                     status, code = FAULTS[fault.kind]
                     if code is None:
+                        sim.state.record(action, status)
                         self._garbage(status)
                         return
                     raise _Reply(status, code, f"Simulated {code}.")
@@ -340,15 +341,14 @@ def _handler(sim: Ec2Sim) -> type[BaseHTTPRequestHandler]:
                     body = sim.get_console_screenshot(params, region)
                 else:
                     raise _Reply(400, "InvalidAction", f"The action {action} is not valid for this web service.")
+                sim.state.record(action, status)  # before the reply: a client may count calls at once
                 self._send(200, body.encode())
             except _Reply as r:
-                status = r.status
+                sim.state.record(action, r.status)
                 self._send(r.status, (
                     f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(r.code)}</Code>'
                     f"<Message>{escape(r.message)}</Message></Error></Errors><RequestID>{uuid.uuid4()}</RequestID>"
                     "</Response>").encode())
-            finally:
-                sim.state.record(action, status)
 
         def _garbage(self, status: int) -> None:
             if status >= 500:
@@ -359,7 +359,6 @@ def _handler(sim: Ec2Sim) -> type[BaseHTTPRequestHandler]:
 
         def _json(self, target: str, raw: bytes) -> None:
             action = target.rpartition(".")[2]
-            status = 200
             try:
                 if action != "SendSerialConsoleSSHPublicKey":
                     raise _Reply(400, "InvalidAction", f"unknown operation {action}")
@@ -367,13 +366,13 @@ def _handler(sim: Ec2Sim) -> type[BaseHTTPRequestHandler]:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     raise _Reply(400, "SerializationException", "malformed JSON") from None
-                self._send(200, json.dumps(sim.send_serial_key(body)).encode(), "application/x-amz-json-1.1")
+                reply = json.dumps(sim.send_serial_key(body)).encode()
+                sim.state.record(action, 200)
+                self._send(200, reply, "application/x-amz-json-1.1")
             except _Reply as r:
-                status = r.status
+                sim.state.record(action, r.status)
                 self._send(r.status, json.dumps({"__type": r.code, "Message": r.message}).encode(),
                            "application/x-amz-json-1.1")
-            finally:
-                sim.state.record(action, status)
 
     return Handler
 

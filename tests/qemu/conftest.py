@@ -58,6 +58,11 @@ def dnsmasq_ok() -> None:
 
 
 @pytest.fixture(scope="session")
+def gnu_cpio() -> None:
+    need(_have("cpio"), "GNU cpio not installed (Debian package cpio)")
+
+
+@pytest.fixture(scope="session")
 def e2fsprogs() -> None:
     for tool in ("mke2fs", "debugfs", "dumpe2fs", "e2fsck"):
         need(_have(tool), f"{tool} not installed (Debian package e2fsprogs)")

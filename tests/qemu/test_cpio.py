@@ -105,8 +105,7 @@ def test_garbage_is_an_error():
         read_newc(bytes(bad_hex))
 
 
-@pytest.mark.skipif(shutil.which("cpio") is None, reason="GNU cpio not installed")
-def test_gnu_cpio_lists_the_same_entries(tmp_path):
+def test_gnu_cpio_lists_the_same_entries(tmp_path, gnu_cpio):
     w = sample()
     out = subprocess.run(["cpio", "-i", "-t", "--quiet"], input=w.to_bytes(),
                          capture_output=True, check=True).stdout.decode().split()
