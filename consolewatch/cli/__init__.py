@@ -41,7 +41,12 @@ class Options:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, plus "did you mean ...?" for a mistyped command, action or choice."""
+    """argparse, plus "did you mean ...?" for a mistyped command, action or choice; every command
+    and action parser (subparsers are made of this class too) takes the global options."""
+
+    def __init__(self, *args, main: bool = False, **kw) -> None:
+        super().__init__(*args, **kw)
+        _global_options(self, False if main else argparse.SUPPRESS)
 
     def error(self, message: str):  # type: ignore[override]
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
@@ -76,16 +81,11 @@ def boot_choice(text: str) -> str | int:
 
 def _parser() -> argparse.ArgumentParser:
     p = Parser(
-        prog="consolewatch",
+        prog="consolewatch", main=True,
         description="Tells you why a cloud VM did not boot: reads its console, names the failure, says the fix.",
     )
     p.add_argument("--version", action="version", version="consolewatch 0.1.0")
-    _global_options(p, False)
-    common = Parser(add_help=False)
-    _global_options(common, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    _add = sub.add_parser
-    sub.add_parser = lambda *a, **kw: _add(*a, parents=[common, *kw.pop("parents", [])], **kw)  # type: ignore
 
     a = sub.add_parser("analyze", help="diagnose a captured console (log, screenshot, EC2/GCE output, export)")
     a.add_argument("paths", nargs="+", metavar="PATH",
@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     add_captures(sub)
 
     r = sub.add_parser("rules", help="list, show and check detector rules")
-    rs = r.add_subparsers(dest="rules_command", metavar="ACTION", parser_class=Parser)
+    rs = r.add_subparsers(dest="rules_command", metavar="ACTION")
     rl = rs.add_parser("list", help="every rule with its category and severity")
     rl.add_argument("--json", action="store_true")
     rsh = rs.add_parser("show", help="one rule in full")

@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError("prune needs --older-than DAYS and/or --max-size MB")
             removed = store.prune(older_than=args.older_than * 86400 if args.older_than is not None else None,
                                   max_bytes=int(args.max_size * (1 << 20)) if args.max_size is not None else None)
-            print(f"removed {len(removed)} capture(s)", file=sys.stderr)
+            from consolewatch.cli.common import say
+
+            say(f"removed {len(removed)} capture(s)")
             return EXIT_OK
         raise UsageError("captures needs an action: list, show, export, import, rm, prune")
     finally:

@@ -57,7 +57,9 @@ def _list(defs: definitions.Definitions, as_json: bool) -> int:
         table.add_row(r.id, r.severity, title)
     console = _console()
     console.print(table)
-    print("definitions from: " + ", ".join(str(d) for d in defs.dirs), file=sys.stderr)
+    from consolewatch.cli.common import say
+
+    say("definitions from: " + ", ".join(str(d) for d in defs.dirs))
     return EXIT_OK
 
 
@@ -153,7 +155,9 @@ class _Progress:
             self.task = self.bar.add_task(label, total=total)
             self.bar.start()
         else:
-            print(f"{label} ...", file=sys.stderr, flush=True)
+            from consolewatch.cli.common import say
+
+            say(f"{label} ...")
 
     def step(self) -> None:
         if self.bar is not None:
