@@ -13,7 +13,7 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.fetchers import Target, fetcher_class
@@ -54,6 +54,7 @@ class Follower:
         cloud: str | None = None,
         timeout: float | None = None,
         prompt_idle: float | None = PROMPT_IDLE,
+        on_step: Callable[[str, int, str, Step], None] | None = None,
     ) -> None:
         self.target = target
         self.name = str(target)
@@ -79,6 +80,8 @@ class Follower:
         self._resume_floor = 0
         """During a replay: the first seq the crashed run had not printed."""
         self._replaying = False
+        self.on_step = on_step
+        """Called with (target, capture id, cloud, step) for every step, replayed ones too (alerts)."""
 
     # -- processing ----------------------------------------------------------------------
 
@@ -120,6 +123,8 @@ class Follower:
         fresh = not self._replaying or any(b.last_seq >= self._resume_floor for b in step.batches)
         for boot in step.boots:
             self._outcome(boot.index, boot.outcome, boot.reason, fresh)
+        if self.on_step is not None and self.capture_id:
+            self.on_step(name, self.capture_id, self.session.engine.cloud, step)
         live = self.session.engine.provisional()
         if live is not None:
             self._outcome(self.session.engine.boot_index, live, "as far as the console shows so far", fresh)

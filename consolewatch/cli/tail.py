@@ -32,6 +32,9 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prompt-after", type=float, default=1.0, metavar="SECONDS",
                    help="end an unfinished line that looks like a prompt (login:) after this long (0: never)")
     p.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+    from consolewatch.cli.alerts import add_alert_option
+
+    add_alert_option(p)
 
 
 def target_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -118,9 +121,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         sink = LiveSink() if Options.quiet else TerminalSink(console())
     store = open_store()
+    from consolewatch.cli import alerts
+
+    alerting = alerts.start(args, store, catalog)
     follower = Follower(target, catalog=catalog, store=store, sink=sink, follow=not args.no_follow,
                         until=args.until, stall_after=args.stall_after or None, resume=not args.new,
-                        cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None)
+                        cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None,
+                        on_step=alerting.observe if alerting else None)
     caught: list[int] = []
 
     async def follow():
@@ -133,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finally:
         sink.close()
+        alerts.stop(alerting)
         store.close()
     seen = f"{follower.session.normalizer.next_seq - 1} lines, boot {follower.session.engine.boot_index}"
     if caught:

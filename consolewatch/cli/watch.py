@@ -50,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
         targets.append(Target(t.kind, t.address, {**t.options, "limiter": limiter_for(t.kind)}))
     catalog = load_catalog(args.parsers)
     store = open_store()
+    from consolewatch.cli import alerts
+
+    alerting = alerts.start(args, store, catalog)
     if args.json:
         sink = SummarySink(JsonLinesSink())
     else:
@@ -58,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         sink = SummarySink(None, console())
     followers = [Follower(t, catalog=catalog, store=store, sink=sink, follow=not args.no_follow,
                           until=args.until, stall_after=args.stall_after or None, resume=not args.new,
-                          cloud=args.cloud, prompt_idle=args.prompt_after or None) for t in targets]
+                          cloud=args.cloud, prompt_idle=args.prompt_after or None,
+                          on_step=alerting.observe if alerting else None) for t in targets]
     errors: dict[str, str] = {}
     caught: list[int] = []
 
@@ -86,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         timed_out = asyncio.run(main())
     finally:
         sink.close()
+        alerts.stop(alerting)
         store.close()
     for name, err in errors.items():
         print(f"consolewatch: {name}: {err}", file=sys.stderr)

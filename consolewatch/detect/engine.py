@@ -290,6 +290,8 @@ class Engine:
                 return []
             key: tuple = (rule.id, "capture")
         else:
+            if rule.fallback and any(f.category == rule.category for f in b.findings):
+                return []  # the fuller evidence was seen: the fragment adds nothing
             text = message if message is not None else (evidence[0].text if evidence else "")
             key = (rule.id, text.encode("utf-8", "surrogateescape").translate(_MASK))
             if key in b.counts:
@@ -336,8 +338,10 @@ class Engine:
         b.pending.clear()
         for rule in self._early:
             out.extend(self._boot_rule(rule, ended_by, None))
-        findings = bootstate.apply_inhibition(self._rerender(bootstate.with_counts(b)), self.rules)
-        outcome, reason = bootstate.decide(b, findings)
+        findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
+        findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
+        findings = bootstate.without_fallbacks(findings, self.rules)
+        findings, outcome, reason = bootstate.judge(b, findings)
         for rule in self._late:
             new = self._boot_rule(rule, ended_by, outcome)
             findings += new  # boot.success-like findings mute nothing and repeat nothing
@@ -386,13 +390,8 @@ class Engine:
     def provisional(self) -> str | None:
         """The open boot's outcome as far as it is certain now (live gates), else None."""
         b = self._boot
-        if any(f.verdict == "failure" for f in b.findings):
-            return "failure"
-        if "ready" in b.milestones:
-            return "success"
-        if any(f.verdict == "stall" for f in b.findings):
-            return "stall"
-        return None
+        _, outcome, _ = bootstate.judge(b, b.findings)
+        return None if outcome == "unknown" else outcome
 
     @property
     def boot_index(self) -> int:
@@ -434,5 +433,9 @@ class Engine:
                 out.extend(self._fire(rule, ev, fields, None, None, capture=True))
         if self._boot.first is None and not self.boots:
             return out
-        return out + self._close("capture-end")
+        out += self._close("capture-end")
+        if self.boots and self.boots[-1].outcome == "success":
+            # Earlier boots' failures (a loop the machine came out of) are history, not the verdict.
+            self.capture_findings = [bootstate.demote(f) for f in self.capture_findings]
+        return out
 

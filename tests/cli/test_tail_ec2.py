@@ -119,7 +119,8 @@ def test_throttling_is_survived_and_said(cli, sim):
 
 def test_the_serial_console_option(cli, sim):
     pytest.importorskip("asyncssh")
-    sim.add_instance(IID, sample("qemu/wrong-root-nvme/serial.log"), bytes_per_second=10_000)
+    # 8 s of output: the SSH session is live before the end even on a loaded machine
+    sim.add_instance(IID, sample("qemu/wrong-root-nvme/serial.log"), bytes_per_second=3_000)
     r = cli("tail", TARGET, "--json", "--until", "outcome", "--serial-console", "--poll", "0.2",
             "--timeout", "90", "--screenshots", "off", env=aws_env(sim))
     assert r.returncode == 1, r.stderr

@@ -27,7 +27,10 @@ METADATA_URL = "http://169.254.169.254/computeMetadata/v1/instance/hostname"
 
 #: After the ready marker a booted guest offers a login, as a real machine does: busybox getty
 #: prints a real "debian login: " prompt on the serial console (consolewatch's ready line).
-GETTY = "hostname debian; getty -L 115200 ttyS0 vt100 &"
+#: Like a distribution's sysctl default (kernel.printk = 4), informational kernel messages stop
+#: reaching the console first: newer kernels print "IPv6: ADDRCONF(NETDEV_CHANGE)" after the
+#: lease, which would otherwise land on the prompt's row.
+GETTY = "dmesg -n 4; hostname debian; getty -L 115200 ttyS0 vt100 &"
 LOGIN_PROMPT = r"^debian login: ?$"
 
 # -- guest programs ------------------------------------------------------------------------
@@ -219,14 +222,16 @@ mount -t ext4 -o ro "$root" /newroot && exec switch_root /newroot /sbin/init
         disk=DiskSpec("virtio"),
         stop=_panic_stop(),
         outcome="failure",
-        categories=["disk.driver-missing", "kernel.panic"],
+        categories=["disk.driver-missing", "disk.root-not-found", "kernel.panic"],
         evidence={
             "disk.driver-missing": [r'VFS: Cannot open root device "vda1"'],
+            "disk.root-not-found": [r'VFS: Cannot open root device "vda1"'],
             "kernel.panic": [PANIC_EVIDENCE + r"VFS: Unable to mount root fs"],
         },
         notes="The 'available partitions' list after 'Please append a correct \"root=\" boot "
               "option' is empty: no block device exists at all, so the driver is missing "
-              "(CONFIG_VIRTIO_BLK=m with no initramfs), not just the name wrong.",
+              "(CONFIG_VIRTIO_BLK=m with no initramfs), not just the name wrong. The root device "
+              "not found is reported too, after its cause (the missing driver).",
     ),
     Scenario(
         name="no-network-device",
@@ -381,10 +386,11 @@ mount -t ext4 -o ro "$root" /newroot && exec switch_root /newroot /sbin/init
         stop=[StopRule(r"Rebooting in 1 seconds", count=3, settle=0.3)],
         timeout=60,
         outcome="failure",
-        categories=["boot.loop", "disk.driver-missing", "kernel.panic"],
+        categories=["boot.loop", "disk.driver-missing", "disk.root-not-found", "kernel.panic"],
         evidence={
             "boot.loop": [r"Rebooting in 1 seconds"],
             "disk.driver-missing": [r'VFS: Cannot open root device "vda1"'],
+            "disk.root-not-found": [r'VFS: Cannot open root device "vda1"'],
             "kernel.panic": [PANIC_EVIDENCE + r"VFS: Unable to mount root fs"],
         },
         boots=3,

@@ -1,0 +1,38 @@
+"""Telegram Bot API `sendMessage` with `parse_mode: HTML`.
+
+In HTML mode Telegram reads tags and entities, so `&`, `<`, `>` are escaped (the only three it
+requires); `@username` would link to a user or channel, so `@` gets a word joiner. Our own tags
+are `<b>` (title, root cause) and `<pre>` (evidence). Link previews are off.
+"""
+
+from __future__ import annotations
+
+import html
+
+from consolewatch.sinks.alerts.formatters import WJ, html_body, plain
+from consolewatch.sinks.alerts.notice import Notice
+
+MAX_TEXT = 4000  # Telegram: 4096 characters after entities are parsed
+
+
+def inert(text: str) -> str:
+    """The one place Telegram text is made inert."""
+    return html.escape(plain(text), quote=False).replace("@", "@" + WJ)
+
+
+def render_text(n: Notice) -> str:
+    rows = html_body.rows(n, inert)  # Telegram's HTML has no <br>: rows end with a newline
+    text = "\n".join(rows)
+    if len(text) > MAX_TEXT:  # cut at a row boundary so no tag is left open
+        keep = []
+        for row in rows:
+            if sum(len(r) + 1 for r in keep) + len(row) > MAX_TEXT - 1:
+                break
+            keep.append(row)
+        text = "\n".join(keep) + "\n\u2026"
+    return text
+
+
+def render(n: Notice) -> dict:
+    """The sendMessage fields; the transport adds `chat_id` per chat."""
+    return {"text": render_text(n), "parse_mode": "HTML", "disable_web_page_preview": True}
