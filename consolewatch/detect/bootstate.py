@@ -102,6 +102,35 @@ def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[F
     return [f for f in findings if not is_fallback(f) or (f.category not in full and f.suppressed_by is None)]
 
 
+def _groups(m: Any) -> tuple[str, ...]:
+    """The field names a line matcher's own regex captures."""
+    return tuple(m.regex.groupindex) if m.regex is not None else ()
+
+
+def join_event(state: BootState, rule_id: str, matchers: tuple, index: int, fields: dict[str, str],
+               key: Any, ev: Evidence) -> bool:
+    """One event told by several lines: a line matching another alternative (`index`) of a rule's
+    `any` than the rule's latest finding in this boot did (the OOM killer's "invoked" and "Killed
+    process"), quoting the same values for the fields both alternatives name, joins that finding
+    as evidence instead of making a second finding. True when it joined."""
+    if len(matchers) < 2 or key in state.counts:
+        return False
+    names = set(_groups(matchers[index]))
+    for i in range(len(state.findings) - 1, -1, -1):
+        f = state.findings[i]
+        seen = state.alternatives.get(i)
+        if f.rule != rule_id or seen is None or index in seen:
+            continue
+        shared = names & {n for j in seen for n in _groups(matchers[j])}
+        if not shared or any(f.fields.get(n) != fields.get(n) for n in shared):
+            return False
+        seen.add(index)
+        state.counts[key], state.index_of[key] = 1, i
+        state.findings[i] = dataclasses.replace(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
+        return True
+    return False
+
+
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """Mark symptoms muted by a root cause in the same boot; root causes sort first."""
     if len(findings) < 2:

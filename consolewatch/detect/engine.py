@@ -31,11 +31,6 @@ CONTEXT_LINES = 3
 MAX_BOOTS_KEPT = 1000
 
 
-def _groups(m: Any) -> tuple[str, ...]:
-    """The field names a line matcher's own regex captures."""
-    return tuple(m.regex.groupindex) if m.regex is not None else ()
-
-
 class _Ctx:
     """Where a line's context can be read later: its batch and the lines before that batch."""
 
@@ -195,8 +190,9 @@ class Engine:
         ev = Evidence(line.seq, line.text, line.source, line.origin)
         if isinstance(cond, LineCond):
             index, fields = hits[0]
-            if self._same_event(rule, cond, index, fields, sl.message, ev):
-                return []
+            key = (rule.id, sl.message.encode("utf-8", "surrogateescape").translate(_MASK))
+            if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
+                return []  # another line of an event already found
             found = self._fire(rule, [ev], fields, ctx, sl.message)
             if found:
                 self._boot.alternatives[len(self._boot.findings) - 1] = {index}
@@ -243,31 +239,6 @@ class Engine:
                 seen.clear()
                 return self._fire(rule, [first[0], last[0]], {**first[3], **last[3]}, first[4], first[5])
         return []
-
-    def _same_event(self, rule: Rule, cond: LineCond, index: int, fields: dict[str, str], message: str,
-                    ev: Evidence) -> bool:
-        """One event told by several lines: a line matching another alternative of a rule's `any`
-        than its finding in this boot did (the OOM killer's "invoked" and "Killed process"),
-        quoting the same values for the fields both alternatives name, joins that finding as
-        evidence instead of making a second finding."""
-        b = self._boot
-        key = (rule.id, message.encode("utf-8", "surrogateescape").translate(_MASK))
-        if len(cond.matchers) < 2 or key in b.counts:
-            return False
-        names = set(_groups(cond.matchers[index]))
-        for i in range(len(b.findings) - 1, -1, -1):
-            f = b.findings[i]
-            seen = b.alternatives.get(i)
-            if f.rule != rule.id or seen is None or index in seen:
-                continue
-            shared = names & {n for j in seen for n in _groups(cond.matchers[j])}
-            if shared and all(f.fields.get(n) == fields.get(n) for n in shared):
-                seen.add(index)
-                b.counts[key], b.index_of[key] = 1, i
-                b.findings[i] = dataclasses.replace(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
-                return True
-            return False  # only the boot's latest finding of the rule can be the same event
-        return False
 
     def _expire(self, t: float | None, seq: int) -> list[Finding]:
         out: list[Finding] = []
