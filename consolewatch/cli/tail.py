@@ -119,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sink: LiveSink = JsonLinesSink()
     else:
-        sink = LiveSink() if Options.quiet else TerminalSink(console())
+        inhibits = {r.id: r.inhibits for r in catalog.rules}
+        sink = LiveSink() if Options.quiet else TerminalSink(console(), inhibits=inhibits)
     store = open_store()
     from consolewatch.cli import alerts
 

@@ -93,11 +93,15 @@ LEVEL_STYLE = {"error": "bold red", "warning": "yellow"}
 class TerminalSink(LiveSink):
     """Lines as they come, boots as separators, findings inline with the fix, a status line."""
 
-    def __init__(self, console=None, *, show_target: bool = False) -> None:
+    def __init__(self, console=None, *, show_target: bool = False,
+                 inhibits: dict[str, tuple[str, ...]] | None = None) -> None:
         from rich.console import Console
 
         self.console = console or Console(highlight=False, emoji=False)
         self.show_target = show_target
+        self.inhibits = inhibits or {}
+        """rule id -> the rule ids and categories it mutes (from the catalog): a root cause found
+        after its symptoms were shown says so."""
         self.status: dict[tuple[str, str], SourceStatus] = {}
         self.cloud: dict[str, str] = {}
         """target -> its cloud, once the API said it (the fix is then that cloud's alone)."""
@@ -150,14 +154,22 @@ class TerminalSink(LiveSink):
 
         from consolewatch.sinks.terminal import finding_view, symptom_line
 
-        key = (target, f.boot)
-        roots = self._roots.setdefault(key, {})
-        roots.setdefault(f.rule, f.category)
-        if f.suppressed_by and roots.get(f.suppressed_by) == f.category:
+        from rich.console import Group
+        from rich.text import Text
+
+        shown = self._roots.setdefault((target, f.boot), {})  # rule id -> category, shown in this boot
+        if f.suppressed_by and shown.get(f.suppressed_by) == f.category:
+            shown.setdefault(f.rule, f.category)
             self._print(symptom_line(f))  # the same failure told again by a less specific rule
             return
+        mutes = self.inhibits.get(f.rule, ())
+        earlier = [r for r, c in shown.items() if c == f.category and (r in mutes or c in mutes)]
+        shown.setdefault(f.rule, f.category)
+        body = finding_view(f, self.cloud.get(target, "unknown"))
+        if earlier:  # found after its symptoms were shown: group them here, as analyze does
+            body = Group(body, Text(f"  the root cause of {', '.join(earlier)} (shown above)", style="italic dim"))
         title = f.category + (f" ({target})" if self.show_target else "")
-        self._print(Panel(finding_view(f, self.cloud.get(target, "unknown")), title=title, title_align="left",
+        self._print(Panel(body, title=title, title_align="left",
                           border_style="red" if f.verdict == "failure" else "yellow"))
 
     def note(self, target, event):
