@@ -249,6 +249,7 @@ class Follower:
             for t in (fetch, quiet, done):
                 t.cancel()
             await asyncio.gather(fetch, quiet, done, return_exceptions=True)
+        WATCHDOG.ended()  # its deadline was the follow's; closing has time of its own
         # The follow ends here, so does the capture: judge the open boot as analyze would
         # (boot-level findings such as console.silent), then record it.
         outcome = self.result.outcome
