@@ -166,7 +166,8 @@ def _no_constants(name: str):
 
 def test_lone_surrogates_in_an_export_are_imported_escaped_never_half_imported(cli, tmp_path):
     """JSON can hold a lone surrogate, SQLite cannot: an export whose target or event source
-    had one was refused after its capture row was written (a capture left half imported)."""
+    had one was refused with an encoding error (before main's store changes, after its capture
+    row had been written); it is imported with the surrogates shown as escapes."""
     doc = {**_export([{**GOOD[1], "source": "serial-\ud800"}]), "target": "gce:p/z/vm-\udcff"}
     path = tmp_path / "export.json"
     path.write_text(json.dumps(doc))
