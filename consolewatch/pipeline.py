@@ -212,6 +212,14 @@ class Follower:
     async def run(self) -> FollowResult:
         self.capture_id, resumed = self.store.open_capture(self.name, resume=self.resume)
         self.result.capture_id = self.capture_id
+        try:
+            return await self._run(resumed)
+        finally:
+            if not resumed and not self.store.has_data(self.capture_id):
+                self.store.remove(self.capture_id)  # a target that never started leaves no capture
+                self.result.capture_id = 0
+
+    async def _run(self, resumed: bool) -> FollowResult:
         cursors = self._replay() if resumed else {}
         if self._done.is_set():
             return self._close(ended=True)

@@ -6,10 +6,9 @@ import argparse
 import asyncio
 import os
 import signal
-import sys
 from typing import Any
 
-from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, UsageError
+from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, Options, UsageError
 from consolewatch.cli.common import load_catalog, open_store
 
 
@@ -70,23 +69,57 @@ def target_options(args: argparse.Namespace) -> dict[str, Any]:
     return opts
 
 
+def plain_path(text: str) -> bool:
+    """A target given as a plain path (as analyze takes it): `file:` is implied."""
+    from pathlib import Path
+
+    from consolewatch.fetchers import BUILTIN
+
+    if text.startswith(("/", "./", "../", "~")) or Path(text).exists():
+        return True
+    kind, sep, _ = text.partition(":")
+    return not sep and not text.startswith("i-") or (bool(sep) and "/" in kind and kind not in BUILTIN)
+
+
 def parse(text: str, args: argparse.Namespace):
     from consolewatch.fetchers import parse_target
 
+    if plain_path(text):
+        import os
+
+        text = "file:" + os.path.expanduser(text)
     try:
         return parse_target(text, target_options(args))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
+def stop_on_signals(loop: asyncio.AbstractEventLoop, stop, caught: list[int]) -> None:
+    """SIGINT/SIGTERM end the follow gracefully (what was seen is printed and stored); the
+    signal is remembered for the exit status. A second one is not caught: it ends the process."""
+    def on(sig: int) -> None:
+        caught.append(sig)
+        for s in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(s)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on, sig)
+
+
 def run(args: argparse.Namespace) -> int:
+    from consolewatch.cli.common import console, say
     from consolewatch.fetchers import FetchError
     from consolewatch.pipeline import Follower
-    from consolewatch.sinks.live import JsonLinesSink, TerminalSink
+    from consolewatch.sinks.live import JsonLinesSink, LiveSink, TerminalSink
 
     target = parse(args.target, args)
     catalog = load_catalog(args.parsers)
-    sink = JsonLinesSink() if args.json else TerminalSink()
+    if args.json:
+        sink: LiveSink = JsonLinesSink()
+    else:
+        sink = LiveSink() if Options.quiet else TerminalSink(console())
     store = open_store()
     from consolewatch.cli import alerts
 
@@ -95,10 +128,10 @@ def run(args: argparse.Namespace) -> int:
                         until=args.until, stall_after=args.stall_after or None, resume=not args.new,
                         cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None,
                         on_step=alerting.observe if alerting else None)
+    caught: list[int] = []
+
     async def follow():
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, follower.stop)  # a second Ctrl-C is not caught again
+        stop_on_signals(asyncio.get_running_loop(), follower.stop, caught)
         return await follower.run()
 
     try:
@@ -109,8 +142,14 @@ def run(args: argparse.Namespace) -> int:
         sink.close()
         alerts.stop(alerting)
         store.close()
+    seen = f"{follower.session.normalizer.next_seq - 1} lines, boot {follower.session.engine.boot_index}"
+    if caught:
+        kept = f"capture {result.capture_id} keeps everything" if result.capture_id else "nothing to store"
+        say(f"consolewatch: interrupted by {signal.Signals(caught[0]).name} after {seen}: "
+            f"{result.outcome or 'no outcome yet'} ({kept})")
+        return 128 + caught[0]
     if result.timed_out:
-        print(f"consolewatch: timed out after {args.timeout:g} s"
-              + (f" (last outcome: {result.outcome})" if result.outcome else " with no outcome"), file=sys.stderr)
+        say(f"consolewatch: timed out after {args.timeout:g} s"
+            + (f" (last outcome: {result.outcome})" if result.outcome else " with no outcome"))
         return EXIT_TIMEOUT
     return EXIT_FINDINGS if result.outcome in ("failure", "stall") else EXIT_OK

@@ -39,6 +39,8 @@ class BootState:
     counts: dict[Any, int] = field(default_factory=dict)
     """fingerprint -> how many times the finding's evidence was seen."""
     index_of: dict[Any, int] = field(default_factory=dict)
+    alternatives: dict[int, set[int]] = field(default_factory=dict)
+    """finding index -> the alternatives of its rule's `any` its evidence matched (one event)."""
     state: dict[str, Any] = field(default_factory=dict)
     """Per-rule progress of sequence and repeat conditions."""
     pending: dict[str, Any] = field(default_factory=dict)
@@ -133,7 +135,7 @@ def with_counts(state: BootState) -> list[Finding]:
     out = list(state.findings)
     for key, i in state.index_of.items():
         n = state.counts.get(key, 1)
-        if n > 1:
+        if n > out[i].occurrences:  # an event told by several lines: the most repeated one
             out[i] = dataclasses.replace(out[i], occurrences=n)
     return out
 

@@ -31,6 +31,11 @@ CONTEXT_LINES = 3
 MAX_BOOTS_KEPT = 1000
 
 
+def _groups(m: Any) -> tuple[str, ...]:
+    """The field names a line matcher's own regex captures."""
+    return tuple(m.regex.groupindex) if m.regex is not None else ()
+
+
 class _Ctx:
     """Where a line's context can be read later: its batch and the lines before that batch."""
 
@@ -189,7 +194,13 @@ class Engine:
         line = sl.line
         ev = Evidence(line.seq, line.text, line.source, line.origin)
         if isinstance(cond, LineCond):
-            return self._fire(rule, [ev], hits[0][1], ctx, sl.message)
+            index, fields = hits[0]
+            if self._same_event(rule, cond, index, fields, sl.message, ev):
+                return []
+            found = self._fire(rule, [ev], fields, ctx, sl.message)
+            if found:
+                self._boot.alternatives[len(self._boot.findings) - 1] = {index}
+            return found
         st = self._boot.state
         matched = {i: f for i, f in hits}
         if isinstance(cond, SequenceCond):
@@ -233,6 +244,31 @@ class Engine:
                 return self._fire(rule, [first[0], last[0]], {**first[3], **last[3]}, first[4], first[5])
         return []
 
+    def _same_event(self, rule: Rule, cond: LineCond, index: int, fields: dict[str, str], message: str,
+                    ev: Evidence) -> bool:
+        """One event told by several lines: a line matching another alternative of a rule's `any`
+        than its finding in this boot did (the OOM killer's "invoked" and "Killed process"),
+        quoting the same values for the fields both alternatives name, joins that finding as
+        evidence instead of making a second finding."""
+        b = self._boot
+        key = (rule.id, message.encode("utf-8", "surrogateescape").translate(_MASK))
+        if len(cond.matchers) < 2 or key in b.counts:
+            return False
+        names = set(_groups(cond.matchers[index]))
+        for i in range(len(b.findings) - 1, -1, -1):
+            f = b.findings[i]
+            seen = b.alternatives.get(i)
+            if f.rule != rule.id or seen is None or index in seen:
+                continue
+            shared = names & {n for j in seen for n in _groups(cond.matchers[j])}
+            if shared and all(f.fields.get(n) == fields.get(n) for n in shared):
+                seen.add(index)
+                b.counts[key], b.index_of[key] = 1, i
+                b.findings[i] = dataclasses.replace(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
+                return True
+            return False  # only the boot's latest finding of the rule can be the same event
+        return False
+
     def _expire(self, t: float | None, seq: int) -> list[Finding]:
         out: list[Finding] = []
         pending = self._boot.pending
@@ -268,9 +304,18 @@ class Engine:
             context=ctx.lines() if ctx is not None else (), fields=dict(fields),
             verdict=rule.verdict,  # type: ignore[arg-type]
             description=rule.description, references=rule.references,
+            suppressed_by=None if capture else self._root_of(rule),
         )
         (self.capture_findings if capture else b.findings).append(finding)
         return [finding]
+
+    def _root_of(self, rule: Rule) -> str | None:
+        """A root cause already found in this boot that mutes `rule` (so a live view groups them)."""
+        for f in self._boot.findings:
+            root = self.rules.get(f.rule)
+            if root is not None and root.id != rule.id and (rule.id in root.inhibits or rule.category in root.inhibits):
+                return root.id
+        return None
 
     def _remedy(self, rule: Rule, fields: dict[str, str]) -> str:
         if self.context_fields:
@@ -371,17 +416,22 @@ class Engine:
             out.extend(self._fire(rule, [b.last.evidence()], fields, None, None))
         return out
 
-    def finish(self) -> list[Finding]:
-        """End of the capture: close the open boot. Idempotent."""
+    def finish(self, *, non_text: float = 0.0) -> list[Finding]:
+        """End of the capture: close the open boot. Idempotent. `non_text`: the fraction of the
+        text sources' bytes that were not text (capture conditions on `non_text` judge it)."""
         if self._finished:
             return []
         self._finished = True
         out: list[Finding] = []
         for rule in self._capture_rules:
-            most = rule.condition.max_lines  # type: ignore[union-attr]
-            if most is not None and self.lines_seen <= most and rule.applies(self.cloud, self.hypervisor):
+            cond = rule.condition
+            assert isinstance(cond, CaptureCond)
+            few = cond.max_lines is not None and self.lines_seen <= cond.max_lines
+            garbled = cond.non_text is not None and self.lines_seen and non_text >= cond.non_text
+            if (few or garbled) and rule.applies(self.cloud, self.hypervisor):
                 ev = [Evidence(1, self._boot.first.text)] if self._boot.first else []
-                out.extend(self._fire(rule, ev, {"lines": str(self.lines_seen)}, None, None, capture=True))
+                fields = {"lines": str(self.lines_seen), "non_text": f"{non_text:.0%}"}
+                out.extend(self._fire(rule, ev, fields, None, None, capture=True))
         if self._boot.first is None and not self.boots:
             return out
         return out + self._close("capture-end")

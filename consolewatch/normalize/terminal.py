@@ -23,6 +23,13 @@ _ESC_OTHER = re.compile(r"\x1b(?:[\x20-\x2f]+[\x30-\x7e]?|[\x30-\x7e])?")
 
 #: Controls dropped silently: NUL padding, bell, shift in/out, XON/XOFF, CAN/SUB, DEL.
 _DROP = frozenset("\x00\x07\x0e\x0f\x11\x13\x18\x1a\x7f")
+#: A cell the cursor skipped over (a cursor move, not a printed space). Leading ones are dropped:
+#: text a full-screen program placed at column 40 is not a line indented by 40 spaces.
+_SKIP = "\x00"
+
+
+def _row(cells: list[str]) -> str:
+    return "".join(cells).lstrip(_SKIP).replace(_SKIP, " ")
 
 
 def _visible(ch: str) -> str:
@@ -56,7 +63,7 @@ class RowTerminal:
                 elif col < len(cells):
                     cells[col] = ch
                 else:
-                    cells.extend(" " * (col - len(cells)))
+                    cells.extend(_SKIP * (col - len(cells)))
                     cells.append(ch)
                 col += 1
                 i += 1
@@ -74,6 +81,12 @@ class RowTerminal:
                     col, cells = self._csi(m.group(1), m.group(2), col, cells, rows)
                     i = m.end()
                     continue
+                if text.startswith("\x1bc", i):  # RIS, a full reset: the screen is cleared, the cursor homed
+                    if _row(cells).strip():
+                        rows.append(_row(cells).rstrip())
+                    cells, col, self.row = [], 0, 0
+                    i += 2
+                    continue
                 m = _ESC_OTHER.match(text, i)
                 i = m.end() if m else i + 1
                 continue
@@ -85,7 +98,7 @@ class RowTerminal:
                     cells[col:col + 1] = [c]
                     col += 1
             i += 1
-        rows.append("".join(cells))
+        rows.append(_row(cells))
         self.row += 1
         return rows
 
@@ -105,8 +118,8 @@ class RowTerminal:
             col = max(nums[1] if len(nums) > 1 else 1, 1) - 1
             if row != self.row:
                 # Moving to another row ends what was written on this one.
-                if "".join(cells).strip():
-                    rows.append("".join(cells).rstrip())
+                if _row(cells).strip():
+                    rows.append(_row(cells).rstrip())
                 cells = []
                 self.row = row
         elif final == "K":
@@ -117,12 +130,12 @@ class RowTerminal:
             else:
                 cells = []
         elif final == "J" and first in (2, 3):
-            if "".join(cells).strip():
-                rows.append("".join(cells).rstrip())
+            if _row(cells).strip():
+                rows.append(_row(cells).rstrip())
             cells = []
         elif final in "AB" or final in "EF":
-            if "".join(cells).strip():
-                rows.append("".join(cells).rstrip())
+            if _row(cells).strip():
+                rows.append(_row(cells).rstrip())
             cells = []
             if final in "EF":
                 col = 0

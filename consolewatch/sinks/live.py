@@ -99,6 +99,9 @@ class TerminalSink(LiveSink):
         self.console = console or Console(highlight=False, emoji=False)
         self.show_target = show_target
         self.status: dict[tuple[str, str], SourceStatus] = {}
+        self.cloud: dict[str, str] = {}
+        """target -> its cloud, once the API said it (the fix is then that cloud's alone)."""
+        self._roots: dict[tuple[str, int], dict[str, str]] = {}
         self._live = None
         if self.console.is_terminal:
             from rich.live import Live
@@ -131,26 +134,30 @@ class TerminalSink(LiveSink):
     def lines(self, target, lines, styles):
         from rich.text import Text
 
-        from consolewatch.sinks.terminal import inert
+        from consolewatch.sinks.terminal import Quoted, inert
 
         for line in lines:
-            row = Text()
-            if self.show_target:
-                row.append(f"{target} ", style="dim")
-            row.append(f"{line.seq:>6} ", style="dim")
+            prefix = f"{target} " if self.show_target else ""
             component, level = styles.get(line.seq, ("", ""))
-            row.append(inert(line.text, LEVEL_STYLE.get(level) or COMPONENT_STYLE.get(component, "")))
-            if line.origin == "ocr":
-                row.append("  [screen]", style="dim italic")
-            self._print(row)
+            note = Text("  [screen]", style="dim italic") if line.origin == "ocr" else None
+            self._print(Quoted(f"{prefix}{line.seq:>6} | ",
+                               inert(line.text, LEVEL_STYLE.get(level) or COMPONENT_STYLE.get(component, "")),
+                               note=note))
         self._refresh()
 
     def finding(self, target, f, source):
         from rich.panel import Panel
 
-        from consolewatch.sinks.terminal import finding_view
+        from consolewatch.sinks.terminal import finding_view, symptom_line
 
-        self._print(Panel(finding_view(f), title=f"{target}: {f.category}", title_align="left",
+        key = (target, f.boot)
+        roots = self._roots.setdefault(key, {})
+        roots.setdefault(f.rule, f.category)
+        if f.suppressed_by and roots.get(f.suppressed_by) == f.category:
+            self._print(symptom_line(f))  # the same failure told again by a less specific rule
+            return
+        title = f.category + (f" ({target})" if self.show_target else "")
+        self._print(Panel(finding_view(f, self.cloud.get(target, "unknown")), title=title, title_align="left",
                           border_style="red" if f.verdict == "failure" else "yellow"))
 
     def note(self, target, event):
@@ -158,6 +165,8 @@ class TerminalSink(LiveSink):
 
         if isinstance(event, SourceStatus):
             self.status[(target, event.source)] = event
+            if event.state == "waiting":  # said at once, not only in a terminal's status line
+                self._print(Text(f"--- {event.source}: {event.detail}", style="dim"))
             self._refresh()
         elif isinstance(event, Gap):
             lost = f"{event.lost_bytes} bytes" if event.lost_bytes is not None else "an unknown amount"
@@ -168,13 +177,16 @@ class TerminalSink(LiveSink):
                              + (f" ({event.hint})" if event.hint else ""), style="yellow"))
             self.status[(target, event.source)] = SourceStatus(event.source, "unavailable", event.reason)
         elif isinstance(event, MachineContext):
+            if event.cloud != "unknown":
+                self.cloud[target] = event.cloud
             facts = ", ".join(f"{k}={v}" for k, v in sorted(event.fields.items()))
             self._print(Text(f"--- {target}: {event.cloud}/{event.hypervisor} {facts}", style="dim"))
 
     def boot(self, target, index, seq, source):
         from rich.rule import Rule
 
-        self._print(Rule(f"{target} boot {index} (line {seq})", style="cyan"))
+        where = f"{target} " if self.show_target else ""
+        self._print(Rule(f"{where}boot {index} (line {seq})", style="cyan", align="left"))
 
     def outcome(self, target, boot, outcome, reason, source):
         from rich.text import Text
