@@ -8,21 +8,16 @@ both drive a Session, so offline and live cannot disagree.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.detect.engine import Engine
 from consolewatch.model import (
-    Boot, Chunk, Finding, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
+    Boot, Chunk, Finding, Frame, Gap, Line, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
 )
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.normalizer import Normalizer
-
-#: Lines of text sources remembered to recognise the same line read off a screenshot.
-RECENT_TEXT_LINES = 400
-
 
 @dataclass
 class Step:
@@ -32,8 +27,9 @@ class Step:
     findings: list[Finding] = field(default_factory=list)
     boots: list[Boot] = field(default_factory=list)
     notes: list[Gap | SourceUnavailable | SourceStatus | MachineContext] = field(default_factory=list)
-    duplicates: list[tuple[str, int]] = field(default_factory=list)
-    """(source, seq of the text line) for screen lines that repeated a text line."""
+    duplicates: list[Line] = field(default_factory=list)
+    """Lines one source showed that were already on the timeline from another (a screen and a
+    text console): each with the seq it has there and this source's text (normalize.timeline)."""
 
     def extend(self, other: "Step") -> None:
         self.batches += other.batches
@@ -92,14 +88,13 @@ class Session:
         self.normalizer = Normalizer(catalog)
         self.engine = Engine(catalog, cloud=cloud, hypervisor=hypervisor)
         self.notes: list[Any] = []
-        self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXT_LINES)
         self._screens: dict[str, Any] = {}
         self.last_frames: dict[str, Frame] = {}
-        self._track_recent = False
 
     def expect_frames(self) -> None:
-        """Remember recent text lines so screen lines that repeat them are kept once."""
-        self._track_recent = True
+        """Screens and text consoles may show the same lines: keep each once on the timeline,
+        whichever arrives first; the text's exact bytes stand for it (normalize.timeline)."""
+        self.normalizer.expect_frames()
 
     def feed(self, event: Any) -> Step:
         step = Step()
@@ -163,15 +158,14 @@ class Session:
         step.notes.append(event)
 
     def _lines(self, step: Step, batch: LineBatch) -> None:
-        if not batch.count:
+        if not batch.count and not batch.twins:
             return
         before = len(self.engine.boots)
-        step.batches.append(batch)
+        if batch.count:
+            step.batches.append(batch)
+        step.duplicates += batch.twins
         step.findings += self.engine.feed(batch)
         step.boots += self.engine.boots[before:]
-        if self._track_recent and batch.origin == "text":
-            for pair in batch.before(batch.last_seq + 1, RECENT_TEXT_LINES):
-                self._recent.append(pair)
 
     def _frame(self, step: Step, frame: Frame) -> None:
         from consolewatch.ocr.follow import ScreenReader
@@ -188,29 +182,10 @@ class Session:
 
     def _screen_lines(self, step: Step, source: str, new: list[tuple[str, float | None]],
                       observed_at: float | None) -> None:
-        keep_texts, keep_conf = [], []
-        for text, confidence in new:
-            seq = self._seen_in_text(text)
-            if seq is not None:
-                step.duplicates.append((source, seq))
-                continue
-            keep_texts.append(text)
-            keep_conf.append(confidence)
-        if keep_texts:
-            batch = self.normalizer.feed_lines(
-                source, keep_texts, origin="ocr", confidences=keep_conf, observed_at=observed_at,
-            )
+        if new:
+            batch = self.normalizer.feed_lines(source, [t for t, _ in new], origin="ocr",
+                                               confidences=[c for _, c in new], observed_at=observed_at)
             self._lines(step, batch)
-
-    def _seen_in_text(self, text: str) -> int | None:
-        if not self._recent or not text.strip():
-            return None
-        from rapidfuzz import fuzz, process
-
-        hit = process.extractOne(text, [t for _, t in self._recent], scorer=fuzz.ratio, score_cutoff=90)
-        if hit is None:
-            return None
-        return list(self._recent)[hit[2]][0]
 
 
 def run(session: Session, events: Iterable[Any]) -> Analysis:

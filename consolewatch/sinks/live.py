@@ -13,7 +13,7 @@ import time
 from typing import IO, Any, Sequence
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
-from consolewatch.sinks.jsonout import dumps, finding_event, line_event
+from consolewatch.sinks.jsonout import dumps, finding_event, line_event, seen_event
 
 
 class LiveSink:
@@ -24,8 +24,10 @@ class LiveSink:
     def note(self, target: str, event: Any) -> None: ...
     def boot(self, target: str, index: int, seq: int, source: str) -> None: ...
     def outcome(self, target: str, boot: int, outcome: str, reason: str, source: str) -> None: ...
-    def seen(self, target: str, seq: int, source: str) -> None:
-        """Line `seq` also appeared on `source` (a screen repeating the serial port)."""
+    def seen(self, target: str, line: Line) -> None:
+        """Line `line.seq` of the timeline also appeared on `line.source`: a screen repeating the
+        serial port, or the serial port printing a line first read off the screen (its text,
+        `line.text`, now stands for the line)."""
 
     def flush(self) -> None:
         """End of one step: make everything reported so far visible (one write)."""
@@ -78,8 +80,8 @@ class JsonLinesSink(LiveSink):
         self._write({"type": "outcome", "target": target, "source": source, "boot": boot, "outcome": outcome,
                      "reason": reason})
 
-    def seen(self, target, seq, source):
-        self._write({"type": "seen", "target": target, "source": source, "seq": seq})
+    def seen(self, target, line):
+        self._write(seen_event(line, target))
 
 
 COMPONENT_STYLE = {
