@@ -79,6 +79,12 @@ def boot_choice(text: str) -> str | int:
         raise argparse.ArgumentTypeError(f"{text!r} is not last, all or a boot number") from None
 
 
+def add_baseline_option(p) -> None:
+    p.add_argument("--baseline", action="append", default=[], metavar="GOOD",
+                   help="a known-good boot of the same image (a log, an export or capture:ID; repeat for "
+                        "its other sources): list the lines and milestones that differ")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="consolewatch", main=True,
@@ -100,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("-o", "--output", metavar="FILE",
                    help="write the output to FILE instead of stdout (JSON when FILE ends in .json)")
     a.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+    add_baseline_option(a)
 
     t = sub.add_parser("tail", help="follow a machine's console live (a CI gate with --until)")
     t.add_argument("target", help="aws:[REGION/]i-..., gce:PROJECT/ZONE/NAME, do:ID, vnc://HOST:PORT, "

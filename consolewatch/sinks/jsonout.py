@@ -11,10 +11,11 @@ from consolewatch.session import Analysis
 SCHEMA = "consolewatch.analysis/1"
 
 
-def analysis_dict(a: Analysis, scope: str = "last") -> dict[str, Any]:
-    """The document `consolewatch analyze --json` prints (design.md contract, extra keys added)."""
+def analysis_dict(a: Analysis, scope: str = "last", baseline: Any = None) -> dict[str, Any]:
+    """The document `consolewatch analyze --json` prints (design.md contract, extra keys added);
+    with a `baseline.Comparison`, its `baseline` object."""
     boots = a.boots if scope == "all" else a.boots[-1:]
-    return {
+    doc = {
         "schema": SCHEMA,
         "cloud": a.cloud,
         "hypervisor": a.hypervisor,
@@ -26,6 +27,9 @@ def analysis_dict(a: Analysis, scope: str = "last") -> dict[str, Any]:
         "findings": [f.as_dict() for f in a.findings(scope)],
         "notes": [note_dict(n) for n in a.notes],
     }
+    if baseline is not None:
+        doc["baseline"] = baseline.as_dict()
+    return doc
 
 
 def note_dict(n: Any) -> dict[str, Any]:
