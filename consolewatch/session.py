@@ -18,6 +18,10 @@ from consolewatch.model import (
 )
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.normalizer import Normalizer
+from consolewatch.normalize.timeline import Span, SpanLog
+
+#: Gaps remembered with their place on the timeline (the report's picture).
+MAX_GAPS = 1000
 
 @dataclass
 class Step:
@@ -53,6 +57,10 @@ class Analysis:
     """Boots of a very long capture summarised away (the engine keeps the last 1,000 in full)."""
     screens: tuple[Frame, ...] = ()
     """The last frame of each screen source (what the screen showed when the capture ended)."""
+    spans: tuple[Span, ...] = ()
+    """Which source put which lines on the timeline (and which lines a source showed again)."""
+    gaps: tuple[tuple[int, Gap], ...] = ()
+    """Each gap with the seq of the first line after it."""
 
     @property
     def outcome(self) -> str:
@@ -90,6 +98,8 @@ class Session:
         self.notes: list[Any] = []
         self._screens: dict[str, Any] = {}
         self.last_frames: dict[str, Frame] = {}
+        self.spans = SpanLog()
+        self.gaps: list[tuple[int, Gap]] = []
 
     def expect_frames(self) -> None:
         """Screens and text consoles may show the same lines: keep each once on the timeline,
@@ -107,6 +117,8 @@ class Session:
             for batch in self.normalizer.flush(event.source, event.received_at or None):
                 self._lines(step, batch)
             self._note(step, event)
+            if len(self.gaps) < MAX_GAPS:
+                self.gaps.append((self.normalizer.next_seq, event))
         elif isinstance(event, MachineContext):
             self.engine.set_context(event)
             self._note(step, event)
@@ -150,6 +162,7 @@ class Session:
             capture_findings=tuple(self.engine.capture_findings), lines=self.normalizer.next_seq - 1,
             notes=tuple(self.notes), boots_dropped=self.engine.boots_dropped,
             screens=tuple(self.last_frames[s] for s in sorted(self.last_frames)),
+            spans=tuple(self.spans.spans), gaps=tuple(self.gaps),
         )
 
     def _note(self, step: Step, event: Any) -> None:
@@ -163,7 +176,10 @@ class Session:
         before = len(self.engine.boots)
         if batch.count:
             step.batches.append(batch)
+            self.spans.add(batch.first_seq, batch.last_seq, batch.source, batch.origin)
         step.duplicates += batch.twins
+        for twin in batch.twins:
+            self.spans.add(twin.seq, twin.seq, twin.source, twin.origin, also=True)
         step.findings += self.engine.feed(batch)
         step.boots += self.engine.boots[before:]
 

@@ -19,12 +19,15 @@ stamp apart) are different lines, however alike. A screen line is the twin of at
 line the console printed twice is printed twice); a text line may absorb any number of screen
 repeats (the screen stitcher can read a line again). Memory is bounded by `window` lines per
 direction.
+
+`SpanLog` records, for the report's timeline picture, which source contributed which lines.
 """
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict, deque
+from dataclasses import dataclass
 from typing import Iterable
 
 #: Lines remembered per direction (recent text lines; screen lines waiting for their text).
@@ -111,3 +114,37 @@ def _best(key: str, candidates: list[tuple[int, str]]) -> int | None:
 
     hit = process.extractOne(key, [seen for _, seen in candidates], scorer=fuzz.ratio, score_cutoff=MIN_SCORE)
     return None if hit is None else candidates[hit[2]][0]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Lines `first`..`last` of the timeline as one source contributed them: printed first
+    (`also=False`), or shown again by this source after another printed them (`also=True`)."""
+
+    first: int
+    last: int
+    source: str
+    origin: str
+    also: bool = False
+
+
+class SpanLog:
+    """Which source put which lines on the timeline, as runs of consecutive lines (bounded:
+    beyond MAX_SPANS runs, a run is merged into the previous run of its source)."""
+
+    MAX_SPANS = 4096
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+        self._last: dict[tuple[str, bool], int] = {}
+        """(source, also) -> index of that source's latest run."""
+
+    def add(self, first: int, last: int, source: str, origin: str, also: bool = False) -> None:
+        i = self._last.get((source, also))
+        if i is not None:
+            prev = self.spans[i]
+            if first == prev.last + 1 or len(self.spans) >= self.MAX_SPANS:
+                self.spans[i] = Span(min(prev.first, first), max(prev.last, last), source, origin, also)
+                return
+        self._last[(source, also)] = len(self.spans)
+        self.spans.append(Span(first, last, source, origin, also))
