@@ -208,6 +208,9 @@ class Finding:
     references: tuple[str, ...] = ()
     occurrences: int = 1
     """How many times the same evidence (numbers masked) repeated in the boot."""
+    demoted_from: str | None = None
+    """The severity the rule gives, when the boot reached its target despite the finding (or a
+    later boot recovered from it): it is then reported as a warning that decides no outcome."""
 
     @property
     def first_seq(self) -> int:
@@ -230,6 +233,7 @@ class Finding:
             "description": self.description,
             "references": list(self.references),
             "occurrences": self.occurrences,
+            "demoted_from": self.demoted_from,
         }
 
 

@@ -10,6 +10,7 @@ quiet before its boot was ready (a stall) and ends when `until` is satisfied.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from dataclasses import dataclass
@@ -177,10 +178,12 @@ class Follower:
 
     async def _fetch(self, cursors: dict[str, Any]) -> None:
         fetcher = fetcher_class(self.target.kind)(self.target)
-        async for event in fetcher.stream(cursors=cursors, follow=self.follow):
-            self._handle(event)
-            if self._done.is_set():
-                return
+        # Closed here, not at interpreter shutdown: a fetcher's connections end with the follow.
+        async with contextlib.aclosing(fetcher.stream(cursors=cursors, follow=self.follow)) as events:
+            async for event in events:
+                self._handle(event)
+                if self._done.is_set():
+                    return
 
     async def _watch_quiet(self) -> None:
         if not self.follow:

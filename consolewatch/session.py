@@ -64,7 +64,12 @@ class Analysis:
 
     @property
     def outcome(self) -> str:
-        return self.boots[-1].outcome if self.boots else "unknown"
+        """The last boot's outcome (earlier boots are history); a capture that ends inside a boot
+        loop, its last boot cut off (undecided, or stopped at the firmware), is a failure."""
+        last = self.boots[-1].outcome if self.boots else "unknown"
+        if last in ("unknown", "stall") and any(f.verdict == "failure" and f.category == "boot.loop" for f in self.capture_findings):
+            return "failure"
+        return last
 
     def findings(self, scope: str = "last") -> list[Finding]:
         """Findings of the verdict (last) boot, or of all boots, plus capture-level ones."""

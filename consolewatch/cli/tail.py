@@ -20,8 +20,13 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, action="append", default=[], metavar="N", help="GCE serial port 1-4 (repeatable)")
     p.add_argument("--qmp", metavar="SOCKET", help="qemu: take screendump frames through this QMP socket")
     p.add_argument("--screenshots", metavar="SECONDS", help="screenshot interval in seconds, or off")
-    p.add_argument("--console-url", help="DigitalOcean: the droplet console URL (or CONSOLEWATCH_DO_CONSOLE_URL)")
+    p.add_argument("--console-url", metavar="URL",
+                   help="do: the droplet's console, RFB over a websocket (ws://, wss://) or vnc://; else "
+                        "CONSOLEWATCH_DO_CONSOLE_URL or the config file (DigitalOcean's API has none)")
+    p.add_argument("--vnc-password-file", metavar="FILE",
+                   help="vnc/do: a file holding the VNC password (or CONSOLEWATCH_VNC_PASSWORD); never on the command line")
     p.add_argument("--region", help="AWS region (else the boto3 chain)")
+    p.add_argument("--os-cloud", metavar="NAME", help="OpenStack: the clouds.yaml entry (else OS_CLOUD, else OS_*)")
     p.add_argument("--serial-console", action="store_true", help="AWS Nitro: read the EC2 serial console over SSH")
     p.add_argument("--wait-restart", action="store_true", help="keep following across a stop/start")
     p.add_argument("--poll", type=float, metavar="SECONDS", help="fastest poll interval")
@@ -58,8 +63,12 @@ def target_options(args: argparse.Namespace) -> dict[str, Any]:
     url = args.console_url or os.environ.get("CONSOLEWATCH_DO_CONSOLE_URL")
     if url:
         opts["console_url"] = url
+    if args.vnc_password_file:
+        opts["vnc_password_file"] = args.vnc_password_file
     if args.region:
         opts["region"] = args.region
+    if args.os_cloud:
+        opts["os_cloud"] = args.os_cloud
     if args.serial_console:
         opts["serial_console"] = True
     if args.wait_restart:
@@ -119,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sink: LiveSink = JsonLinesSink()
     else:
-        sink = LiveSink() if Options.quiet else TerminalSink(console())
+        inhibits = {r.id: r.inhibits for r in catalog.rules}
+        sink = LiveSink() if Options.quiet else TerminalSink(console(), inhibits=inhibits)
     store = open_store()
     from consolewatch.cli import alerts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from consolewatch.detect.rules import BootCond, Rule
 from consolewatch.model import Boot, Evidence, Finding, Milestone, severity_rank
@@ -121,6 +121,45 @@ def quote_exactly(state: BootState, ev: Evidence) -> None:
             ref.text = ev.text
 
 
+def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """Drop fallback findings (evidence fragments) that add nothing: their category was found
+    from fuller evidence, or a root cause in the boot explains them (run after inhibition too)."""
+    def is_fallback(f: Finding) -> bool:
+        rule = rules.get(f.rule)
+        return rule is not None and rule.fallback
+    full = {f.category for f in findings if not is_fallback(f)}
+    return [f for f in findings if not is_fallback(f) or (f.category not in full and f.suppressed_by is None)]
+
+
+def _groups(m: Any) -> tuple[str, ...]:
+    """The field names a line matcher's own regex captures."""
+    return tuple(m.regex.groupindex) if m.regex is not None else ()
+
+
+def join_event(state: BootState, rule_id: str, matchers: tuple, index: int, fields: dict[str, str],
+               key: Any, ev: Evidence) -> bool:
+    """One event told by several lines: a line matching another alternative (`index`) of a rule's
+    `any` than the rule's latest finding in this boot did (the OOM killer's "invoked" and "Killed
+    process"), quoting the same values for the fields both alternatives name, joins that finding
+    as evidence instead of making a second finding. True when it joined."""
+    if len(matchers) < 2 or key in state.counts:
+        return False
+    names = set(_groups(matchers[index]))
+    for i in range(len(state.findings) - 1, -1, -1):
+        f = state.findings[i]
+        seen = state.alternatives.get(i)
+        if f.rule != rule_id or seen is None or index in seen:
+            continue
+        shared = names & {n for j in seen for n in _groups(matchers[j])}
+        if not shared or any(f.fields.get(n) != fields.get(n) for n in shared):
+            return False
+        seen.add(index)
+        state.counts[key], state.index_of[key] = 1, i
+        state.findings[i] = dataclasses.replace(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
+        return True
+    return False
+
+
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """Mark symptoms muted by a root cause in the same boot; root causes sort first."""
     if len(findings) < 2:
@@ -140,23 +179,69 @@ def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Fi
     return out
 
 
-def decide(state: BootState, findings: list[Finding]) -> tuple[str, str]:
-    """Outcome and a one-line reason: failure > success > stall > unknown."""
-    failures = [f for f in findings if f.verdict == "failure"]
-    if failures:
-        top = min(failures, key=lambda f: (f.suppressed_by is not None, -severity_rank(f.severity), f.first_seq))
-        return "failure", f"{top.category}: {top.title} (line {top.first_seq})"
+#: Categories whose failure a ready line does not undo: a login prompt on the console does not
+#: prove a cloud machine reachable (its network down, or provisioning without its SSH keys).
+NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
+
+
+def _survived(f: Finding, last_ready: int) -> bool:
+    """Did the boot reach its target despite `f`? (A ready line came after it, or it came after
+    the target was reached and was not fatal.)"""
+    if f.category.startswith(NOT_UNDONE_BY_READY):
+        return False
+    return f.first_seq < last_ready or f.severity != "critical" or f.verdict != "failure"
+
+
+def demote(f: Finding) -> Finding:
+    """`f` as a warning that decides no outcome, remembering the severity its rule gives."""
+    if f.verdict not in ("failure", "stall") and severity_rank(f.severity) < severity_rank("error"):
+        return f
+    return dataclasses.replace(f, severity="warning", verdict="none", demoted_from=f.demoted_from or f.severity)
+
+
+def verdict_finding(outcome: str, findings: Sequence[Finding]) -> Finding | None:
+    """The finding that decides `outcome`: of failures, root causes first, then the most severe,
+    then the earliest; of stalls and successes, the first."""
+    wanted = [f for f in findings if f.verdict == outcome]
+    if not wanted:
+        return None
+    if outcome == "failure":
+        return min(wanted, key=lambda f: (f.suppressed_by is not None, -severity_rank(f.severity), f.first_seq))
+    return wanted[0]
+
+
+def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str, str]:
+    """The boot's findings as judged, its outcome and a one-line reason.
+
+    - An error that stopped the boot is a failure; waiting forever (a stall finding, no
+      failure) is a stall; a boot that reached ready is a success.
+    - A problem that did not stop the boot reaching ready is a warning, not the verdict: a
+      failure or stall seen before the last ready line, or a non-fatal one after it (except
+      network and provisioning failures, which a login prompt does not undo).
+    """
+    demoted = 0
+    if state.ready:
+        last_ready = state.ready[-1].seq
+        out = []
+        for f in findings:
+            g = demote(f) if _survived(f, last_ready) else f
+            demoted += g is not f
+            out.append(g)
+        findings = out
+    top = verdict_finding("failure", findings)
+    if top is not None:
+        return findings, "failure", f"{top.category}: {top.title} (line {top.first_seq})"
     if "ready" in state.milestones:
         m = state.milestones["ready"]
-        return "success", f"reached ready at line {m.seq}"
-    stalls = [f for f in findings if f.verdict == "stall"]
-    if stalls:
-        top = stalls[0]
-        return "stall", f"{top.category}: {top.title} (line {top.first_seq})"
+        also = f"; {demoted} problem(s) that did not stop it are warnings" if demoted else ""
+        return findings, "success", f"reached ready at line {m.seq}{also}"
+    top = verdict_finding("stall", findings)
+    if top is not None:
+        return findings, "stall", f"{top.category}: {top.title} (line {top.first_seq})"
     last = state.last_milestone.get("*")
     if last is None:
-        return "unknown", "no boot milestone seen"
-    return "unknown", f"last milestone: {last[0]} (line {last[1].seq}); no failure and no ready line seen"
+        return findings, "unknown", "no boot milestone seen"
+    return findings, "unknown", f"last milestone: {last[0]} (line {last[1].seq}); no failure and no ready line seen"
 
 
 def with_counts(state: BootState) -> list[Finding]:

@@ -32,11 +32,6 @@ CONTEXT_LINES = 3
 MAX_BOOTS_KEPT = 1000
 
 
-def _groups(m: Any) -> tuple[str, ...]:
-    """The field names a line matcher's own regex captures."""
-    return tuple(m.regex.groupindex) if m.regex is not None else ()
-
-
 class _Ctx:
     """Where a line's context can be read later: its batch and the lines before that batch."""
 
@@ -210,8 +205,9 @@ class Engine(TwinLines):
         ev = Evidence(line.seq, line.text, line.source, line.origin)
         if isinstance(cond, LineCond):
             index, fields = hits[0]
-            if self._same_event(rule, cond, index, fields, sl.message, ev):
-                return []
+            key = (rule.id, sl.message.encode("utf-8", "surrogateescape").translate(_MASK))
+            if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
+                return []  # another line of an event already found
             found = self._fire(rule, [ev], fields, ctx, sl.message)
             if found:
                 self._boot.alternatives[len(self._boot.findings) - 1] = {index}
@@ -259,31 +255,6 @@ class Engine(TwinLines):
                 return self._fire(rule, [first[0], last[0]], {**first[3], **last[3]}, first[4], first[5])
         return []
 
-    def _same_event(self, rule: Rule, cond: LineCond, index: int, fields: dict[str, str], message: str,
-                    ev: Evidence) -> bool:
-        """One event told by several lines: a line matching another alternative of a rule's `any`
-        than its finding in this boot did (the OOM killer's "invoked" and "Killed process"),
-        quoting the same values for the fields both alternatives name, joins that finding as
-        evidence instead of making a second finding."""
-        b = self._boot
-        key = (rule.id, message.encode("utf-8", "surrogateescape").translate(_MASK))
-        if len(cond.matchers) < 2 or key in b.counts:
-            return False
-        names = set(_groups(cond.matchers[index]))
-        for i in range(len(b.findings) - 1, -1, -1):
-            f = b.findings[i]
-            seen = b.alternatives.get(i)
-            if f.rule != rule.id or seen is None or index in seen:
-                continue
-            shared = names & {n for j in seen for n in _groups(cond.matchers[j])}
-            if shared and all(f.fields.get(n) == fields.get(n) for n in shared):
-                seen.add(index)
-                b.counts[key], b.index_of[key] = 1, i
-                b.findings[i] = dataclasses.replace(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
-                return True
-            return False  # only the boot's latest finding of the rule can be the same event
-        return False
-
     def _expire(self, t: float | None, seq: int) -> list[Finding]:
         out: list[Finding] = []
         pending = self._boot.pending
@@ -305,6 +276,8 @@ class Engine(TwinLines):
                 return []
             key: tuple = (rule.id, "capture")
         else:
+            if rule.fallback and any(f.category == rule.category for f in b.findings):
+                return []  # the fuller evidence was seen: the fragment adds nothing
             text = message if message is not None else (evidence[0].text if evidence else "")
             key = (rule.id, text.encode("utf-8", "surrogateescape").translate(_MASK))
             if key in b.counts:
@@ -351,8 +324,10 @@ class Engine(TwinLines):
         b.pending.clear()
         for rule in self._early:
             out.extend(self._boot_rule(rule, ended_by, None))
-        findings = bootstate.apply_inhibition(self._rerender(bootstate.with_counts(b)), self.rules)
-        outcome, reason = bootstate.decide(b, findings)
+        findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
+        findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
+        findings = bootstate.without_fallbacks(findings, self.rules)
+        findings, outcome, reason = bootstate.judge(b, findings)
         for rule in self._late:
             new = self._boot_rule(rule, ended_by, outcome)
             findings += new  # boot.success-like findings mute nothing and repeat nothing
@@ -401,13 +376,8 @@ class Engine(TwinLines):
     def provisional(self) -> str | None:
         """The open boot's outcome as far as it is certain now (live gates), else None."""
         b = self._boot
-        if any(f.verdict == "failure" for f in b.findings):
-            return "failure"
-        if "ready" in b.milestones:
-            return "success"
-        if any(f.verdict == "stall" for f in b.findings):
-            return "stall"
-        return None
+        _, outcome, _ = bootstate.judge(b, b.findings)
+        return None if outcome == "unknown" else outcome
 
     @property
     def boot_index(self) -> int:
@@ -449,6 +419,10 @@ class Engine(TwinLines):
                 out.extend(self._fire(rule, ev, fields, None, None, capture=True))
         if self._boot.first is None and not self.boots:
             return out
-        return out + self._close("capture-end")
+        out += self._close("capture-end")
+        if self.boots and self.boots[-1].outcome == "success":
+            # Earlier boots' failures (a loop the machine came out of) are history, not the verdict.
+            self.capture_findings = [bootstate.demote(f) for f in self.capture_findings]
+        return out
 
 

@@ -12,6 +12,8 @@ CLOUD_NAMES = {
     "gce": "GCE",
     "do": "DigitalOcean",
     "openstack": "OpenStack",
+    "openstack-xen": "OpenStack on Xen (e.g. Rackspace)",
+    "openstack-kvm": "OpenStack on KVM",
     "qemu": "QEMU/KVM",
     "azure": "Azure",
 }
@@ -23,6 +25,9 @@ class _Keep(dict):
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
+    # `{field|text}`: the field when it is known (from the evidence or the cloud's API), else the text.
+    template = _OPTIONAL.sub(lambda m: "{" + m[1] + "}" if values.get(m[1]) else
+                             m[2].replace("{", "{{").replace("}", "}}"), template)
     try:
         return template.format_map(_Keep(values))
     except (ValueError, IndexError, AttributeError):
@@ -34,10 +39,14 @@ def remediation_keys(cloud: str, hypervisor: str) -> list[str]:
     if cloud == "aws":
         keys = [f"aws-{hypervisor}"] if hypervisor in ("xen", "nitro") else []
         return keys + ["aws", "default"]
+    if cloud == "openstack":  # Xen clouds (Rackspace) name disks xvd*, KVM ones vd*/sd*
+        keys = [f"openstack-{hypervisor}"] if hypervisor in ("xen", "kvm") else []
+        return keys + ["openstack", "default"]
     return [cloud, "default"]
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|[^{}]*)?\}")
+_OPTIONAL = re.compile(r"\{(\w+)\|([^{}]*)\}")
 
 
 def placeholders(texts: Mapping[str, str]) -> tuple[str, ...]:

@@ -16,7 +16,8 @@ from consolewatch.normalize.formats import HYPERVISORS, Checker
 from consolewatch.normalize.scanner import REGEX_FLAGS
 from consolewatch.yamlload import Problem, line_of
 
-REMEDIATION_KEYS = ("default", "aws", "aws-xen", "aws-nitro", "gce", "do", "openstack", "qemu", "azure")
+REMEDIATION_KEYS = ("default", "aws", "aws-xen", "aws-nitro", "gce", "do", "openstack", "openstack-xen", "openstack-kvm",
+                    "qemu", "azure")
 VERDICTS = ("failure", "stall", "success", "none")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 
@@ -130,6 +131,9 @@ class Rule:
     hypervisors: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     inhibits: tuple[str, ...] = ()
+    fallback: bool = False
+    """Stands in for its category's fuller evidence (a panic footer when the header scrolled
+    away): dropped when another finding of the same category is in the boot."""
     match_samples: tuple[RuleSample, ...] = ()
     no_match_samples: tuple[RuleSample, ...] = ()
     path: str = ""
@@ -145,7 +149,7 @@ class Rule:
 
 _RULE_KEYS = {
     "id", "title", "category", "severity", "verdict", "scope", "description", "match",
-    "remediation", "references", "inhibits", "samples",
+    "remediation", "references", "inhibits", "fallback", "samples",
 }
 
 
@@ -225,7 +229,7 @@ def _rule(c: Checker, r: Any) -> Rule | None:
         id=rid, title=c.text(d, "title", d), category=category, severity=severity, verdict=verdict,
         condition=cond, remediation=rem, description=str(d.get("description", "")).strip(),
         clouds=clouds, hypervisors=hypervisors, references=c.strings(d, "references", d),
-        inhibits=c.strings(d, "inhibits", d), match_samples=match_s, no_match_samples=no_match_s,
+        inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") is True, match_samples=match_s, no_match_samples=no_match_s,
         path=c.path, at=line_of(d), matchers=tuple(matchers),
     )
 

@@ -14,14 +14,37 @@ Errors the user must act on (bad credentials, unknown instance, wrong region) ar
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, ClassVar, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from consolewatch.model import SourceEvent
 
 
 class FetchError(Exception):
     """A fetcher cannot go on and the user must act (one clear line, no traceback)."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: Any, limit: int = 240) -> str:
+    """Text from an API or a server made safe for one terminal line: controls collapsed, bounded length."""
+    s = _CONTROL.sub(" ", str(text)).strip()
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def redact_url(url: str) -> str:
+    """A URL fit to show and store: no user or password, the query (a console token) elided."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return one_line(url.split("?", 1)[0].split("@")[-1], 200)
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    return one_line(urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", "")), 200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +59,8 @@ class Target:
     """Command-line options that apply to this target (ports, intervals, console URL, ...)."""
 
     def __str__(self) -> str:
+        if "://" in self.address:  # vnc://, vnc+ws://: the URL is the name (never its password or token)
+            return redact_url(self.address)
         return f"{self.kind}:{self.address}"
 
 

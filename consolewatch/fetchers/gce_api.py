@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from consolewatch.fetchers.base import FetchError
+from consolewatch.fetchers.base import FetchError, one_line
 from consolewatch.model import MachineContext
 
 #: Serial output of a TERMINATED/STOPPED instance cannot be read; these mean "it is down".
@@ -33,19 +33,12 @@ GOING_DOWN = frozenset({"STOPPING", "SUSPENDING"})
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _PATH = re.compile(r"^(?:.*/)?projects/([^/]+)/zones/([^/]+)/instances/([^/]+)$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"BM", "image/bmp"))
 SOURCES = ("serial-1", "serial-2", "serial-3", "serial-4", "screen")
 
 
 class ResponseTooLarge(ValueError):
     """The API sent more than the fetcher is willing to hold in memory."""
-
-
-def one_line(text: Any, limit: int = 240) -> str:
-    """API text made safe for one terminal line: controls collapsed, bounded length."""
-    s = _CONTROL.sub(" ", str(text)).strip()
-    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ class Normalizer:
         self.next_seq = first_seq
         self.boots = BootTracker()
         self._assemblers: dict[str, LineAssembler] = {}
+        self._lines: LineAssembler | None = None
         self.bytes_read = 0
         self.non_text = 0
         """Bytes of the text sources that were not text (a baud-rate mismatch reads as such)."""
@@ -113,8 +114,10 @@ class Normalizer:
     ) -> LineBatch:
         """Add lines that arrive already split (OCR of a frame), sanitised like any console text.
         With `expect_frames`, lines that repeat a recent text line become the batch's `twins`."""
-        asm = LineAssembler(self.cap)
-        block = asm.feed("".join(t.replace("\n", " ") + "\n" for t in texts).encode("utf-8", "backslashreplace"))
+        if self._lines is None:  # one for every call: whole lines leave nothing pending, and a new
+            self._lines = LineAssembler(self.cap)  # assembler costs a scanner compile (~10-60 ms)
+        text = "".join(t.replace("\n", " ") + "\n" for t in texts)
+        block = self._lines.feed(text.encode("utf-8", "backslashreplace"))
         rows = block.decode("utf-8").split("\n")[:-1]
         if len(rows) != len(texts):
             confidences = None  # a control sequence split a row; confidences no longer line up

@@ -47,6 +47,12 @@ class ConsolePlayer:
         with self._lock:
             return self.rate <= 0 or (now - self._start) * self.rate >= len(self._data)
 
+    def begin(self, now: float | None = None) -> None:
+        """Start playing now (a player made with `start=float("inf")` waits for this: a machine
+        powered on once someone watches, like QEMU started with -S and then continued)."""
+        with self._lock:
+            self._start = self.clock() if now is None else now
+
     def append(self, data: bytes) -> None:
         """Print more after the recording (a test injecting lines at a known moment)."""
         with self._lock:

@@ -20,7 +20,7 @@ import functools
 import io
 from typing import Sequence
 
-__all__ = ["render_screen", "screen_rows", "FG", "BG"]
+__all__ = ["render_screen", "screen_mask", "screen_rows", "FG", "BG"]
 
 FG = (170, 170, 170)
 BG = (0, 0, 0)
@@ -34,6 +34,12 @@ def screen_rows(lines: Sequence[str], *, cols: int = 80, rows: int = 25) -> list
     to exactly `cols` characters (a trailing newline does not add a row)."""
     if cols < 1 or rows < 1:
         raise ValueError("cols and rows must be positive")
+    out = wrap_rows(lines[-rows:] if isinstance(lines, list) else lines, cols)[-rows:]
+    return [r.ljust(cols) for r in out] + [" " * cols] * (rows - len(out))
+
+
+def wrap_rows(lines: Sequence[str], cols: int) -> list[str]:
+    """Every screen row the lines take, unpadded: each line wrapped at `cols`."""
     out: list[str] = []
     for line in lines:
         for part in str(line).split("\n"):
@@ -43,8 +49,7 @@ def screen_rows(lines: Sequence[str], *, cols: int = 80, rows: int = 25) -> list
                 continue
             for i in range(0, len(text), cols):
                 out.append(text[i : i + cols])
-    out = out[-rows:]
-    return [r.ljust(cols) for r in out] + [" " * cols] * (rows - len(out))
+    return out
 
 
 def _clean(text: str) -> str:
@@ -72,21 +77,39 @@ def _clean(text: str) -> str:
     return "".join(buf)
 
 
-@functools.lru_cache(maxsize=1)
-def _glyph_rows() -> tuple[dict[str, tuple[bytes, ...]], tuple[bytes, ...]]:
-    """Per character: 16 rows of 9 bytes (0 = background, 1 = foreground)."""
+@functools.lru_cache(maxsize=4)
+def _glyph_rows(cell_w: int = CELL_W, font: str = "rom") -> tuple[dict[str, tuple[bytes, ...]], tuple[bytes, ...]]:
+    """Per character: 16 rows of `cell_w` bytes (0 = background, 1 = foreground). `font` "rom"
+    draws with the VGA BIOS font (Lat15 for what code page 437 lacks), "lat15" the other way round
+    (console-setup's font, what a Debian framebuffer console shows)."""
     from consolewatch.ocr.font import BUILTIN_FONT, ROM_FONT, builtin_font
 
+    order = (BUILTIN_FONT, ROM_FONT) if font == "rom" else (ROM_FONT, BUILTIN_FONT)
     table: dict[str, tuple[bytes, ...]] = {}
-    for font in (builtin_font(BUILTIN_FONT), builtin_font(ROM_FONT)):  # ROM font wins
-        for ch, gi in font.index.items():
+    for name in order:  # the second font wins
+        f = builtin_font(name)
+        for ch, gi in f.index.items():
             rows = []
-            for row in font.pixels(gi):
+            for row in f.pixels(gi):
                 cells = [1 if p else 0 for p in row[:8]] + [0] * (8 - len(row[:8]))
-                ninth = cells[7] if gi in _LINE_GRAPHICS else 0
-                rows.append(bytes(cells + [ninth]))
+                ninth = [cells[7] if gi in _LINE_GRAPHICS and name == ROM_FONT else 0] * (cell_w - 8)
+                rows.append(bytes(cells + ninth))
             table[ch] = tuple(rows)
     return table, table["?"]
+
+
+def screen_mask(text_rows: Sequence[str], *, cell_w: int = CELL_W, font: str = "rom") -> bytes:
+    """The pixels of text rows as bytes, 1 where a glyph is lit and 0 elsewhere, row after row
+    (width `len(row) * cell_w`, height `16 * len(text_rows)`)."""
+    return b"".join(_row_mask(text, cell_w, font) for text in text_rows)
+
+
+@functools.lru_cache(maxsize=512)
+def _row_mask(text: str, cell_w: int, font: str) -> bytes:
+    table, unknown = _glyph_rows(cell_w, font)
+    blank = table.get(" ", unknown)
+    cells = [blank if ch == " " else table.get(ch, unknown) for ch in text]
+    return b"".join(b"".join(c[y] for c in cells) for y in range(CELL_H))
 
 
 def render_screen(
@@ -110,17 +133,10 @@ def render_screen(
     if isinstance(lines, str):
         lines = lines.splitlines()
     text_rows = screen_rows(lines, cols=cols, rows=rows)
-    table, unknown = _glyph_rows()
-    blank = table.get(" ", unknown)
-    pixel_rows: list[bytes] = []
-    for text in text_rows:
-        cells = [blank if ch == " " else table.get(ch, unknown) for ch in text]
-        for y in range(CELL_H):
-            pixel_rows.append(b"".join(c[y] for c in cells))
     from PIL import Image
 
     width, height = cols * CELL_W, rows * CELL_H
-    mask = Image.frombytes("L", (width, height), b"".join(pixel_rows))
+    mask = Image.frombytes("L", (width, height), screen_mask(text_rows))
     img = Image.merge("RGB", [mask.point([bg] + [fg] * 255) for fg, bg in zip(FG, BG)])
     buf = io.BytesIO()
     if fmt_u == "JPEG":

@@ -13,7 +13,7 @@ import time
 from typing import IO, Any, Sequence
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
-from consolewatch.sinks.jsonout import dumps, finding_event, line_event, seen_event
+from consolewatch.sinks.jsonout import cloud_verdict, dumps, finding_event, line_event, seen_event
 
 
 class LiveSink:
@@ -39,6 +39,7 @@ class JsonLinesSink(LiveSink):
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
         self._pending: list[str] = []
+        self._context: dict[str, MachineContext] = {}
 
     def _write(self, doc: dict[str, Any]) -> None:
         self._pending.append(dumps(doc) + "\n")
@@ -70,6 +71,7 @@ class JsonLinesSink(LiveSink):
             self._write({"type": "status", "target": target, "source": event.source, "state": event.state,
                          "detail": event.detail, "poll_interval": event.poll_interval})
         elif isinstance(event, MachineContext):
+            self._context[target] = event
             self._write({"type": "context", "target": target, "source": event.source, "cloud": event.cloud,
                          "hypervisor": event.hypervisor, "fields": dict(event.fields)})
 
@@ -77,8 +79,12 @@ class JsonLinesSink(LiveSink):
         self._write({"type": "boot", "target": target, "source": source, "boot": index, "seq": seq})
 
     def outcome(self, target, boot, outcome, reason, source):
-        self._write({"type": "outcome", "target": target, "source": source, "boot": boot, "outcome": outcome,
-                     "reason": reason})
+        doc = {"type": "outcome", "target": target, "source": source, "boot": boot, "outcome": outcome,
+               "reason": reason}
+        verdict = cloud_verdict(self._context.get(target))
+        if verdict:
+            doc["cloud_verdict"] = verdict  # the API's fault beside the console's verdict
+        self._write(doc)
 
     def seen(self, target, line):
         self._write(seen_event(line, target))
@@ -95,15 +101,20 @@ LEVEL_STYLE = {"error": "bold red", "warning": "yellow"}
 class TerminalSink(LiveSink):
     """Lines as they come, boots as separators, findings inline with the fix, a status line."""
 
-    def __init__(self, console=None, *, show_target: bool = False) -> None:
+    def __init__(self, console=None, *, show_target: bool = False,
+                 inhibits: dict[str, tuple[str, ...]] | None = None) -> None:
         from rich.console import Console
 
         self.console = console or Console(highlight=False, emoji=False)
         self.show_target = show_target
+        self.inhibits = inhibits or {}
+        """rule id -> the rule ids and categories it mutes (from the catalog): a root cause found
+        after its symptoms were shown says so."""
         self.status: dict[tuple[str, str], SourceStatus] = {}
         self.cloud: dict[str, str] = {}
         """target -> its cloud, once the API said it (the fix is then that cloud's alone)."""
         self._roots: dict[tuple[str, int], dict[str, str]] = {}
+        self._context: dict[str, MachineContext] = {}
         self._live = None
         if self.console.is_terminal:
             from rich.live import Live
@@ -152,14 +163,22 @@ class TerminalSink(LiveSink):
 
         from consolewatch.sinks.terminal import finding_view, symptom_line
 
-        key = (target, f.boot)
-        roots = self._roots.setdefault(key, {})
-        roots.setdefault(f.rule, f.category)
-        if f.suppressed_by and roots.get(f.suppressed_by) == f.category:
+        from rich.console import Group
+        from rich.text import Text
+
+        shown = self._roots.setdefault((target, f.boot), {})  # rule id -> category, shown in this boot
+        if f.suppressed_by and shown.get(f.suppressed_by) == f.category:
+            shown.setdefault(f.rule, f.category)
             self._print(symptom_line(f))  # the same failure told again by a less specific rule
             return
+        mutes = self.inhibits.get(f.rule, ())
+        earlier = [r for r, c in shown.items() if c == f.category and (r in mutes or c in mutes)]
+        shown.setdefault(f.rule, f.category)
+        body = finding_view(f, self.cloud.get(target, "unknown"))
+        if earlier:  # found after its symptoms were shown: group them here, as analyze does
+            body = Group(body, Text(f"  the root cause of {', '.join(earlier)} (shown above)", style="italic dim"))
         title = f.category + (f" ({target})" if self.show_target else "")
-        self._print(Panel(finding_view(f, self.cloud.get(target, "unknown")), title=title, title_align="left",
+        self._print(Panel(body, title=title, title_align="left",
                           border_style="red" if f.verdict == "failure" else "yellow"))
 
     def note(self, target, event):
@@ -181,7 +200,8 @@ class TerminalSink(LiveSink):
         elif isinstance(event, MachineContext):
             if event.cloud != "unknown":
                 self.cloud[target] = event.cloud
-            facts = ", ".join(f"{k}={v}" for k, v in sorted(event.fields.items()))
+            self._context[target] = event
+            facts = ", ".join(f"{k}={v}" for k, v in sorted(event.fields.items()) if "\n" not in str(v))
             self._print(Text(f"--- {target}: {event.cloud}/{event.hypervisor} {facts}", style="dim"))
 
     def boot(self, target, index, seq, source):
@@ -198,6 +218,13 @@ class TerminalSink(LiveSink):
         t = Text(f"=== {target} boot {boot}: ")
         t.append(outcome.upper(), style=OUTCOME_STYLE.get(outcome, ""))
         t.append(f"  {reason}", style="dim")
+        verdict = cloud_verdict(self._context.get(target))
+        if verdict:
+            from consolewatch.sinks.terminal import inert
+
+            t.append(f"\n    {self._context[target].cloud} says: ", style="bold")
+            t.append(inert(f"{verdict.get('status', '?')}, fault "
+                           + " ".join(verdict[k] for k in ("fault_code", "fault") if k in verdict), "bold red"))
         self._print(t)
 
     def close(self):

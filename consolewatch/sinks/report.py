@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from consolewatch.detect import bootstate
 from consolewatch.model import (
     MILESTONES, Boot, Finding, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
 )
@@ -291,17 +292,8 @@ def _earlier_boots(boots: tuple[Boot, ...], verdict: Finding | None) -> list[str
 
 
 def verdict_finding(boot: Boot) -> Finding | None:
-    """The finding that decided the boot's outcome (the rule bootstate.decide applies)."""
-    found = boot.findings
-    if boot.outcome == "failure":
-        failures = [f for f in found if f.verdict == "failure"]
-        if failures:
-            return min(failures, key=lambda f: (f.suppressed_by is not None, -severity_rank(f.severity), f.first_seq))
-    if boot.outcome == "success":
-        return next((f for f in found if f.verdict == "success"), None)
-    if boot.outcome == "stall":
-        return next((f for f in found if f.verdict == "stall"), None)
-    return None
+    """The finding that decided the boot's outcome (the rule bootstate.judge applies)."""
+    return bootstate.verdict_finding(boot.outcome, boot.findings)
 
 
 def not_reached(boot: Boot) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from consolewatch.model import Boot
 from consolewatch.normalize.stamps import split_stamps
-from consolewatch.sinks.report import clean, milestone_time
+from consolewatch.sinks.report import clean
 
 WIDTH = 960
 LEFT, RIGHT = 150, 16

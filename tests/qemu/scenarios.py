@@ -222,14 +222,16 @@ mount -t ext4 -o ro "$root" /newroot && exec switch_root /newroot /sbin/init
         disk=DiskSpec("virtio"),
         stop=_panic_stop(),
         outcome="failure",
-        categories=["disk.driver-missing", "kernel.panic"],
+        categories=["disk.driver-missing", "disk.root-not-found", "kernel.panic"],
         evidence={
             "disk.driver-missing": [r'VFS: Cannot open root device "vda1"'],
+            "disk.root-not-found": [r'VFS: Cannot open root device "vda1"'],
             "kernel.panic": [PANIC_EVIDENCE + r"VFS: Unable to mount root fs"],
         },
         notes="The 'available partitions' list after 'Please append a correct \"root=\" boot "
               "option' is empty: no block device exists at all, so the driver is missing "
-              "(CONFIG_VIRTIO_BLK=m with no initramfs), not just the name wrong.",
+              "(CONFIG_VIRTIO_BLK=m with no initramfs), not just the name wrong. The root device "
+              "not found is reported too, after its cause (the missing driver).",
     ),
     Scenario(
         name="no-network-device",
@@ -384,10 +386,11 @@ mount -t ext4 -o ro "$root" /newroot && exec switch_root /newroot /sbin/init
         stop=[StopRule(r"Rebooting in 1 seconds", count=3, settle=0.3)],
         timeout=60,
         outcome="failure",
-        categories=["boot.loop", "disk.driver-missing", "kernel.panic"],
+        categories=["boot.loop", "disk.driver-missing", "disk.root-not-found", "kernel.panic"],
         evidence={
             "boot.loop": [r"Rebooting in 1 seconds"],
             "disk.driver-missing": [r'VFS: Cannot open root device "vda1"'],
+            "disk.root-not-found": [r'VFS: Cannot open root device "vda1"'],
             "kernel.panic": [PANIC_EVIDENCE + r"VFS: Unable to mount root fs"],
         },
         boots=3,

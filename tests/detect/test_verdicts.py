@@ -1,0 +1,131 @@
+"""Verdicts a person would sign: what decides a boot's outcome and a finding's weight.
+
+- an error that stopped the boot is a failure; waiting forever is a stall;
+- a problem that did not stop the boot reaching ready is a warning (severity and verdict);
+- a failure in an earlier boot that a later boot recovered from is history, not the verdict;
+- a root cause and its symptom are both reported, the cause first;
+- a fragment of a crash (a panic footer) stands in for the crash only when its header is missing.
+
+Lines are real console lines (their sources are named where they are used); the rule sets are
+written for each behaviour, as in test_engine.py, except where the shipped catalog is the point.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from consolewatch.detect.checks import run_lines
+from tests.detect.test_engine import catalog_with, rule
+
+#: samples/qemu/fs-error/serial.log, samples/qemu/healthy/serial.log
+EXT4 = ("[    2.573407] EXT4-fs error (device nvme0n1p1): __ext4_find_entry:1696: inode #2: comm swapper/0: "
+        "checksumming directory block 0")
+#: samples/qemu/driver-missing/serial.log
+PANIC = "[    1.534776] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"
+FOOTER = "[    1.542626] ---[ end Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0) ]---"
+SEABIOS = "SeaBIOS (version 1.16.2-debian-1.16.2-1)"
+#: samples/qemu-kernel-soft-lockup/serial.log
+LOCKUP = "[   11.789822] watchdog: BUG: soft lockup - CPU#0 stuck for 8s! [insmod:83]"
+#: samples/openstack-ttylinux-no-lease-metadata-unreachable
+NOLEASE = "No lease, failing"
+
+#: https://github.com/GoogleCloudPlatform/guest-agent/issues/377 (the ready line of the test formats)
+LOGIN = "2024/03/12 14:36:48 GCEGuestAgent: GCE Agent Started (version 20240109.00)"
+
+
+def _rules(tmp_path: Path):
+    return catalog_with(tmp_path, "rules:"
+                        + rule("fs", "disk.fs-error", "error", "{line: {regex: 'EXT4-fs error'}}")
+                        + rule("panic", "kernel.panic", "critical", "{line: {regex: '^Kernel panic - not syncing'}}")
+                        + rule("footer", "kernel.panic", "critical", "{line: {regex: '^---\\[ end Kernel panic'}}",
+                               "fallback: true")
+                        + rule("lockup", "kernel.oops", "error", "{line: {regex: 'BUG: soft lockup'}}", "verdict: stall")
+                        + rule("lease", "network.dhcp.no-lease", "error", "{line: {regex: 'No lease, failing'}}")
+                        + rule("loop", "boot.loop", "critical", "{capture: {min_boots: 2, outcome: [failure]}}"))
+
+
+def test_an_error_the_boot_got_past_is_a_warning_not_the_verdict(tmp_path):
+    a = run_lines(_rules(tmp_path), [EXT4, LOGIN])
+    assert a.outcome == "success"
+    [f] = [f for f in a.findings() if f.rule == "fs"]
+    assert (f.severity, f.verdict, f.demoted_from) == ("warning", "none", "error")
+    assert "did not stop it" in a.boots[-1].reason
+    assert a.worst() == "warning"
+
+
+def test_an_error_that_stopped_the_boot_is_a_failure(tmp_path):
+    a = run_lines(_rules(tmp_path), [EXT4])
+    assert a.outcome == "failure"
+    [f] = a.findings()
+    assert (f.severity, f.verdict, f.demoted_from) == ("error", "failure", None)
+
+
+def test_a_panic_after_ready_is_still_a_failure_but_a_later_error_is_not(tmp_path):
+    cat = _rules(tmp_path)
+    a = run_lines(cat, [LOGIN, PANIC])
+    assert a.outcome == "failure" and a.findings()[0].severity == "critical"
+    b = run_lines(cat, [LOGIN, EXT4])
+    assert b.outcome == "success" and b.findings()[0].severity == "warning"
+
+
+def test_a_lost_network_is_not_undone_by_a_login_prompt(tmp_path):
+    a = run_lines(_rules(tmp_path), [NOLEASE, LOGIN])
+    assert a.outcome == "failure"
+    assert a.findings()[0].severity == "error"
+
+
+def test_waiting_forever_is_a_stall_and_a_recovered_stall_a_warning(tmp_path):
+    cat = _rules(tmp_path)
+    a = run_lines(cat, [LOCKUP])
+    assert a.outcome == "stall"
+    b = run_lines(cat, [LOCKUP, LOGIN])
+    assert b.outcome == "success"
+    assert b.findings()[0].severity == "warning" and b.findings()[0].demoted_from == "error"
+
+
+def test_an_earlier_failed_boot_is_history(tmp_path):
+    a = run_lines(_rules(tmp_path), [SEABIOS, PANIC, SEABIOS, PANIC, SEABIOS, LOGIN])
+    assert [b.outcome for b in a.boots] == ["failure", "failure", "success"]
+    assert a.outcome == "success"
+    assert a.boots[0].findings[0].severity == "critical"  # the history keeps what happened
+    [loop] = a.capture_findings
+    assert loop.category == "boot.loop" and loop.severity == "warning" and loop.demoted_from == "critical"
+    assert a.worst() == "warning"
+    (tmp_path / "again").mkdir()
+    c = run_lines(_rules(tmp_path / "again"), [SEABIOS, PANIC, SEABIOS, PANIC])
+    assert c.outcome == "failure" and c.capture_findings[0].severity == "critical"
+
+
+def test_a_crash_footer_stands_in_only_when_the_header_is_missing(tmp_path):
+    cat = _rules(tmp_path)
+    only_footer = run_lines(cat, [FOOTER])
+    assert [f.rule for f in only_footer.findings()] == ["footer"] and only_footer.outcome == "failure"
+    both = run_lines(cat, [PANIC, FOOTER])
+    assert [f.rule for f in both.findings()] == ["panic"]
+
+
+def test_shipped_catalog_reports_missing_driver_first_and_root_not_found_next(catalog):
+    lines = Path(__file__).resolve().parents[2].joinpath("samples/qemu/driver-missing/serial.log").read_text(
+        errors="replace").splitlines()
+    a = run_lines(catalog, lines)
+    cats = [f.category for f in a.findings() if f.suppressed_by is None or f.category != "kernel.panic"]
+    assert cats.index("disk.driver-missing") < cats.index("disk.root-not-found")
+    driver = next(f for f in a.findings() if f.category == "disk.driver-missing")
+    root = next(f for f in a.findings() if f.category == "disk.root-not-found")
+    assert driver.suppressed_by is None and root.suppressed_by == driver.rule
+    assert a.boots[-1].reason.startswith("disk.driver-missing")
+    assert "no disk" in driver.description.lower() and "file system" in driver.description.lower()
+
+
+def test_a_capture_that_ends_inside_a_reset_loop_is_a_failure(catalog):
+    """samples/qemu-reset-after-handoff: a boot sector triple-faults right after SeaBIOS hands over."""
+    banner = "SeaBIOS (version 1.16.2-debian-1.16.2-1)"
+    again = "Booting from Hard Disk.." + banner
+    a = run_lines(catalog, [banner, again, again, again])
+    assert [b.outcome for b in a.boots][:3] == ["failure", "failure", "failure"]
+    assert a.boots[3].outcome in ("stall", "unknown")  # cut off by the end of the capture
+    assert {f.rule for f in a.boots[0].findings} == {"reset-after-handoff"}
+    assert {f.rule for f in a.capture_findings} == {"boot-loop", "reboot-after-failure"}
+    assert a.outcome == "failure"
+    one = run_lines(catalog, [banner])  # a capture that simply stops at the banner is not a loop
+    assert one.outcome != "failure" and not one.capture_findings

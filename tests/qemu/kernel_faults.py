@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Capture recipes for kernel-health and file-system messages: real Debian kernel lines for rule samples.
+
+Each recipe boots the Debian cloud kernel under QEMU (guestkit) with a busybox /init, provokes
+one condition from outside (QMP: an NMI) or from inside (mounting a disk image that
+e2fsprogs made larger than its disk), and prints the sanitised serial lines.
+Rule samples quote these lines with `source: qemu boot: <recipe> (tests/qemu/kernel_faults.py)`.
+
+    python tests/qemu/kernel_faults.py --list
+    python tests/qemu/kernel_faults.py RECIPE [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from guestkit import fetch, initramfs  # noqa: E402
+from guestkit.boot import sanitize_lines  # noqa: E402
+from guestkit.runner import Drive, MachineSpec, Qemu, StopRule  # noqa: E402
+
+READY = "consolewatch-guest: ready"
+DISK_MODULES = ["virtio_blk", "virtio_pci"]  # ext4 is built into the Debian cloud kernel
+
+
+@dataclass
+class Recipe:
+    name: str
+    how: str
+    init: str
+    append: str = "console=ttyS0"
+    modules: list[str] = field(default_factory=list)
+    disks: list[Callable[[Path], Path]] = field(default_factory=list)
+    actions: list[tuple[float, str]] = field(default_factory=list)
+    """(seconds after the ready marker, "nmi" or an HMP command)."""
+    stop: str = r"consolewatch-guest: done"
+    stop_count: int = 1
+    kernel: bool = True
+    """False: no -kernel, SeaBIOS boots the first disk."""
+    timeout: float = 50.0
+
+
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def ext4_image(size_mb: int, truncate_mb: int | None = None) -> Callable[[Path], Path]:
+    def make(work: Path) -> Path:
+        img = work / f"ext4-{size_mb}.img"
+        _run(["truncate", "-s", f"{size_mb}M", str(img)])
+        _run(["mkfs.ext4", "-q", "-F", str(img)])
+        if truncate_mb is not None:
+            _run(["truncate", "-s", f"{truncate_mb}M", str(img)])
+        return img
+    return make
+
+
+def triple_fault_mbr(work: Path) -> Path:
+    """A disk whose boot sector loads an empty IDT and raises int3: the CPU triple-faults and
+    QEMU resets the machine, as a kernel that dies before printing does."""
+    img = work / "mbr.img"
+    code = bytes([0xFA, 0x0F, 0x01, 0x1E, 0x0A, 0x7C, 0xCC, 0xEB, 0xFE, 0x90]) + bytes(6)  # cli; lidt [0x7c0a]; int3
+    sector = code + bytes(510 - len(code)) + b"\x55\xaa"
+    img.write_bytes(sector + bytes(1 << 20))
+    return img
+
+
+WAIT = f"echo {READY}; sleep 8; echo consolewatch-guest: done; sleep 30"
+
+RECIPES = {r.name: r for r in [
+    Recipe("nmi-unknown", "QMP inject-nmi after the ready marker, unknown_nmi_panic unset",
+           init=WAIT, actions=[(2.0, "nmi")]),
+    Recipe("reset-after-handoff", "a boot sector that triple-faults right after SeaBIOS hands over: QEMU resets, "
+           "SeaBIOS starts again", init="", kernel=False, disks=[triple_fault_mbr], stop=r"SeaBIOS [(]version",
+           stop_count=3, timeout=30),
+    Recipe("ext4-size-mismatch", "mount an ext4 file system made on 64 MiB and truncated to 32 MiB",
+           init=f"mkdir /mnt; mount -t ext4 /dev/vda /mnt; {WAIT}", modules=DISK_MODULES,
+           disks=[ext4_image(64, 32)]),
+]}
+
+
+def capture(recipe: Recipe) -> list[str]:
+    kernel = fetch.kernel("cloud")
+    bb = fetch.busybox()
+    work = Path(tempfile.mkdtemp(prefix=f"cw-kf-{recipe.name}-"))
+    try:
+        initrd = work / "initrd.img"
+        initrd.write_bytes(initramfs.build(initramfs.InitramfsSpec(recipe.init, modules=recipe.modules), bb, kernel))
+        bus = "virtio" if recipe.kernel else "ide"
+        drives = [Drive(make(work), bus, f"cw{i}") for i, make in enumerate(recipe.disks)]
+        spec = (MachineSpec(kernel=kernel.vmlinuz, initrd=initrd, append=recipe.append, drives=drives)
+                if recipe.kernel else MachineSpec(kernel=None, drives=drives))
+        (work / "qemu").mkdir()
+        with Qemu(spec, workdir=work / "qemu") as vm:
+            if recipe.actions:
+                threading.Thread(target=_act, args=(vm, recipe), daemon=True).start()
+            result = vm.wait(recipe.timeout, stop=[StopRule(recipe.stop, count=recipe.stop_count, settle=2.0)])
+        return sanitize_lines(result.serial)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _act(vm: Qemu, recipe: Recipe) -> None:
+    deadline = time.monotonic() + recipe.timeout
+    while READY.encode() not in vm.serial() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    start = time.monotonic()
+    for at, command in recipe.actions:
+        time.sleep(max(0.0, start + at - time.monotonic()))
+        try:
+            if command == "nmi":
+                vm.qmp().execute("inject-nmi")
+            else:
+                vm._hmp(command)
+        except Exception as e:  # the guest may be gone already
+            print(f"action {command!r} failed: {e}", file=sys.stderr)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("recipe", nargs="?")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    if args.list or not args.recipe:
+        for r in RECIPES.values():
+            print(f"{r.name:20} {r.how}")
+        return
+    lines = capture(RECIPES[args.recipe])
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
