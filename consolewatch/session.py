@@ -23,6 +23,7 @@ from consolewatch.normalize.timeline import Span, SpanLog
 #: Gaps remembered with their place on the timeline (the report's picture).
 MAX_GAPS = 1000
 
+
 @dataclass
 class Step:
     """What one event produced."""

@@ -52,7 +52,6 @@ def analyze_against_baseline(args) -> tuple[Analysis, str, Comparison | None]:
     return analysis, scope, comparison(matcher, analysis.boots[-1]) if analysis.boots else None
 
 
-
 def narrow(analysis: Analysis, boot: str | int) -> tuple[Analysis, str]:
     """The analysis and scope for `--boot last|all|N` (N as `journalctl -b` counts)."""
     if isinstance(boot, str):

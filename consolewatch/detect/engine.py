@@ -17,10 +17,10 @@ from consolewatch.detect import bootstate
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.remedy import placeholders, render
-from consolewatch.detect.twins import TwinLines, remember
 from consolewatch.detect.rules import (
     AbsentCond, BootCond, CaptureCond, IdleCond, LineCond, RepeatCond, Rule, SequenceCond,
 )
+from consolewatch.detect.twins import TwinLines, remember
 from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.stamps import split_stamps
@@ -424,5 +424,3 @@ class Engine(TwinLines):
             # Earlier boots' failures (a loop the machine came out of) are history, not the verdict.
             self.capture_findings = [bootstate.demote(f) for f in self.capture_findings]
         return out
-
-
