@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from consolewatch.model import Chunk, Frame, MachineContext
+from consolewatch.safetext import to_bytes
 
 READ_SIZE = 1 << 20
 #: JSON documents larger than this are not parsed as JSON (they are read as console text).
@@ -130,15 +131,15 @@ def _stored_capture(path: str) -> Iterator[Any]:
         raise InputError(f"{path}: a capture id is a number (consolewatch captures list shows them)")
     import sqlite3
 
-    from consolewatch.store import Store, data_dir
+    from consolewatch.store import Store, StoreError, data_dir
 
     db = data_dir() / "captures.sqlite3"
     if not db.is_file():  # do not create an empty store just to say the capture is not there
         raise InputError(f"{path}: no capture {int(ident)} (no capture store at {data_dir()})")
     try:
-        store = Store(db)
-    except (sqlite3.Error, OSError) as exc:
-        raise InputError(f"{path}: cannot open the capture store: {exc}") from None
+        store = Store(db, readonly=True)  # a read-only store (or directory) is still read
+    except StoreError as exc:
+        raise InputError(f"{path}: {exc}") from None
     try:
         if store.capture(int(ident)) is None:
             raise InputError(f"{path}: no capture {int(ident)} (consolewatch captures list shows them)")
@@ -220,7 +221,7 @@ def _decoded(output: str) -> bytes:
             return raw
         except ValueError:  # binascii.Error and UnicodeDecodeError both are
             pass
-    return output.encode("utf-8", "surrogateescape")
+    return to_bytes(output)
 
 
 def _from_json(doc: Any, name: str, path: str) -> list[Any]:
@@ -247,6 +248,6 @@ def _from_json(doc: Any, name: str, path: str) -> list[Any]:
         contents = doc.get("contents")
         if not isinstance(contents, str):
             raise InputError(f"{path}: `contents` in serial port JSON is not text")
-        return [MachineContext(name, cloud="gce"), Chunk(name, contents.encode("utf-8", "surrogateescape"))]
+        return [MachineContext(name, cloud="gce"), Chunk(name, to_bytes(contents))]
     raise InputError(f"{path}: JSON that is not console output (analyze reads the JSON of aws ec2 "
                      "get-console-output, of GCE getSerialPortOutput and consolewatch capture exports)")

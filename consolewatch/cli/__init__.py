@@ -183,6 +183,14 @@ def _terminate(signum, frame) -> None:
     raise Terminated()
 
 
+def _shown(exc: BaseException) -> str:
+    """An error message as it may be printed: it can quote file names, targets and API answers,
+    so controls are escaped and URL credentials replaced."""
+    from consolewatch.safetext import redact_urls, visible
+
+    return visible(redact_urls(str(exc)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     _complete(parser)
@@ -222,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return run(args)
     except UsageError as exc:
-        print(f"consolewatch: {exc}", file=sys.stderr)
+        print(f"consolewatch: {_shown(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except Terminated:
         return EXIT_SIGTERM
@@ -231,11 +239,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # a bug: say so in one line; --debug shows the traceback
+        import sqlite3
+
+        from consolewatch.store import StoreError, explain
+
+        if isinstance(exc, (StoreError, sqlite3.Error)):  # the store's environment, not a bug
+            print(f"consolewatch: {_shown(explain(exc))}", file=sys.stderr)
+            return EXIT_USAGE
         if Options.debug or os.environ.get("CONSOLEWATCH_DEBUG"):
             import traceback
 
             traceback.print_exc()
             return EXIT_USAGE
-        print(f"consolewatch: internal error: {type(exc).__name__}: {exc} "
+        print(f"consolewatch: internal error: {type(exc).__name__}: {_shown(exc)} "
               "(--debug shows the traceback; please report it)", file=sys.stderr)
         return EXIT_USAGE

@@ -34,11 +34,15 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from consolewatch.store import Store
+    from consolewatch.store import Store, default_path
 
-    store = Store()
+    action = args.captures_command
+    if action in ("list", "show", "export") and not default_path().is_file():
+        if action == "list":  # nothing stored yet: do not create a store to say so
+            return _list(None, args)
+        raise UsageError(f"no capture {args.id} (no capture store at {default_path()})")
+    store = Store(readonly=action in ("list", "show", "export"))
     try:
-        action = args.captures_command
         if action == "list":
             return _list(store, args)
         if action == "show":
@@ -64,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(store, args) -> int:
-    infos = store.list(target=args.target)
+    infos = store.list(target=args.target) if store is not None else []
     if args.json:
         sys.stdout.write(json.dumps({"captures": [i.as_dict() for i in infos]}) + "\n")
         return EXIT_OK
@@ -72,11 +76,16 @@ def _list(store, args) -> int:
     from rich.text import Text
 
     from consolewatch.cli.common import console
-    from consolewatch.sinks.terminal import EndOf, inert
+    from consolewatch.safetext import one_line
+    from consolewatch.sinks.terminal import EndOf
 
     fmt = lambda t: time.strftime("%m-%d %H:%M", time.localtime(t))  # noqa: E731
-    rows = [(str(i.id), i.target, ",".join(i.sources), fmt(i.created),
-             str(i.summary.get("boots") or "-"), str(i.summary.get("outcome") or "-"), _size(i.size)) for i in infos]
+    # Every cell from the store (an import brings another machine's strings) is one escaped
+    # row of Text: never markup, controls and bidi characters escaped; the target is cut from
+    # the left where the width ends, never at a fixed length.
+    rows = [(str(i.id), one_line(i.target), one_line(",".join(i.sources), 300), fmt(i.created),
+             one_line(i.summary.get("boots") or "-", 20), one_line(i.summary.get("outcome") or "-", 40),
+             _size(i.size)) for i in infos]
     heads = ("id", "target", "sources", "started", "boots", "outcome", "size")
     out = console()
     widths = [max([len(h), *(len(r[k]) for r in rows)]) for k, h in enumerate(heads)]
@@ -87,7 +96,7 @@ def _list(store, args) -> int:
         table.add_column(no_wrap=True, width=widths[k], justify="right" if col == "size" else "left")
     table.add_row(*(Text(h, style="bold") for h in heads))
     for r in rows:
-        table.add_row(r[0], EndOf(r[1]), *(inert(x) for x in r[2:]))
+        table.add_row(r[0], EndOf(r[1]), *(Text(x) for x in r[2:]))
     out.print(table)
     return EXIT_OK
 
@@ -102,12 +111,13 @@ def _size(n: int) -> str:
 
 def _rm(store, args) -> int:
     from consolewatch.cli.common import say
+    from consolewatch.safetext import one_line
 
     found = [(i, store.capture(i)) for i in args.ids]
     missing = [str(i) for i, info in found if info is None]
     for i, info in found:
         if info is not None and store.remove(i):
-            say(f"removed capture {i}: {info.target}, {info.size:,} bytes, "
+            say(f"removed capture {i}: {one_line(info.target)}, {info.size:,} bytes, "
                 f"{info.summary.get('boots') or 0} boot(s), {info.summary.get('outcome') or 'no outcome'}")
     if missing:
         raise UsageError(f"no capture {', '.join(missing)}")
@@ -164,10 +174,12 @@ def _import(store, args) -> int:
 
     try:
         doc = json.loads(Path(args.path).read_bytes())
+        if not isinstance(doc, dict):
+            raise ValueError("the file is not a JSON object")
         new_id, added = import_capture(store, doc)
     except FileNotFoundError:
         raise UsageError(f"{args.path}: no such file") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise UsageError(f"{args.path}: not a consolewatch capture export: {exc}") from None
     if not added:
         say(f"{args.path} was imported before: capture {new_id}")

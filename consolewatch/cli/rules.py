@@ -71,10 +71,10 @@ def _show(defs: definitions.Definitions, rule_id: str) -> int:
         close = difflib.get_close_matches(rule_id, list(defs.rules), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else " (consolewatch rules list shows them)"
         raise UsageError(f"no rule {rule_id!r}{hint}")
-    import re
+    from consolewatch.safetext import visible
 
     text = f"# {rule.path}:{rule.at}\n{rule_source(rule.path, rule.at).rstrip()}\n"
-    sys.stdout.write(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "\ufffd", text))  # a rules file is not trusted
+    sys.stdout.write(visible(text))  # a rules file is not trusted: the one policy of safetext
     return EXIT_OK
 
 

@@ -138,28 +138,42 @@ def run(args: argparse.Namespace) -> int:
                         until=args.until, stall_after=args.stall_after or None, resume=not args.new,
                         cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None,
                         on_step=alerting.observe if alerting else None)
+    from consolewatch.watchdog import WATCHDOG, Interrupted
+
     caught: list[int] = []
 
     async def follow():
         stop_on_signals(asyncio.get_running_loop(), follower.stop, caught)
-        return await follower.run()
+        WATCHDOG.arm(args.timeout)  # and while a rule regex runs
+        try:
+            return await follower.run()
+        finally:
+            WATCHDOG.disarm()  # before the loop closes and puts the default handlers back
 
+    matching = ""
     try:
-        result = asyncio.run(follow())
+        asyncio.run(follow())
     except FetchError as exc:
         raise UsageError(str(exc)) from None
+    except Interrupted as exc:  # the watchdog stopped the core in the middle of a line: said as below
+        matching = " while rules were matching a line (a definition regex may backtrack badly)"
+        if exc.signum:
+            caught[:0] = [exc.signum]
+        else:
+            follower.result.timed_out = True
     finally:
         sink.close()
         alerts.stop(alerting)
         store.close()
+    result = follower.result
     seen = f"{follower.session.normalizer.next_seq - 1} lines, boot {follower.session.engine.boot_index}"
     if caught:
         kept = f"capture {result.capture_id} keeps everything" if result.capture_id else "nothing to store"
-        say(f"consolewatch: interrupted by {signal.Signals(caught[0]).name} after {seen}: "
+        say(f"consolewatch: interrupted by {signal.Signals(caught[0]).name}{matching} after {seen}: "
             f"{result.outcome or 'no outcome yet'} ({kept})")
         return 128 + caught[0]
     if result.timed_out:
-        say(f"consolewatch: timed out after {args.timeout:g} s"
+        say(f"consolewatch: timed out after {args.timeout:g} s{matching}"
             + (f" (last outcome: {result.outcome})" if result.outcome else " with no outcome"))
         return EXIT_TIMEOUT
     return EXIT_FINDINGS if result.outcome in ("failure", "stall") else EXIT_OK

@@ -1,15 +1,15 @@
 """The terminal view of an analysis: per boot, its outcome, milestones, findings and fixes.
 
 Console text is hostile: it is always wrapped in `rich.text.Text` (never parsed as markup) and
-was already stripped of control characters by the normaliser; `inert()` re-checks anyway. It is
-also always *marked* as console text: every row of it, wrapped rows included, sits right of a
-`|` gutter (`Quoted`), so a guest cannot print a row that looks like consolewatch's own output.
-Our own wrapped text keeps its indent (`hanging`); each other cloud's fix takes one row at most.
+was already stripped of control characters by the normaliser; `inert()` re-checks anyway, and
+is the only way any other outside string (a target, a reason, a file name) reaches the screen.
+It is also always *marked* as console text: every row of it, wrapped rows included, sits right
+of a `|` gutter (`Quoted`), so a guest cannot print a row that looks like consolewatch's own
+output. Our own wrapped text keeps its indent (`hanging`); each other cloud's fix takes one row
+at most.
 """
 
 from __future__ import annotations
-
-import re
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
@@ -18,18 +18,19 @@ from rich.table import Table
 from rich.text import Text
 
 from consolewatch.model import Boot, Finding
+from consolewatch.safetext import one_line, visible
 from consolewatch.session import Analysis
 
 OUTCOME_STYLE = {"success": "bold green", "failure": "bold red", "stall": "bold yellow", "unknown": "bold"}
 SEVERITY_STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "yellow", "info": "cyan"}
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Narrowest column left for console text right of its gutter.
 MIN_TEXT_WIDTH = 12
 
 
 def inert(text: str, style: str = "") -> Text:
-    """Console-derived text as a rich Text that cannot style, link or move the cursor."""
-    return Text(_CONTROLS.sub("\ufffd", text), style=style)
+    """Outside text as a rich Text that cannot style, link, move the cursor or reorder the row:
+    never markup, and controls and bidi/invisible characters shown escaped (`safetext`)."""
+    return Text(visible(text), style=style)
 
 
 class Quoted:
@@ -79,7 +80,7 @@ class EndOf:
     keeps the part that tells one target from another."""
 
     def __init__(self, text: str, style: str = "", minimum: int = 16) -> None:
-        self.text = inert(text, style)
+        self.text = Text(one_line(text), style=style)  # one row: newlines escaped too
         self.minimum = minimum
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
@@ -205,7 +206,7 @@ def render(a: Analysis, console: Console, scope: str = "last", sources: list[str
     for n in a.notes:
         text = note_text(n)
         if text:
-            console.print(hanging(Text("note: ", style="dim"), Text(text, style="dim")))
+            console.print(hanging(Text("note: ", style="dim"), inert(text, "dim")))
     summary = Table.grid(padding=(0, 1))
     summary.add_column(no_wrap=True)
     summary.add_column(no_wrap=True)

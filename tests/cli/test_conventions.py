@@ -32,6 +32,24 @@ def test_rules_show_prints_the_definition_as_yaml_with_its_file_and_line(cli):
     assert miss.returncode == 2 and b"did you mean 'oom-kill'?" in miss.stderr
 
 
+def test_rules_show_escapes_what_a_rules_file_could_spoof_with(cli, tmp_path):
+    """A rules file comes from someone else: a bidi override or zero-width space in it (YAML
+    allows both raw) is shown as a visible escape, like console text."""
+    folder = tmp_path / "parsers" / "detectors"
+    folder.mkdir(parents=True)
+    (folder / "user.yaml").write_text(
+        "rules:\n  - id: spoof-rule\n    title: \"ok \u202eLIAF\u200b\"\n    category: kernel.panic\n"
+        "    severity: error\n    description: synthetic\n    match:\n      line: {regex: 'Kernel spoof'}\n"
+        "    remediation:\n      default: none\n    samples:\n      match:\n        - line: 'Kernel spoof'\n"
+        "          source: synthetic\n      no_match:\n        - line: 'unrelated'\n          source: synthetic\n",
+        encoding="utf-8")
+    r = cli("rules", "show", "spoof-rule", "--parsers", str(tmp_path / "parsers"))
+    out = r.stdout.decode()
+    assert r.returncode == 0, r.stderr.decode()
+    assert "\u202e" not in out and "\u200b" not in out
+    assert "ok \\u202eLIAF\\u200b" in out
+
+
 def test_rules_check_shows_progress_and_says_at_once_where_samples_are_looked_for(cli, tmp_path):
     r = cli("rules", "check", "--samples")
     err = r.stderr.decode()

@@ -23,6 +23,8 @@ from uart_mismatch import receive  # noqa: E402
 
 NIXOS = ROOT / "samples/aws-nixos-reboot-kill-init-panic/console.log"
 HEALTHY = ROOT / "samples/qemu/healthy/serial.log"
+#: A healthy boot on the QEMU kit's GCE-like network (a /32 lease, option 121 applied, metadata read).
+HEALTHY_ON_GCE = ROOT / "samples/qemu/gce-option121-applied/serial.log"
 
 
 def _tar(log: bytes) -> bytes:
@@ -128,7 +130,7 @@ def test_ec2_output_still_in_base64_is_decoded_and_sets_the_cloud(cli, tmp_path)
 
 def test_gce_serial_port_json_sets_the_cloud(cli, tmp_path):
     gce = tmp_path / "serial.json"
-    gce.write_text(json.dumps({"contents": HEALTHY.read_text(errors="replace"), "start": "0", "next": "12345",
+    gce.write_text(json.dumps({"contents": HEALTHY_ON_GCE.read_text(errors="replace"), "start": "0", "next": "12345",
                                "kind": "compute#serialPortOutput"}))
     doc = json.loads(cli("analyze", "--json", str(gce)).stdout)
     assert doc["cloud"] == "gce" and doc["outcome"] == "success"
