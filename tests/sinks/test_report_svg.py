@@ -82,7 +82,7 @@ def test_gaps_and_lines_a_screen_showed_first(catalog, tmp_path, browser, parse_
 
 def test_hostile_text_stays_text_inside_the_picture(catalog, tmp_path, browser, parse_dom):
     hostile = "<script>alert(1)</script></svg><img src=x onerror=alert(2)>\"'&amp; \u202eevil\u202c"
-    shown = hostile.replace("\u202e", "\ufffd").replace("\u202c", "\ufffd")
+    shown = hostile.replace("\u202e", "\\u202e").replace("\u202c", "\\u202c")  # bidi controls shown as escapes
     source = f'con"sole</svg>{hostile}'
     log = (f"SeaBIOS (version 1.16 {hostile})\n[    0.000000] Linux version 6.1.0 {hostile}\n"
            f"[    0.500000] Kernel panic - not syncing: {hostile}\n")
