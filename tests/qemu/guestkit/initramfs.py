@@ -37,6 +37,9 @@ class InitramfsSpec:
     busybox: bool = True
     raw_init: bool = False
     init_mode: int = 0o755
+    appended: tuple[bytes, ...] = ()
+    """Archives (e.g. `consolewatch netcfg --initrd`'s) concatenated after this one, as a
+    bootloader passes several initrds: the kernel unpacks them one after another."""
 
 
 def init_text(spec: InitramfsSpec) -> str:
@@ -70,4 +73,4 @@ def build(spec: InitramfsSpec, busybox: Busybox | None, kernel: Kernel | None) -
     for path, (content, mode) in sorted(spec.files.items()):
         data = content.encode() if isinstance(content, str) else content
         w.add_file(path, data, mode)
-    return w.to_gzip()
+    return w.to_gzip() + b"".join(spec.appended)
