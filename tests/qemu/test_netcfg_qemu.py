@@ -78,6 +78,31 @@ def test_the_guest_given_the_stanza_reaches_the_gce_gateway(netcfg_boot):
     assert "64 bytes from 10.128.0.1" in text and "1 packets received" in text, text[-2000:]
 
 
+@pytest.mark.parametrize("network_ip,fires", [(GCE_LEASE.client, False), ("10.128.0.9", True)])
+def test_the_console_is_checked_against_what_the_api_assigned(netcfg_boot, catalog, api_context, network_ip, fires):
+    """The guest's own console lines beside the GCE sim's description of vm1: quiet when the sim
+    assigned the leased address, the mismatch named with both addresses when it did not."""
+    from consolewatch.fetchers.base import Target
+    from consolewatch.fetchers.gce import GceFetcher
+    from consolewatch.model import Chunk
+    from consolewatch.session import Session
+
+    _, _, capture = netcfg_boot
+    url, sim = start_gce_sim(SimInstance(network_ip=network_ip, display_device=False))
+    with sim:
+        ctx = api_context(GceFetcher(Target("gce", "proj/us-central1-a/vm1", {}),
+                                     env={"CONSOLEWATCH_GCE_ENDPOINT": url}))
+    session = Session(catalog)
+    session.feed(ctx)
+    session.feed(Chunk("serial-1", capture.result.serial))
+    session.finish()
+    found = [f for f in session.result().findings("all") if f.rule == "address-differs-from-assigned"]
+    assert bool(found) is fires
+    if fires:
+        assert found[0].evidence[0].text.startswith("udhcpc: lease of 10.128.0.2 obtained")
+        assert "The guest configured 10.128.0.2; the cloud assigned this machine 10.128.0.9" in found[0].remediation
+
+
 def test_the_grub_entry_names_gce_disk_and_serial_console(netcfg_boot):
     grub, out, _ = netcfg_boot
     assert f"    initrd /boot/{out.name}" in grub.splitlines()
