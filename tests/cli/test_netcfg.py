@@ -121,7 +121,7 @@ def test_gce_gateway_unknown_when_subnetworks_get_is_refused(cli, gce):
 def test_aws_lease_and_disk_naming(cli, tmp_path, itype, root):
     sim = start_ec2_sim()
     try:
-        sim.add_instance("i-0123456789abcdef0", b"", instance_type=itype)
+        sim.add_instance("i-0123456789abcdef0", b"", instance_type=itype, private_ip="172.31.5.6")
         env = {**sim.env(), "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
         r = cli("netcfg", "aws:i-0123456789abcdef0", env=env)
         assert r.stdout.decode() == ("# AWS's DHCP server leases eth0 172.31.5.6/20, router 172.31.0.1\n"
