@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("tail", help="follow a machine's console live (a CI gate with --until)")
     t.add_argument("target", help="aws:[REGION/]i-..., gce:PROJECT/ZONE/NAME, do:ID, vnc://HOST:PORT, "
-                                  "vnc+ws://HOST:PORT/PATH, vnc+wss://..., openstack:ID, file:PATH, qemu:SOCKET_OR_PTY")
+                                  "vnc+ws://HOST:PORT/PATH, vnc+wss://..., openstack:SERVER, file:PATH, qemu:SOCKET_OR_PTY")
     t.add_argument("--json", action="store_true", help="JSON Lines, one event per line")
     t.add_argument("--no-follow", action="store_true", help="fetch what exists and exit")
     t.add_argument("--until", choices=["success", "failure", "outcome"], help="end when the boot reaches this")
@@ -80,9 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     rl.add_argument("--json", action="store_true")
     rsh = rs.add_parser("show", help="one rule in full")
     rsh.add_argument("rule_id")
-    rc = rs.add_parser("check", help="load every definition, run every sample; exit 1 on any failure")
-    rc.add_argument("--samples", nargs="?", const="samples", default=None, metavar="DIR",
-                    help="also replay the cases in DIR (default: samples/) and print recall/precision")
+    rc = rs.add_parser("check", help="load every definition, run every sample; exit 1 on any failure; "
+                       "or score the catalog on a folder of annotated cases (--cases)")
+    which = rc.add_mutually_exclusive_group()
+    which.add_argument("--samples", nargs="?", const="samples", default=None, metavar="DIR",
+                       help="also replay the cases in DIR (default: samples/, without samples/blind/) "
+                            "and print recall/precision")
+    which.add_argument("--cases", metavar="DIR",
+                       help="score the catalog on the annotated case folders in DIR (meta.yaml + "
+                            "expected.yaml each): recall/precision per category and per family, "
+                            "outcome accuracy, false alarms on healthy cases; exit 0, 2 on unusable cases")
+    rc.add_argument("--misses", action="store_true", help="with --cases: also list each case's misses")
+    rc.add_argument("--json", action="store_true", help="with --cases: print one JSON document")
     for q in (rl, rsh, rc):
         q.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
     return p

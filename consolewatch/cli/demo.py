@@ -14,7 +14,7 @@ from consolewatch.cli.common import load_catalog
 
 def add_parser(sub) -> None:
     d = sub.add_parser("demo", help="watch real failed boots on simulated clouds (no account needed)")
-    d.add_argument("--cloud", choices=["gce", "aws", "do"], action="append", help="only these acts (default: all)")
+    d.add_argument("--cloud", choices=["gce", "aws", "do", "openstack"], action="append", help="only these acts (default: all)")
     d.add_argument("--json", action="store_true", help="JSON Lines instead of the terminal view")
     d.add_argument("--speed", type=float, default=40_000.0, metavar="BYTES/S", help="how fast the machines print")
     d.add_argument("--parsers", action="append", default=[], metavar="DIR")
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             os.environ.update(env)
             sink = JsonLinesSink() if args.json else TerminalSink()
             try:
-                follower = Follower(parse_target(target_text, {"screenshots": None}), catalog=catalog, store=store,
+                follower = Follower(parse_target(target_text, {"screenshots": None, **dict(act.options)}), catalog=catalog, store=store,
                                     sink=sink, until="outcome", stall_after=30.0, resume=False)
                 result = asyncio.run(asyncio.wait_for(follower.run(), 120))
                 if not args.json:

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 
 from consolewatch import definitions
-from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
+from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
 
 
 def run(args: argparse.Namespace) -> int:
     defs = definitions.load(definitions.search_path(args.parsers))
     action = args.rules_command
     if action == "check":
-        return _check(defs, args)
+        return _score(defs, args) if args.cases is not None else _check(defs, args)
     if defs.problems:
         lines = "\n".join(f"  {p}" for p in defs.problems)
         raise UsageError(f"{len(defs.problems)} problem(s) in detector/format definitions:\n{lines}")
@@ -88,6 +88,8 @@ def _check(defs: definitions.Definitions, args: argparse.Namespace) -> int:
     from consolewatch.detect import checks
     from consolewatch.detect.catalog import Catalog
 
+    if args.json or args.misses:
+        raise UsageError("--json and --misses go with --cases DIR")
     console = _console()
     failed = 0
     for p in defs.problems:
@@ -154,3 +156,124 @@ def _cases(root: Path, catalog, console) -> int:
 
 def _ratio(a: int, b: int) -> str:
     return f"{a / b:.2f}" if b else "-"
+
+
+# -- rules check --cases: the catalog measured on annotated cases ---------------------------------
+
+
+def _score(defs: definitions.Definitions, args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from consolewatch.detect import score
+    from consolewatch.detect.catalog import Catalog
+
+    if defs.problems:
+        lines = "\n".join(f"  {p}" for p in defs.problems)
+        raise UsageError(f"{len(defs.problems)} problem(s) in detector/format definitions:\n{lines}")
+    err = Console(stderr=True, highlight=False, emoji=False)
+    try:
+        cases = score.load_cases(Path(args.cases))
+    except score.CaseProblems as exc:
+        return _problems(exc.problems)
+    catalog = Catalog(defs)
+    problems: list[str] = []
+    scored = score.score_cases(cases, _case_analyzer(catalog, problems), _progress(err, len(cases)))
+    if err.is_terminal:
+        err.file.write("\r" + " " * 70 + "\r")
+    if problems:
+        return _problems(problems)
+    if args.json:
+        from consolewatch.sinks.jsonout import dumps
+
+        sys.stdout.write(dumps(score.report(scored, with_misses=args.misses)) + "\n")
+        return EXIT_OK
+    _render_score(_console(), scored, args.misses)
+    return EXIT_OK
+
+
+def _problems(problems: list[str]) -> int:
+    """One line per problem on stderr (paths and YAML text made inert), exit status 2."""
+    from consolewatch.sinks.terminal import inert
+
+    for line in problems:
+        print(inert(f"consolewatch: {line}").plain, file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _case_analyzer(catalog, problems: list[str]):
+    """analyze(case) -> Analysis, through the same entry point as `consolewatch analyze`; an
+    input that is not a console becomes a problem of its case."""
+    from consolewatch.cli.analyze import analyze_paths
+    from consolewatch.session import Session
+
+    def analyze(case):
+        session = Session(catalog, cloud=case.cloud, hypervisor=case.hypervisor)
+        try:
+            return analyze_paths([str(p) for p in case.files], session)
+        except UsageError as exc:
+            problems.append(f"{case.path}: {exc}")
+            return session.result()
+
+    return analyze
+
+
+def _progress(err, total: int):
+    from consolewatch.sinks.terminal import inert
+
+    def show(i: int, case) -> None:
+        if err.is_terminal:
+            err.file.write("\r" + inert(f"scoring {i + 1}/{total} {case.name[-50:]:50}").plain)
+            err.file.flush()
+        elif i % 25 == 0 or i + 1 == total:
+            err.print(f"scoring case {i + 1} of {total}")
+
+    return show
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _render_score(console, scored, show_misses: bool) -> None:
+    from rich.table import Table
+
+    from consolewatch.detect import score
+    from consolewatch.sinks.terminal import inert
+
+    overall = score.figures(scored)
+    table = Table(title=f"per-category recall and precision over {overall.cases} cases")
+    for col in ("category", "TP", "FP", "FN", "recall", "precision"):
+        table.add_column(col, justify="left" if col == "category" else "right")
+    for cat, t in overall.categories.items():
+        table.add_row(cat, str(t.tp), str(t.fp), str(t.fn), _pct(t.recall), _pct(t.precision))
+    o = overall.overall
+    table.add_row("all (micro)", str(o.tp), str(o.fp), str(o.fn), _pct(o.recall), _pct(o.precision),
+                  style="bold")
+    console.print(table)
+    fams = Table(title="per family", caption="outcome: outcomes right; alarms: healthy cases "
+                 "(expected success) with an error-level finding")
+    fams.add_column("family", no_wrap=True)
+    for col in ("cases", "recall", "precision", "outcome", "alarms"):
+        fams.add_column(col, justify="right")
+    for fam, f in score.by_family(scored).items():
+        fams.add_row(inert(fam), str(f.cases), _pct(f.overall.recall), _pct(f.overall.precision),
+                     f"{f.outcomes_right}/{f.cases}", f"{f.false_alarms}/{f.healthy}")
+    console.print(fams)
+    console.print(f"recall {_pct(o.recall)}, precision {_pct(o.precision)}; outcome right "
+                  f"{overall.outcomes_right}/{overall.cases}; healthy cases with an error-level "
+                  f"finding {overall.false_alarms}/{overall.healthy}; evidence quoted "
+                  f"{overall.evidence_quoted}/{overall.evidence_checked}", markup=False)
+    if show_misses:
+        for m in score.misses(scored):
+            parts = []
+            if m["missing"]:
+                parts.append("missing " + ", ".join(m["missing"]))
+            if m["extra"]:
+                parts.append("extra " + ", ".join(m["extra"]))
+            if m["outcome"] != m["expected_outcome"]:
+                parts.append(f"outcome {m['outcome']} (expected {m['expected_outcome']})")
+            if m["evidence_not_quoted"]:
+                parts.append("evidence not quoted for " + ", ".join(m["evidence_not_quoted"]))
+            if m["false_alarm"]:
+                parts.append("false alarm " + ", ".join(m["false_alarm"]))
+            console.print(inert(f"MISS {m['case']} [{m['family']}]: " + "; ".join(parts)), soft_wrap=True)

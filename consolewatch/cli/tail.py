@@ -27,6 +27,7 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vnc-password-file", metavar="FILE",
                    help="vnc/do: a file holding the VNC password (or CONSOLEWATCH_VNC_PASSWORD); never on the command line")
     p.add_argument("--region", help="AWS region (else the boto3 chain)")
+    p.add_argument("--os-cloud", metavar="NAME", help="OpenStack: the clouds.yaml entry (else OS_CLOUD, else OS_*)")
     p.add_argument("--serial-console", action="store_true", help="AWS Nitro: read the EC2 serial console over SSH")
     p.add_argument("--wait-restart", action="store_true", help="keep following across a stop/start")
     p.add_argument("--poll", type=float, metavar="SECONDS", help="fastest poll interval")
@@ -67,6 +68,8 @@ def target_options(args: argparse.Namespace) -> dict[str, Any]:
         opts["vnc_password_file"] = args.vnc_password_file
     if args.region:
         opts["region"] = args.region
+    if args.os_cloud:
+        opts["os_cloud"] = args.os_cloud
     if args.serial_console:
         opts["serial_console"] = True
     if args.wait_restart:

@@ -142,6 +142,7 @@ BLIND = "blind"
 
 
 def find_cases(root: Path) -> list[Path]:
+    """Case folders under `root`, leaving out a blind set kept in `root/blind/`."""
     return sorted(p.parent for p in root.rglob("expected.yaml") if p.relative_to(root).parts[0] != BLIND)
 
 

@@ -12,6 +12,8 @@ CLOUD_NAMES = {
     "gce": "GCE",
     "do": "DigitalOcean",
     "openstack": "OpenStack",
+    "openstack-xen": "OpenStack on Xen (e.g. Rackspace)",
+    "openstack-kvm": "OpenStack on KVM",
     "qemu": "QEMU/KVM",
     "azure": "Azure",
 }
@@ -37,6 +39,9 @@ def remediation_keys(cloud: str, hypervisor: str) -> list[str]:
     if cloud == "aws":
         keys = [f"aws-{hypervisor}"] if hypervisor in ("xen", "nitro") else []
         return keys + ["aws", "default"]
+    if cloud == "openstack":  # Xen clouds (Rackspace) name disks xvd*, KVM ones vd*/sd*
+        keys = [f"openstack-{hypervisor}"] if hypervisor in ("xen", "kvm") else []
+        return keys + ["openstack", "default"]
     return [cloud, "default"]
 
 

@@ -18,7 +18,8 @@ from consolewatch.normalize.formats import HYPERVISORS, Checker
 from consolewatch.normalize.scanner import REGEX_FLAGS
 from consolewatch.yamlload import Problem, line_of
 
-REMEDIATION_KEYS = ("default", "aws", "aws-xen", "aws-nitro", "gce", "do", "openstack", "qemu", "azure")
+REMEDIATION_KEYS = ("default", "aws", "aws-xen", "aws-nitro", "gce", "do", "openstack", "openstack-xen", "openstack-kvm",
+                    "qemu", "azure")
 VERDICTS = ("failure", "stall", "success", "none")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 

@@ -41,7 +41,7 @@ def parse_target(text: str, options: Mapping[str, Any] | None = None) -> Target:
     if not sep or not rest:
         raise ValueError(
             f"{text!r} is not a target: use aws:[REGION/]i-..., gce:PROJECT/ZONE/NAME, do:DROPLET_ID, "
-            "vnc://HOST:PORT, vnc+ws://HOST:PORT/PATH, openstack:SERVER_ID, file:PATH or qemu:SOCKET_OR_PTY")
+            "vnc://HOST:PORT, vnc+ws://HOST:PORT/PATH, openstack:SERVER, file:PATH or qemu:SOCKET_OR_PTY")
     if kind not in BUILTIN and kind not in _plugins():
         raise ValueError(f"unknown target kind {kind!r} in {text!r} (known: {', '.join(sorted(BUILTIN))})")
     if kind == "aws":

@@ -157,8 +157,8 @@ def _seconds(opts: Mapping[str, Any], name: str, default: float) -> float:
 
 def parse_options(opts: Mapping[str, Any]) -> VncOptions:
     backoff = opts.get("backoff") or (1.0, 30.0)
-    if not isinstance(backoff, (list, tuple)):
-        backoff = (backoff, max(float(backoff), 30.0))
+    if not isinstance(backoff, (list, tuple)) or len(backoff) != 2:
+        backoff = (backoff, 30.0)
     names = opts.get("encodings")
     if names:
         unknown = [n for n in names if str(n).lower() not in _ENCODINGS]

@@ -35,6 +35,7 @@ stream that began before the last window ended, `extend(data)` appends what foll
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 __all__ = ["SnapshotStitcher", "StitchGap", "WINDOW"]
@@ -66,12 +67,16 @@ class SnapshotStitcher:
     """Successive windows of one console in, the bytes new in each out. Pure and synchronous."""
 
     def __init__(self, *, window: int = WINDOW, key: int = KEY, min_overlap: int = MIN_OVERLAP,
-                 seed: bytes = b"") -> None:
+                 seed: bytes = b"", reset_ratio: float = 1.0) -> None:
         if window < 1 or key < 1 or min_overlap < 1:
             raise ValueError("window, key and min_overlap must be positive")
         self.window = window
         self.key = key
         self.min_overlap = min_overlap
+        self.reset_ratio = reset_ratio
+        """A window that does not overlap is a cleared buffer when shorter than this fraction of
+        the last one (1.0 for fixed-size windows like EC2's; less where window sizes vary, as
+        Nova's do once it has removed control characters)."""
         self._keep = 2 * window
         self._ref = bytes(seed[-self._keep:])
         self._anchored = not seed
@@ -94,28 +99,37 @@ class SnapshotStitcher:
 
     # -- snapshots ------------------------------------------------------------------------
 
-    def feed(self, snapshot: bytes) -> tuple[bytes, StitchGap | None]:
-        """Take the next window; return (bytes not seen before, gap or None)."""
+    def feed(self, snapshot: bytes, *, whole: bool = True) -> tuple[bytes, StitchGap | None]:
+        """Take the next window; return (bytes not seen before, gap or None).
+
+        `whole=False`: the window is only the tail of what the source keeps (Nova's `length`
+        lines), so a later, larger window may begin before this one did."""
         new = bytes(snapshot)
         self.windows += 1
         ref = self._ref
         if not new or new == ref or (ref and ref.endswith(new) and len(new) < len(ref)):
             return b"", None  # empty (nothing posted yet), identical, or the tail of what we have
         if not ref:
-            return self._take(new, new, None)
+            return self._take(new, new, None, whole)
         e = self._overlap(ref, new)
         if e is not None and (e >= self.min_overlap or (e == len(ref) and self._anchored)):
-            return self._take(new, new[e:], None)
+            return self._take(new, new[e:], None, whole)
         if self._stale(ref, new):
             return b"", None  # a copy of an older window (it ends inside what we have)
-        if len(new) < len(ref) and self._anchored:
-            return self._take(new, new, StitchGap("reset"))
+        if len(new) < len(ref) * self.reset_ratio and self._anchored:
+            return self._take(new, new, StitchGap("reset"), whole)
         j = e if e is not None else self._short_overlap(ref, new, self.min_overlap)
-        return self._take(new, new[j:], StitchGap("no-overlap"))
+        return self._take(new, new[j:], StitchGap("no-overlap"), whole)
 
-    def _take(self, window: bytes, fresh: bytes, gap: StitchGap | None) -> tuple[bytes, StitchGap | None]:
+    def peek(self, snapshot: bytes, *, whole: bool = True) -> tuple[bytes, StitchGap | None]:
+        """What `feed(snapshot)` would return, without taking the window (a caller that can ask
+        for a larger window when this one would leave a gap)."""
+        return copy.copy(self).feed(snapshot, whole=whole)
+
+    def _take(self, window: bytes, fresh: bytes, gap: StitchGap | None,
+              whole: bool = True) -> tuple[bytes, StitchGap | None]:
         self._ref = window[-self._keep:]
-        self._anchored = True
+        self._anchored = whole
         self.emitted += len(fresh)
         if gap is not None:
             self.gaps += 1

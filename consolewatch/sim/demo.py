@@ -30,6 +30,8 @@ class Act:
     """Sample path (relative to samples/) of the real console the simulated machine prints."""
     start: Callable[[bytes, float], tuple[str, dict[str, str], Any]]
     """(console, bytes per second) -> (target, environment for the fetcher, handle to close)."""
+    options: tuple[tuple[str, Any], ...] = ()
+    """Target options of this act (`tail --os-cloud NAME` for the OpenStack act, say)."""
 
 
 def _gce(log: bytes, rate: float):
@@ -72,6 +74,29 @@ def _do(log: bytes, rate: float):
     return "do:318154901", api.env(CONSOLEWATCH_DO_CONSOLE_URL=console.ws_url), handles
 
 
+#: The OpenStack act's console is short (a ttylinux boot): played slowly enough to be seen polled.
+NOVA_RATE = 400.0
+
+
+def _openstack(log: bytes, rate: float):
+    import os
+    import tempfile
+    from contextlib import ExitStack
+
+    from consolewatch.sim.openstack import SimServer, start_openstack_sim
+    from consolewatch.sim.player import ConsolePlayer
+
+    handles = ExitStack()
+    sim = start_openstack_sim(SimServer("ttylinux-web-1", player=ConsolePlayer(log, bytes_per_second=min(rate, NOVA_RATE)),
+                                        flavor_name="m1.tiny"))
+    handles.callback(sim.close)
+    fd, path = tempfile.mkstemp(prefix="consolewatch-demo-", suffix="-clouds.yaml")
+    with os.fdopen(fd, "w") as f:
+        f.write(sim.clouds_yaml("consolewatch-demo"))  # not the user's OS_* or clouds.yaml: the demo's own cloud
+    handles.callback(os.unlink, path)
+    return "openstack:ttylinux-web-1", {"OS_CLIENT_CONFIG_FILE": path}, handles
+
+
 ACTS = (
     Act("gce", "GCE: a custom image whose DHCP client ignores option 121 (a /32 lease)",
         "qemu/gce-option121-ignored/serial.log", _gce),
@@ -79,5 +104,8 @@ ACTS = (
         "qemu/wrong-root-nvme/serial.log", _aws),
     Act("do", "DigitalOcean: an image that only runs a DHCP client on a droplet addressed statically, "
               "read off its screen (VNC)", "qemu/dhcp-no-lease/serial.log", _do),
+    Act("openstack", "OpenStack (Nova console log): a ttylinux image whose DHCP gets no lease, so the metadata "
+                     "service is out of reach", "openstack-ttylinux-no-lease-metadata-unreachable/console.log",
+        _openstack, options=(("os_cloud", "consolewatch-demo"), ("poll", 0.5))),
 )
 

@@ -39,6 +39,18 @@ def note_dict(n: Any) -> dict[str, Any]:
     return {"type": type(n).__name__.lower()}
 
 
+#: MachineContext fields that are the cloud's own verdict on the machine (OpenStack's `fault`).
+CLOUD_VERDICT = ("status", "fault", "fault_code", "fault_created")
+
+
+def cloud_verdict(ctx: MachineContext | None) -> dict[str, str] | None:
+    """What the cloud's API says went wrong, to show beside the console's verdict; None when
+    it reports no fault."""
+    if ctx is None or not ctx.fields.get("fault"):
+        return None
+    return {k: str(ctx.fields[k]) for k in CLOUD_VERDICT if ctx.fields.get(k)}
+
+
 def line_event(line: Line, target: str) -> dict[str, Any]:
     return {
         "type": "line", "target": target, "source": line.source, "seq": line.seq, "text": line.text,

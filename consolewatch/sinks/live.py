@@ -13,7 +13,7 @@ import time
 from typing import IO, Any, Sequence
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
-from consolewatch.sinks.jsonout import dumps, finding_event, line_event
+from consolewatch.sinks.jsonout import cloud_verdict, dumps, finding_event, line_event
 
 
 class LiveSink:
@@ -37,6 +37,7 @@ class JsonLinesSink(LiveSink):
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
         self._pending: list[str] = []
+        self._context: dict[str, MachineContext] = {}
 
     def _write(self, doc: dict[str, Any]) -> None:
         self._pending.append(dumps(doc) + "\n")
@@ -68,6 +69,7 @@ class JsonLinesSink(LiveSink):
             self._write({"type": "status", "target": target, "source": event.source, "state": event.state,
                          "detail": event.detail, "poll_interval": event.poll_interval})
         elif isinstance(event, MachineContext):
+            self._context[target] = event
             self._write({"type": "context", "target": target, "source": event.source, "cloud": event.cloud,
                          "hypervisor": event.hypervisor, "fields": dict(event.fields)})
 
@@ -75,8 +77,12 @@ class JsonLinesSink(LiveSink):
         self._write({"type": "boot", "target": target, "source": source, "boot": index, "seq": seq})
 
     def outcome(self, target, boot, outcome, reason, source):
-        self._write({"type": "outcome", "target": target, "source": source, "boot": boot, "outcome": outcome,
-                     "reason": reason})
+        doc = {"type": "outcome", "target": target, "source": source, "boot": boot, "outcome": outcome,
+               "reason": reason}
+        verdict = cloud_verdict(self._context.get(target))
+        if verdict:
+            doc["cloud_verdict"] = verdict  # the API's fault beside the console's verdict
+        self._write(doc)
 
     def seen(self, target, seq, source):
         self._write({"type": "seen", "target": target, "source": source, "seq": seq})
@@ -99,6 +105,7 @@ class TerminalSink(LiveSink):
         self.console = console or Console(highlight=False, emoji=False)
         self.show_target = show_target
         self.status: dict[tuple[str, str], SourceStatus] = {}
+        self._context: dict[str, MachineContext] = {}
         self._live = None
         if self.console.is_terminal:
             from rich.live import Live
@@ -168,6 +175,7 @@ class TerminalSink(LiveSink):
                              + (f" ({event.hint})" if event.hint else ""), style="yellow"))
             self.status[(target, event.source)] = SourceStatus(event.source, "unavailable", event.reason)
         elif isinstance(event, MachineContext):
+            self._context[target] = event
             facts = ", ".join(f"{k}={v}" for k, v in sorted(event.fields.items()) if "\n" not in str(v))
             self._print(Text(f"--- {target}: {event.cloud}/{event.hypervisor} {facts}", style="dim"))
 
@@ -184,6 +192,13 @@ class TerminalSink(LiveSink):
         t = Text(f"=== {target} boot {boot}: ")
         t.append(outcome.upper(), style=OUTCOME_STYLE.get(outcome, ""))
         t.append(f"  {reason}", style="dim")
+        verdict = cloud_verdict(self._context.get(target))
+        if verdict:
+            from consolewatch.sinks.terminal import inert
+
+            t.append(f"\n    {self._context[target].cloud} says: ", style="bold")
+            t.append(inert(f"{verdict.get('status', '?')}, fault "
+                           + " ".join(verdict[k] for k in ("fault_code", "fault") if k in verdict), "bold red"))
         self._print(t)
 
     def close(self):

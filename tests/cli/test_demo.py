@@ -20,3 +20,5 @@ def test_demo_follows_real_failed_boots_on_simulated_clouds(cli):
     fixes = [e["remediation"] for e in events if e["type"] == "finding" and e["target"].startswith("aws:")
              and e["category"] == "disk.root-not-found"]
     assert any("nvme0n1p1" in f for f in fixes)  # the instance is Nitro: the fix names NVMe
+    nova = next(v for k, v in by_target.items() if k.startswith("openstack:"))
+    assert "network.dhcp.no-lease" in nova  # the real Nova console log, read through openstacksdk

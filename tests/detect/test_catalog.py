@@ -28,7 +28,8 @@ SINGLE_RULE_CATEGORIES = {"boot.success"}
 #: remediation key -> (cloud, hypervisor) that selects it
 KEY_CONTEXT = {
     "aws": ("aws", "unknown"), "aws-xen": ("aws", "xen"), "aws-nitro": ("aws", "nitro"),
-    "gce": ("gce", "kvm"), "do": ("do", "kvm"), "openstack": ("openstack", "kvm"),
+    "gce": ("gce", "kvm"), "do": ("do", "kvm"), "openstack": ("openstack", "unknown"),
+    "openstack-xen": ("openstack", "xen"), "openstack-kvm": ("openstack", "kvm"),
     "qemu": ("qemu", "tcg"), "azure": ("azure", "hyperv"),
 }
 

@@ -13,7 +13,7 @@ import struct
 import zlib
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from consolewatch.fetchers.rfb import protocol as p
 from consolewatch.fetchers.rfb.client import RfbSession
@@ -248,6 +248,7 @@ def _session(data: bytes) -> RfbSession:
 
 @SETTINGS
 @given(st.binary(max_size=3000))
+@example(b"\x01\x00\x00\x00\x00\x01" + bytes(6) + b"\x02\x03\x00")  # SetColourMapEntries, Bell, ServerCutText
 def test_arbitrary_server_messages_end_in_an_rfb_error(junk):
     async def run():
         s = _session(_server_hello() + junk)

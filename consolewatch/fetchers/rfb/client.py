@@ -168,7 +168,7 @@ class RfbSession:
                     await asyncio.sleep(wait)
                 await self.request(not resized)  # after DesktopSize: the whole new screen
             elif kind == p.MSG_COLOURMAP:
-                _, _, count = struct.unpack(">xHH", await self._read(5, "SetColourMapEntries"))
+                _first, count = struct.unpack(">xHH", await self._read(5, "SetColourMapEntries"))
                 await self._read(6 * count, "SetColourMapEntries colours")
             elif kind == p.MSG_CUT_TEXT:
                 await self._discard_cut_text()

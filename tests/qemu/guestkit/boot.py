@@ -103,6 +103,27 @@ def _rootfs_files(bb: fetch.Busybox, init: str) -> dict[str, tuple[bytes | str, 
     }
 
 
+def gce_network(ns: NetNS) -> dict:
+    """GCE-like networking in `ns` on tap0: dnsmasq handing out a /32 lease with option 121
+    and an HTTP server on the metadata address. Returns what was set up (for meta.yaml)."""
+    lease = GCE_LEASE
+    ns.add_tap("tap0", lease.host_cidr)
+    ns.add_address(f"{lease.metadata}/32", "lo")
+    ns.dnsmasq("tap0", lease)
+    ns.metadata_server(lease.metadata, {
+        "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
+    return {
+        "kind": "tap device in a private network namespace, dnsmasq as a "
+                "GCE-like DHCP server, an HTTP server on the metadata address",
+        "lease": {"address": lease.client, "netmask": "255.255.255.255",
+                  "router": lease.gateway, "dns": lease.metadata,
+                  "mtu": lease.mtu,
+                  "option121": [f"{lease.gateway}/32 via 0.0.0.0",
+                                f"0.0.0.0/0 via {lease.gateway}"]},
+        "namespace_side": lease.host_cidr,
+    }
+
+
 def run(scenario, workdir: Path | None = None, accel: str | None = None, observe=None) -> Capture:
     """Boot `scenario` once. Every resource (QEMU, namespace, dnsmasq, temp files when no
     workdir is given) is released before this returns or raises.
@@ -157,22 +178,7 @@ def _run(sc, work: Path, accel: str | None, observe=None) -> Capture:
                 network_info = {"kind": "tap device in a private network namespace, "
                                         "no DHCP server"}
             else:
-                lease = GCE_LEASE
-                ns.add_tap("tap0", lease.host_cidr)
-                ns.add_address(f"{lease.metadata}/32", "lo")
-                ns.dnsmasq("tap0", lease)
-                ns.metadata_server(lease.metadata, {
-                    "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
-                network_info = {
-                    "kind": "tap device in a private network namespace, dnsmasq as a "
-                            "GCE-like DHCP server, an HTTP server on the metadata address",
-                    "lease": {"address": lease.client, "netmask": "255.255.255.255",
-                              "router": lease.gateway, "dns": lease.metadata,
-                              "mtu": lease.mtu,
-                              "option121": [f"{lease.gateway}/32 via 0.0.0.0",
-                                            f"0.0.0.0/0 via {lease.gateway}"]},
-                    "namespace_side": lease.host_cidr,
-                }
+                network_info = gce_network(ns)
             spec.nic = "tap"
             spec.netns = ns.name
         elif sc.network != "none":

@@ -178,3 +178,9 @@ def busybox() -> Busybox:
             raise FetchError(f"{BUSYBOX_PACKAGE} has no bin/busybox")
         _busybox.append(Busybox(BUSYBOX_PACKAGE, version, path))
     return _busybox[0]
+
+
+def package(name: str) -> tuple[Path, str]:
+    """Extracted tree and version of any Debian package (programs a guest runs, such as a
+    DHCP client), fetched the same way as the kernels."""
+    return _download_and_extract(name)

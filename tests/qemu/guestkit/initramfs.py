@@ -37,6 +37,8 @@ class InitramfsSpec:
     busybox: bool = True
     raw_init: bool = False
     init_mode: int = 0o755
+    sh_link: bool = True
+    """False: no /bin/sh -> busybox link (`files` brings its own /bin/sh)."""
     appended: tuple[bytes, ...] = ()
     """Archives (e.g. `consolewatch netcfg --initrd`'s) concatenated after this one, as a
     bootloader passes several initrds: the kernel unpacks them one after another."""
@@ -59,7 +61,8 @@ def build(spec: InitramfsSpec, busybox: Busybox | None, kernel: Kernel | None) -
         if busybox is None:
             raise ValueError("spec needs busybox")
         w.add_file("bin/busybox", busybox.path.read_bytes(), 0o755)
-        w.add_symlink("bin/sh", "busybox")
+        if spec.sh_link:
+            w.add_symlink("bin/sh", "busybox")
     order: list[str] = []
     if spec.modules:
         if kernel is None:

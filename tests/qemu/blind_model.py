@@ -1,0 +1,67 @@
+"""The model of the blind-set QEMU scenarios (blind_scenarios.py): what a scenario injects, how
+its boot ends, and its annotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from guestkit.initramfs import InitramfsSpec
+from guestkit.runner import StopRule
+from scenarios import GETTY, READY, DiskSpec
+
+THREAD = "local QEMU boot by consolewatch developers"
+VIRTIO_DISK = ["virtio_blk", "virtio_pci"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A monitor command sent once the serial console matches `after` (+ `delay` s):
+    `qmp` names a QMP command without arguments, else `hmp` is a human-monitor line."""
+
+    after: str
+    hmp: str = ""
+    qmp: str = ""
+    delay: float = 0.0
+
+
+@dataclass
+class BlindScenario:
+    name: str
+    title: str
+    family: str
+    injected: str
+    append: str
+    kernel: str = "cloud"                     # cloud | generic
+    initramfs: InitramfsSpec | None = None
+    host_programs: dict[str, str] = field(default_factory=dict)  # this machine's -> guest path
+    package_files: dict[str, list[str]] = field(default_factory=dict)  # package -> paths
+    loose_modules: list[str] = field(default_factory=list)  # at /lib/extra/NAME.ko, not loaded
+    initrd_padding_mb: int = 0                # an archive of zeros before the image
+    root_disk: DiskSpec | None = None
+    data: str | None = None                   # a guestkit.datadisk builder, or "xfs-pair"
+    data_interface: str = "virtio"
+    no_kernel: bool = False                   # no -kernel: SeaBIOS boots the disks
+    network: str = "none"                     # none | user | gce
+    memory_mb: int = 256
+    actions: list[Action] = field(default_factory=list)
+    stop: list[StopRule] = field(default_factory=list)
+    ends: tuple[str, ...] = ("stop-rule",)    # acceptable ways for the boot to end
+    timeout: float = 40.0
+    screen: bool = False                      # also write samples/blind/qemu-screens cases
+    excerpt: int = 0                          # also write a partial-views case: last N lines
+    # the annotation (from the fault injected)
+    outcome: str = "failure"
+    categories: list[str] = field(default_factory=list)
+    optional: list[str] = field(default_factory=list)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    screen_evidence: dict[str, list[str]] = field(default_factory=dict)
+    excerpt_evidence: dict[str, list[str]] = field(default_factory=dict)
+    notes: str = ""
+
+
+def panic_stop(settle: float = 1.0) -> list[StopRule]:
+    return [StopRule(r"---\[ end Kernel panic", settle=settle)]
+
+
+LOGIN = [StopRule(r"login: ", settle=1.0)]
+READY_THEN_GETTY = f"echo {READY}; {GETTY}\n"

@@ -1,0 +1,136 @@
+"""The network-dhcp half of the blind QEMU scenarios: Debian's DHCP clients (ISC dhclient,
+dhcpcd, systemd-networkd) on a GCE-like /32 lease with option 121, as they print it."""
+
+from __future__ import annotations
+
+from blind_model import BlindScenario
+from guestkit.initramfs import InitramfsSpec
+from guestkit.runner import StopRule
+from scenarios import GETTY, IDLE, READY
+
+NET_MODULES = ["virtio_net", "virtio_pci"]
+METADATA_URL = "http://169.254.169.254/computeMetadata/v1/instance/hostname"
+#: after the lease: fetch from the metadata server, then the ready marker and a login prompt
+FETCH_THEN_READY = (f"if wget -O /tmp/hostname {METADATA_URL}; then echo {READY}; {GETTY} fi\n"
+                    + IDLE)
+NET_STOP = [StopRule(r"login: ", settle=1.0), StopRule(r"wget: ", settle=1.0)]
+BASE_FILES = {
+    "/etc/passwd": ("root:x:0:0:root:/root:/bin/sh\n"
+                    "dhcpcd:x:100:65534:DHCP Client Daemon:/usr/lib/dhcpcd:/bin/false\n"
+                    "systemd-network:x:998:998:systemd Network Management:/:/bin/false\n",
+                    0o644),
+    "/etc/group": ("root:x:0:\nnogroup:x:65534:\nsystemd-network:x:998:\n", 0o644),
+    "/etc/fstab": ("rootfs / rootfs rw 0 0\n", 0o644),
+}
+#: dhclient-script is a Debian /bin/sh script that needs `run-parts --list` (busybox's applet
+#: lacks it, and busybox's sh prefers its applets to PATH): Debian's dash as /bin/sh and
+#: Debian's run-parts, as on a Debian system
+DEBIAN_SH = {"/usr/bin/dash": "/bin/sh", "/usr/bin/run-parts": "/bin/run-parts"}
+DHCLIENT_FILES = ["/sbin/dhclient", "/sbin/dhclient-script", "/etc/dhcp/dhclient.conf"]
+
+
+def _networkd(name: str, extra_conf: str, what: str, **annotation) -> BlindScenario:
+    """systemd-networkd from this machine, run in the initramfs, on the GCE-like network."""
+    return BlindScenario(
+        name=name,
+        title="systemd-networkd on a GCE-like /32 lease with option 121"
+              + (" (UseRoutes=no)" if extra_conf else ""),
+        family="network-dhcp",
+        injected=what + "this machine's systemd-networkd 252 (Debian 12) run from the "
+                 "initramfs with a .network file DHCP=ipv4, logging to the console (/sys "
+                 "remounted read-only: there is no udev, so networkd must not wait for it, as "
+                 "in a container), on dnsmasq handing out a /32 lease with router 10.128.0.1 "
+                 "and option 121",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            "mkdir -p /run/systemd /var/lib/systemd\nmount -o remount,ro /sys\n"
+            "SYSTEMD_LOG_TARGET=console /lib/systemd/systemd-networkd &\n"
+            "sleep 10\n" + FETCH_THEN_READY,
+            modules=NET_MODULES,
+            files={**BASE_FILES,
+                   "/etc/machine-id": ("c0501e0000004000800000000000c0de\n", 0o444),
+                   "/etc/systemd/network/10-eth0.network": (
+                       "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n" + extra_conf, 0o644)}),
+        host_programs={"/lib/systemd/systemd-networkd": "/lib/systemd/systemd-networkd"},
+        network="gce",
+        stop=NET_STOP,
+        timeout=50,
+        **annotation,
+    )
+
+
+NETWORK: list[BlindScenario] = [
+    BlindScenario(
+        name="dhclient-gce-lease-routes-applied",
+        title="ISC dhclient on a GCE-like /32 lease with option 121, Debian's hooks in place",
+        family="network-dhcp",
+        injected="nothing (control case): Debian's isc-dhcp-client (dhclient -v, its "
+                 "dhclient-script and the rfc3442-classless-routes exit hook) on dnsmasq "
+                 "handing out a /32 lease with router 10.128.0.1 and option 121",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            "mkdir -p /var/lib/dhcp /run\ndhclient -v -1 eth0\n" + FETCH_THEN_READY,
+            modules=NET_MODULES, files=BASE_FILES),
+        host_programs=DEBIAN_SH,
+        package_files={"isc-dhcp-client": [
+            *DHCLIENT_FILES, "/etc/dhcp/dhclient-exit-hooks.d/rfc3442-classless-routes"]},
+        network="gce",
+        stop=NET_STOP,
+        outcome="success",
+        categories=["boot.success"],
+        evidence={"boot.success": ["bound to 10.128.0.2"]},
+    ),
+    BlindScenario(
+        name="dhclient-gce-lease-rfc3442-hook-missing",
+        title="ISC dhclient on a GCE-like /32 lease, the classless-routes hook left out",
+        family="network-dhcp",
+        injected="Debian's dhclient and dhclient-script without the "
+                 "rfc3442-classless-routes exit hook (a trimmed image): the script leaves "
+                 "the routes to the hook when option 121 is present, so no route is "
+                 "installed; then the metadata fetch",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            "mkdir -p /var/lib/dhcp /run\ndhclient -v -1 eth0\n" + FETCH_THEN_READY,
+            modules=NET_MODULES, files=BASE_FILES),
+        host_programs=DEBIAN_SH,
+        package_files={"isc-dhcp-client": DHCLIENT_FILES},
+        network="gce",
+        stop=NET_STOP,
+        outcome="failure",
+        categories=["network.dhcp.option121-missing", "network.metadata-unreachable"],
+        evidence={"network.dhcp.option121-missing": ["DHCPACK of 10.128.0.2 from 10.128.0.1"],
+                  "network.metadata-unreachable": ["wget: can't connect to remote host"]},
+        notes="The lease is fine; the classless static routes it carries are never applied, "
+              "so nothing routes to the metadata server.",
+    ),
+    BlindScenario(
+        name="dhcpcd-gce-lease",
+        title="dhcpcd on a GCE-like /32 lease with option 121",
+        family="network-dhcp",
+        injected="nothing (control case): Debian's dhcpcd-base 9.4 (dhcpcd -4 -1 -B with the "
+                 "package's dhcpcd.conf, which asks for classless_static_routes) on dnsmasq "
+                 "handing out a /32 lease with router 10.128.0.1 and option 121",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            "mkdir -p /var/lib/dhcpcd /run/dhcpcd\n/usr/sbin/dhcpcd -4 -1 -B eth0\n" + FETCH_THEN_READY,
+            modules=NET_MODULES, files=BASE_FILES),
+        package_files={"dhcpcd-base": ["/usr/sbin/dhcpcd", "/etc/dhcpcd.conf",
+                                       "/usr/lib/dhcpcd"]},
+        network="gce",
+        stop=NET_STOP,
+        outcome="success",
+        categories=["boot.success"],
+        evidence={"boot.success": ["leased 10.128.0.2"]},
+    ),
+    _networkd("networkd-gce-lease", "", outcome="success", categories=["boot.success"],
+              evidence={"boot.success": ["DHCPv4 address 10.128.0.2/32"]},
+              what="nothing (control case): "),
+    _networkd("networkd-gce-lease-routes-off", "\n[DHCPv4]\nUseRoutes=no\n",
+              outcome="success", categories=["boot.success"],
+              evidence={"boot.success": ["DHCPv4 address 10.128.0.2/32"]},
+              what="[DHCPv4] UseRoutes=no in the .network file (the classless static routes "
+                   "are not used): ",
+              notes="Although the option 121 routes are not used, networkd installs the "
+                    "lease's gateway itself and the metadata fetch succeeds: a /32 lease "
+                    "without the classless routes applied that is nevertheless healthy."),
+]

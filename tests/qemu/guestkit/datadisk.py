@@ -1,0 +1,129 @@
+"""Data disks with file-system faults a machine meets after its root is up: an ext4 whose
+superblock magic is gone, an ext4 larger than its block device, an ext4 that fsck must repair,
+two disks holding the same XFS file system, and one half of a two-device Btrfs RAID1.
+
+Every builder writes raw images (sparse where the tools allow) and returns what it did, for
+meta.yaml. Tools: e2fsprogs (mke2fs, debugfs), xfsprogs (mkfs.xfs), btrfs-progs (mkfs.btrfs).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from . import disk
+
+#: Fixed identities, so the kernel lines naming them are the same on every re-recording.
+XFS_UUID = "c0501e00-0000-4000-8000-0000000000a1"
+BTRFS_UUID = "c0501e00-0000-4000-8000-0000000000b1"
+EXT4_MAGIC_OFFSET = 1024 + 0x38   # s_magic in the primary superblock
+
+
+def _tool(name: str, package: str) -> str:
+    path = shutil.which(name) or (f"/sbin/{name}" if Path(f"/sbin/{name}").exists() else None)
+    if not path:
+        raise disk.DiskError(f"{name} not found (Debian package {package})")
+    return path
+
+
+def _run(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise disk.DiskError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
+
+
+def _ext4_with_files(image: Path, size_mb: int, files: dict[str, tuple[bytes | str, int]]) -> None:
+    with tempfile.TemporaryDirectory(prefix="cw-data-") as tmp:
+        root = Path(tmp)
+        disk.populate(root, files)
+        disk.mkfs_ext4(image, size_mb, root, label="data")
+
+
+DATA_FILES = {"/app/config": ("listen=0.0.0.0:8080\n", 0o644),
+              "/app/state/journal": ("0" * 4096, 0o644)}
+
+
+def ext4_data(image: Path, size_mb: int = 32) -> dict:
+    """A healthy ext4 data file system."""
+    _ext4_with_files(image, size_mb, DATA_FILES)
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "data", "corruption": None}
+
+
+def ext4_bad_magic(image: Path, size_mb: int = 32) -> dict:
+    """An ext4 data file system whose primary superblock magic (0xEF53) is zeroed."""
+    _ext4_with_files(image, size_mb, DATA_FILES)
+    disk.overwrite(image, EXT4_MAGIC_OFFSET, b"\0\0")
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "data",
+            "corruption": {"what": "s_magic of the primary superblock zeroed (backup "
+                                   "superblocks intact)", "offset": EXT4_MAGIC_OFFSET,
+                           "length": 2}}
+
+
+def ext4_larger_than_device(image: Path, fs_mb: int = 64, device_mb: int = 32) -> dict:
+    """An ext4 made for fs_mb, on an image cut to device_mb (a grown-then-shrunk volume)."""
+    _ext4_with_files(image, fs_mb, DATA_FILES)
+    with open(image, "r+b") as fh:
+        fh.truncate(device_mb << 20)
+    return {"filesystem": "ext4", "label": "data", "fs_size_mb": fs_mb,
+            "device_size_mb": device_mb,
+            "corruption": {"what": f"file system made for {fs_mb} MB, block device "
+                                   f"truncated to {device_mb} MB"}}
+
+
+def ext4_needs_fsck(image: Path, size_mb: int = 32) -> dict:
+    """An ext4 data file system with the inode of /app/config overwritten and the superblock
+    marked as having errors (what the kernel does when it meets one), so fsck -p checks it
+    and refuses to repair it alone."""
+    _ext4_with_files(image, size_mb, DATA_FILES)
+    info = disk.corrupt_inode(image, "/app/config")
+    _run([_tool("tune2fs", "e2fsprogs"), "-E", "force_fsck", str(image)])
+    info["superblock"] = "state set to 'clean with errors' (tune2fs -E force_fsck)"
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "data", "corruption": info}
+
+
+def xfs_pair(first: Path, second: Path, size_mb: int = 320) -> dict:
+    """Two disks carrying one XFS file system (a cloned volume attached next to its source)."""
+    first.unlink(missing_ok=True)
+    with open(first, "wb") as fh:
+        fh.truncate(size_mb << 20)
+    _run([_tool("mkfs.xfs", "xfsprogs"), "-q", "-f", "-L", "data", "-m", f"uuid={XFS_UUID}",
+          str(first)])
+    _run(["cp", "--sparse=always", str(first), str(second)])
+    return {"filesystem": "xfs", "size_mb": size_mb, "label": "data", "fs_uuid": XFS_UUID,
+            "fault": "the second disk is a block-for-block copy of the first (same UUID)"}
+
+
+def btrfs_raid1_half(kept: Path, size_mb: int = 160) -> dict:
+    """The first device of a two-device Btrfs RAID1 (data and metadata); the second device is
+    made, then left out of the machine."""
+    with tempfile.TemporaryDirectory(prefix="cw-btrfs-") as tmp:
+        other = Path(tmp) / "second.img"
+        for img in (kept, other):
+            img.unlink(missing_ok=True)
+            with open(img, "wb") as fh:
+                fh.truncate(size_mb << 20)
+        _run([_tool("mkfs.btrfs", "btrfs-progs"), "-q", "-f", "-L", "data", "-U", BTRFS_UUID,
+              "-d", "raid1", "-m", "raid1", str(kept), str(other)])
+    return {"filesystem": "btrfs", "profile": "raid1 (data and metadata), 2 devices",
+            "size_mb_each": size_mb, "fs_uuid": BTRFS_UUID,
+            "fault": "only devid 1 is attached; devid 2 is missing"}
+
+
+def blank(image: Path, size_mb: int = 16) -> dict:
+    """A disk of zeros: no partition table, no boot signature."""
+    image.unlink(missing_ok=True)
+    with open(image, "wb") as fh:
+        fh.truncate(size_mb << 20)
+    return {"contents": "zeros (no MBR, no boot signature)", "size_mb": size_mb}
+
+
+BUILDERS = {
+    "ext4-data": ext4_data,
+    "ext4-bad-magic": ext4_bad_magic,
+    "ext4-larger-than-device": ext4_larger_than_device,
+    "ext4-needs-fsck": ext4_needs_fsck,
+    "btrfs-raid1-half": btrfs_raid1_half,
+    "blank": blank,
+}

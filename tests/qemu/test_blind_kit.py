@@ -1,0 +1,99 @@
+"""The guest-kit parts the blind-set recipe (capture_blind.py) adds, offline: the padding
+archive the kernel unpacks, data disks with their faults, host programs with their libraries,
+the scenarios' annotations (categories the product knows, evidence for each), and the cases
+recorded from them in samples/blind/ (never run through consolewatch here)."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+from pathlib import Path
+
+import yaml
+from PIL import Image
+
+from blind_scenarios import SCENARIOS
+from guestkit import cpio, datadisk, disk, hostfiles
+from guestkit.blindboot import padding_archive
+from guestkit.boot import sanitize_lines
+
+from consolewatch.detect.score import FAMILIES
+from consolewatch.model import CATEGORIES, OUTCOMES
+
+
+def test_padding_archive_is_one_file_of_zeros_then_the_trailer():
+    [entry] = cpio.read_newc(gzip.decompress(padding_archive(3)))
+    assert entry.name == "padding.bin" and len(entry.data) == 3 << 20 and not entry.data.strip(b"\0")
+    assert len(padding_archive(3)) < 20_000 and padding_archive(0) == b""
+
+
+def _dumpe2fs(image: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([disk._tool("dumpe2fs"), "-h", str(image)], capture_output=True, text=True)
+
+
+def test_ext4_fault_disks(tmp_path, e2fsprogs):
+    bad = tmp_path / "bad.img"
+    datadisk.ext4_bad_magic(bad)
+    assert _dumpe2fs(bad).returncode != 0 and "Bad magic number" in _dumpe2fs(bad).stderr
+    big = tmp_path / "big.img"
+    info = datadisk.ext4_larger_than_device(big)
+    blocks = int(next(line.split()[-1] for line in _dumpe2fs(big).stdout.splitlines()
+                      if line.startswith("Block count:")))
+    assert big.stat().st_size == info["device_size_mb"] << 20 < blocks * 4096
+    fsck = tmp_path / "fsck.img"
+    datadisk.ext4_needs_fsck(fsck)
+    assert "clean with errors" in _dumpe2fs(fsck).stdout
+
+
+def test_host_program_comes_with_its_loader_and_libraries():
+    files = hostfiles.program_files(Path("/usr/bin/dash"), "/bin/sh")
+    assert files["/bin/sh"][0][:4] == b"\x7fELF"
+    assert any(p.startswith("/lib64/ld-linux") for p in files)
+    assert any("libc.so" in p for p in files)
+
+
+def test_scenarios_are_annotated_with_known_names_and_evidence():
+    names = [sc.name for sc in SCENARIOS]
+    assert len(names) == len(set(names)) >= 20
+    for sc in SCENARIOS:
+        assert sc.family in FAMILIES and sc.outcome in OUTCOMES, sc.name
+        named = set(sc.categories) | set(sc.optional)
+        assert named <= set(CATEGORIES) and not set(sc.categories) & set(sc.optional), sc.name
+        assert set(sc.evidence) <= named and all(sc.evidence.values()), sc.name
+        assert set(sc.categories) - {"boot.success"} <= set(sc.evidence) or sc.outcome == "success", sc.name
+        assert bool(sc.screen) == bool(sc.screen_evidence) and bool(sc.excerpt) == bool(sc.excerpt_evidence)
+
+
+BLIND = Path(__file__).resolve().parents[2] / "samples" / "blind"
+
+
+def case(kind: str, name: str) -> Path:
+    """A recorded case, in whichever half of the blind set (study, holdout) it sits."""
+    (folder,) = BLIND.glob(f"*/{kind}/{name}")
+    return folder
+
+
+def _expected(folder: Path) -> dict:
+    return yaml.safe_load((folder / "expected.yaml").read_text())
+
+
+def test_every_scenario_has_its_recorded_cases_with_its_annotation():
+    for sc in SCENARIOS:
+        folder = case("qemu", sc.name)
+        exp = _expected(folder)
+        assert (exp["outcome"], sorted(exp["categories"]), sorted(exp.get("optional", []))) == (
+            sc.outcome, sorted(sc.categories), sorted(sc.optional)), sc.name
+        assert exp["evidence"] == sc.evidence, sc.name
+        lines = sanitize_lines((folder / "serial.log").read_bytes())
+        for subs in sc.evidence.values():
+            assert all(any(s in line for line in lines) for s in subs), sc.name
+        meta = yaml.safe_load((folder / "meta.yaml").read_text())
+        assert meta["synthetic"] is False and meta["qemu_argv"] and meta["family"] == sc.family
+        if sc.excerpt:
+            assert _expected(case("qemu", f"{sc.name}-excerpt"))["evidence"] == sc.excerpt_evidence
+        if sc.screen:
+            for variant, image in [("png", "screen.png")] + [(f"jpeg-q{q}", "screen.jpg") for q in (90, 70, 50)]:
+                shot = case("qemu-screens", f"{sc.name}-{variant}")
+                assert _expected(shot)["evidence"] == sc.screen_evidence
+                with Image.open(shot / image) as img:
+                    assert img.format == ("PNG" if variant == "png" else "JPEG") and img.size[0] >= 640
