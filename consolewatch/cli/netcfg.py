@@ -27,7 +27,7 @@ _NO_API = ("file", "qemu", "vnc")
 def add_parser(sub: argparse._SubParsersAction) -> None:
     n = sub.add_parser("netcfg", help="the addressing a cloud assigned a machine, as interfaces/netplan/ip= "
                                       "or an initramfs for the bootloader")
-    n.add_argument("target", help="do:DROPLET_ID, gce:PROJECT/ZONE/NAME or aws:[REGION/]i-...")
+    n.add_argument("target", help="do:DROPLET_ID, gce:PROJECT/ZONE/NAME, aws:[REGION/]i-... or openstack:SERVER")
     n.add_argument("--format", choices=FORMATS, default="interfaces",
                    help="/etc/network/interfaces (default), netplan YAML, the kernel's ip= argument, or JSON")
     n.add_argument("--static", action="store_true",
@@ -44,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     n.add_argument("--initrd-path", metavar="PATH",
                    help="--initrd: where the archive lies on the boot disk (default: /boot/ and its file name)")
     n.add_argument("--region", help="AWS region (else the boto3 chain)")
+    n.add_argument("--os-cloud", metavar="NAME", help="OpenStack: the clouds.yaml entry (else OS_CLOUD, else OS_*)")
     n.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="give up on the cloud's API after this long (exit 3)")
 
@@ -72,12 +73,13 @@ def run(args: argparse.Namespace) -> int:
     from consolewatch.netcfg.addressing import NetcfgError, plan
 
     try:
-        target = parse_target(args.target, {"region": args.region} if args.region else {})
+        options = {k: v for k, v in (("region", args.region), ("os_cloud", args.os_cloud)) if v}
+        target = parse_target(args.target, options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if target.kind in _NO_API:
         raise UsageError(f"{target}: a {target.kind} target has no cloud API that assigns its addresses "
-                         "(netcfg takes do:, gce: and aws: targets)")
+                         "(netcfg takes do:, gce:, aws: and openstack: targets)")
     extra = _extra_files(args.add) if args.initrd else {}
     try:
         ctx = asyncio.run(asyncio.wait_for(machine_context(target), args.timeout))

@@ -18,6 +18,9 @@ What each cloud assigns (and what the fetchers' contexts hold):
 * AWS (`aws`): DHCP. The lease is the primary private IPv4 (`private_ipv4`) with the
   subnet's prefix (`subnet_cidr`, from DescribeSubnets); the gateway is the subnet's base
   address + 1, which AWS reserves for the VPC router.
+* OpenStack (`openstack`): DHCP (Neutron). The lease is each network's fixed IPv4 address
+  (`fixed_ipv4s`, from Nova's server `addresses`); the prefix and gateway are Neutron's subnet's,
+  which are not asked.
 * Anything else: DHCP, with nothing known about the lease.
 """
 
@@ -175,7 +178,20 @@ def _aws(f: Mapping[str, str], notes: list[str]) -> list[Interface]:
     return [Interface("eth0", "dhcp", Addressing(addr, subnet.prefixlen, subnet.network_address + 1))]
 
 
-_CLOUDS = {"do": _digitalocean, "gce": _gce, "aws": _aws}
+def _openstack(f: Mapping[str, str], notes: list[str]) -> list[Interface]:
+    addrs = [a for a in (_ip(x, 4) for x in f.get("fixed_ipv4s", "").split(",")) if a is not None]
+    if not addrs:
+        notes.append("Nova lists no fixed IPv4 address for the server: plain DHCP")
+        return [Interface("eth0", "dhcp", Addressing())]
+    notes.append("the prefix and gateway of each network are Neutron's (not asked): they come with the "
+                 "DHCP lease, or from the config drive's network_data.json")
+    if len(addrs) > 1:
+        notes.append("interfaces are named in the order Nova lists the server's networks, which need not be "
+                     "the order of its NICs")
+    return [Interface(f"eth{n}", "dhcp", Addressing(a)) for n, a in enumerate(addrs)]
+
+
+_CLOUDS = {"do": _digitalocean, "gce": _gce, "aws": _aws, "openstack": _openstack}
 
 
 def root_device(cloud: str, hypervisor: str, fields: Mapping[str, str]) -> str:
@@ -192,7 +208,7 @@ def root_device(cloud: str, hypervisor: str, fields: Mapping[str, str]) -> str:
 
 
 def _hostname(cloud: str, f: Mapping[str, str], notes: list[str]) -> str | None:
-    name = {"do": f.get("name"), "gce": f.get("instance")}.get(cloud)
+    name = {"do": f.get("name"), "gce": f.get("instance"), "openstack": f.get("server_name")}.get(cloud)
     if not name:
         return None
     if not _HOSTNAME.match(name):
@@ -219,6 +235,9 @@ def plan(ctx: MachineContext, *, interface: str | None = None, static: bool = Fa
         interfaces[0] = dataclasses.replace(interfaces[0], name=interface)
     if static:
         interfaces = [_as_static(i) for i in interfaces]
+    if ctx.cloud == "openstack" and ctx.hypervisor not in ("xen", "kvm"):
+        notes.append("the hypervisor is not visible to this account (admin-only): the boot disk is taken to "
+                     "be KVM's vda; a Xen cloud (Rackspace) names it xvda")
     return NetConfig(ctx.cloud, ctx.hypervisor, _hostname(ctx.cloud, f, notes), tuple(interfaces),
                      root_device(ctx.cloud, ctx.hypervisor, f), tuple(notes))
 

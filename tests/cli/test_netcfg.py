@@ -132,12 +132,35 @@ def test_aws_lease_and_disk_naming(cli, tmp_path, itype, root):
         sim.close()
 
 
+def test_openstack_is_dhcp_with_each_networks_fixed_address(cli, tmp_path):
+    from consolewatch.sim.openstack import start_openstack_sim
+    from consolewatch.sim.openstack_model import SimServer
+
+    nic = {"version": 4, "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:4c:2d:01"}
+    server = SimServer(name="web-1", hypervisor_type="xen", root_device_name="/dev/xvda", addresses={
+        "private": [{**nic, "addr": "10.0.0.12"}, {**nic, "addr": "172.24.4.3", "OS-EXT-IPS:type": "floating"}],
+        "storage": [{**nic, "addr": "192.168.50.7"}, {**nic, "version": 6, "addr": "fd00::7"}]})
+    with start_openstack_sim(server) as sim:
+        env = {**sim.env(), "HOME": str(tmp_path), "OS_CLIENT_CONFIG_FILE": str(tmp_path / "none.yaml")}
+        r = cli("netcfg", "openstack:web-1", env=env)
+        guessed = cli("netcfg", "openstack:web-1", "--initrd", str(tmp_path / "n.gz"), env=env)
+        sim.user.admin = True  # the hypervisor type and root device name are admin-only
+        grub = cli("netcfg", "openstack:web-1", "--initrd", str(tmp_path / "n.gz"), env=env).stdout.decode()
+    assert r.returncode == 0, r.stderr
+    assert b"root=/dev/vda1" in guessed.stdout and b"the hypervisor is not visible" in guessed.stderr
+    assert r.stdout.decode() == (
+        "# OpenStack's DHCP server leases eth0 10.0.0.12\nauto eth0\niface eth0 inet dhcp\n"
+        "# OpenStack's DHCP server leases eth1 192.168.50.7\nauto eth1\niface eth1 inet dhcp\n")
+    assert b"prefix and gateway of each network are Neutron's" in r.stderr and b"172.24.4.3" not in r.stdout
+    assert "root=/dev/xvda1 ro console=ttyS0,115200\n" in grub  # Xen (Rackspace) disk naming
+
+
 @pytest.mark.parametrize("args,env,words", [
     (["do:123"], {}, "DIGITALOCEAN_ACCESS_TOKEN is not set"),
     (["do:999"], None, "no such droplet"),
     (["do:abc"], None, "do:DROPLET_ID (a number)"),
     (["file:/etc/hostname"], None, "has no cloud API"),
-    (["openstack:abc"], None, "not supported by this version of consolewatch yet"),
+    (["vnc://127.0.0.1:5900"], None, "has no cloud API"),
     (["do:123", "--interface", "eth0;reboot"], None, "is not an interface name"),
     (["do:123", "--initrd", "x.gz", "--add", "/nonexistent:/etc/x"], None, "is not a regular file"),
     (["do:123", "--initrd", "x.gz", "--add", "/etc/hostname:etc/network/interfaces"], None, "is what netcfg writes"),

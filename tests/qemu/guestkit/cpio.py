@@ -1,18 +1,16 @@
 """Reading cpio "newc" archives back (tests of the kit and of `consolewatch netcfg --initrd`).
 
 The writer is the product's own, `consolewatch.cpio` (one writer for the kit and the product);
-this module re-exports it and adds the reader, which only tests need.
+the reader is only needed by tests.
 """
 
 from __future__ import annotations
 
 import gzip
 
-from consolewatch.cpio import FIELDS, HEADER_SIZE, MAGIC, TRAILER, Entry, NewcWriter, pad4
+from consolewatch.cpio import FIELDS, HEADER_SIZE, MAGIC, TRAILER, Entry, pad4
 
-__all__ = ["HEADER_SIZE", "MAGIC", "TRAILER", "CpioError", "Entry", "NewcWriter", "read_newc"]
-
-_pad4 = pad4  # the name kit modules used before the writer moved into the package
+__all__ = ["CpioError", "Entry", "read_newc"]
 
 
 class CpioError(ValueError):
