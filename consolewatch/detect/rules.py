@@ -258,11 +258,11 @@ def _samples(c: Checker, raw: Any, where: Any, kind: str) -> tuple[RuleSample, .
             c.add(sd, f"unknown cloud {cloud!r}")
         if hyp is not None and hyp not in HYPERVISORS:
             c.add(sd, f"unknown hypervisor {hyp!r}")
-        facts = sd.get("context") or {}
-        if not isinstance(facts, dict) or not all(isinstance(v, str) for v in facts.values()):
+        given = sd.get("context") or {}
+        if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
             c.add(sd, "a sample's `context` maps context fields to text")
-            facts = {}
-        out.append(RuleSample(tuple(lines), source, cloud, hyp, line_of(sd), {str(k): v for k, v in facts.items()}))
+            given = {}
+        out.append(RuleSample(tuple(lines), source, cloud, hyp, line_of(sd), {str(k): v for k, v in given.items()}))
     return tuple(out)
 
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 import dataclasses
 
 from consolewatch.model import MachineContext
+from consolewatch.netcfg.addressing import assigned_fields, plan
+from consolewatch.netcfg.render import interfaces
 
 
 def with_assigned(ctx: MachineContext) -> MachineContext:
     """`ctx` plus the addressing its cloud assigned, under the field names every cloud shares
     (`ipv4_address`, `ipv4_netmask`, `ipv4_gateway`, ..., `interfaces_stanza`): what detectors
     compare the console with and what fixes quote. Unchanged when nothing is known."""
-    from consolewatch.netcfg.addressing import assigned_fields, plan
-    from consolewatch.netcfg.render import interfaces
-
     cfg = plan(ctx)
     fields = assigned_fields(cfg)
     if not fields:
