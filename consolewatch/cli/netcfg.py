@@ -19,8 +19,9 @@ from consolewatch.cli import EXIT_OK, EXIT_TIMEOUT, UsageError
 
 FORMATS = ("interfaces", "netplan", "cmdline", "json")
 TITLE = "Linux (network from consolewatch netcfg)"
-#: Sources whose unavailability means the cloud's API could not describe the machine.
-_API_SOURCES = ("droplet", "instance", "server", "console-api")
+#: Sources whose unavailability means the cloud's API could not describe the machine (the
+#: DigitalOcean fetcher's "droplet": no token; the other fetchers raise FetchError).
+_API_SOURCES = ("droplet",)
 _NO_API = ("file", "qemu", "vnc")
 
 
