@@ -23,6 +23,7 @@ TITLE = "Linux (network from consolewatch netcfg)"
 #: DigitalOcean fetcher's "droplet": no token; the other fetchers raise FetchError).
 _API_SOURCES = ("droplet",)
 _NO_API = ("file", "qemu", "vnc")
+TAKES = "netcfg takes do:, gce:, aws: and openstack: targets"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -64,8 +65,7 @@ async def machine_context(target):
                 raise FetchError(f"{target}: {event.reason}" + (f" ({event.hint})" if event.hint else ""))
     finally:
         await stream.aclose()
-    raise FetchError(f"{target}: no cloud API describes how this machine is addressed "
-                     "(netcfg takes do:, gce: and aws: targets)")
+    raise FetchError(f"{target}: no cloud API describes how this machine is addressed ({TAKES})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if target.kind in _NO_API:
-        raise UsageError(f"{target}: a {target.kind} target has no cloud API that assigns its addresses "
-                         "(netcfg takes do:, gce:, aws: and openstack: targets)")
+        raise UsageError(f"{target}: a {target.kind} target has no cloud API that assigns its addresses ({TAKES})")
+    if args.add and not args.initrd:
+        raise UsageError("--add puts files in the archive: it goes with --initrd")
     extra = _extra_files(args.add) if args.initrd else {}
     try:
         ctx = asyncio.run(asyncio.wait_for(machine_context(target), args.timeout))
@@ -138,7 +139,7 @@ def _write_initrd(args: argparse.Namespace, cfg, extra: dict[str, tuple[bytes, i
     try:
         out.write_bytes(data)
     except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"consolewatch: wrote {out} ({len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]}): "
           f"{INTERFACES_PATH} for {target}" + (f" and {len(extra)} more file(s)" if extra else ""), file=sys.stderr)
     return entry

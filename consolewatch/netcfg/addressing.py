@@ -137,7 +137,8 @@ def _digitalocean(f: Mapping[str, str], notes: list[str]) -> list[Interface]:
         if iface.ipv4 or iface.ipv6:
             out.append(iface)
     if not out:
-        notes.append("the droplet's networks list no usable address")
+        notes.append("the droplet's networks list no usable address: plain DHCP")
+        return [Interface("eth0", "dhcp", Addressing())]
     return out
 
 

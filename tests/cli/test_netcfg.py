@@ -166,6 +166,7 @@ def test_openstack_is_dhcp_with_each_networks_fixed_address(cli, tmp_path):
     (["do:123", "--initrd", "x.gz", "--add", "/etc/hostname:etc/network/interfaces"], None, "is what netcfg writes"),
     (["do:123", "--initrd", "x.gz", "--add", "/etc/hostname:../escape"], None, "bad archive path"),
     (["do:123", "--initrd", "x.gz", "--kernel", "/boot/vm linuz"], None, "must be an absolute path"),
+    (["do:123", "--add", "/etc/hostname:/etc/hostname"], None, "goes with --initrd"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(cli, do_sim, tmp_path, args, env, words):
     r = cli("netcfg", *args, env=do_sim.env() if env is None else {"CONSOLEWATCH_DO_API": do_sim.url}, cwd=tmp_path)

@@ -139,6 +139,15 @@ def test_hostile_droplet_networks_and_names():
     assert render.cmdline(cfg)[0] == "ip=203.0.113.9:::255.255.255.0::eth0:off"
 
 
+def test_a_droplet_without_a_usable_network_is_plain_dhcp_with_a_note():
+    droplet = droplet_resource(5)
+    droplet["networks"] = {"v4": [{"ip_address": "nope", "netmask": "255.255.255.0", "type": "public"}], "v6": []}
+    cfg = plan(machine_context(droplet, "5"))
+    assert render.interfaces(cfg) == "auto eth0\niface eth0 inet dhcp"
+    assert render.cmdline(cfg)[0] == "ip=::::example.com:eth0:dhcp"
+    assert any("no usable address" in n for n in cfg.notes)
+
+
 def test_interface_names_are_validated():
     for bad in ("eth0\nauto x", "a" * 16, "eth 0", "", "eth0:1"):
         with pytest.raises(NetcfgError):
