@@ -143,6 +143,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_ocr(sub)
 
+    from consolewatch.cli.netcfg import add_parser as add_netcfg
+
+    add_netcfg(sub)
+
     r = sub.add_parser("rules", help="list, show and check detector rules")
     rs = r.add_subparsers(dest="rules_command", metavar="ACTION")
     rl = rs.add_parser("list", help="every rule with its category and severity")
@@ -220,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from consolewatch.cli.alerts import run
         elif args.command == "ocr":
             from consolewatch.cli.ocr import run
+        elif args.command == "netcfg":
+            from consolewatch.cli.netcfg import run
         elif args.command == "rules":
             if args.rules_command is None:
                 parser.parse_args(["rules", "--help"])

@@ -13,7 +13,7 @@ import dataclasses
 from collections import Counter, deque
 from typing import Any, Sequence
 
-from consolewatch.detect import bootstate
+from consolewatch.detect import bootstate, facts
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.remedy import placeholders, render
@@ -193,7 +193,7 @@ class Engine(TwinLines):
             if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
                 continue
             fields = self.catalog.check(m, sl)
-            if fields is not None:
+            if fields is not None and (not m.context or facts.holds(m.context, fields, self.context_fields)):
                 matched.setdefault(rule.id, []).append((index, fields))
         return matched
 
