@@ -123,7 +123,17 @@ def _check_framebuffer(session, limits, before) -> None:
 # -- DigitalOcean ----------------------------------------------------------------------------
 
 _DO_STATUS = (200, 200, 200, 200, 401, 403, 404, 429, 500, 503, 400, 422)
-_STANZA = re.compile(r"auto eth[01]|iface eth[01] inet6? static|    (address|netmask|gateway) [0-9a-f.:]+")
+_STANZA_VALUE = re.compile(r"\s+(address|netmask|gateway) (\S+)")
+
+
+def _check_stanza(value: str) -> None:
+    """`interfaces_stanza` (consolewatch.netcfg): rows of inert text, every address a real one."""
+    for row in value.split("\n"):
+        if not _one_line(row) or len(row) > 200:
+            raise Misbehaved(f"interfaces stanza row {row!r}")
+        m = _STANZA_VALUE.fullmatch(row)
+        if m and not (m.group(1) == "netmask" and m.group(2).isdigit()):
+            ipaddress.ip_address(m.group(2))  # ValueError: an unchecked address got through
 
 
 def fuzz_digitalocean(data: bytes) -> None:
@@ -150,9 +160,7 @@ def fuzz_digitalocean(data: bytes) -> None:
     ctx = do.machine_context(droplet, "1")
     for key, value in ctx.fields.items():
         if key == "interfaces_stanza":
-            bad = [row for row in value.split("\n") if not _STANZA.fullmatch(row)]
-            if bad:
-                raise Misbehaved(f"interfaces stanza row {bad[0]!r}")
+            _check_stanza(value)
         elif not isinstance(value, str) or not _one_line(value) or len(value) > 81:
             raise Misbehaved(f"droplet field {key}={value!r}")
     for key in ("public_ipv4", "private_ipv4", "public_ipv6", "public_ipv4_gateway", "private_ipv4_gateway",
@@ -238,7 +246,9 @@ def _server_show(body: bytes) -> None:
     hv_raw = api.attr(server, "hypervisor_hostname")
     ctx = api.machine_context(server, hv_raw=hv_raw if isinstance(hv_raw, str) else None, micro="2.96", cloud=None)
     for key, value in ctx.fields.items():
-        if not isinstance(value, str) or not _one_line(value) or len(value) > 401:
+        if key == "interfaces_stanza":
+            _check_stanza(value)
+        elif not isinstance(value, str) or not _one_line(value) or len(value) > 401:
             raise Misbehaved(f"server field {key}={value!r}")
     if ctx.hypervisor not in ("kvm", "xen", "hyperv", "unknown"):
         raise Misbehaved(f"hypervisor {ctx.hypervisor!r}")
