@@ -94,6 +94,13 @@ INIT = {
 }
 
 
+def systemd_version() -> str:
+    import subprocess
+
+    out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "systemd"], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
+
+
 def main(argv: list[str]) -> int:
     import yaml
 
@@ -114,6 +121,7 @@ def main(argv: list[str]) -> int:
         meta = where / "meta.yaml"
         data = yaml.safe_load(meta.read_text())
         data["name"] = sc.name
+        data["systemd"] = {"package": "systemd", "version": systemd_version()}
         data["source"] = ("produced by tests/qemu/extra/systemd_pid1.py: a real Debian kernel booted "
                           "under QEMU with the guest kit, Debian 12's systemd 252 as PID 1")
         capture._dump(meta, data)
