@@ -17,6 +17,7 @@ kernels) with its libraries and the unit files of /lib/systemd/system; busybox's
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -95,15 +96,11 @@ INIT = {
 
 
 def systemd_version() -> str:
-    import subprocess
-
     out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "systemd"], capture_output=True, text=True)
     return out.stdout.strip() or "unknown"
 
 
 def main(argv: list[str]) -> int:
-    import yaml
-
     capture.check = lambda cap: None  # systemd, not the kit's /init, prints these consoles
     names = [a for a in argv if not a.startswith("--")]
     files = systemd_files()
@@ -117,15 +114,10 @@ def main(argv: list[str]) -> int:
         if "--show" in argv:
             print("\n".join(cap.lines))
             continue
-        where = capture.write_sample(cap, capture.REPO / "samples", capture.qemu_version())
-        meta = where / "meta.yaml"
-        data = yaml.safe_load(meta.read_text())
-        data["name"] = sc.name
-        data["systemd"] = {"package": "systemd", "version": systemd_version()}
-        data["source"] = ("produced by tests/qemu/extra/systemd_pid1.py: a real Debian kernel booted "
-                          "under QEMU with the guest kit, Debian 12's systemd 252 as PID 1")
-        capture._dump(meta, data)
-        print(f"ok {sc.name}: {where}", file=sys.stderr)
+        capture.write_extra_sample(
+            cap, "produced by tests/qemu/extra/systemd_pid1.py: a real Debian kernel booted under QEMU "
+                 "with the guest kit, Debian 12's systemd 252 as PID 1",
+            systemd={"package": "systemd", "version": systemd_version()})
     return 0
 
 
