@@ -185,3 +185,32 @@ def test_no_route_to_the_metadata_server_is_a_failure_unless_the_network_later_w
                                 "'/tmp/hostname' saved", login])
     assert later.outcome == "success"
     assert "metadata-no-route" not in {f.rule for f in later.findings()}
+
+
+def test_shipped_catalog_calls_a_test_run_with_no_failures_a_success(catalog):
+    """Real output of cargo 1.95 `cargo test`, go 1.19 `go test -v` and pytest 9.2 on this machine."""
+    rust_ok = "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s"
+    rust_failed = "test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.26s"
+    go = ["=== RUN   TestOne", "--- PASS: TestOne (0.00s)", "PASS", "ok  \texample.com/gt\t0.003s"]
+    go_failed = ["--- FAIL: TestTwo (0.00s)", "FAIL", "FAIL\texample.com/gt\t0.013s", "FAIL"]
+    pytest_failed = "========================= 1 failed, 2 passed in 2.57s =========================="
+    assert run_lines(catalog, [rust_ok]).outcome == "success"
+    assert run_lines(catalog, go).outcome == "success"
+    assert run_lines(catalog, ["2 passed in 2.54s"]).outcome == "success"
+    for failed in ([rust_failed], go_failed, [pytest_failed]):
+        assert run_lines(catalog, failed).outcome == "unknown", failed
+
+
+def test_systemd_basics_failing_decide_a_failure_unless_the_boot_still_reaches_its_target(catalog):
+    """samples/qemu-systemd-journal-sockets-fail-ready/serial.log (systemd 252 under QEMU)."""
+    sockets = ["[FAILED] Failed to listen on system…rnald.socket - Journal Socket.",
+               "[DEPEND] Dependency failed for syst…ald.service - Journal Service."]
+    stuck = run_lines(catalog, sockets)
+    assert stuck.outcome == "failure"
+    [f] = [f for f in stuck.findings() if f.rule == "systemd-basic-units-failed"]
+    assert f.severity == "error" and f.category == "init.unit-failed"
+    ready = run_lines(catalog, sockets + [
+        "[    4.899132] systemd[1]: Startup finished in 4.338s (kernel) + 595ms (userspace) = 4.933s."])
+    assert ready.outcome == "success"
+    [w] = [f for f in ready.findings() if f.rule == "systemd-basic-units-failed"]
+    assert w.severity == "warning"
