@@ -86,9 +86,11 @@ class BootState:
             return None
         if cond.last_pattern and (last_ms is None or last_ms[2] not in cond.last_pattern):
             return None
-        if cond.max_lines_after is not None:
-            if last_ms is None or self.seen.get(origin, 0) - last_ms[3] > cond.max_lines_after:
-                return None
+        after = self.seen.get(origin, 0) - last_ms[3] if last_ms is not None else 0
+        if cond.max_lines_after is not None and (last_ms is None or after > cond.max_lines_after):
+            return None
+        if cond.min_lines_after is not None and (last_ms is None or after < cond.min_lines_after):
+            return None
         if cond.evidence == "ready":
             refs = self.ready[:1] + self.ready[-1:] if len(self.ready) > 1 else self.ready[:1]
         elif cond.evidence == "last-milestone":
@@ -238,6 +240,9 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     top = verdict_finding("stall", findings)
     if top is not None:
         return findings, "stall", f"{top.category}: {top.title} (line {top.first_seq})"
+    top = verdict_finding("success", findings)
+    if top is not None:  # an outcome rule that recognised a run with no ready line (a unikernel's)
+        return findings, "success", f"{top.title} (line {top.first_seq})"
     last = state.last_milestone.get("*")
     if last is None:
         return findings, "unknown", "no boot milestone seen"

@@ -328,10 +328,14 @@ class Engine(TwinLines):
         findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
         findings = bootstate.without_fallbacks(findings, self.rules)
         findings, outcome, reason = bootstate.judge(b, findings)
+        late: list[Finding] = []
         for rule in self._late:
-            new = self._boot_rule(rule, ended_by, outcome)
-            findings += new  # boot.success-like findings mute nothing and repeat nothing
-            out.extend(new)
+            late += self._boot_rule(rule, ended_by, outcome)
+        if late:
+            findings += late  # boot.success-like findings mute nothing and repeat nothing
+            out.extend(late)
+            if outcome == "unknown" and any(f.verdict == "success" for f in late):
+                findings, outcome, reason = bootstate.judge(b, findings)  # an undecided boot decided
         self.boots.append(bootstate.close(b, findings, outcome, reason))
         self.boot_outcomes[outcome] += 1
         if len(self.boots) > MAX_BOOTS_KEPT:

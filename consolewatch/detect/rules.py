@@ -82,6 +82,8 @@ class BootCond:
     not_reached: tuple[str, ...] = ()
     last_milestone: tuple[str, ...] = ()
     max_lines_after: int | None = None
+    min_lines_after: int | None = None
+    """At least this many lines of `origin` after the last milestone line (a banner, then output)."""
     ended_by: tuple[str, ...] = ()
     outcome: tuple[str, ...] = ()
     evidence: str = "last-line"
@@ -378,21 +380,23 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
         return RepeatCond(m, count, _window(c, d.get("within"), d)) if m else None
     if kind == "boot":
         b = c.mapping(d["boot"], d, "`boot`")
-        c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "ended_by",
-                           "outcome", "evidence", "origin", "last_pattern"}, d, "a boot condition")
+        c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "min_lines_after",
+                           "ended_by", "outcome", "evidence", "origin", "last_pattern"}, d, "a boot condition")
         if b.get("origin") not in (None, "text", "ocr"):
             c.add(d, "boot `origin` is text or ocr")
         evidence = b.get("evidence", "last-line")
         if evidence not in ("last-line", "last-milestone", "ready", "first-line"):
             c.add(d, "boot `evidence` is last-line, last-milestone, ready or first-line")
-        mla = b.get("max_lines_after")
-        if mla is not None and (not isinstance(mla, int) or mla < 0):
-            c.add(d, "`max_lines_after` must be a non-negative integer")
+        mla, mln = b.get("max_lines_after"), b.get("min_lines_after")
+        for key, value in (("max_lines_after", mla), ("min_lines_after", mln)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                c.add(d, f"`{key}` must be a non-negative integer")
         return BootCond(
             reached=_strings(c, b, "reached", MILESTONES, d),
             not_reached=_strings(c, b, "not_reached", MILESTONES, d),
             last_milestone=_strings(c, b, "last_milestone", MILESTONES, d),
             max_lines_after=mla,
+            min_lines_after=mln,
             ended_by=_strings(c, b, "ended_by", ("capture-end", "next-boot"), d),
             outcome=_strings(c, b, "outcome", OUTCOMES, d),
             evidence=evidence,

@@ -129,3 +129,88 @@ def test_a_capture_that_ends_inside_a_reset_loop_is_a_failure(catalog):
     assert a.outcome == "failure"
     one = run_lines(catalog, [banner])  # a capture that simply stops at the banner is not a loop
     assert one.outcome != "failure" and not one.capture_findings
+
+
+# -- a run that completes its work without a ready line ------------------------------------------
+
+#: The Unikraft C Hello README's "successful run" (public README, search index file id 36261717296).
+UNIKRAFT = ["Booting from ROM..Powered by",
+            "o.   .o       _ _               __ _",
+            " OoOoO ._, ._:_:_,\\_._,  .__,_:_, \\___)",
+            "                Calypso 0.17.0~5d38d108"]
+HELLO = "Hello from Unikraft!"
+
+
+def test_an_outcome_rule_that_sees_output_after_a_banner_decides_an_undecided_boot(tmp_path):
+    ran = rule("ran", "boot.success", "info", "{boot: {outcome: [unknown], last_pattern: [t.linux], "
+               "min_lines_after: 2, ended_by: [capture-end], evidence: last-line}}")
+    cat = catalog_with(tmp_path, "rules:" + ran + rule("fs", "disk.fs-error", "error", "{line: {regex: 'EXT4-fs error'}}"))
+    banner = "Linux version 6.1.0-27-cloud-amd64 (x)"
+    a = run_lines(cat, [banner, "work done", "more work"])
+    assert a.outcome == "success" and [f.rule for f in a.findings()] == ["ran"]
+    assert a.findings()[0].evidence[0].text == "more work"
+    assert run_lines(cat, [banner, "work done"]).outcome == "unknown"  # fewer lines than asked
+    failed = run_lines(cat, [banner, "work done", EXT4])
+    assert failed.outcome == "failure" and [f.rule for f in failed.findings()] == ["fs"]
+
+
+def test_min_lines_after_must_be_a_non_negative_integer(tmp_path):
+    (tmp_path / "detectors").mkdir()
+    (tmp_path / "detectors" / "t.yaml").write_text("rules:" + rule(
+        "bad", "boot.success", "info", "{boot: {min_lines_after: -1}}"))
+    from consolewatch import definitions
+    problems = definitions.load([tmp_path]).problems
+    assert any("`min_lines_after` must be a non-negative integer" in str(p) for p in problems)
+
+
+def test_shipped_catalog_calls_a_unikraft_application_running_after_its_banner_a_success(catalog):
+    assert run_lines(catalog, UNIKRAFT + [HELLO]).outcome == "success"
+    assert run_lines(catalog, UNIKRAFT).outcome == "unknown"  # the banner alone: nothing ran yet
+    crash = run_lines(catalog, UNIKRAFT + [
+        "[    0.372817] CRIT: [libukvmem] Cannot handle write page fault at 0xffffc6e78 (ec: 0x2): Bad address (14)."])
+    assert crash.outcome == "failure"
+    assert "boot.success" not in {f.category for f in crash.findings()}
+
+
+def test_no_route_to_the_metadata_server_is_a_failure_unless_the_network_later_works(catalog):
+    """GNU Wget 1.21.3 in an empty network namespace; samples/qemu/gce-option121-applied/serial.log."""
+    unreachable = ("Connecting to metadata.google.internal (metadata.google.internal)|169.254.169.254|:80... "
+                   "failed: Network is unreachable.")
+    login = "debian login: "
+    a = run_lines(catalog, [unreachable, login])
+    assert a.outcome == "failure"  # a login prompt nobody can reach over the network
+    [f] = [f for f in a.findings() if f.rule == "metadata-no-route"]
+    assert f.severity == "error" and f.category == "network.metadata-unreachable"
+    later = run_lines(catalog, [unreachable, "Connecting to 169.254.169.254 (169.254.169.254:80)",
+                                "'/tmp/hostname' saved", login])
+    assert later.outcome == "success"
+    assert "metadata-no-route" not in {f.rule for f in later.findings()}
+
+
+def test_shipped_catalog_calls_a_test_run_with_no_failures_a_success(catalog):
+    """Real output of cargo 1.95 `cargo test`, go 1.19 `go test -v` and pytest 9.2 on this machine."""
+    rust_ok = "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s"
+    rust_failed = "test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.26s"
+    go = ["=== RUN   TestOne", "--- PASS: TestOne (0.00s)", "PASS", "ok  \texample.com/gt\t0.003s"]
+    go_failed = ["--- FAIL: TestTwo (0.00s)", "FAIL", "FAIL\texample.com/gt\t0.013s", "FAIL"]
+    pytest_failed = "========================= 1 failed, 2 passed in 2.57s =========================="
+    assert run_lines(catalog, [rust_ok]).outcome == "success"
+    assert run_lines(catalog, go).outcome == "success"
+    assert run_lines(catalog, ["2 passed in 2.54s"]).outcome == "success"
+    for failed in ([rust_failed], go_failed, [pytest_failed]):
+        assert run_lines(catalog, failed).outcome == "unknown", failed
+
+
+def test_systemd_basics_failing_decide_a_failure_unless_the_boot_still_reaches_its_target(catalog):
+    """samples/qemu-systemd-journal-sockets-fail-ready/serial.log (systemd 252 under QEMU)."""
+    sockets = ["[FAILED] Failed to listen on system…rnald.socket - Journal Socket.",
+               "[DEPEND] Dependency failed for syst…ald.service - Journal Service."]
+    stuck = run_lines(catalog, sockets)
+    assert stuck.outcome == "failure"
+    [f] = [f for f in stuck.findings() if f.rule == "systemd-basic-units-failed"]
+    assert f.severity == "error" and f.category == "init.unit-failed"
+    ready = run_lines(catalog, sockets + [
+        "[    4.899132] systemd[1]: Startup finished in 4.338s (kernel) + 595ms (userspace) = 4.933s."])
+    assert ready.outcome == "success"
+    [w] = [f for f in ready.findings() if f.rule == "systemd-basic-units-failed"]
+    assert w.severity == "warning"

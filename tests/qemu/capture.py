@@ -228,6 +228,19 @@ def write_sample(cap: boot.Capture, out_root: Path, qemu_ver: str) -> Path:
     return folder
 
 
+def write_extra_sample(cap: boot.Capture, source: str, **meta: object) -> Path:
+    """A capture of a script under extra/: written to samples/<scenario>/ (not samples/qemu/),
+    its meta.yaml naming the scenario, the script that produced it and any `meta` given."""
+    where = write_sample(cap, REPO / "samples", qemu_version())
+    data = yaml.safe_load((where / "meta.yaml").read_text())
+    data["name"] = cap.scenario.name
+    data["source"] = source
+    data.update(meta)
+    _dump(where / "meta.yaml", data)
+    print(f"ok {cap.scenario.name}: {where}", file=sys.stderr)
+    return where
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("names", nargs="*", help="scenarios to boot (default: all)")

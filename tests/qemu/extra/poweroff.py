@@ -87,8 +87,6 @@ def _run(sc: Scenario) -> boot.Capture:
 
 
 def main(argv: list[str]) -> int:
-    import yaml
-
     capture.check = lambda cap: None  # QEMU exiting at power-off is these cases' normal end
     names = [a for a in argv if not a.startswith("--")]
     for sc in (SCENARIO, TEST_VM):
@@ -100,14 +98,8 @@ def main(argv: list[str]) -> int:
         if "--show" in argv:
             print("\n".join(cap.lines))
             continue
-        where = capture.write_sample(cap, capture.REPO / "samples", capture.qemu_version())
-        meta = where / "meta.yaml"
-        data = yaml.safe_load(meta.read_text())
-        data["name"] = sc.name
-        data["source"] = ("produced by tests/qemu/extra/poweroff.py: a real Debian kernel booted under "
-                          "QEMU with the guest kit")
-        capture._dump(meta, data)
-        print(f"ok {sc.name}: {where}", file=sys.stderr)
+        capture.write_extra_sample(cap, "produced by tests/qemu/extra/poweroff.py: a real Debian kernel "
+                                        "booted under QEMU with the guest kit")
     return 0
 
 
