@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.fetchers import Target, fetcher_class

@@ -9,13 +9,22 @@ both drive a Session, so offline and live cannot disagree.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.detect.engine import Engine
 from consolewatch.model import (
-    Boot, Chunk, Finding, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
+    Boot,
+    Chunk,
+    Finding,
+    Frame,
+    Gap,
+    MachineContext,
+    SourceStatus,
+    SourceUnavailable,
+    severity_rank,
 )
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.normalizer import Normalizer
@@ -35,7 +44,7 @@ class Step:
     duplicates: list[tuple[str, int]] = field(default_factory=list)
     """(source, seq of the text line) for screen lines that repeated a text line."""
 
-    def extend(self, other: "Step") -> None:
+    def extend(self, other: Step) -> None:
         self.batches += other.batches
         self.findings += other.findings
         self.boots += other.boots
@@ -81,7 +90,7 @@ class Analysis:
         boots = self.boots if scope == "all" else self.boots[-1:]
         return any(b.outcome in ("failure", "stall") for b in boots)
 
-    def only_boot(self, n: int) -> "Analysis | None":
+    def only_boot(self, n: int) -> Analysis | None:
         """The analysis narrowed to one boot, counted as `journalctl -b` does: N >= 1 the Nth
         boot of the capture, 0 the last, -1 the one before it, ...; None when there is no such boot."""
         if n >= 1:

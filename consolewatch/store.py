@@ -15,9 +15,10 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from consolewatch.model import Chunk, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable
@@ -194,7 +195,7 @@ class Store:
 
     # -- one writer per target -----------------------------------------------------------
 
-    def writer_lock(self, target: str) -> "TargetLock":
+    def writer_lock(self, target: str) -> TargetLock:
         """Hold this while following `target`: a second `tail` of the same target is refused
         with a line naming the process that follows it (its capture would be written twice)."""
         return TargetLock(self.path.parent / "locks", target)
@@ -320,7 +321,7 @@ class TargetLock:
         self.path = folder / (hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".lock")
         self._fd: int | None = None
 
-    def __enter__(self) -> "TargetLock":
+    def __enter__(self) -> TargetLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)

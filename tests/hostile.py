@@ -8,8 +8,8 @@ about `size` bytes of that kind. Every family is synthetic (written here, not ca
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from consolewatch.model import Chunk
 

@@ -34,15 +34,16 @@ def child(target: str, argv: list[str]) -> None:
     with atheris.instrument_imports(include=["consolewatch"]):
         sys.path.insert(0, str(HERE))
         import targets
+
         import consolewatch.capture_file  # noqa: F401  (instrumented before use)
+        import consolewatch.fetchers.ec2_api  # noqa: F401
+        import consolewatch.fetchers.gce_api  # noqa: F401
         import consolewatch.inputs  # noqa: F401
         import consolewatch.normalize.normalizer  # noqa: F401
+        import consolewatch.ocr.image  # noqa: F401
         import consolewatch.pipeline  # noqa: F401
         import consolewatch.session  # noqa: F401
         import consolewatch.sinks.jsonout  # noqa: F401
-        import consolewatch.ocr.image  # noqa: F401
-        import consolewatch.fetchers.ec2_api  # noqa: F401
-        import consolewatch.fetchers.gce_api  # noqa: F401
     fn = targets.TARGETS[target]
     fn(b"\x00warm-up")
     if target == "engine":

@@ -16,7 +16,7 @@ import os
 import re
 import signal
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from consolewatch.model import CLOUDS, SEVERITIES
 

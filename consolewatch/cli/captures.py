@@ -169,7 +169,6 @@ def _export(store, args) -> int:
 
 def _import(store, args) -> int:
     from consolewatch.capture_file import import_capture
-
     from consolewatch.cli.common import say
 
     try:

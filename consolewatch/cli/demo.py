@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                 if not args.json:
                     print(f"    consolewatch tail {target_text} --until outcome would exit "
                           f"{1 if result.outcome in ('failure', 'stall') else 0} ({result.outcome})", file=sys.stderr)
-            except (FetchError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, FetchError) as exc:
                 failed.append(f"{act.cloud}: {exc or 'timed out'}")
             finally:
                 sink.close()

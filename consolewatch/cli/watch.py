@@ -25,13 +25,13 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from consolewatch.cli.tail import parse, stop_on_signals
     from consolewatch.fetchers import FetchError, Target
     from consolewatch.fetchers.ratelimit import limiter_for
     from consolewatch.model import SourceUnavailable
     from consolewatch.pipeline import Follower
     from consolewatch.sinks.live import JsonLinesSink
     from consolewatch.sinks.summary import SummarySink
-    from consolewatch.cli.tail import parse, stop_on_signals
 
     texts = list(args.targets)
     if args.targets_file:

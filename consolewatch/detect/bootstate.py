@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from consolewatch.detect.rules import BootCond, Rule
 from consolewatch.model import Boot, Evidence, Finding, Milestone, severity_rank

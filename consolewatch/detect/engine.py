@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, deque
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from consolewatch.detect import bootstate
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.remedy import placeholders, render
 from consolewatch.detect.rules import (
-    AbsentCond, BootCond, CaptureCond, IdleCond, LineCond, RepeatCond, Rule, SequenceCond,
+    AbsentCond,
+    BootCond,
+    CaptureCond,
+    IdleCond,
+    LineCond,
+    RepeatCond,
+    Rule,
+    SequenceCond,
 )
 from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
 from consolewatch.normalize.batch import LineBatch

@@ -8,8 +8,9 @@ samples. Conditions are built from line matchers; the engine evaluates them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from consolewatch.model import CATEGORIES, CLOUDS, MILESTONES, OUTCOMES, SEVERITIES
 from consolewatch.normalize.formats import HYPERVISORS, Checker

@@ -15,9 +15,10 @@ quotes a line containing one of the annotated substrings.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -254,7 +255,7 @@ class Tally:
     fp: int = 0
     fn: int = 0
 
-    def __add__(self, other: "Tally") -> "Tally":
+    def __add__(self, other: Tally) -> Tally:
         return Tally(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
 
     @property

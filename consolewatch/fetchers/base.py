@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, ClassVar, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from consolewatch.model import SourceEvent

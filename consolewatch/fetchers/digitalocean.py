@@ -31,8 +31,9 @@ import asyncio
 import os
 import random
 import time
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
 from consolewatch.fetchers.digitalocean_api import ApiFailure, api_base, droplet_id, get_droplet, machine_context

@@ -28,8 +28,9 @@ import json
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import FetchError, one_line
 from consolewatch.model import MachineContext

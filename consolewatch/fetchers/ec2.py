@@ -53,8 +53,9 @@ import base64
 import os
 import random
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
 from consolewatch.fetchers.ec2_api import Problem, Unsupported, classify, console_bytes, hypervisor_for_type

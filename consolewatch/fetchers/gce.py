@@ -40,15 +40,29 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
-from consolewatch.fetchers.ratelimit import throttle
 from consolewatch.fetchers.gce_api import (
-    DOWN, GOING_DOWN, Failure, GceOptions, GceTarget, classify, credentials_for, cursor_of,
-    decode_screenshot, endpoint_of, fatal_error, machine_context, make_client, parse_options, resolve_target,
+    DOWN,
+    GOING_DOWN,
+    Failure,
+    GceOptions,
+    GceTarget,
+    classify,
+    credentials_for,
+    cursor_of,
+    decode_screenshot,
+    endpoint_of,
+    fatal_error,
+    machine_context,
+    make_client,
+    parse_options,
+    resolve_target,
 )
+from consolewatch.fetchers.ratelimit import throttle
 from consolewatch.model import Chunk, Frame, Gap, MachineContext, SourceEvent, SourceStatus, SourceUnavailable
 
 __all__ = ["GceFetcher"]

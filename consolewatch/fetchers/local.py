@@ -14,8 +14,9 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError
 from consolewatch.model import Chunk, Frame, Gap, SourceEvent, SourceStatus, SourceUnavailable
@@ -86,7 +87,7 @@ async def _socket(path: Path, source: str, follow: bool, wait: float) -> AsyncIt
             try:
                 timeout = None if follow else 1.0
                 data = await asyncio.wait_for(reader.read(READ_MAX), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
             if not data:
                 yield SourceStatus(source, "ended", "the guest closed the console socket", None, time.time())
@@ -185,7 +186,7 @@ async def _frames(qmp: Path, interval: float, follow: bool, wait: float = 10.0) 
         while True:
             try:
                 image = await client.screendump()
-            except (OSError, ConnectionError, RuntimeError, ValueError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, ConnectionError, RuntimeError, ValueError) as exc:
                 client.close()
                 if seq == 0 and follow and time.monotonic() < deadline:
                     await asyncio.sleep(POLL)  # QEMU may not have created the socket yet

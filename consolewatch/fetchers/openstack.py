@@ -44,7 +44,8 @@ import asyncio
 import base64
 import random
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 from consolewatch.fetchers import openstack_api as api
 from consolewatch.fetchers.base import Fetcher, FetchError, Target, one_line

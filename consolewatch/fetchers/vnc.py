@@ -44,9 +44,10 @@ import os
 import random
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target, one_line, redact_url

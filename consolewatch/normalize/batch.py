@@ -8,7 +8,8 @@ Most console lines interest no rule. A batch keeps its lines as one UTF-8 block 
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Iterator, Sequence, overload
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, overload
 
 from consolewatch.model import Line
 from consolewatch.normalize.stamps import split_stamps
@@ -28,7 +29,7 @@ class LineBatch(Sequence[Line]):
         count: int,
         first_seq: int,
         boot_marks: list[tuple[int, int]],
-        scanned: list["ScannedLine"],
+        scanned: list[ScannedLine],
         observed_at: float | None = None,
         origin: str = "text",
         confidences: Sequence[float | None] | None = None,

@@ -8,8 +8,9 @@ boot milestone, begin a boot, prove something about the machine (`context`) and 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from consolewatch.model import CLOUDS, MILESTONES
 from consolewatch.normalize import regexlint

@@ -15,7 +15,7 @@ the `re` backend, so every pattern is always scanned.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from consolewatch.normalize import scancache
 

@@ -115,7 +115,7 @@ class GridEngine:
         self.max_mean_distance = max_mean_distance
         self.max_bad_cells = max_bad_cells
 
-    def read(self, image: "Image") -> OcrResult:
+    def read(self, image: Image) -> OcrResult:
         width, height = image.size
         geometries = geometry_for(width, height)
         if not geometries:

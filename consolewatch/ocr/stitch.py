@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence, Union
+from typing import Union
 
 from consolewatch.ocr.base import OcrLine, OcrResult
 

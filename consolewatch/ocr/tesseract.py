@@ -51,7 +51,7 @@ class TesseractEngine:
         self.small_text_px = small_text_px
         self.timeout = timeout
 
-    def read(self, image: "Image") -> OcrResult:
+    def read(self, image: Image) -> OcrResult:
         try:
             import pytesseract
         except ImportError:
@@ -107,7 +107,7 @@ class _single_thread_env:
         _ENV_LOCK.release()
 
 
-def _ink_height(grey: "Image") -> float:
+def _ink_height(grey: Image) -> float:
     """Median height in pixels of the horizontal bands that hold ink (~ text line height).
     `grey` is inverted: ink is dark."""
     w, h = grey.size

@@ -98,7 +98,7 @@ class DoSim:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "DoSim":
+    def __enter__(self) -> DoSim:
         return self
 
     def __exit__(self, *exc: Any) -> None:

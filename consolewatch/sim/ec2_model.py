@@ -28,8 +28,8 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from consolewatch.fetchers.ec2_api import hypervisor_for_type
 from consolewatch.sim.player import ConsolePlayer

@@ -48,11 +48,12 @@ import struct
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from consolewatch.sim.player import ConsolePlayer
@@ -131,7 +132,7 @@ class SimInstance:
 
     @classmethod
     def playing(cls, log: bytes, *, rate: float = 20_000.0, clock: Callable[[], float] = time.monotonic,
-                **kw: Any) -> "SimInstance":
+                **kw: Any) -> SimInstance:
         """An instance whose port 1 plays `log` at `rate` bytes per second."""
         return cls(players={1: ConsolePlayer(log, bytes_per_second=rate, clock=clock)}, clock=clock, **kw)
 
@@ -195,7 +196,7 @@ class SimInstance:
                                "stackType": "IPV4_ONLY"}
         if self.nic_type:
             nic["nicType"] = self.nic_type
-        stamp = datetime.fromtimestamp(1_790_000_000 + 60 * self.starts, timezone.utc)
+        stamp = datetime.fromtimestamp(1_790_000_000 + 60 * self.starts, UTC)
         return {
             "kind": "compute#instance", "id": str(self.id), "name": self.name, "status": self.current_status(),
             "zone": zone, "machineType": f"{zone}/machineTypes/{self.machine_type}",
@@ -271,7 +272,7 @@ class GceSim:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "GceSim":
+    def __enter__(self) -> GceSim:
         return self
 
     def __exit__(self, *exc: Any) -> None:

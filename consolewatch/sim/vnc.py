@@ -41,10 +41,22 @@ from collections import Counter, deque
 from typing import Any
 
 from consolewatch.fetchers.rfb.protocol import (
-    ENC_COPYRECT, ENC_DESKTOP_SIZE, ENC_RAW, ENC_ZRLE, PixelFormat, vnc_auth_response, version_bytes,
+    ENC_COPYRECT,
+    ENC_DESKTOP_SIZE,
+    ENC_RAW,
+    ENC_ZRLE,
+    PixelFormat,
+    version_bytes,
+    vnc_auth_response,
 )
 from consolewatch.sim.vnc_screen import (
-    Picture, SimScreen, ZrleEncoder, copy_rect, raw_rect, rect_header, zlib_bomb,
+    Picture,
+    SimScreen,
+    ZrleEncoder,
+    copy_rect,
+    raw_rect,
+    rect_header,
+    zlib_bomb,
 )
 
 __all__ = ["VncSim", "start_vnc_sim", "FAULTS"]
@@ -117,7 +129,7 @@ class VncSim:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "VncSim":
+    def __enter__(self) -> VncSim:
         return self
 
     def __exit__(self, *exc: Any) -> None:

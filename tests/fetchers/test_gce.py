@@ -19,7 +19,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from consolewatch.fetchers import fetcher_class, parse_target
 from consolewatch.fetchers.base import FetchError, Target

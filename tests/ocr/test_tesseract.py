@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-import pytest
 import pytesseract
+import pytest
 from helpers import FRAMES, char_accuracy, log_lines, serial_truth, truth_rows
 
 from consolewatch.ocr import OcrError

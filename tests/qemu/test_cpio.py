@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import shutil
 import stat
 import subprocess
 
 import pytest
-
 from guestkit.cpio import HEADER_SIZE, MAGIC, CpioError, NewcWriter, read_newc
 
 

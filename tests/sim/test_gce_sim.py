@@ -12,7 +12,8 @@ import base64
 import io
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consolewatch.sim.gce import RING_SIZE, SimInstance, sample_log, start_gce_sim
 from consolewatch.sim.player import ConsolePlayer

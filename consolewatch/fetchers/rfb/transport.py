@@ -40,7 +40,7 @@ class TcpTransport:
         self.reader, self.writer, self.name = reader, writer, name
 
     @classmethod
-    async def open(cls, host: str, port: int, timeout: float) -> "TcpTransport":
+    async def open(cls, host: str, port: int, timeout: float) -> TcpTransport:
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(host, port, limit=CHUNK)
@@ -80,7 +80,7 @@ class WsTransport:
         self.buf = bytearray()
 
     @classmethod
-    async def open(cls, url: str, timeout: float, limits: Limits) -> "WsTransport":
+    async def open(cls, url: str, timeout: float, limits: Limits) -> WsTransport:
         from websockets.asyncio.client import connect
         from websockets.exceptions import InvalidHandshake, InvalidURI
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from consolewatch.detect.bootstate import apply_inhibition
 from consolewatch.model import Boot, Finding

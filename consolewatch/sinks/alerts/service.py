@@ -36,7 +36,7 @@ class Alerting:
         self.router_thread = threading.Thread(target=self._route, name="alerts router", daemon=True)
         self.error: BaseException | None = None
 
-    def start(self) -> "Alerting":
+    def start(self) -> Alerting:
         outbox.connect(self.path).close()  # tables in place (and migrated) before any thread needs them
         self.router_thread.start()
         for c in self.couriers.values():

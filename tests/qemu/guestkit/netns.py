@@ -27,7 +27,7 @@ from pathlib import Path
 from .runner import _pdeathsig
 
 _counter = itertools.count()
-_live: set["NetNS"] = set()
+_live: set[NetNS] = set()
 _lock = threading.Lock()
 
 
@@ -112,7 +112,7 @@ class NetNS:
         self._open = False
 
     # lifecycle ----------------------------------------------------------------------------
-    def __enter__(self) -> "NetNS":
+    def __enter__(self) -> NetNS:
         cleanup_stale(self.name.split("-")[0])
         _ip("netns", "add", self.name)
         self._open = True

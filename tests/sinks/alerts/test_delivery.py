@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import env_for, FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
+from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, env_for, write_config
 
 SECRET = "tokensecret"
 

@@ -12,8 +12,18 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consolewatch.sinks.alerts.formatters import WJ, alertmanager, discord, email, jsonhook, matrix, slack, teams
-from consolewatch.sinks.alerts.formatters import telegram, text
+from consolewatch.sinks.alerts.formatters import (
+    WJ,
+    alertmanager,
+    discord,
+    email,
+    jsonhook,
+    matrix,
+    slack,
+    teams,
+    telegram,
+    text,
+)
 from consolewatch.sinks.alerts.notice import Cause, Notice
 
 HOSTILE = ("<!channel> <!here|x> @everyone <@U123> <https://evil.example|Click> [click](https://evil.example) "
