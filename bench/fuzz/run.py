@@ -35,14 +35,15 @@ def child(target: str, argv: list[str]) -> None:
         sys.path.insert(0, str(HERE))
         import targets
 
-        import consolewatch.capture_file  # noqa: F401  (instrumented before use)
-        import consolewatch.fetchers.ec2_api  # noqa: F401
-        import consolewatch.fetchers.gce_api  # noqa: F401
-        import consolewatch.inputs  # noqa: F401
-        import consolewatch.normalize.normalizer  # noqa: F401
-        import consolewatch.ocr.image  # noqa: F401
-        import consolewatch.pipeline  # noqa: F401
-        import consolewatch.session  # noqa: F401
+        # imported inside instrument_imports so that atheris instruments them before use
+        import consolewatch.capture_file
+        import consolewatch.fetchers.ec2_api
+        import consolewatch.fetchers.gce_api
+        import consolewatch.inputs
+        import consolewatch.normalize.normalizer
+        import consolewatch.ocr.image
+        import consolewatch.pipeline
+        import consolewatch.session
         import consolewatch.sinks.jsonout  # noqa: F401
     fn = targets.TARGETS[target]
     fn(b"\x00warm-up")

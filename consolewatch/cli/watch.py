@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         gate = asyncio.Semaphore(args.concurrency)
         tasks = [asyncio.create_task(one(f, gate)) for f in followers]
         stop_on_signals(asyncio.get_running_loop(), lambda: [f.stop() for f in followers], caught)
-        done, pending = await asyncio.wait(tasks, timeout=args.timeout)
+        _, pending = await asyncio.wait(tasks, timeout=args.timeout)
         if pending:
             for f in followers:
                 f.stop()

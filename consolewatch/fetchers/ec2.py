@@ -246,7 +246,7 @@ class Ec2Fetcher(Fetcher):
         from consolewatch.fetchers.ec2_api import make_clients
 
         try:
-            self.ec2, self.connect_client, session = await asyncio.to_thread(
+            self.ec2, self.connect_client, _ = await asyncio.to_thread(
                 make_clients, self.region, profile=self.profile, retries=self.retries)
             self.region = self.ec2.meta.region_name
             self.endpoint = self.ec2.meta.endpoint_url

@@ -129,12 +129,12 @@ def classify(exc: BaseException, *, what: str, server: str, cloud: str | None, a
     if any(isinstance(e, ka.MissingRequiredOptions) for e in _chain(exc)) or "ConfigException" in names:
         return Problem("fatal", f"no usable OpenStack configuration ({one_line(exc, 120)}): use --os-cloud NAME "
                                 "(clouds.yaml), OS_CLOUD, or OS_AUTH_URL/OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME")
-    if any(isinstance(e, (ka.DiscoveryFailure, ka.ConnectFailure, ka.ConnectTimeout)) for e in _chain(exc)) \
-            and what == "authenticating" or (what == "authenticating" and "Could not find versioned identity" in
+    if (any(isinstance(e, (ka.DiscoveryFailure, ka.ConnectFailure, ka.ConnectTimeout)) for e in _chain(exc))
+            and what == "authenticating") or (what == "authenticating" and "Could not find versioned identity" in
                                              str(exc)):
         return Problem("fatal", f"cannot reach Keystone at {auth_url} (from {where}): check OS_AUTH_URL / auth_url "
                                 "and the network")
-    if status == 401 and what == "authenticating" or (status == 401 and "Unauthorized" in names):
+    if (status == 401 and what == "authenticating") or (status == 401 and "Unauthorized" in names):
         return Problem("fatal", f"Keystone at {auth_url} refused the credentials of {where} (401): check the user, "
                                 "password (or application credential), project and domains")
     if any(isinstance(e, ka.EndpointNotFound) for e in _chain(exc)):

@@ -200,7 +200,7 @@ class _Ctx:
     def walk(self, seq) -> str | None:
         for op, av in seq:
             if op in _REPEATS:
-                lo, hi, body = av
+                _, hi, body = av
                 if hi > _BIG or hi == C.MAXREPEAT:
                     problem = self._ambiguous_body(list(body))
                     if problem:

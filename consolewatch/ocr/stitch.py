@@ -32,13 +32,12 @@ import hashlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Union
 
 from consolewatch.ocr.base import OcrLine, OcrResult
 
 __all__ = ["ScreenStitcher", "StitchResult", "FrameDeduper"]
 
-Screen = Union[OcrResult, Sequence[str], Sequence[OcrLine]]
+Screen = OcrResult | Sequence[str] | Sequence[OcrLine]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +154,7 @@ class ScreenStitcher:
             pending = True  # the new bottom line (rows are trimmed: never None)
         self._prev, self._pending = new, pending
         held_line = new[-1] if pending else None
-        return StitchResult(tuple(l for l in emitted if l is not None), k, bool(prev) and k == 0, held_line)
+        return StitchResult(tuple(ln for ln in emitted if ln is not None), k, bool(prev) and k == 0, held_line)
 
     def repeat(self) -> StitchResult:
         """The previous screen was seen again unchanged (a frame the deduper dropped)."""

@@ -15,6 +15,7 @@ OcrError telling the user to install `tesseract-ocr`.
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import threading
@@ -130,7 +131,7 @@ def _char_width(lines) -> float:
     pitches = []
     for ws in lines:
         ws = sorted(ws, key=lambda w: w[1])
-        for a, b in zip(ws, ws[1:]):
+        for a, b in itertools.pairwise(ws):
             pitches.append((b[1] - a[1]) / (len(a[5]) + 1))
     if pitches:
         return statistics.median(pitches)
@@ -165,7 +166,7 @@ def _lines(data: dict, scale: int, cell: tuple[int, int] | None) -> list[OcrLine
     ordered = sorted(grouped.values(), key=lambda ws: min(w[2] for w in ws))
     centres = [statistics.median(w[2] + w[4] / 2 for w in ws) for ws in ordered]
     if not cell:
-        steps = [b - a for a, b in zip(centres, centres[1:]) if b - a > 2]
+        steps = [b - a for a, b in itertools.pairwise(centres) if b - a > 2]
         pitch = statistics.median(steps) if steps else max(w[4] for w in words) * 1.5
     base = 0.0 if cell else centres[0] - pitch / 2
     out: list[OcrLine] = []

@@ -331,7 +331,7 @@ class _Connection:
         """Play this connection's fault when its moment has come; True if it replaced the update."""
         fault, n = self.fault, self.updates
         width, height = pic.mode.size
-        if fault == "disconnect" and n >= 3 or fault == "truncate":
+        if (fault == "disconnect" and n >= 3) or fault == "truncate":
             if fault == "truncate":
                 whole = struct.pack(">BxH", 0, 1) + raw_rect(pic.mask(), width, 0, 0, width, height, self.fmt)
                 await self.write(whole[: len(whole) // 2])

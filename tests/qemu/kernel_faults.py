@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from guestkit import fetch, initramfs  # noqa: E402
-from guestkit.boot import sanitize_lines  # noqa: E402
-from guestkit.runner import Drive, MachineSpec, Qemu, StopRule  # noqa: E402
+from guestkit import fetch, initramfs
+from guestkit.boot import sanitize_lines
+from guestkit.runner import Drive, MachineSpec, Qemu, StopRule
 
 READY = "consolewatch-guest: ready"
 DISK_MODULES = ["virtio_blk", "virtio_pci"]  # ext4 is built into the Debian cloud kernel

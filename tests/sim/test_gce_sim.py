@@ -42,7 +42,7 @@ def clock():
 
 @pytest.fixture
 def sim(clock):
-    url, handle = start_gce_sim(SimInstance.playing(LOG * 200, rate=1_000_000.0, clock=clock))
+    _, handle = start_gce_sim(SimInstance.playing(LOG * 200, rate=1_000_000.0, clock=clock))
     with handle:
         yield handle
 

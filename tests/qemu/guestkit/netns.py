@@ -165,13 +165,12 @@ class NetNS:
 
     def spawn(self, argv: list[str], log_name: str) -> subprocess.Popen:
         """Start argv inside the namespace (own process group, dies with us)."""
-        log = open(self.workdir / log_name, "wb")
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.name, *argv], stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_pdeathsig, close_fds=True,
-        )
-        log.close()
+        with open(self.workdir / log_name, "wb") as log:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.name, *argv], stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_pdeathsig, close_fds=True,
+            )
         self._procs.append(proc)
         return proc
 

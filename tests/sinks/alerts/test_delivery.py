@@ -120,7 +120,7 @@ def test_a_hanging_destination_does_not_stall_tail(cli, tmp_path, receivers, con
             if ev["type"] == "outcome" and ev["outcome"] == "failure":
                 first = time.time()
                 break
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
         ended = time.time()
     finally:
         proc.kill()
