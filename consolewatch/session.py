@@ -177,7 +177,7 @@ class Session:
         step.notes.append(event)
 
     def _lines(self, step: Step, batch: LineBatch) -> None:
-        if not batch.count:
+        if not batch:
             return
         before = len(self.engine.boots)
         step.batches.append(batch)

@@ -129,9 +129,9 @@ class Engine:
                          texts=[line.text])
 
     def _feed_batch(self, batch: LineBatch) -> list[Finding]:
-        if not batch.count:
+        if not batch:
             return []
-        self.lines_seen += batch.count
+        self.lines_seen += len(batch)
         out: list[Finding] = []
         if self._boot.first is None:
             self._boot.see_line(LineRef(batch.first_seq, batch.text(0), batch.origin, batch.source))
@@ -149,7 +149,7 @@ class Engine:
                 self._boot.see_line(LineRef(line.seq, line.text, line.origin, line.source))
                 start = line.seq
             out.extend(self._on_line(sl, batch, tail, line.seq - start + 1))
-        last = LineRef(batch.last_seq, batch.text(batch.count - 1), batch.origin, batch.source)
+        last = LineRef(batch.last_seq, batch.text(len(batch) - 1), batch.origin, batch.source)
         self._boot.see_line(last)
         self._count(batch.origin, batch.last_seq - start + 1)
         if self._boot.pending:
