@@ -121,10 +121,9 @@ async def _session(f: Ec2Fetcher, asyncssh: Any) -> bool:
     key = asyncssh.generate_private_key("ssh-ed25519", comment="consolewatch")
     public = key.export_public_key("openssh").decode().strip()
     try:
-        if not hasattr(f, "_connect_ic"):
-            f._connect_ic = await asyncio.to_thread(f.connect_client)
-        await asyncio.to_thread(f._connect_ic.send_serial_console_ssh_public_key, InstanceId=f.instance_id,
-                                SerialPort=0, SSHPublicKey=public)
+        ic = await f.instance_connect()
+        await asyncio.to_thread(ic.send_serial_console_ssh_public_key, InstanceId=f.instance_id, SerialPort=0,
+                                SSHPublicKey=public)
     except ClientError as exc:
         err = exc.response.get("Error", {}) or {}
         raise _push_error(f, str(err.get("Code", "")), " ".join(str(err.get("Message", "")).split())) from None
