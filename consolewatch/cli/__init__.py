@@ -48,7 +48,7 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kw)
         _global_options(self, False if main else argparse.SUPPRESS)
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if m:
             choices = re.findall(r"'([^']*)'", m.group(2))

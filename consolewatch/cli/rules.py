@@ -162,7 +162,7 @@ class _Progress:
             say(f"{label} ...")
 
     def step(self) -> None:
-        if self.bar is not None:
+        if self.bar is not None and self.task is not None:
             self.bar.advance(self.task)
 
     def __enter__(self) -> _Progress:

@@ -78,7 +78,11 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> bool:
         gate = asyncio.Semaphore(args.concurrency)
         tasks = [asyncio.create_task(one(f, gate)) for f in followers]
-        stop_on_signals(asyncio.get_running_loop(), lambda: [f.stop() for f in followers], caught)
+        def stop_all() -> None:
+            for f in followers:
+                f.stop()
+
+        stop_on_signals(asyncio.get_running_loop(), stop_all, caught)
         _, pending = await asyncio.wait(tasks, timeout=args.timeout)
         if pending:
             for f in followers:

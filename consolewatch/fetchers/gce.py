@@ -40,7 +40,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +84,7 @@ class GceFetcher(Fetcher):
         """API calls made, per client method (for status lines and the benchmark)."""
 
     async def stream(self, *, cursors: Mapping[str, Any] | None = None,
-                     follow: bool = True) -> AsyncIterator[SourceEvent]:
+                     follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
         opts = parse_options(self.target.options)
         endpoint = endpoint_of(opts, self.env)
         # the target's form first: a malformed one is said before credentials are looked for
@@ -179,7 +179,7 @@ class _Run:
 
     # -- the schedule ------------------------------------------------------------------------
 
-    async def events(self) -> AsyncIterator[SourceEvent]:
+    async def events(self) -> AsyncGenerator[SourceEvent, None]:
         inst = None
         async for item in self.instance():
             if isinstance(item, SourceStatus):
@@ -240,7 +240,7 @@ class _Run:
             for event in batch:
                 yield event
 
-    async def once(self) -> AsyncIterator[SourceEvent]:
+    async def once(self) -> AsyncGenerator[SourceEvent, None]:
         """follow=False: read every port once (retrying transient faults a few times), one screenshot."""
         if self.power == "down":
             return

@@ -63,7 +63,8 @@ def _bounded_adapter_class() -> type:
     class BoundedAdapter(TCPKeepAliveAdapter):
         """Reads each answer itself, refusing more than MAX_RESPONSE bytes."""
 
-        def send(self, request: Any, stream: bool = False, **kw: Any) -> Any:
+        # keystoneauth passes timeout, verify, cert and proxies by keyword
+        def send(self, request: Any, stream: bool = False, **kw: Any) -> Any:  # type: ignore[override]
             resp = super().send(request, stream=True, **kw)
             if stream:
                 return resp
@@ -78,7 +79,7 @@ def _bounded_adapter_class() -> type:
                     resp.close()
                     raise ResponseTooLarge(f"an answer of more than {MAX_RESPONSE} bytes")
             resp._content = bytes(data)
-            resp._content_consumed = True
+            resp._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag, as it sets it
             return resp
 
     return BoundedAdapter

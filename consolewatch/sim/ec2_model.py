@@ -120,6 +120,7 @@ class SimInstance:
 
     def console_output(self, now: float, latest: bool) -> tuple[float | None, bytes]:
         """(timestamp, window) as GetConsoleOutput sees it."""
+        at: float | None
         if latest and self.hypervisor == "nitro" and self.state == "running":
             data, at = self.buffer(now), now
         else:

@@ -99,9 +99,10 @@ class VncSim:
 
     async def _start(self, host: str):
         from websockets.asyncio.server import serve
+        from websockets.typing import Subprotocol
 
         tcp = await asyncio.start_server(self._serve_tcp, host, 0)
-        ws = await serve(self._serve_ws, host, 0, subprotocols=["binary"], process_request=self._check_path,
+        ws = await serve(self._serve_ws, host, 0, subprotocols=[Subprotocol("binary")], process_request=self._check_path,
                          compression=None, max_size=1 << 20)
         return tcp, ws
 
@@ -188,6 +189,7 @@ class VncSim:
 
     async def _run(self, read, write) -> None:
         task = asyncio.current_task()
+        assert task is not None  # called from a connection handler's task
         self._tasks.add(task)
         self.stats["connections"] += 1
         try:

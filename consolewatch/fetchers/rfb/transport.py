@@ -83,11 +83,12 @@ class WsTransport:
     async def open(cls, url: str, timeout: float, limits: Limits) -> WsTransport:
         from websockets.asyncio.client import connect
         from websockets.exceptions import InvalidHandshake, InvalidURI
+        from websockets.typing import Subprotocol
 
         name = redact_url(url)
         try:
             async with asyncio.timeout(timeout):
-                ws = await connect(url, subprotocols=["binary"], max_size=limits.ws_max_message, max_queue=4,
+                ws = await connect(url, subprotocols=[Subprotocol("binary")], max_size=limits.ws_max_message, max_queue=4,
                                    compression=None, open_timeout=None, user_agent_header="consolewatch")
         except TimeoutError:
             raise RfbClosed(f"no websocket connection to {name} within {timeout:g} s") from None

@@ -164,7 +164,7 @@ class Router:
             earlier = [r for r in rows if (r[1], r[2]) < (capture, boot)]
             if not earlier:
                 continue
-            fired = {}
+            fired: dict[str, notices.Notice] = {}
             for _, _, _, doc in earlier:
                 n = notices.Notice.from_dict(json.loads(doc))
                 fired.setdefault(n.id, n)

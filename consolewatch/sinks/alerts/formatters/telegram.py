@@ -24,7 +24,7 @@ def render_text(n: Notice) -> str:
     rows = html_body.rows(n, inert)  # Telegram's HTML has no <br>: rows end with a newline
     text = "\n".join(rows)
     if len(text) > MAX_TEXT:  # cut at a row boundary so no tag is left open
-        keep = []
+        keep: list[str] = []
         for row in rows:
             if sum(len(r) + 1 for r in keep) + len(row) > MAX_TEXT - 1:
                 break
