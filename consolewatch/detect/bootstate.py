@@ -108,7 +108,7 @@ def _groups(m: Any) -> tuple[str, ...]:
     return tuple(m.regex.groupindex) if m.regex is not None else ()
 
 
-def join_event(state: BootState, rule_id: str, matchers: tuple, index: int, fields: dict[str, str],
+def join_event(state: BootState, rule_id: str, matchers: tuple[Any, ...], index: int, fields: dict[str, str],
                key: Any, ev: Evidence) -> bool:
     """One event told by several lines: a line matching another alternative (`index`) of a rule's
     `any` than the rule's latest finding in this boot did (the OOM killer's "invoked" and "Killed

@@ -19,7 +19,7 @@ CLOUD_NAMES = {
 }
 
 
-class _Keep(dict):
+class _Keep(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

@@ -19,7 +19,8 @@ import itertools
 import os
 import statistics
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from consolewatch.ocr.base import OcrError, OcrLine, OcrResult
 
@@ -124,23 +125,27 @@ def _ink_height(grey: Image) -> float:
     return statistics.median(runs) if runs else float("inf")
 
 
-def _char_width(lines) -> float:
+Word = tuple[Any, float, float, float, float, str, float]
+"""One word tesseract read: (line key, left, top, width, height, text, confidence)."""
+
+
+def _char_width(lines: Iterable[list[Word]]) -> float:
     """Character pitch of a monospaced screen: left-to-left distance of neighbouring words
     over (first word's length + 1), median over all pairs (most words are one space
     apart; side bearings cancel out, unlike in word widths)."""
-    pitches = []
+    pitches: list[float] = []
     for ws in lines:
         ws = sorted(ws, key=lambda w: w[1])
         for a, b in itertools.pairwise(ws):
             pitches.append((b[1] - a[1]) / (len(a[5]) + 1))
     if pitches:
-        return statistics.median(pitches)
+        return float(statistics.median(pitches))
     widths = [w[3] / len(w[5]) for ws in lines for w in ws]
     return statistics.median(widths) * 1.1 if widths else 8.0
 
 
-def _lines(data: dict, scale: int, cell: tuple[int, int] | None) -> list[OcrLine]:
-    words = []
+def _lines(data: dict[str, Any], scale: int, cell: tuple[int, int] | None) -> list[OcrLine]:
+    words: list[Word] = []
     for i, text in enumerate(data.get("text", [])):
         text = (text or "").strip()
         if not text:
@@ -155,10 +160,12 @@ def _lines(data: dict, scale: int, cell: tuple[int, int] | None) -> list[OcrLine
         words.append((key, left, top, wd, ht, text, conf))
     if not words:
         return []
+    char_w: float
+    pitch: float
     if cell:
         char_w, pitch = cell
         x0 = 0.0
-    grouped: dict[tuple, list] = {}
+    grouped: dict[Any, list[Word]] = {}
     for w in words:
         grouped.setdefault(w[0], []).append(w)
     if not cell:
