@@ -58,7 +58,7 @@ def timed(cmd: list[str], **kw) -> tuple[float, int, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     # stdout to a pipe, not /dev/null: GNU grep stops at the first match when writing to /dev/null
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    proc = subprocess.run(cmd, capture_output=True, **kw)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode not in (0, 1):
@@ -122,7 +122,7 @@ def main() -> None:
         mb = size / (1 << 20)
         print(f"log: {mb:.1f} MB, {sum(1 for _ in big.open('rb')):,} lines, from samples/")
 
-        wall, status, _ = timed([*CMD, "analyze", "--json", "--fail-on", "never", str(big)])
+        wall, _, _ = timed([*CMD, "analyze", "--json", "--fail-on", "never", str(big)])
         rss = peak_rss([*CMD, "analyze", "--json", "--fail-on", "never", str(big)])
         print(f"analyze --json: {wall:.2f} s  {mb / wall:.1f} MB/s  peak RSS {rss / 1024:.0f} MB")
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import json
+import os
 import random
 import statistics
 import subprocess

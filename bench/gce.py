@@ -137,7 +137,7 @@ def latency(mode: str, samples: int, poll: float | None = None) -> list[float]:
     cmd = [sys.executable, "-m", "consolewatch", "tail", f"gce:{TARGET}", "--json", "--stall-after", "0"]
     if poll is not None:
         cmd += ["--poll", str(poll)]
-    errors = tempfile.TemporaryFile()
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (the child writes it; read after it exits)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, env=env)
     seen: dict[str, float] = {}
     ready = threading.Event()
@@ -190,7 +190,7 @@ def main() -> None:
         r = calls_per_minute(mode, args.scale, display)
         report["calls"].append(r)
         if not args.json:
-            print(f"calls/min {mode:4} display={str(display):5}: minute 1 {r['minute_1']}  "
+            print(f"calls/min {mode:4} display={display!s:5}: minute 1 {r['minute_1']}  "
                   f"steady minute {r['minute_2']} = {r['minute_2_total']}")
     if not args.skip_latency:
         runs = (("floor", "append -> Session line -> JSON, in-process, 10 ms poll",

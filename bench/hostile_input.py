@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.hostile import FAMILIES, chunks_of  # noqa: E402
+from tests.hostile import FAMILIES, chunks_of
 
 
 def run(family: str, size: int) -> float:

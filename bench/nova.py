@@ -71,7 +71,7 @@ def main() -> None:
     st = SnapshotStitcher(window=1 << 20, reset_ratio=0.5)
     st.feed(window[:-4000])
     t = time.perf_counter()
-    for i in range(50):
+    for _ in range(50):
         st = SnapshotStitcher(window=1 << 20, seed=window[-100_000 - 4000:-4000], reset_ratio=0.5)
         st.feed(window)
     print(f"stitching a 100 KiB window: {(time.perf_counter() - t) / 50 * 1000:.2f} ms")

@@ -81,7 +81,7 @@ def real_cer() -> None:
                             *[str(p) for _, p, _ in screens]], capture_output=True, text=True, cwd=ROOT, check=True)
         seconds = time.perf_counter() - t0
         dist = chars = 0
-        for (name, _, truth), line in zip(screens, r.stdout.splitlines()):
+        for (_, _, truth), line in zip(screens, r.stdout.splitlines()):
             d, c = cer(truth, {x["row"]: x["text"] for x in json.loads(line)["lines"]})
             dist, chars = dist + d, chars + c
         print(f"  {engine:10} character error rate {dist / chars:7.3%}  ({dist} edits in {chars} characters; "

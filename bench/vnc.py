@@ -166,10 +166,9 @@ def _follow_warmup() -> None:
 
 
 def coverage_bench(rates: list[float]) -> dict:
+    from guestkit.boot import sanitize_lines
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
-
-    from guestkit.boot import sanitize_lines
 
     log_lines = [x.rstrip() for x in sanitize_lines(sample_log("qemu/dhcp-no-lease")) if x.strip()]
     out = {}

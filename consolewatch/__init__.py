@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
 __all__ = ["Analysis", "analyze", "__version__"]
 
 if TYPE_CHECKING:
@@ -29,6 +28,13 @@ def analyze(paths: Any, cloud: str | None = None, hypervisor: str | None = None,
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # the installed distribution's, so it cannot drift from pyproject.toml
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("consolewatch")
+        except PackageNotFoundError:  # imported from a source tree that was never installed
+            return "0+unknown"
     if name == "Analysis":
         from consolewatch.session import Analysis
 

@@ -12,7 +12,8 @@ cannot be analysed, `DefinitionsError` for broken detector/format definitions.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.inputs import InputError, open_input, source_name

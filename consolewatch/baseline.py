@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from consolewatch.analysis import InputError, analyze
 from consolewatch.detect.catalog import Catalog
@@ -243,14 +244,14 @@ class _Matcher:
 
 
 def compare(paths: str | os.PathLike | Sequence[str | os.PathLike], good: Baseline, *, catalog: Catalog | None = None,
-            cloud: str | None = None, hypervisor: str | None = None) -> tuple[Analysis, "_Matcher"]:
+            cloud: str | None = None, hypervisor: str | None = None) -> tuple[Analysis, _Matcher]:
     """Analyse the failed capture, noting each boot's lines the good boot never printed.
     `comparison(analysis_boot)` of the returned matcher then compares one boot."""
     matcher = _Matcher(good)
     return analyze(paths, cloud, hypervisor, catalog=catalog, observe=matcher), matcher
 
 
-def comparison(matcher: "_Matcher", boot: Boot) -> Comparison:
+def comparison(matcher: _Matcher, boot: Boot) -> Comparison:
     """How `boot` of the failed capture differs from the good boot."""
     good = matcher.good
     seen = matcher.boots.get(boot.index, _Seen())

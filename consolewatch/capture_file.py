@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from consolewatch.safetext import utf8_text
 from consolewatch.store import Store, decode_event, encode_event

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 from consolewatch.definitions import config_dir
 
@@ -47,7 +48,7 @@ def load(path: Path | None = None) -> Config:
     store = doc.get("store", {})
     if not isinstance(store, dict):
         raise ConfigError(f"{path}: [store] must be a table")
-    out = {}
+    out: dict[str, Any] = {}  # the [store] numbers, checked above
     for key in ("retention_days", "max_size_mb"):
         if key in store:
             value = store[key]

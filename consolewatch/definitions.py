@@ -14,9 +14,9 @@ first one.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from consolewatch.detect.rules import Rule, parse_rules_file
 from consolewatch.model import CATEGORIES

@@ -13,8 +13,9 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 from consolewatch.model import Chunk, Frame, MachineContext
 from consolewatch.safetext import to_bytes

@@ -7,8 +7,9 @@ Every type here is a frozen dataclass. Fetchers yield `Chunk`, `Frame`, `Gap` an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 #: Finding categories (the contract in design.md; every detector declares exactly one).
 CATEGORIES: tuple[str, ...] = (

@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.fetchers import Target, fetcher_class
@@ -109,11 +110,11 @@ class Follower:
             if not (isinstance(note, SourceStatus) and note.state in ("stalled", "line-flushed")):
                 self.sink.note(name, note)
         for batch in step.batches:
-            for seq, boot in batch.boot_marks:
-                if boot > self._announced_boot:
-                    if boot > 1 and seq > self.printed:
-                        self.sink.boot(name, boot, seq, batch.source)
-                    self._announced_boot = boot
+            for seq, index in batch.boot_marks:
+                if index > self._announced_boot:
+                    if index > 1 and seq > self.printed:
+                        self.sink.boot(name, index, seq, batch.source)
+                    self._announced_boot = index
             start = max(self.printed + 1, batch.first_seq)
             if start <= batch.last_seq:
                 lines = batch[start - batch.first_seq:]

@@ -8,13 +8,23 @@ both drive a Session, so offline and live cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.detect.engine import Engine
 from consolewatch.model import (
-    Boot, Chunk, Finding, Frame, Gap, Line, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
+    Boot,
+    Chunk,
+    Finding,
+    Frame,
+    Gap,
+    Line,
+    MachineContext,
+    SourceStatus,
+    SourceUnavailable,
+    severity_rank,
 )
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.normalizer import Normalizer
@@ -36,7 +46,7 @@ class Step:
     """Lines one source showed that were already on the timeline from another (a screen and a
     text console): each with the seq it has there and this source's text (normalize.timeline)."""
 
-    def extend(self, other: "Step") -> None:
+    def extend(self, other: Step) -> None:
         self.batches += other.batches
         self.findings += other.findings
         self.boots += other.boots
@@ -86,7 +96,7 @@ class Analysis:
         boots = self.boots if scope == "all" else self.boots[-1:]
         return any(b.outcome in ("failure", "stall") for b in boots)
 
-    def only_boot(self, n: int) -> "Analysis | None":
+    def only_boot(self, n: int) -> Analysis | None:
         """The analysis narrowed to one boot, counted as `journalctl -b` does: N >= 1 the Nth
         boot of the capture, 0 the last, -1 the one before it, ...; None when there is no such boot."""
         if n >= 1:
@@ -177,10 +187,10 @@ class Session:
         step.notes.append(event)
 
     def _lines(self, step: Step, batch: LineBatch) -> None:
-        if not batch.count and not batch.twins:
+        if not batch and not batch.twins:
             return
         before = len(self.engine.boots)
-        if batch.count:
+        if batch:
             step.batches.append(batch)
             self.spans.add(batch.first_seq, batch.last_seq, batch.source, batch.origin)
         step.duplicates += batch.twins

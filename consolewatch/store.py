@@ -8,6 +8,7 @@ another machine. SQLite in WAL mode; one writer per process; readers never block
 
 from __future__ import annotations
 
+import builtins
 import errno
 import fcntl
 import hashlib
@@ -15,9 +16,10 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from consolewatch.model import Chunk, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable
@@ -194,7 +196,7 @@ class Store:
 
     # -- one writer per target -----------------------------------------------------------
 
-    def writer_lock(self, target: str) -> "TargetLock":
+    def writer_lock(self, target: str) -> TargetLock:
         """Hold this while following `target`: a second `tail` of the same target is refused
         with a line naming the process that follows it (its capture would be written twice)."""
         return TargetLock(self.path.parent / "locks", target)
@@ -211,7 +213,7 @@ class Store:
                 return int(row[0]), True
         now = time.time()
         cur = self.db.execute("INSERT INTO captures(target, created, updated) VALUES (?,?,?)", (target, now, now))
-        return int(cur.lastrowid), False
+        return int(cur.lastrowid or 0), False
 
     def append(self, capture_id: int, event: Any) -> None:
         """Persist one event (committed before the caller processes it)."""
@@ -249,8 +251,9 @@ class Store:
         found = self.list(capture_id=capture_id)
         return found[0] if found else None
 
-    def list(self, *, target: str | None = None, capture_id: int | None = None) -> list[CaptureInfo]:
-        where, args = [], []
+    def list(self, *, target: str | None = None, capture_id: int | None = None) -> builtins.list[CaptureInfo]:
+        where: builtins.list[str] = []
+        args: builtins.list[object] = []
         if target is not None:
             where.append("c.target=?")
             args.append(target)
@@ -283,7 +286,7 @@ class Store:
         cur = self.db.execute("DELETE FROM captures WHERE id=?", (capture_id,))
         return cur.rowcount > 0
 
-    def prune(self, *, older_than: float | None = None, max_bytes: int | None = None) -> list[int]:
+    def prune(self, *, older_than: float | None = None, max_bytes: int | None = None) -> builtins.list[int]:
         """Remove captures last updated before `older_than` seconds ago, then the oldest ones
         until the stored data fits in `max_bytes`. Returns the removed ids."""
         removed: list[int] = []
@@ -320,7 +323,7 @@ class TargetLock:
         self.path = folder / (hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".lock")
         self._fd: int | None = None
 
-    def __enter__(self) -> "TargetLock":
+    def __enter__(self) -> TargetLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)

@@ -17,9 +17,8 @@ gets `CLOSING` seconds of its own.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
-
 
 #: Seconds after --timeout that the deadline stops a core still holding the event loop.
 LATE = 2.0

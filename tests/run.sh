@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install everything the test suite needs and run it (README Quick start, command 2; CI runs it too).
+# Install everything the test suite needs, check lint and types, and run the tests (README Quick
+# start, command 2; CI runs it too).
 # As root on Debian it installs the system packages; elsewhere it assumes they are present.
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,4 +26,6 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# Lint and types first (.ci/lint: ruff and mypy, seconds): a finding fails the run before the tests.
+sh .ci/lint
 exec .venv/bin/python -m pytest -q "$@"

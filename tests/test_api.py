@@ -54,5 +54,5 @@ def test_errors_are_exceptions_with_one_line(tmp_path):
     bad = tmp_path / "defs" / "detectors"
     bad.mkdir(parents=True)
     (bad / "x.yaml").write_text("rules: [\n")
-    with pytest.raises(DefinitionsError, match="x.yaml:2"):
+    with pytest.raises(DefinitionsError, match=r"x\.yaml:2"):
         consolewatch.analyze(str(NIXOS), parsers=[tmp_path / "defs"])

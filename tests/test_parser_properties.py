@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from consolewatch.normalize.stamps import split_stamps
 from consolewatch.normalize.terminal import WORK_BASE, WORK_PER_CHAR, RowTerminal
 from consolewatch.safetext import is_inert
-
 from tests.hostile import fuzz_targets
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -30,6 +30,8 @@ def test_run_sh_waits_for_the_apt_lock(tmp_path):
     tree = tmp_path / "checkout"
     (tree / "tests").mkdir(parents=True)
     shutil.copy(ROOT / "tests/run.sh", tree / "tests/run.sh")
+    (tree / ".ci").mkdir()
+    shutil.copy(ROOT / ".ci/lint", tree / ".ci/lint")
     (tree / ".venv/bin").mkdir(parents=True)
     _script(tree / ".venv/bin/python", "#!/bin/sh\necho \"python $*\" >> \"$LOG\"\n")  # pip and pytest
     fake = tmp_path / "bin"
@@ -45,3 +47,4 @@ def test_run_sh_waits_for_the_apt_lock(tmp_path):
     apt = [c for c in calls if not c.startswith("python ")]
     assert any(" install " in f" {c} " for c in apt) and all("DPkg::Lock::Timeout=" in c for c in apt), calls
     assert calls[-1].startswith("python -m pytest")
+    assert [c.split()[2] for c in calls[-3:-1]] == ["ruff", "mypy"]  # lint and types before the tests

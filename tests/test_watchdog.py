@@ -112,7 +112,7 @@ def test_signals_and_timeout_work_while_a_slow_regex_runs(tmp_path, how, status)
             proc.send_signal(how)
         else:
             sent = time.monotonic()
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == status, err.decode()

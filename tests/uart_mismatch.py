@@ -9,6 +9,7 @@ in parsers/detectors/console.yaml:
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def bits(data: bytes) -> list[int]:
@@ -41,5 +42,5 @@ def receive(data: bytes, sent_baud: int, read_baud: int) -> bytes:
 
 
 if __name__ == "__main__":
-    raw = open(sys.argv[1], "rb").read()
+    raw = Path(sys.argv[1]).read_bytes()
     sys.stdout.buffer.write(receive(raw, int(sys.argv[2]), int(sys.argv[3])))

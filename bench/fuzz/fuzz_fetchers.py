@@ -24,8 +24,8 @@ consolewatch does something hostile input must never make it do.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import io
+import ipaddress
 import json
 import re
 import struct
@@ -240,7 +240,7 @@ def _server_show(body: bytes) -> None:
         server._translate_response(_response(200, body))
         return server
 
-    server, problem = _sdk_call(fetch)
+    server, _ = _sdk_call(fetch)
     if server is None:
         return
     hv_raw = api.attr(server, "hypervisor_hostname")
@@ -257,7 +257,7 @@ def _server_show(body: bytes) -> None:
 def _console_output(body: bytes) -> None:
     from consolewatch.fetchers import openstack_api as api
 
-    out, problem = _sdk_call(lambda: api.console_bytes(_response(200, body).json()))
+    out, _ = _sdk_call(lambda: api.console_bytes(_response(200, body).json()))
     if out is not None and (not isinstance(out, bytes) or len(out) > 4 * api.MAX_CONSOLE_TEXT):
         raise Misbehaved(f"console output of {type(out).__name__} {len(out)}")
 

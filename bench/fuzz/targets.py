@@ -20,9 +20,9 @@ import base64
 import io
 import json
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -32,6 +32,7 @@ for _path in (ROOT, HERE):
 
 import fuzz_alerts  # noqa: E402
 import fuzz_fetchers  # noqa: E402
+
 from tests.hostile import Misbehaved  # noqa: E402
 
 

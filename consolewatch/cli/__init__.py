@@ -16,7 +16,7 @@ import os
 import re
 import signal
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from consolewatch.model import CLOUDS, SEVERITIES
 
@@ -48,7 +48,7 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kw)
         _global_options(self, False if main else argparse.SUPPRESS)
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if m:
             choices = re.findall(r"'([^']*)'", m.group(2))
@@ -79,6 +79,20 @@ def boot_choice(text: str) -> str | int:
         raise argparse.ArgumentTypeError(f"{text!r} is not last, all or a boot number") from None
 
 
+class _Version(argparse.Action):
+    """--version: the version in the package metadata, looked up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kw: object) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0,
+                         help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kw: object) -> None:
+        from consolewatch import __version__
+
+        print(f"consolewatch {__version__}")
+        parser.exit()
+
+
 def add_baseline_option(p) -> None:
     p.add_argument("--baseline", action="append", default=[], metavar="GOOD",
                    help="a known-good boot of the same image (a log, an export or capture:ID; repeat for "
@@ -90,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="consolewatch", main=True,
         description="Tells you why a cloud VM did not boot: reads its console, names the failure, says the fix.",
     )
-    p.add_argument("--version", action="version", version="consolewatch 0.1.0")
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     a = sub.add_parser("analyze", help="diagnose a captured console (log, screenshot, EC2/GCE output, export)")

@@ -101,7 +101,7 @@ def _list(store, args) -> int:
     return EXIT_OK
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "kB", "MB"):
         if n < 1000 or unit == "MB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
@@ -169,7 +169,6 @@ def _export(store, args) -> int:
 
 def _import(store, args) -> int:
     from consolewatch.capture_file import import_capture
-
     from consolewatch.cli.common import say
 
     try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from consolewatch.cli import UsageError
 from consolewatch.detect.catalog import Catalog
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
 
 def load_catalog(extra_dirs: Sequence[str]) -> Catalog:
     """Definitions from the search path plus `extra_dirs`; any problem is a usage error."""
-    from consolewatch.analysis import DefinitionsError, load_catalog as load
+    from consolewatch.analysis import DefinitionsError
+    from consolewatch.analysis import load_catalog as load
 
     try:
         return load(extra_dirs)
@@ -24,7 +26,8 @@ def load_catalog(extra_dirs: Sequence[str]) -> Catalog:
 
 def analyze(args) -> Analysis:
     """`consolewatch.analyze` for a command's arguments (paths, --cloud, --hypervisor, --parsers)."""
-    from consolewatch.analysis import InputError, analyze as run
+    from consolewatch.analysis import InputError
+    from consolewatch.analysis import analyze as run
 
     catalog = load_catalog(args.parsers)
     try:

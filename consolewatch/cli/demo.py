@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 from consolewatch.cli import EXIT_OK, EXIT_USAGE, UsageError
 from consolewatch.cli.common import console, load_catalog
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.parsers)
     acts = [a for a in ACTS if not args.cloud or a.cloud in args.cloud]
     data = tempfile.TemporaryDirectory(prefix="consolewatch-demo-")
-    store = Store(os.path.join(data.name, "captures.sqlite3"))
+    store = Store(Path(data.name) / "captures.sqlite3")
     failed = []
     try:
         for act in acts:
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 if not args.json:
                     print(f"    consolewatch tail {target_text} --until outcome would exit "
                           f"{1 if result.outcome in ('failure', 'stall') else 0} ({result.outcome})", file=sys.stderr)
-            except (FetchError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, FetchError) as exc:
                 failed.append(f"{act.cloud}: {exc or 'timed out'}")
             finally:
                 sink.close()

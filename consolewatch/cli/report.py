@@ -64,7 +64,7 @@ def build(args: argparse.Namespace):
 def input_label(path: str) -> str:
     """How the report names an input: a stored capture also says its target and when it was taken;
     URLs lose their credentials and query (a console URL's token)."""
-    from consolewatch.sinks.report import redact
+    from consolewatch.safetext import redact
 
     if not path.startswith("capture:") or Path(path).exists():
         return redact(path)

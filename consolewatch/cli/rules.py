@@ -162,10 +162,10 @@ class _Progress:
             say(f"{label} ...")
 
     def step(self) -> None:
-        if self.bar is not None:
+        if self.bar is not None and self.task is not None:
             self.bar.advance(self.task)
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -264,7 +264,8 @@ def _problems(problems: list[str]) -> int:
 def _case_analyzer(catalog, problems: list[str]):
     """analyze(case) -> Analysis, through the same entry point as `consolewatch analyze`; an
     input that is not a console becomes a problem of its case."""
-    from consolewatch.analysis import InputError, analyze as run
+    from consolewatch.analysis import InputError
+    from consolewatch.analysis import analyze as run
     from consolewatch.session import Session
 
     def analyze(case):

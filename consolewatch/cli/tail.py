@@ -87,7 +87,7 @@ def plain_path(text: str) -> bool:
     if text.startswith(("/", "./", "../", "~")) or Path(text).exists():
         return True
     kind, sep, _ = text.partition(":")
-    return not sep and not text.startswith("i-") or (bool(sep) and "/" in kind and kind not in BUILTIN)
+    return (not sep and not text.startswith("i-")) or (bool(sep) and "/" in kind and kind not in BUILTIN)
 
 
 def parse(text: str, args: argparse.Namespace):

@@ -25,13 +25,13 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from consolewatch.cli.tail import parse, stop_on_signals
     from consolewatch.fetchers import FetchError, Target
     from consolewatch.fetchers.ratelimit import limiter_for
     from consolewatch.model import SourceUnavailable
     from consolewatch.pipeline import Follower
     from consolewatch.sinks.live import JsonLinesSink
     from consolewatch.sinks.summary import SummarySink
-    from consolewatch.cli.tail import parse, stop_on_signals
 
     texts = list(args.targets)
     if args.targets_file:
@@ -78,8 +78,12 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> bool:
         gate = asyncio.Semaphore(args.concurrency)
         tasks = [asyncio.create_task(one(f, gate)) for f in followers]
-        stop_on_signals(asyncio.get_running_loop(), lambda: [f.stop() for f in followers], caught)
-        done, pending = await asyncio.wait(tasks, timeout=args.timeout)
+        def stop_all() -> None:
+            for f in followers:
+                f.stop()
+
+        stop_on_signals(asyncio.get_running_loop(), stop_all, caught)
+        _, pending = await asyncio.wait(tasks, timeout=args.timeout)
         if pending:
             for f in followers:
                 f.stop()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from consolewatch.detect.rules import BootCond, Rule
 from consolewatch.model import Boot, Evidence, Finding, Milestone, severity_rank
@@ -138,7 +139,7 @@ def _groups(m: Any) -> tuple[str, ...]:
     return tuple(m.regex.groupindex) if m.regex is not None else ()
 
 
-def join_event(state: BootState, rule_id: str, matchers: tuple, index: int, fields: dict[str, str],
+def join_event(state: BootState, rule_id: str, matchers: tuple[Any, ...], index: int, fields: dict[str, str],
                key: Any, ev: Evidence) -> bool:
     """One event told by several lines: a line matching another alternative (`index`) of a rule's
     `any` than the rule's latest finding in this boot did (the OOM killer's "invoked" and "Killed

@@ -8,8 +8,9 @@ line, splits its timestamp prefixes and confirms format patterns with Python `re
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from consolewatch.definitions import Definitions
 from consolewatch.detect.rules import LineMatcher, Rule

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, deque
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from consolewatch.detect import bootstate, facts
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.remedy import placeholders, render
 from consolewatch.detect.rules import (
-    AbsentCond, BootCond, CaptureCond, IdleCond, LineCond, RepeatCond, Rule, SequenceCond,
+    AbsentCond,
+    BootCond,
+    CaptureCond,
+    IdleCond,
+    LineCond,
+    RepeatCond,
+    Rule,
+    SequenceCond,
 )
 from consolewatch.detect.twins import TwinLines, remember
 from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
@@ -70,7 +78,7 @@ class Engine(TwinLines):
         self._capture_rules = [r for r in catalog.rules if isinstance(r.condition, CaptureCond)]
         self._idle_rules = [r for r in catalog.rules if isinstance(r.condition, IdleCond)]
         self._finished = False
-        self._remedies: dict[tuple, str] = {}
+        self._remedies: dict[tuple[Any, ...], str] = {}
         self.context_fields: dict[str, str] = {}
         """Facts from the cloud API (instance_type, root_device, ...) remediation texts may quote."""
         self._fields_used = {r.id: placeholders(r.remediation) for r in catalog.rules}
@@ -129,9 +137,9 @@ class Engine(TwinLines):
         out: list[Finding] = []
         for twin in batch.twins:  # lines already on the timeline, older than the batch's
             out.extend(self._twin(twin))
-        if not batch.count:
+        if not batch:
             return out
-        self.lines_seen += batch.count
+        self.lines_seen += len(batch)
         if self._boot.first is None:
             self._boot.see_line(LineRef(batch.first_seq, batch.text(0), batch.origin, batch.source))
         tail = tuple(self._tail)
@@ -148,7 +156,7 @@ class Engine(TwinLines):
                 self._boot.see_line(LineRef(line.seq, line.text, line.origin, line.source))
                 start = line.seq
             out.extend(self._on_line(sl, batch, tail, line.seq - start + 1))
-        last = LineRef(batch.last_seq, batch.text(batch.count - 1), batch.origin, batch.source)
+        last = LineRef(batch.last_seq, batch.text(len(batch) - 1), batch.origin, batch.source)
         self._boot.see_line(last)
         self._count(batch.origin, batch.last_seq - start + 1)
         if self._boot.pending:
@@ -161,7 +169,7 @@ class Engine(TwinLines):
         seen[origin] = seen.get(origin, 0) + n
         seen["*"] = seen.get("*", 0) + n
 
-    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple, pos: int) -> list[Finding]:
+    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple[Any, ...], pos: int) -> list[Finding]:
         """`pos`: the line's position among the current boot's lines of this batch (1-based)."""
         line = sl.line
         b = self._boot
@@ -215,20 +223,20 @@ class Engine(TwinLines):
         st = self._boot.state
         matched = {i: f for i, f in hits}
         if isinstance(cond, SequenceCond):
-            progress: dict[int, tuple] = st.setdefault(rule.id, {})
+            progress: dict[int, tuple[Any, ...]] = st.setdefault(rule.id, {})
             out: list[Finding] = []
             for k in range(len(cond.steps) - 1, -1, -1):
-                fields = matched.get(k)  # a sequence's matchers are its steps, in order
-                if fields is None:
+                got = matched.get(k)  # a sequence's matchers are its steps, in order
+                if got is None:
                     continue
                 if k == 0:
-                    progress[1] = ([ev], line.t, line.seq, fields, ctx, sl.message)
+                    progress[1] = ([ev], line.t, line.seq, got, ctx, sl.message)
                     continue
                 p = progress.get(k)
                 if p is None or cond.window.exceeded(p[1], p[2], line.t, line.seq):
                     progress.pop(k, None)
                     continue
-                chain = (p[0] + [ev], p[1], p[2], {**p[3], **fields}, p[4], p[5])
+                chain = (p[0] + [ev], p[1], p[2], {**p[3], **got}, p[4], p[5])
                 if k == len(cond.steps) - 1:
                     del progress[k]
                     out.extend(self._fire(rule, chain[0], chain[3], chain[4], chain[5]))
@@ -244,7 +252,7 @@ class Engine(TwinLines):
                 pending[rule.id] = (ev, line.t, line.seq, matched[first_i], ctx, sl.message)
             return []
         if isinstance(cond, RepeatCond):
-            seen: deque = st.setdefault(rule.id, deque())
+            seen: deque[Any] = st.setdefault(rule.id, deque())
             seen.append((ev, line.t, line.seq, hits[0][1], ctx, sl.message))
             if cond.window is not None:
                 while seen and cond.window.exceeded(seen[0][1], seen[0][2], line.t, line.seq):
@@ -274,7 +282,7 @@ class Engine(TwinLines):
         if capture:
             if any(f.rule == rule.id for f in self.capture_findings):
                 return []
-            key: tuple = (rule.id, "capture")
+            key: tuple[str, str | bytes] = (rule.id, "capture")
         else:
             if rule.fallback and any(f.category == rule.category for f in b.findings):
                 return []  # the fuller evidence was seen: the fragment adds nothing

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 CLOUD_NAMES = {
     "aws": "AWS",
@@ -19,7 +19,7 @@ CLOUD_NAMES = {
 }
 
 
-class _Keep(dict):
+class _Keep(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

@@ -8,8 +8,9 @@ samples. Conditions are built from line matchers; the engine evaluates them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from consolewatch.detect import facts
 from consolewatch.detect.facts import ContextTest
@@ -327,7 +328,7 @@ def _matcher(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> LineMa
     return m
 
 
-def _strings(c: Checker, d: dict, key: str, allowed: tuple[str, ...], where: Any) -> tuple[str, ...]:
+def _strings(c: Checker, d: dict[str, Any], key: str, allowed: tuple[str, ...], where: Any) -> tuple[str, ...]:
     vals = c.strings(d, key, where)
     for v in vals:
         if v not in allowed:
@@ -362,7 +363,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
         if len(items) < 2 or window is None:
             c.add(d, "`sequence` needs two or more steps and a `within` window")
             return None
-        return SequenceCond(tuple(steps), window) if all(steps) else None
+        return SequenceCond(tuple(s for s in steps if s), window) if all(steps) else None
     if kind == "absent_after":
         a = c.mapping(d["absent_after"], d, "`absent_after`")
         c.unknown_keys(a, {"first", "expect"}, d, "absent_after")

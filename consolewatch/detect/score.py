@@ -15,13 +15,17 @@ quotes a line containing one of the annotated substrings.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from consolewatch.model import CATEGORIES, OUTCOMES, severity_rank
+
+if TYPE_CHECKING:
+    from consolewatch.analysis import Analysis
 
 #: The families the blind set is split into (a user's own folders may use others).
 FAMILIES = (
@@ -66,7 +70,7 @@ def find_case_dirs(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _read_yaml(path: Path, problems: list[str]) -> dict | None:
+def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any] | None:
     if not path.is_file():
         problems.append(f"{path}: missing")
         return None
@@ -102,7 +106,7 @@ def _categories(value: Any, where: str, problems: list[str], required: bool = Fa
     return frozenset(c for c in names if c in CATEGORIES)
 
 
-def _files(folder: Path, meta: dict, where: str, problems: list[str]) -> tuple[Path, ...]:
+def _files(folder: Path, meta: dict[str, Any], where: str, problems: list[str]) -> tuple[Path, ...]:
     names = _strings(meta.get("files"), f"{where}: files", problems, required=True)
     if not names and "files" in meta and isinstance(meta["files"], list):
         problems.append(f"{where}: files is empty")
@@ -132,7 +136,7 @@ def _args(value: Any, where: str, problems: list[str]) -> dict[str, str]:
     return out
 
 
-def _evidence(value: Any, named: frozenset[str], where: str, problems: list[str]) -> dict:
+def _evidence(value: Any, named: frozenset[str], where: str, problems: list[str]) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -173,7 +177,7 @@ def load_case(folder: Path, root: Path, problems: list[str]) -> Case | None:
     if len(problems) > before:
         return None
     rel = folder.relative_to(root).as_posix() if folder != root else folder.name
-    return Case(path=folder, name=rel, family=family.strip(), files=files, outcome=outcome,
+    return Case(path=folder, name=rel, family=family.strip(), files=files, outcome=str(outcome),
                 categories=categories, optional=optional, evidence=evidence, **args)
 
 
@@ -223,7 +227,7 @@ class Scored:
         return self.case.outcome == "success"
 
 
-def score_case(case: Case, analysis) -> Scored:
+def score_case(case: Case, analysis: Analysis) -> Scored:
     """Compare an `Analysis` of the case's files with its annotation."""
     findings = analysis.findings(case.boot)
     found = frozenset(f.category for f in findings)
@@ -254,7 +258,7 @@ class Tally:
     fp: int = 0
     fn: int = 0
 
-    def __add__(self, other: "Tally") -> "Tally":
+    def __add__(self, other: Tally) -> Tally:
         return Tally(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
 
     @property
@@ -311,7 +315,7 @@ def by_family(scored: list[Scored]) -> dict[str, Figures]:
     return {fam: figures(group) for fam, group in sorted(groups.items())}
 
 
-def misses(scored: list[Scored]) -> list[dict]:
+def misses(scored: list[Scored]) -> list[dict[str, Any]]:
     """Per case that is not exactly right: what is missing, extra, or wrong."""
     out = []
     for s in scored:
@@ -330,7 +334,7 @@ def _ratio(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def figures_dict(f: Figures) -> dict:
+def figures_dict(f: Figures) -> dict[str, Any]:
     return {
         "cases": f.cases,
         "tp": f.overall.tp, "fp": f.overall.fp, "fn": f.overall.fn,
@@ -344,7 +348,7 @@ def figures_dict(f: Figures) -> dict:
     }
 
 
-def report(scored: list[Scored], *, with_misses: bool = False) -> dict:
+def report(scored: list[Scored], *, with_misses: bool = False) -> dict[str, Any]:
     """The whole measurement as one JSON-ready document (schema consolewatch.score/1)."""
     doc = {"schema": "consolewatch.score/1", **figures_dict(figures(scored)),
            "families": {fam: figures_dict(f) for fam, f in by_family(scored).items()}}

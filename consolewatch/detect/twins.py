@@ -9,14 +9,37 @@ the engine's boot state, matching and firing.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from consolewatch.detect import bootstate
 from consolewatch.detect.bootstate import LineRef
 from consolewatch.model import Evidence, Finding, Line
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
+    from consolewatch.detect.bootstate import BootState
+    from consolewatch.detect.catalog import ScannedLine
+    from consolewatch.detect.engine import _Ctx
     from consolewatch.detect.rules import Rule
+    from consolewatch.normalize.batch import LineBatch
+
+    class _Engine(Protocol):
+        """What `TwinLines` uses of the engine it is mixed into."""
+
+        _boot: BootState
+        rules: dict[str, Rule]
+        _screen_hits: dict[int, frozenset[str]]
+        _exact: dict[int, Evidence]
+
+        def _single(self, line: Line) -> LineBatch: ...
+        def _context(self, batch: LineBatch, seq: int) -> _Ctx: ...
+        def _match(self, sl: ScannedLine) -> dict[str, list[tuple[int, dict[str, str]]]]: ...
+        def _advance(self, rule: Rule, hits: list[tuple[int, dict[str, str]]], sl: ScannedLine,
+                     ctx: _Ctx) -> list[Finding]: ...
+        def _remedy(self, rule: Rule, fields: dict[str, str]) -> str: ...
+        def _requote(self, rule: Rule, seq: int, fields: dict[str, str]) -> None: ...
 
 #: Screen lines remembered until their text twin comes (the rules they matched, their exact text).
 TWINS_KEPT = 4096
@@ -29,9 +52,9 @@ class TwinLines:
     """seq -> the rules a screen (OCR) line matched, until its text twin comes."""
     _exact: dict[int, Evidence]
     """seq -> the exact text of a line first read off a screen (the text twin's bytes)."""
-    # The engine provides: _boot, rules, _single, _match, _context, _advance, _remedy.
+    # The engine provides: _boot, rules, _single, _match, _context, _advance, _remedy (see _Engine).
 
-    def _twin(self, line: Line) -> list[Finding]:
+    def _twin(self: _Engine, line: Line) -> list[Finding]:
         """The exact text of line `line.seq`, which the engine first judged as read off a screen.
 
         The rule: a line counts once. Rules the screen reading matched are not advanced again;
@@ -67,7 +90,7 @@ class TwinLines:
                 out.extend(self._advance(rule, hits, sl, ctx))
         return out
 
-    def _requote(self, rule: Rule, seq: int, fields: dict[str, str]) -> None:
+    def _requote(self: _Engine, rule: Rule, seq: int, fields: dict[str, str]) -> None:
         """Findings of `rule` quoting line `seq` take the values its exact text quotes."""
         b = self._boot
         for i, f in enumerate(b.findings):
@@ -82,7 +105,7 @@ class TwinLines:
         return tuple(self._exact.get(e.seq, e) if e.origin == "ocr" else e for e in evidence)
 
 
-def remember(memory: dict, key: Any, value: Any) -> None:
+def remember(memory: dict[Any, Any], key: Any, value: Any) -> None:
     """Add to a bounded memory, forgetting the oldest entry beyond TWINS_KEPT."""
     memory[key] = value
     if len(memory) > TWINS_KEPT:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import Any, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, ClassVar, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from consolewatch.model import SourceEvent
@@ -83,7 +84,7 @@ class Fetcher(abc.ABC):
     @abc.abstractmethod
     def stream(
         self, *, cursors: Mapping[str, Any] | None = None, follow: bool = True
-    ) -> AsyncIterator[SourceEvent]:
+    ) -> AsyncGenerator[SourceEvent, None]:
         """Yield events until the source ends (or forever when `follow`).
 
         `cursors` maps source name -> the cursor of the last chunk already stored, so a resumed

@@ -31,8 +31,9 @@ import asyncio
 import os
 import random
 import time
+from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
 from consolewatch.fetchers.digitalocean_api import ApiFailure, api_base, droplet_id, get_droplet, machine_context
@@ -74,7 +75,7 @@ class DigitalOceanFetcher(Fetcher):
         self.rng = rng or random.Random()
 
     async def stream(self, *, cursors: Mapping[str, Any] | None = None,
-                     follow: bool = True) -> AsyncIterator[SourceEvent]:
+                     follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
         ident = droplet_id(self.target.address)
         token = self.env.get(TOKEN_ENV)
         if token:
@@ -99,7 +100,7 @@ class DigitalOceanFetcher(Fetcher):
         async for event in VncFetcher(Target("vnc", url, options), env=self.env, rng=self.rng).stream(follow=follow):
             yield event
 
-    async def _droplet(self, base: str, token: str, ident: str, follow: bool) -> AsyncIterator[SourceEvent]:
+    async def _droplet(self, base: str, token: str, ident: str, follow: bool) -> AsyncGenerator[SourceEvent, None]:
         from consolewatch.fetchers.vnc import parse_options
 
         backoff = parse_options(self.target.options)  # the same `backoff` option as the console's

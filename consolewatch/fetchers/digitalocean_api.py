@@ -29,8 +29,9 @@ import json
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import FetchError, one_line
 from consolewatch.model import MachineContext
@@ -109,7 +110,7 @@ def _http_failure(exc: urllib.error.HTTPError) -> ApiFailure:
 def _retry_after(exc: urllib.error.HTTPError) -> float | None:
     import time
 
-    headers = exc.headers or {}
+    headers: Any = exc.headers or {}  # an email.message.Message
     for name, relative in (("Retry-After", True), ("ratelimit-reset", False)):
         try:
             value = float(headers.get(name) or "")
@@ -150,12 +151,12 @@ def _network(items: Any, family: int, kind: str) -> dict[str, str] | None:
 
 
 def machine_context(droplet: Mapping[str, Any], ident: str) -> MachineContext:
-    nets = droplet.get("networks") if isinstance(droplet.get("networks"), dict) else {}
+    nets = d if isinstance(d := droplet.get("networks"), dict) else {}
     public4 = _network(nets.get("v4"), 4, "public")
     private4 = _network(nets.get("v4"), 4, "private")
     public6 = _network(nets.get("v6"), 6, "public")
-    image = droplet.get("image") if isinstance(droplet.get("image"), dict) else {}
-    region = droplet.get("region") if isinstance(droplet.get("region"), dict) else {}
+    image = i if isinstance(i := droplet.get("image"), dict) else {}
+    region = r if isinstance(r := droplet.get("region"), dict) else {}
     fields = {
         "droplet_id": ident, "name": _text(droplet.get("name")), "status": _text(droplet.get("status")),
         "region": _text(region.get("slug")), "size": _text(droplet.get("size_slug")),

@@ -55,8 +55,9 @@ import base64
 import os
 import random
 import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
 from consolewatch.fetchers.ec2_api import Problem, Unsupported, classify, console_bytes, hypervisor_for_type
@@ -123,6 +124,7 @@ class Ec2Fetcher(Fetcher):
         self._clock = clock or time.monotonic
         self.ec2: Any = None
         self.connect_client: Callable[[], Any] | None = None
+        self._instance_connect: Any = None
         self.endpoint: str | None = None
         self.hypervisor = "unknown"
         self.state = "unknown"
@@ -150,9 +152,9 @@ class Ec2Fetcher(Fetcher):
     # -- the stream -----------------------------------------------------------------------
 
     async def stream(self, *, cursors: Mapping[str, Any] | None = None,
-                     follow: bool = True) -> AsyncIterator[SourceEvent]:
+                     follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
         self._seed((cursors or {}).get("console"))
-        self._q = q = asyncio.Queue(maxsize=256)
+        self._q = q = asyncio.Queue[Any](maxsize=256)  # events, an exception, or _END
         tasks = [asyncio.create_task(self._guard(lambda: self._run(follow)))]
         try:
             while True:
@@ -250,13 +252,21 @@ class Ec2Fetcher(Fetcher):
         from consolewatch.fetchers.ec2_api import make_clients
 
         try:
-            self.ec2, self.connect_client, session = await asyncio.to_thread(
+            self.ec2, self.connect_client, _ = await asyncio.to_thread(
                 make_clients, self.region, profile=self.profile, retries=self.retries)
             self.region = self.ec2.meta.region_name
             self.endpoint = self.ec2.meta.endpoint_url
         except Exception as exc:
             raise FetchError(classify(exc, instance_id=self.instance_id, region=self.region, endpoint=None,
                                       action="DescribeInstances").message) from None
+
+    async def instance_connect(self) -> Any:
+        """The EC2 Instance Connect client (serial console keys): made on first use, then kept."""
+        if self._instance_connect is None:
+            if self.connect_client is None:
+                raise FetchError(f"{self.instance_id}: EC2 Instance Connect asked for before connecting")
+            self._instance_connect = await asyncio.to_thread(self.connect_client)
+        return self._instance_connect
 
     async def call(self, source: str, method: str, *, attempts: int | None = None, fatal_first: bool = False,
                    **kw: Any) -> dict[str, Any]:
@@ -431,7 +441,7 @@ class Ec2Fetcher(Fetcher):
             event.clear()
             return True
         waiter = asyncio.create_task(event.wait())
-        sleeper = asyncio.create_task(self._sleep(timeout))
+        sleeper = asyncio.ensure_future(self._sleep(timeout))  # any awaitable, not only a coroutine
         done, pending = await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 _NOT_NOW = ("IncorrectInstanceState", "IncorrectState", "InvalidInstanceState")
 
 
-async def screen_loop(f: "Ec2Fetcher") -> None:
+async def screen_loop(f: Ec2Fetcher) -> None:
     """A screenshot every `screenshots` seconds, doubling (up to 6x) while the picture does
     not change, and soon after the console output or the state changes."""
     interval = f.screenshots
@@ -48,7 +48,7 @@ async def screen_loop(f: "Ec2Fetcher") -> None:
                 await f._sleep(wait)
 
 
-async def screenshot_once(f: "Ec2Fetcher", attempts: int | None = None) -> bool:
+async def screenshot_once(f: Ec2Fetcher, attempts: int | None = None) -> bool:
     """Take one screenshot; False when screenshots cannot work (reported unavailable)."""
     kw: dict[str, Any] = {"InstanceId": f.instance_id}
     if f.wakeup:

@@ -23,7 +23,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from consolewatch.fetchers.ec2_api import Problem, THROTTLE_CODES
+from consolewatch.fetchers.ec2_api import THROTTLE_CODES, Problem
 from consolewatch.model import Chunk, SourceStatus, SourceUnavailable
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class _Transient(Exception):
     pass
 
 
-def _push_error(f: "Ec2Fetcher", code: str, message: str) -> Exception:
+def _push_error(f: Ec2Fetcher, code: str, message: str) -> Exception:
     region = f.region or "REGION"
     if code == "SerialConsoleAccessDisabledException":
         return _Unavailable(f"EC2 serial console access is disabled for this account in {region}",
@@ -67,7 +67,7 @@ def _push_error(f: "Ec2Fetcher", code: str, message: str) -> Exception:
     return _Unavailable(f"EC2 serial console: {code}: {message}".rstrip(": "))
 
 
-def _endpoint(f: "Ec2Fetcher") -> tuple[str, int]:
+def _endpoint(f: Ec2Fetcher) -> tuple[str, int]:
     text = f.options.get("serial_endpoint") or os.environ.get("CONSOLEWATCH_EC2_SERIAL_ENDPOINT")
     if text:
         host, _, port = str(text).rpartition(":")
@@ -77,14 +77,14 @@ def _endpoint(f: "Ec2Fetcher") -> tuple[str, int]:
     return f"serial-console.ec2-instance-connect.{f.region}.aws", 22
 
 
-def _known_hosts(f: "Ec2Fetcher") -> Any:
+def _known_hosts(f: Ec2Fetcher) -> Any:
     value = f.options.get("serial_known_hosts") or os.environ.get("CONSOLEWATCH_EC2_SERIAL_KNOWN_HOSTS")
     if not value:
         return ()  # asyncssh's default: ~/.ssh/known_hosts
     return None if str(value).lower() == "none" else str(value)
 
 
-async def serial_loop(f: "Ec2Fetcher") -> None:
+async def serial_loop(f: Ec2Fetcher) -> None:
     if f.hypervisor != "nitro":
         await f.emit(SourceUnavailable("serial", f"the EC2 serial console needs a Nitro instance type; {f.itype} "
                                                  "runs on Xen", "GetConsoleOutput and screenshots still work"))
@@ -114,17 +114,16 @@ async def serial_loop(f: "Ec2Fetcher") -> None:
             await f.backoff("serial", Problem("transient", str(exc)), failures)
 
 
-async def _session(f: "Ec2Fetcher", asyncssh: Any) -> bool:
+async def _session(f: Ec2Fetcher, asyncssh: Any) -> bool:
     """One serial console session; returns when it ends (True if it delivered bytes)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     key = asyncssh.generate_private_key("ssh-ed25519", comment="consolewatch")
     public = key.export_public_key("openssh").decode().strip()
     try:
-        if not hasattr(f, "_connect_ic"):
-            f._connect_ic = await asyncio.to_thread(f.connect_client)
-        await asyncio.to_thread(f._connect_ic.send_serial_console_ssh_public_key, InstanceId=f.instance_id,
-                                SerialPort=0, SSHPublicKey=public)
+        ic = await f.instance_connect()
+        await asyncio.to_thread(ic.send_serial_console_ssh_public_key, InstanceId=f.instance_id, SerialPort=0,
+                                SSHPublicKey=public)
     except ClientError as exc:
         err = exc.response.get("Error", {}) or {}
         raise _push_error(f, str(err.get("Code", "")), " ".join(str(err.get("Message", "")).split())) from None
@@ -140,7 +139,7 @@ async def _session(f: "Ec2Fetcher", asyncssh: Any) -> bool:
         raise _Unavailable(f"the host key of {host} is not in known_hosts",
                            "check it against AWS's published EC2 serial console fingerprints and add it to "
                            "~/.ssh/known_hosts (or pass serial_known_hosts=FILE)") from None
-    except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncssh.Error) as exc:
         raise _Transient(f"cannot connect to the EC2 serial console at {host}:{port}: "
                          f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
     got = False
@@ -189,7 +188,7 @@ async def _session(f: "Ec2Fetcher", asyncssh: Any) -> bool:
     return got
 
 
-def _drain(queue: "asyncio.Queue[bytes]") -> tuple[bytes, bool]:
+def _drain(queue: asyncio.Queue[bytes]) -> tuple[bytes, bool]:
     parts, ended = [], False
     while not queue.empty():
         data = queue.get_nowait()

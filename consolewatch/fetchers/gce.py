@@ -42,16 +42,30 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target
-from consolewatch.fetchers.ratelimit import throttle
 from consolewatch.fetchers.gce_api import (
-    DOWN, GOING_DOWN, Failure, GceOptions, GceTarget, classify, credentials_for, cursor_of,
-    decode_screenshot, endpoint_of, fatal_error, machine_context, make_client, parse_options, resolve_target,
+    DOWN,
+    GOING_DOWN,
+    Failure,
+    GceOptions,
+    GceTarget,
+    classify,
+    credentials_for,
+    cursor_of,
+    decode_screenshot,
+    endpoint_of,
+    fatal_error,
+    machine_context,
+    make_client,
+    parse_options,
+    resolve_target,
     subnetwork_of,
 )
+from consolewatch.fetchers.ratelimit import throttle
 from consolewatch.model import Chunk, Frame, Gap, MachineContext, SourceEvent, SourceStatus, SourceUnavailable
 
 __all__ = ["GceFetcher"]
@@ -73,7 +87,7 @@ class GceFetcher(Fetcher):
         """API calls made, per client method (for status lines and the benchmark)."""
 
     async def stream(self, *, cursors: Mapping[str, Any] | None = None,
-                     follow: bool = True) -> AsyncIterator[SourceEvent]:
+                     follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
         opts = parse_options(self.target.options)
         endpoint = endpoint_of(opts, self.env)
         # the target's form first: a malformed one is said before credentials are looked for
@@ -189,7 +203,7 @@ class _Run:
 
     # -- the schedule ------------------------------------------------------------------------
 
-    async def events(self) -> AsyncIterator[SourceEvent]:
+    async def events(self) -> AsyncGenerator[SourceEvent, None]:
         inst = None
         async for item in self.instance():
             if isinstance(item, SourceStatus):
@@ -251,7 +265,7 @@ class _Run:
             for event in batch:
                 yield event
 
-    async def once(self) -> AsyncIterator[SourceEvent]:
+    async def once(self) -> AsyncGenerator[SourceEvent, None]:
         """follow=False: read every port once (retrying transient faults a few times), one screenshot."""
         if self.power == "down":
             return

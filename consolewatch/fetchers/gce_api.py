@@ -20,8 +20,9 @@ import base64
 import binascii
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from consolewatch.fetchers.base import FetchError, one_line
@@ -262,10 +263,10 @@ class Failure:
 
 
 def classify(exc: BaseException) -> Failure:
+    import requests
     from google.api_core import exceptions as gexc
     from google.auth import exceptions as aexc
     from google.protobuf import json_format
-    import requests
 
     if isinstance(exc, ResponseTooLarge):
         return Failure("invalid", str(exc))

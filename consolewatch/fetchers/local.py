@@ -14,8 +14,9 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 from consolewatch.fetchers.base import Fetcher, FetchError
 from consolewatch.model import Chunk, Frame, Gap, SourceEvent, SourceStatus, SourceUnavailable
@@ -24,7 +25,7 @@ READ_MAX = 1 << 20
 POLL = 0.1
 
 
-async def follow_file(path: Path, source: str, start: int, follow: bool, poll: float = POLL) -> AsyncIterator[SourceEvent]:
+async def follow_file(path: Path, source: str, start: int, follow: bool, poll: float = POLL) -> AsyncGenerator[SourceEvent, None]:
     """Bytes appended to `path` from offset `start`; truncation or replacement reads it anew."""
     pos, ident, announced = start, None, False
     while True:
@@ -63,13 +64,13 @@ async def follow_file(path: Path, source: str, start: int, follow: bool, poll: f
 class FileFetcher(Fetcher):
     kind = "file"
 
-    def stream(self, *, cursors: Mapping[str, Any] | None = None, follow: bool = True) -> AsyncIterator[SourceEvent]:
+    def stream(self, *, cursors: Mapping[str, Any] | None = None, follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
         start = int((cursors or {}).get("console", 0) or 0)
         return follow_file(Path(self.target.address), "console", start, follow,
                            float(self.target.options.get("poll", POLL)))
 
 
-async def _socket(path: Path, source: str, follow: bool, wait: float) -> AsyncIterator[SourceEvent]:
+async def _socket(path: Path, source: str, follow: bool, wait: float) -> AsyncGenerator[SourceEvent, None]:
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -86,7 +87,7 @@ async def _socket(path: Path, source: str, follow: bool, wait: float) -> AsyncIt
             try:
                 timeout = None if follow else 1.0
                 data = await asyncio.wait_for(reader.read(READ_MAX), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
             if not data:
                 yield SourceStatus(source, "ended", "the guest closed the console socket", None, time.time())
@@ -97,7 +98,7 @@ async def _socket(path: Path, source: str, follow: bool, wait: float) -> AsyncIt
         writer.close()
 
 
-async def _pty(path: Path, source: str, follow: bool) -> AsyncIterator[SourceEvent]:
+async def _pty(path: Path, source: str, follow: bool) -> AsyncGenerator[SourceEvent, None]:
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     total = 0
     quiet = 0.0
@@ -177,7 +178,7 @@ class QmpClient:
             self._rw = None
 
 
-async def _frames(qmp: Path, interval: float, follow: bool, wait: float = 10.0) -> AsyncIterator[SourceEvent]:
+async def _frames(qmp: Path, interval: float, follow: bool, wait: float = 10.0) -> AsyncGenerator[SourceEvent, None]:
     client = QmpClient(qmp)
     seq = 0
     deadline = time.monotonic() + wait
@@ -185,7 +186,7 @@ async def _frames(qmp: Path, interval: float, follow: bool, wait: float = 10.0) 
         while True:
             try:
                 image = await client.screendump()
-            except (OSError, ConnectionError, RuntimeError, ValueError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, ConnectionError, RuntimeError, ValueError) as exc:
                 client.close()
                 if seq == 0 and follow and time.monotonic() < deadline:
                     await asyncio.sleep(POLL)  # QEMU may not have created the socket yet
@@ -205,7 +206,7 @@ async def _frames(qmp: Path, interval: float, follow: bool, wait: float = 10.0) 
         client.close()
 
 
-async def merge(*streams: AsyncIterator[SourceEvent]) -> AsyncIterator[SourceEvent]:
+async def merge(*streams: AsyncIterator[SourceEvent]) -> AsyncGenerator[SourceEvent, None]:
     """Events of several async iterators as they come; errors propagate."""
     queue: asyncio.Queue = asyncio.Queue(maxsize=64)
     done = object()
@@ -240,7 +241,7 @@ class QemuFetcher(Fetcher):
 
     kind = "qemu"
 
-    def stream(self, *, cursors: Mapping[str, Any] | None = None, follow: bool = True) -> AsyncIterator[SourceEvent]:
+    def stream(self, *, cursors: Mapping[str, Any] | None = None, follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
         path = Path(self.target.address)
         opts = self.target.options
         streams = [self._serial(path, cursors or {}, follow, float(opts.get("connect_wait", 10.0)))]
@@ -249,7 +250,7 @@ class QemuFetcher(Fetcher):
                                    float(opts.get("connect_wait", 10.0))))
         return merge(*streams)
 
-    async def _serial(self, path: Path, cursors: Mapping[str, Any], follow: bool, wait: float) -> AsyncIterator[SourceEvent]:
+    async def _serial(self, path: Path, cursors: Mapping[str, Any], follow: bool, wait: float) -> AsyncGenerator[SourceEvent, None]:
         try:
             mode = os.stat(path).st_mode
         except FileNotFoundError:  # QEMU makes its console before the guest runs: nothing to wait for

@@ -45,7 +45,8 @@ import asyncio
 import base64
 import random
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import Any
 
 from consolewatch.fetchers import openstack_api as api
 from consolewatch.fetchers.base import Fetcher, FetchError, Target, one_line
@@ -102,9 +103,9 @@ class OpenStackFetcher(Fetcher):
     # -- the stream -----------------------------------------------------------------------
 
     async def stream(self, *, cursors: Mapping[str, Any] | None = None,
-                     follow: bool = True) -> AsyncIterator[SourceEvent]:
+                     follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
         self._seed((cursors or {}).get("console"))
-        self._q = q = asyncio.Queue(maxsize=256)
+        self._q = q = asyncio.Queue[Any](maxsize=256)  # events, an exception, or _END
         main = asyncio.create_task(self._guard(lambda: self._run(follow)))
         try:
             while True:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from consolewatch.fetchers.base import one_line, redact_url
@@ -65,7 +66,8 @@ def _bounded_adapter_class() -> type:
     class BoundedAdapter(TCPKeepAliveAdapter):
         """Reads each answer itself, refusing more than MAX_RESPONSE bytes."""
 
-        def send(self, request: Any, stream: bool = False, **kw: Any) -> Any:
+        # keystoneauth passes timeout, verify, cert and proxies by keyword
+        def send(self, request: Any, stream: bool = False, **kw: Any) -> Any:  # type: ignore[override]
             resp = super().send(request, stream=True, **kw)
             if stream:
                 return resp
@@ -80,7 +82,7 @@ def _bounded_adapter_class() -> type:
                     resp.close()
                     raise ResponseTooLarge(f"an answer of more than {MAX_RESPONSE} bytes")
             resp._content = bytes(data)
-            resp._content_consumed = True
+            resp._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag, as it sets it
             return resp
 
     return BoundedAdapter
@@ -131,12 +133,12 @@ def classify(exc: BaseException, *, what: str, server: str, cloud: str | None, a
     if any(isinstance(e, ka.MissingRequiredOptions) for e in _chain(exc)) or "ConfigException" in names:
         return Problem("fatal", f"no usable OpenStack configuration ({one_line(exc, 120)}): use --os-cloud NAME "
                                 "(clouds.yaml), OS_CLOUD, or OS_AUTH_URL/OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME")
-    if any(isinstance(e, (ka.DiscoveryFailure, ka.ConnectFailure, ka.ConnectTimeout)) for e in _chain(exc)) \
-            and what == "authenticating" or (what == "authenticating" and "Could not find versioned identity" in
+    if (any(isinstance(e, (ka.DiscoveryFailure, ka.ConnectFailure, ka.ConnectTimeout)) for e in _chain(exc))
+            and what == "authenticating") or (what == "authenticating" and "Could not find versioned identity" in
                                              str(exc)):
         return Problem("fatal", f"cannot reach Keystone at {auth_url} (from {where}): check OS_AUTH_URL / auth_url "
                                 "and the network")
-    if status == 401 and what == "authenticating" or (status == 401 and "Unauthorized" in names):
+    if (status == 401 and what == "authenticating") or (status == 401 and "Unauthorized" in names):
         return Problem("fatal", f"Keystone at {auth_url} refused the credentials of {where} (401): check the user, "
                                 "password (or application credential), project and domains")
     if any(isinstance(e, ka.EndpointNotFound) for e in _chain(exc)):

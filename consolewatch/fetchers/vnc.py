@@ -44,9 +44,10 @@ import os
 import random
 import time
 from collections import deque
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from consolewatch.fetchers.base import Fetcher, FetchError, Target, one_line, redact_url
@@ -190,7 +191,7 @@ class VncFetcher(Fetcher):
         self.rng = rng or random.Random()
 
     async def stream(self, *, cursors: Mapping[str, Any] | None = None,
-                     follow: bool = True) -> AsyncIterator[SourceEvent]:
+                     follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
         endpoint = parse_url(self.target.address)
         opts = parse_options(self.target.options)
         password = read_password(self.target.options, self.env)
@@ -199,7 +200,7 @@ class VncFetcher(Fetcher):
 
 
 async def watch_screen(endpoint: Endpoint, password: str | None, opts: VncOptions, *, follow: bool = True,
-                       rng: random.Random | None = None) -> AsyncIterator[SourceEvent]:
+                       rng: random.Random | None = None) -> AsyncGenerator[SourceEvent, None]:
     """Connect, follow, reconnect with backoff (see the module docstring)."""
     from consolewatch.fetchers.rfb.client import connect_session
 
@@ -257,7 +258,7 @@ class _Pictures:
         moved = scrolled(self.last_rows, session.fb.row_hashes())
         return moved is not None and moved * 2 >= session.fb.height
 
-    async def follow(self, session, pump: asyncio.Task) -> AsyncIterator[Frame]:
+    async def follow(self, session, pump: asyncio.Task) -> AsyncGenerator[Frame, None]:
         o, src = self.o, self.o.source
         handled, checked, first_dirty, confirm_at, urgent = 0, 0, None, None, False
         while True:

@@ -14,10 +14,10 @@ console (`console=ttyS0,115200`; on DigitalOcean, which has no serial output, th
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from consolewatch.cpio import NewcWriter
-from consolewatch.netcfg.addressing import NetConfig, NetcfgError
+from consolewatch.netcfg.addressing import NetcfgError, NetConfig
 
 INTERFACES_PATH = "etc/network/interfaces"
 #: ifup runs the scripts in these before and after each interface (run-parts); busybox's ifup

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from consolewatch.netcfg.addressing import Addressing, Interface, NetConfig, Route
+from consolewatch.netcfg.addressing import Addressing, Interface, NetcfgError, NetConfig, Route
 
 SCHEMA = "consolewatch.netcfg/1"
 CLOUD_NAMES = {"do": "DigitalOcean", "gce": "GCE", "aws": "AWS", "openstack": "OpenStack"}
@@ -65,7 +65,8 @@ def interfaces(cfg: NetConfig) -> str:
             if iface.method == "dhcp":
                 out.append(f"iface {iface.name} inet dhcp")
             else:
-                mask = a.interface.netmask if family == "inet" else a.prefix
+                net = _network_of(a, iface)
+                mask = net.netmask if family == "inet" else a.prefix
                 out += [f"iface {iface.name} {family} static", f"    address {a.address}", f"    netmask {mask}"]
                 if a.gateway_on_link and not a.routes:
                     out.append(f"    gateway {a.gateway}")
@@ -117,12 +118,13 @@ def cmdline(cfg: NetConfig) -> tuple[str, list[str]]:
                          "gateway outside the leased subnet (\"IP-Config: Gateway not on directly connected "
                          "network\"): install the routes from userspace (--format interfaces)")
         return arg, notes
+    net = _network_of(a, iface)
     gateway = a.gateway if a.gateway_on_link and not a.routes else None
     if a.gateway is not None and gateway is None:
-        notes.append(f"the gateway {a.gateway} lies outside {a.interface.network}: the kernel's ip= refuses it "
+        notes.append(f"the gateway {a.gateway} lies outside {net.network}: the kernel's ip= refuses it "
                      "(\"IP-Config: Gateway not on directly connected network\"), so it is left out; install "
                      "the routes from userspace (--format interfaces)")
-    return f"ip={a.address}::{gateway or ''}:{a.interface.netmask}:{host}:{iface.name}:off", notes
+    return f"ip={a.address}::{gateway or ''}:{net.netmask}:{host}:{iface.name}:off", notes
 
 
 def _family(a: Addressing | None) -> dict[str, Any] | None:
@@ -147,3 +149,11 @@ def document(cfg: NetConfig, target: str) -> dict[str, Any]:
         "interfaces_file": interfaces(cfg) + "\n", "netplan": netplan(cfg) + "\n", "cmdline": arg,
         "notes": [*cfg.notes, *arg_notes],
     }
+
+
+def _network_of(a: Addressing, iface: Interface) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    """Static addressing's address with its prefix (plan() makes static addressing only with both)."""
+    net = a.interface
+    if net is None:
+        raise NetcfgError(f"{iface.name}: no address and prefix to write as static configuration")
+    return net

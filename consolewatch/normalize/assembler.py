@@ -25,7 +25,7 @@ from consolewatch.safetext import UNICODE_HAZARD, escape_unicode
 try:  # pragma: no cover - depends on the machine
     import hyperscan as _hs
 except Exception:
-    _hs = None
+    _hs = None  # type: ignore[assignment]
 
 #: Default cap on a line's length in characters.
 DEFAULT_CAP = 4096

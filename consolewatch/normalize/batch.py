@@ -8,7 +8,8 @@ Most console lines interest no rule. A batch keeps its lines as one UTF-8 block 
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Iterator, Sequence, overload
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, overload
 
 from consolewatch.model import Line
 from consolewatch.normalize.stamps import split_stamps
@@ -28,7 +29,7 @@ class LineBatch(Sequence[Line]):
         count: int,
         first_seq: int,
         boot_marks: list[tuple[int, int]],
-        scanned: list["ScannedLine"],
+        scanned: list[ScannedLine],
         observed_at: float | None = None,
         origin: str = "text",
         confidences: Sequence[float | None] | None = None,
@@ -37,7 +38,8 @@ class LineBatch(Sequence[Line]):
     ) -> None:
         self.source = source
         self.block = block
-        self.count = count
+        self._n = count
+        """How many lines; `len(batch)` (an attribute named `count` would hide Sequence.count)."""
         self.first_seq = first_seq
         self.boot_marks = boot_marks
         """(seq, boot) pairs: the boot in force from that line on; the first pair covers the batch start."""
@@ -55,12 +57,12 @@ class LineBatch(Sequence[Line]):
 
     @property
     def last_seq(self) -> int:
-        return self.first_seq + self.count - 1
+        return self.first_seq + self._n - 1
 
     @property
     def texts(self) -> list[str]:
         if self._texts is None:
-            self._texts = self.block.decode("utf-8").split("\n")[: self.count]
+            self._texts = self.block.decode("utf-8").split("\n")[: self._n]
         return self._texts
 
     def text(self, i: int) -> str:
@@ -72,7 +74,7 @@ class LineBatch(Sequence[Line]):
         if ready is not None:
             return ready.text
         start = 0 if i == 0 else self._starts.get(seq)
-        if start is None and i == self.count - 1:
+        if start is None and i == self._n - 1:
             start = self.block.rfind(b"\n", 0, len(self.block) - 1) + 1
         if start is None and seq + 1 in self._starts:
             nxt = self._starts[seq + 1]
@@ -121,7 +123,7 @@ class LineBatch(Sequence[Line]):
         )
 
     def __len__(self) -> int:
-        return self.count
+        return self._n
 
     @overload
     def __getitem__(self, i: int) -> Line: ...
@@ -130,13 +132,13 @@ class LineBatch(Sequence[Line]):
 
     def __getitem__(self, i):  # type: ignore[no-untyped-def]
         if isinstance(i, slice):
-            return [self.line(k) for k in range(*i.indices(self.count))]
+            return [self.line(k) for k in range(*i.indices(self._n))]
         if i < 0:
-            i += self.count
-        if not 0 <= i < self.count:
+            i += self._n
+        if not 0 <= i < self._n:
             raise IndexError(i)
         return self.line(i)
 
     def __iter__(self) -> Iterator[Line]:
-        for i in range(self.count):
+        for i in range(self._n):
             yield self.line(i)

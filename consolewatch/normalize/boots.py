@@ -8,7 +8,7 @@ themselves, never the wall clock, so a replay decides exactly as the live run di
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from consolewatch.model import MILESTONES
 

@@ -8,8 +8,9 @@ boot milestone, begin a boot, prove something about the machine (`context`) and 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from consolewatch.model import CLOUDS, MILESTONES
 from consolewatch.normalize import regexlint
@@ -72,13 +73,13 @@ class Checker:
     def add(self, where: Any, message: str) -> None:
         self.problems.append(Problem(self.path, line_of(where), message))
 
-    def mapping(self, obj: Any, where: Any, what: str) -> dict:
+    def mapping(self, obj: Any, where: Any, what: str) -> dict[str, Any]:
         if not isinstance(obj, dict):
             self.add(where, f"{what} must be a mapping")
             return {}
         return obj
 
-    def text(self, d: dict, key: str, where: Any, *, required: bool = True) -> str:
+    def text(self, d: dict[str, Any], key: str, where: Any, *, required: bool = True) -> str:
         v = d.get(key)
         if v is None:
             if required:
@@ -89,7 +90,7 @@ class Checker:
             return ""
         return v
 
-    def strings(self, d: dict, key: str, where: Any) -> tuple[str, ...]:
+    def strings(self, d: dict[str, Any], key: str, where: Any) -> tuple[str, ...]:
         v = d.get(key, [])
         if isinstance(v, str):
             v = [v]
@@ -121,7 +122,7 @@ class Checker:
             return None
         return rx
 
-    def unknown_keys(self, d: dict, allowed: set[str], where: Any, what: str) -> None:
+    def unknown_keys(self, d: dict[str, Any], allowed: set[str], where: Any, what: str) -> None:
         for k in d:
             if k not in allowed:
                 self.add(where, f"unknown key `{k}` in {what} (allowed: {', '.join(sorted(allowed))})")
@@ -187,7 +188,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
     return (fmt if not c.problems else None), c.problems
 
 
-def _samples(c: Checker, d: dict, pattern_ids: set[str]) -> tuple[FormatSample, ...]:
+def _samples(c: Checker, d: dict[str, Any], pattern_ids: set[str]) -> tuple[FormatSample, ...]:
     out: list[FormatSample] = []
     raw = d.get("samples")
     if not isinstance(raw, list) or not raw:

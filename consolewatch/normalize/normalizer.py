@@ -8,7 +8,7 @@ port are kept once whichever arrives first (`normalize.timeline`, on after `expe
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.model import Chunk, Line

@@ -20,21 +20,25 @@ Ctrl-C, SIGTERM and --timeout working while any regex runs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 try:  # Python 3.11+
     from re import _constants as C  # type: ignore[attr-defined]
     from re import _parser as P  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as C  # type: ignore[no-redef]
-    import sre_parse as P  # type: ignore[no-redef]
+    import sre_constants as C
+    import sre_parse as P
 
 #: Characters every character set is evaluated on: ASCII and a few beyond it.
 PROBES = frozenset([chr(i) for i in range(128)] + ["\u00e9", "\u0100", "\u4e00", "\U0001f600"])
 _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT)
 _BIG = 10
 """A repeat allowing more than this many rounds counts as unbounded."""
+Item = tuple[Any, Any]
+"""One parsed element: (opcode, argument), as re's own parser gives it."""
 
-_CATEGORY = {
+_CATEGORY: dict[Any, Callable[[str], bool]] = {
     C.CATEGORY_DIGIT: str.isdigit, C.CATEGORY_SPACE: str.isspace,
     C.CATEGORY_WORD: lambda c: c.isalnum() or c == "_", C.CATEGORY_LINEBREAK: lambda c: c == "\n",
 }
@@ -57,11 +61,11 @@ class _Ctx:
 
     # -- character sets over PROBES --------------------------------------------------------
 
-    def _cat(self, cat) -> frozenset[str]:
+    def _cat(self, cat: Any) -> frozenset[str]:
         neg = {C.CATEGORY_NOT_DIGIT: C.CATEGORY_DIGIT, C.CATEGORY_NOT_SPACE: C.CATEGORY_SPACE,
                C.CATEGORY_NOT_WORD: C.CATEGORY_WORD, C.CATEGORY_NOT_LINEBREAK: C.CATEGORY_LINEBREAK}
         base = neg.get(cat, cat)
-        test = _CATEGORY.get(base, lambda c: True)
+        test: Callable[[str], bool] = _CATEGORY.get(base, lambda c: True)
         got = frozenset(c for c in PROBES if test(c) and (c.isascii() or not self.ascii or base == C.CATEGORY_LINEBREAK))
         return PROBES - got if cat in neg else got
 
@@ -69,7 +73,7 @@ class _Ctx:
         ch = chr(code)
         return frozenset({ch, ch.lower(), ch.upper()} if self.icase else {ch}) & PROBES | ({ch} if ch not in PROBES else set())
 
-    def chars_of_item(self, op, av) -> frozenset[str]:
+    def chars_of_item(self, op: Any, av: Any) -> frozenset[str]:
         """Characters one single-character element can match."""
         if op is C.LITERAL:
             return self._lit(av)
@@ -99,7 +103,7 @@ class _Ctx:
             return self._cat(av)
         return PROBES
 
-    def chars(self, seq) -> frozenset[str]:
+    def chars(self, seq: Iterable[Item]) -> frozenset[str]:
         """Every character a match of `seq` can contain."""
         out: set[str] = set()
         for op, av in seq:
@@ -123,11 +127,11 @@ class _Ctx:
     # -- shapes ----------------------------------------------------------------------------
 
     @staticmethod
-    def _min_len(seq) -> int:
+    def _min_len(seq: Iterable[Item]) -> int:
         lo, _ = P.SubPattern(P.State(), list(seq)).getwidth() if seq else (0, 0)
         return lo
 
-    def _variable_repeats(self, seq):
+    def _variable_repeats(self, seq: Iterable[Item]) -> Iterator[Item]:
         """Variable-count repeats inside `seq` (not under an atomic group or possessive repeat)."""
         for op, av in seq:
             if op in _REPEATS:
@@ -144,7 +148,7 @@ class _Ctx:
                 for alt in av[1]:
                     yield from self._variable_repeats(alt)
 
-    def _ambiguous_body(self, body) -> str | None:
+    def _ambiguous_body(self, body: list[Item]) -> str | None:
         while len(body) == 1 and body[0][0] is C.SUBPATTERN:  # (...)+ : look inside the group
             body = list(body[0][1][-1])
         for inner in self._variable_repeats(body):
@@ -163,7 +167,7 @@ class _Ctx:
                 return "repeats an alternation whose alternatives can match the same text in many ways"
         return None
 
-    def first(self, seq) -> frozenset[str]:
+    def first(self, seq: Iterable[Item]) -> frozenset[str]:
         """Characters a match of `seq` can begin with."""
         out: set[str] = set()
         for op, av in seq:
@@ -189,7 +193,7 @@ class _Ctx:
             return frozenset(out)
         return frozenset(out)
 
-    def _overlapping(self, alts) -> bool:
+    def _overlapping(self, alts: Iterable[Iterable[Item]]) -> bool:
         """Two alternatives that begin alike and differ in length (`a|aa`): a run of the
         shorter one's text splits in exponentially many ways."""
         alts = [list(a) for a in alts]
@@ -197,10 +201,10 @@ class _Ctx:
         return any(a[0] & b[0] and (a[1], a[2]) != (b[1], b[2])
                    for i, a in enumerate(heads) for b in heads[i + 1:])
 
-    def walk(self, seq) -> str | None:
+    def walk(self, seq: Iterable[Item]) -> str | None:
         for op, av in seq:
             if op in _REPEATS:
-                lo, hi, body = av
+                _, hi, body = av
                 if hi > _BIG or hi == C.MAXREPEAT:
                     problem = self._ambiguous_body(list(body))
                     if problem:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def _path(patterns: Sequence[Any], salt: str) -> Path:
@@ -24,7 +25,7 @@ def _path(patterns: Sequence[Any], salt: str) -> Path:
     return Path(base) / "scanner" / f"{key[:32]}.hsdb"
 
 
-def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple]] | None:
+def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple[Any, ...]]] | None:
     """(database or None, rejected patterns) from an earlier run, or None."""
     try:
         head, _, blob = _path(patterns, salt).read_bytes().partition(b"\n")
@@ -38,7 +39,7 @@ def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple]]
         return None
 
 
-def store(hs: Any, patterns: Sequence[Any], salt: str, db: Any, rejected: list[tuple]) -> None:
+def store(hs: Any, patterns: Sequence[Any], salt: str, db: Any, rejected: list[tuple[Any, ...]]) -> None:
     try:
         path = _path(patterns, salt)
         path.parent.mkdir(parents=True, exist_ok=True)

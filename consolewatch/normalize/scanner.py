@@ -15,14 +15,15 @@ the `re` backend, so every pattern is always scanned.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from consolewatch.normalize import scancache
 
 try:  # pragma: no cover - exercised by whichever backend the machine has
     import hyperscan as _hs
 except Exception:  # ImportError, or a wheel that cannot load on this CPU
-    _hs = None
+    _hs = None  # type: ignore[assignment]
 
 #: How every definition regex is compiled: ASCII classes (\w, \d, \s, \b), as the scanner does.
 REGEX_FLAGS = re.ASCII
@@ -123,7 +124,7 @@ class _HyperscanBackend:
         scancache.store(_hs, patterns, self.SALT, self._db, self.rejected)
 
     @staticmethod
-    def _compile(pats: Sequence[Pattern]):
+    def _compile(pats: Sequence[Pattern]) -> Any:
         # UTF-8 (`.` is one character) with ASCII classes, like REGEX_FLAGS; Unicode
         # properties (HS_FLAG_UCP) would make compiling twenty times slower.
         base = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8

@@ -86,7 +86,7 @@ class RowTerminal:
         while i < n:
             ch = text[i]
             if ch >= " " and not ("\x7f" <= ch <= "\x9f"):
-                run = _PRINTABLE.match(text, i).group()  # written in one slice, not char by char
+                run = _PRINTABLE.match(text, i).group()  # type: ignore[union-attr]  # ch matches: one slice
                 if col > len(cells):
                     if self._spend(col - len(cells)):
                         cells.extend(_SKIP * (col - len(cells)))
@@ -137,7 +137,7 @@ class RowTerminal:
         self._budget -= cells
         return True
 
-    def _csi(self, params: str, final: str | None, col: int, cells: list[str], rows: list[str]):
+    def _csi(self, params: str, final: str | None, col: int, cells: list[str], rows: list[str]) -> tuple[int, list[str]]:
         if final is None or final == "m":
             return col, cells
         nums = [_number(p) for p in params.split(";", 2)] if params else []

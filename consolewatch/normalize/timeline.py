@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 #: Lines remembered per direction (recent text lines; screen lines waiting for their text).
 RECENT_LINES = 400

@@ -14,8 +14,9 @@ naming a zero-argument factory), loaded only when OCR actually runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # Pillow is imported lazily everywhere else
     from PIL.Image import Image
@@ -103,7 +104,7 @@ class OcrEngine(Protocol):
 
     name: str
 
-    def read(self, image: "Image") -> OcrResult:
+    def read(self, image: Image) -> OcrResult:
         """Read the frame; raise NotApplicable if this engine cannot, OcrError on failure."""
         ...
 

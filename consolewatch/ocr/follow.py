@@ -14,7 +14,6 @@ from consolewatch.ocr.base import OcrError
 from consolewatch.ocr.reader import read_frame
 from consolewatch.ocr.stitch import FrameDeduper, ScreenStitcher
 
-
 #: A printk stamp: a row starting with one starts a console line (a full row above it was a
 #: line of exactly the screen's width, not one the screen wrapped).
 _LINE_START = re.compile(r"\[ *\d+\.(\d|$)")

@@ -15,9 +15,9 @@ import functools
 import gzip
 import struct
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Mapping
 
 __all__ = ["Font", "FontError", "load_font", "builtin_font", "dump_psf2", "BUILTIN_FONT", "ROM_FONT"]
 

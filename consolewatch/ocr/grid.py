@@ -115,7 +115,7 @@ class GridEngine:
         self.max_mean_distance = max_mean_distance
         self.max_bad_cells = max_bad_cells
 
-    def read(self, image: "Image") -> OcrResult:
+    def read(self, image: Image) -> OcrResult:
         width, height = image.size
         geometries = geometry_for(width, height)
         if not geometries:
@@ -129,7 +129,8 @@ class GridEngine:
             reasons.append(reason)
         raise NotApplicable(f"{width}x{height} frame does not match the VGA font: {'; '.join(reasons)}")
 
-    def _read_grid(self, image, geo: Geometry, exact, buckets) -> tuple[OcrResult | None, str]:
+    def _read_grid(self, image: Image, geo: Geometry, exact: dict[bytes, str],
+                   buckets: dict[int, list[tuple[int, str, int]]]) -> tuple[OcrResult | None, str]:
         from PIL import Image, ImageChops
 
         width, height = image.size
@@ -208,7 +209,8 @@ def _cursor_rows(bits: bytes, scan: list[bytes], x: int, cw: int, table: bytes) 
     return tuple(band)
 
 
-def _match(bits: bytes, mask_rows: tuple[int, ...], exact, buckets) -> tuple[str, int]:
+def _match(bits: bytes, mask_rows: tuple[int, ...], exact: dict[bytes, str],
+           buckets: dict[int, list[tuple[int, str, int]]]) -> tuple[str, int]:
     """Nearest glyph by Hamming distance (plus the non-ASCII penalty); rows in `mask_rows`
     (the cursor) are ignored on both sides."""
     if not mask_rows:

@@ -52,7 +52,7 @@ def _formats(media_type: str | None) -> list[str]:
     return available
 
 
-def decode_image(data: bytes, media_type: str | None = None) -> "Image":
+def decode_image(data: bytes, media_type: str | None = None) -> Image:
     """Decode `data` to an RGB image of at most MAX_PIXELS, or raise OcrError."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise OcrError(f"frame must be bytes, not {type(data).__name__}")
@@ -92,7 +92,7 @@ def decode_image(data: bytes, media_type: str | None = None) -> "Image":
         raise OcrError(f"corrupt or truncated image: {type(exc).__name__}: {exc}") from None
 
 
-def _to_rgb(img: "Image") -> "Image":
+def _to_rgb(img: Image) -> Image:
     from PIL import Image
 
     mode = img.mode

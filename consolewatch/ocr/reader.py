@@ -8,7 +8,7 @@ reaches the caller as an `OcrError` with a one-line message, never another excep
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from consolewatch.ocr.base import NotApplicable, OcrError, OcrResult, get_engine
 

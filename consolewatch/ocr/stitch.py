@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence, Union
 
 from consolewatch.ocr.base import OcrLine, OcrResult
 
 __all__ = ["ScreenStitcher", "StitchResult", "FrameDeduper"]
 
-Screen = Union[OcrResult, Sequence[str], Sequence[OcrLine]]
+Screen = OcrResult | Sequence[str] | Sequence[OcrLine]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ class StitchResult:
 def _rows(screen: Screen) -> list[OcrLine | None]:
     """Screen rows from the first to the last non-empty one; empty rows as None."""
     if isinstance(screen, OcrResult):
-        items: Sequence = screen.lines
+        items: Sequence[OcrLine | str] = screen.lines
     else:
         items = list(screen)
     lines: list[OcrLine] = []
@@ -134,7 +134,7 @@ class ScreenStitcher:
             if prev and self._pending:
                 emitted.append(prev[-1])
             self._prev, self._pending = [], False
-            return StitchResult(tuple(emitted), 0, bool(prev), None)
+            return StitchResult(tuple(ln for ln in emitted if ln is not None), 0, bool(prev), None)
         k = self._overlap(prev, new) if prev else 0
         pending = False
         if k == 0:
@@ -145,7 +145,8 @@ class ScreenStitcher:
             fresh = new[k:]
             if self._pending:
                 held = new[k - 1]
-                if fresh or (held is not None and _key(held.text) == _key(prev[-1].text)):
+                last = prev[-1]
+                if fresh or (held is not None and last is not None and _key(held.text) == _key(last.text)):
                     emitted.append(held)
                 else:
                     pending = True
@@ -154,7 +155,7 @@ class ScreenStitcher:
             pending = True  # the new bottom line (rows are trimmed: never None)
         self._prev, self._pending = new, pending
         held_line = new[-1] if pending else None
-        return StitchResult(tuple(l for l in emitted if l is not None), k, bool(prev) and k == 0, held_line)
+        return StitchResult(tuple(ln for ln in emitted if ln is not None), k, bool(prev) and k == 0, held_line)
 
     def repeat(self) -> StitchResult:
         """The previous screen was seen again unchanged (a frame the deduper dropped)."""

@@ -15,10 +15,12 @@ OcrError telling the user to install `tesseract-ocr`.
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from consolewatch.ocr.base import OcrError, OcrLine, OcrResult
 
@@ -51,7 +53,7 @@ class TesseractEngine:
         self.small_text_px = small_text_px
         self.timeout = timeout
 
-    def read(self, image: "Image") -> OcrResult:
+    def read(self, image: Image) -> OcrResult:
         try:
             import pytesseract
         except ImportError:
@@ -107,7 +109,7 @@ class _single_thread_env:
         _ENV_LOCK.release()
 
 
-def _ink_height(grey: "Image") -> float:
+def _ink_height(grey: Image) -> float:
     """Median height in pixels of the horizontal bands that hold ink (~ text line height).
     `grey` is inverted: ink is dark."""
     w, h = grey.size
@@ -123,23 +125,27 @@ def _ink_height(grey: "Image") -> float:
     return statistics.median(runs) if runs else float("inf")
 
 
-def _char_width(lines) -> float:
+Word = tuple[Any, float, float, float, float, str, float]
+"""One word tesseract read: (line key, left, top, width, height, text, confidence)."""
+
+
+def _char_width(lines: Iterable[list[Word]]) -> float:
     """Character pitch of a monospaced screen: left-to-left distance of neighbouring words
     over (first word's length + 1), median over all pairs (most words are one space
     apart; side bearings cancel out, unlike in word widths)."""
-    pitches = []
+    pitches: list[float] = []
     for ws in lines:
         ws = sorted(ws, key=lambda w: w[1])
-        for a, b in zip(ws, ws[1:]):
+        for a, b in itertools.pairwise(ws):
             pitches.append((b[1] - a[1]) / (len(a[5]) + 1))
     if pitches:
-        return statistics.median(pitches)
+        return float(statistics.median(pitches))
     widths = [w[3] / len(w[5]) for ws in lines for w in ws]
     return statistics.median(widths) * 1.1 if widths else 8.0
 
 
-def _lines(data: dict, scale: int, cell: tuple[int, int] | None) -> list[OcrLine]:
-    words = []
+def _lines(data: dict[str, Any], scale: int, cell: tuple[int, int] | None) -> list[OcrLine]:
+    words: list[Word] = []
     for i, text in enumerate(data.get("text", [])):
         text = (text or "").strip()
         if not text:
@@ -154,10 +160,12 @@ def _lines(data: dict, scale: int, cell: tuple[int, int] | None) -> list[OcrLine
         words.append((key, left, top, wd, ht, text, conf))
     if not words:
         return []
+    char_w: float
+    pitch: float
     if cell:
         char_w, pitch = cell
         x0 = 0.0
-    grouped: dict[tuple, list] = {}
+    grouped: dict[Any, list[Word]] = {}
     for w in words:
         grouped.setdefault(w[0], []).append(w)
     if not cell:
@@ -165,7 +173,7 @@ def _lines(data: dict, scale: int, cell: tuple[int, int] | None) -> list[OcrLine
     ordered = sorted(grouped.values(), key=lambda ws: min(w[2] for w in ws))
     centres = [statistics.median(w[2] + w[4] / 2 for w in ws) for ws in ordered]
     if not cell:
-        steps = [b - a for a, b in zip(centres, centres[1:]) if b - a > 2]
+        steps = [b - a for a, b in itertools.pairwise(centres) if b - a > 2]
         pitch = statistics.median(steps) if steps else max(w[4] for w in words) * 1.5
     base = 0.0 if cell else centres[0] - pitch / 2
     out: list[OcrLine] = []

@@ -180,10 +180,7 @@ def tolerant_regex(pattern: str, *, flags: int = 0, rn_m: bool = False) -> str:
             end = m.end() if m else i + 1
             out.append(p[i:end])
             i = end
-        elif c in "|^$.*+?":
-            out.append(c)
-            i += 1
-        elif verbose and c.isspace():
+        elif c in "|^$.*+?" or (verbose and c.isspace()):
             out.append(c)
             i += 1
         elif verbose and c == "#":

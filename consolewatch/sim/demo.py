@@ -8,9 +8,10 @@ leaves the machine; no account is needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 def sample_path(relative: str) -> Path:

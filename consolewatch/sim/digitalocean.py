@@ -41,7 +41,7 @@ def droplet_resource(ident: int, *, name: str = "example.com", status: str = "ac
                      public_v6: tuple[str, int, str] | None = ("2604:a880:0:1010::18a:a001", 64,
                                                                "2604:a880:0:1010::1")) -> dict[str, Any]:
     """A droplet as GET /v2/droplets/{id} describes it (addresses from the OpenAPI examples)."""
-    v4 = [{"ip_address": public_v4[0], "netmask": public_v4[1], "gateway": public_v4[2], "type": "public"}]
+    v4: list[dict[str, str | None]] = [{"ip_address": public_v4[0], "netmask": public_v4[1], "gateway": public_v4[2], "type": "public"}]
     if private_v4:
         v4.append({"ip_address": private_v4[0], "netmask": private_v4[1], "gateway": None, "type": "private"})
     v6 = [{"ip_address": public_v6[0], "netmask": public_v6[1], "gateway": public_v6[2], "type": "public"}] \
@@ -98,7 +98,7 @@ class DoSim:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "DoSim":
+    def __enter__(self) -> DoSim:
         return self
 
     def __exit__(self, *exc: Any) -> None:

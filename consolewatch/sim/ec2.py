@@ -33,9 +33,10 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
@@ -58,7 +59,7 @@ class _Reply(Exception):
 
 
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 class Ec2Sim:
@@ -157,7 +158,7 @@ class Ec2Sim:
             except OSError:
                 pass
 
-    def __enter__(self) -> "Ec2Sim":
+    def __enter__(self) -> Ec2Sim:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -28,8 +28,8 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from consolewatch.fetchers.ec2_api import hypervisor_for_type
 from consolewatch.sim.player import ConsolePlayer
@@ -126,6 +126,7 @@ class SimInstance:
 
     def console_output(self, now: float, latest: bool) -> tuple[float | None, bytes]:
         """(timestamp, window) as GetConsoleOutput sees it."""
+        at: float | None
         if latest and self.hypervisor == "nitro" and self.state == "running":
             data, at = self.buffer(now), now
         else:

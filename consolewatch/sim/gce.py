@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from consolewatch.sim.gce_model import API, SimInstance
+from consolewatch.sim.gce_model import SimInstance
 
 __all__ = ["GceSim", "SimInstance", "start_gce_sim", "sample_log", "RING_SIZE"]
 
@@ -139,7 +139,7 @@ class GceSim:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "GceSim":
+    def __enter__(self) -> GceSim:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from consolewatch.sim.player import ConsolePlayer
 
@@ -72,7 +73,7 @@ class SimInstance:
 
     @classmethod
     def playing(cls, log: bytes, *, rate: float = 20_000.0, clock: Callable[[], float] = time.monotonic,
-                **kw: Any) -> "SimInstance":
+                **kw: Any) -> SimInstance:
         """An instance whose port 1 plays `log` at `rate` bytes per second."""
         return cls(players={1: ConsolePlayer(log, bytes_per_second=rate, clock=clock)}, clock=clock, **kw)
 
@@ -152,7 +153,7 @@ class SimInstance:
                                "subnetwork": self.subnetwork_link, "stackType": "IPV4_ONLY"}
         if self.nic_type:
             nic["nicType"] = self.nic_type
-        stamp = datetime.fromtimestamp(1_790_000_000 + 60 * self.starts, timezone.utc)
+        stamp = datetime.fromtimestamp(1_790_000_000 + 60 * self.starts, UTC)
         return {
             "kind": "compute#instance", "id": str(self.id), "name": self.name, "status": self.current_status(),
             "zone": zone, "machineType": f"{zone}/machineTypes/{self.machine_type}",

@@ -48,7 +48,11 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from consolewatch.sim.openstack_model import (
-    SimServer, SimUser, compute_version, identity_version, token_document,
+    SimServer,
+    SimUser,
+    compute_version,
+    identity_version,
+    token_document,
 )
 
 __all__ = ["OpenStackSim", "SimServer", "SimUser", "start_openstack_sim", "novnc_page_url"]
@@ -144,7 +148,7 @@ class OpenStackSim:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "OpenStackSim":
+    def __enter__(self) -> OpenStackSim:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -151,7 +151,7 @@ def identity_version(auth_url: str) -> dict[str, Any]:
             "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]}
 
 
-def token_document(user: "SimUser", base: str, compute_url: str, region: str) -> dict[str, Any]:
+def token_document(user: SimUser, base: str, compute_url: str, region: str) -> dict[str, Any]:
     """The body of a Keystone v3 token issue: user, project, roles and the service catalog."""
     def endpoint(url: str, iface: str = "public") -> dict[str, Any]:
         return {"id": secrets.token_hex(8), "interface": iface, "region": region, "region_id": region, "url": url}

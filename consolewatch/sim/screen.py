@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import io
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["render_screen", "screen_mask", "screen_rows", "FG", "BG"]
 

@@ -41,10 +41,22 @@ from collections import Counter, deque
 from typing import Any
 
 from consolewatch.fetchers.rfb.protocol import (
-    ENC_COPYRECT, ENC_DESKTOP_SIZE, ENC_RAW, ENC_ZRLE, PixelFormat, vnc_auth_response, version_bytes,
+    ENC_COPYRECT,
+    ENC_DESKTOP_SIZE,
+    ENC_RAW,
+    ENC_ZRLE,
+    PixelFormat,
+    version_bytes,
+    vnc_auth_response,
 )
 from consolewatch.sim.vnc_screen import (
-    Picture, SimScreen, ZrleEncoder, copy_rect, raw_rect, rect_header, zlib_bomb,
+    Picture,
+    SimScreen,
+    ZrleEncoder,
+    copy_rect,
+    raw_rect,
+    rect_header,
+    zlib_bomb,
 )
 
 __all__ = ["VncSim", "start_vnc_sim", "FAULTS"]
@@ -87,9 +99,10 @@ class VncSim:
 
     async def _start(self, host: str):
         from websockets.asyncio.server import serve
+        from websockets.typing import Subprotocol
 
         tcp = await asyncio.start_server(self._serve_tcp, host, 0)
-        ws = await serve(self._serve_ws, host, 0, subprotocols=["binary"], process_request=self._check_path,
+        ws = await serve(self._serve_ws, host, 0, subprotocols=[Subprotocol("binary")], process_request=self._check_path,
                          compression=None, max_size=1 << 20)
         return tcp, ws
 
@@ -117,7 +130,7 @@ class VncSim:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "VncSim":
+    def __enter__(self) -> VncSim:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -176,6 +189,7 @@ class VncSim:
 
     async def _run(self, read, write) -> None:
         task = asyncio.current_task()
+        assert task is not None  # called from a connection handler's task
         self._tasks.add(task)
         self.stats["connections"] += 1
         try:
@@ -319,7 +333,7 @@ class _Connection:
         """Play this connection's fault when its moment has come; True if it replaced the update."""
         fault, n = self.fault, self.updates
         width, height = pic.mode.size
-        if fault == "disconnect" and n >= 3 or fault == "truncate":
+        if (fault == "disconnect" and n >= 3) or fault == "truncate":
             if fault == "truncate":
                 whole = struct.pack(">BxH", 0, 1) + raw_rect(pic.mask(), width, 0, 0, width, height, self.fmt)
                 await self.write(whole[: len(whole) // 2])

@@ -9,8 +9,9 @@ come first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from consolewatch.sinks.report import clean, milestone_time
 

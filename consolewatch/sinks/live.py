@@ -13,12 +13,12 @@ import io
 import select
 import sys
 import time
-from typing import IO, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import IO, Any
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
 from consolewatch.safetext import one_line
 from consolewatch.sinks.jsonout import cloud_verdict, dumps, finding_event, line_event, seen_event
-
 
 #: Most bytes written at once. A write this size to a pipe is atomic (POSIX PIPE_BUF), so a
 #: kill -9 leaves whole pieces, each followed at once by its printed mark.

@@ -20,9 +20,17 @@ from typing import Any, Literal
 
 from consolewatch.detect import bootstate
 from consolewatch.model import (
-    MILESTONES, Boot, Finding, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
+    MILESTONES,
+    Boot,
+    Finding,
+    Frame,
+    Gap,
+    MachineContext,
+    SourceStatus,
+    SourceUnavailable,
+    severity_rank,
 )
-from consolewatch.safetext import redact, visible
+from consolewatch.safetext import visible
 from consolewatch.session import Analysis
 
 Format = Literal["md", "html", "json"]

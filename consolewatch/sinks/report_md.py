@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 
 from consolewatch.sinks.report import (
-    BootView, Fix, FindingView, Report, Row, clean, milestone_time,
+    BootView,
+    FindingView,
+    Fix,
+    Report,
+    Row,
+    clean,
+    milestone_time,
 )
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~&@$])")

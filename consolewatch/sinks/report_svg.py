@@ -119,7 +119,7 @@ def timeline_svg(boot: Boot, analysis: Any, not_reached: tuple[str, ...] = ()) -
                    f'<text x="{x + 5:.1f}" y="{PHASE_Y + 16}" class="tl-name tl-dim">{_e(name, 40)}</text>'
                    f'<text x="{x + 5:.1f}" y="{PHASE_Y + 32}" class="tl-note tl-dim">not reached</text></g>')
         x += 110
-    y = PHASE_Y + PHASE_H + 22
+    y: float = PHASE_Y + PHASE_H + 22
     out.append(f'<text x="4" y="{y + 4}" class="tl-lane">findings</text>')
     out += _findings(boot, phases, y)
     y += 24

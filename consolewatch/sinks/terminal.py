@@ -152,7 +152,7 @@ def finding_view(f: Finding, cloud: str = "unknown") -> Group:
     return Group(*parts)
 
 
-def symptom_line(f: Finding) -> Table:
+def symptom_line(f: Finding) -> Table | OneRow:
     """The same failure told again by a less specific rule: one line is enough."""
     return hanging(Text(f"    also {f.rule}: ", style="dim"), inert(f.title, "dim"))
 

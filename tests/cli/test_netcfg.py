@@ -18,7 +18,7 @@ from consolewatch.sim.ec2 import start_ec2_sim
 from consolewatch.sim.gce import SimInstance, start_gce_sim
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "qemu"))
-from guestkit.cpio import read_newc  # noqa: E402  (the kit's reader: tests only)
+from guestkit.cpio import read_newc  # the kit's reader (tests only)
 
 GCE_TARGET = "gce:proj/us-central1-a/vm1"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ocr"))
-from helpers import FRAMES, cer, real_screens  # noqa: E402
+from helpers import FRAMES, cer, real_screens
 
 PANIC = FRAMES / "qemu-linux-vfs-panic.png"
 

@@ -18,7 +18,7 @@ from consolewatch.sim.vnc import start_vnc_sim
 from consolewatch.sim.vnc_screen import SimScreen
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "qemu"))
-from guestkit.boot import sanitize_lines  # noqa: E402  (the same sanitising the QEMU kit uses)
+from guestkit.boot import sanitize_lines
 
 LOG = sample_log("qemu/dhcp-no-lease")
 LOG_LINES = [line.rstrip() for line in sanitize_lines(LOG) if line.strip()]

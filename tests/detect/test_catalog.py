@@ -7,7 +7,7 @@ samples/, cloud-aware remediation, root-cause inhibition and the known false-pos
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ KEY_CONTEXT = {
 _ESC = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|.)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _results(catalog) -> tuple:
     return tuple(checks.run_case(c, catalog) for c in checks.find_cases(SAMPLES))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from consolewatch import definitions
 from consolewatch.detect import checks
 from consolewatch.model import CATEGORIES
@@ -32,7 +34,7 @@ def test_every_category_has_a_rule(defs):
 def test_later_directories_override_by_id(tmp_path, defs):
     (tmp_path / "detectors").mkdir()
     some = next(iter(defs.rules.values()))
-    src = open(some.path).read()
+    src = Path(some.path).read_text()
     (tmp_path / "detectors" / "override.yaml").write_text(src.replace(f"title: {some.title}", "title: overridden", 1))
     loaded = definitions.load([*defs.dirs, tmp_path])
     assert loaded.rules[some.id].title == "overridden"

@@ -350,8 +350,8 @@ def test_a_stop_ends_the_follow_unless_waiting_for_a_restart(sim, clock):
     states = [e.fields["state"] for e in events if isinstance(e, MachineContext)]
     assert states[:2] == ["running", "stopped"]
     assert data_of(events) == log + second
-    assert [g.reason for g in events if isinstance(g, Gap)] and "cleared" in [
-        g for g in events if isinstance(g, Gap)][0].reason
+    assert [g.reason for g in events if isinstance(g, Gap)] and "cleared" in next(
+        g for g in events if isinstance(g, Gap)).reason
 
 
 def test_since_now_skips_what_is_already_on_the_console(sim, clock):

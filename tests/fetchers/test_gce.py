@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import itertools
 import json
 import subprocess
 import sys
@@ -19,7 +20,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from consolewatch.fetchers import fetcher_class, parse_target
 from consolewatch.fetchers.base import FetchError, Target
@@ -194,7 +196,7 @@ def test_faults_are_survived_without_loss():
     backoffs = [e for e in events if isinstance(e, SourceStatus) and e.state in ("backoff", "error")]
     assert len(backoffs) == 11 and {"instance", "serial-1"} == {e.source for e in backoffs}
     assert any("HTTP 429" in e.detail for e in backoffs) and any("connection" in e.detail for e in backoffs)
-    for (_, _, start, status), (_, _, again, _) in zip(log, log[1:]):
+    for (_, _, start, status), (_, _, again, _) in itertools.pairwise(log):
         if status != 200:
             assert again == start  # the same position asked again: nothing skipped
     assert f.calls["get_serial_port_output"] == len(log)
@@ -253,7 +255,7 @@ def test_sources_pick_ports_and_the_screen():
     with sim:
         only2 = collect(fetcher(url, sources=["serial-2"], screenshots=5), follow=False)
         screen = collect(fetcher(url, sources=["screen"], screenshots=5), follow=False)
-        with pytest.raises(FetchError, match="no source 'console'.*serial-1"):
+        with pytest.raises(FetchError, match=r"no source 'console'.*serial-1"):
             collect(fetcher(url, sources=["console"]))
     assert {e.source for e in only2 if isinstance(e, (Chunk, SourceStatus))} == {"serial-2"}
     assert replay(only2, "serial-2")[0] == b"port two\n" and not any(isinstance(e, Frame) for e in only2)
@@ -428,9 +430,9 @@ def test_defaults_from_the_environment_and_missing_parts(monkeypatch):
     with sim:
         events = collect(GceFetcher(Target("gce", "vm1", {"screenshots": "off"}), env=env), follow=False)
     assert replay(events)[0] == OPTION121
-    with pytest.raises(FetchError, match="no zone .*CLOUDSDK_COMPUTE_ZONE"):
+    with pytest.raises(FetchError, match=r"no zone .*CLOUDSDK_COMPUTE_ZONE"):
         collect(GceFetcher(Target("gce", "vm1", {}), env={"CONSOLEWATCH_GCE_ENDPOINT": url}))
-    with pytest.raises(FetchError, match="no project .*CLOUDSDK_CORE_PROJECT"):
+    with pytest.raises(FetchError, match=r"no project .*CLOUDSDK_CORE_PROJECT"):
         collect(GceFetcher(Target("gce", "zone-a/vm1", {}), env={"CONSOLEWATCH_GCE_ENDPOINT": url}))
     with pytest.raises(FetchError, match="ports"):
         collect(fetcher(url, ports=[5]))

@@ -13,7 +13,8 @@ import struct
 import zlib
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from consolewatch.fetchers.rfb import protocol as p
 from consolewatch.fetchers.rfb.client import RfbSession

@@ -39,7 +39,7 @@ def test_non_ascii_lines_and_multibyte_wildcards():
     pats = [(0, r"root=(?P<root>\S+)", False), (1, r"wait a.b", False), (2, r"caf\w", False)]
     buf = "x\nroot=/dev/vdå1\nwait a…b\ncafé\n".encode()
     for backend in ("hyperscan", "re"):
-        hits, where = Scanner(pats, backend=backend).scan(buf)
+        hits, _ = Scanner(pats, backend=backend).scan(buf)
         assert {k: v for k, v in hits.items()} == {1: {0}, 2: {1}}, backend  # \w is ASCII: no "caf"+"é"
 
 

@@ -114,7 +114,7 @@ def test_a_window_that_slid_by_less_than_its_size_gives_only_the_new_tail():
 def test_no_overlap_reports_a_gap_and_everything_new():
     stream = console_stream(12000)
     s = SnapshotStitcher()
-    a, _ = s.feed(window_at(stream, 70_000, WINDOW))
+    s.feed(window_at(stream, 70_000, WINDOW))
     b, gap = s.feed(window_at(stream, 200_000, WINDOW))
     assert gap is not None and gap.reason == "no-overlap" and gap.lost_bytes is None
     assert b == stream[200_000 - WINDOW: 200_000]
@@ -183,7 +183,7 @@ def test_join_when_nothing_was_printed_in_between():
 def test_hostile_bytes_and_odd_sizes():
     s = SnapshotStitcher(window=64, key=8, min_overlap=4)
     for w in (b"\xff" * 64, b"\x00\xff" * 32, b"", b"\xff", b"a" * 64, bytes(range(256))[-64:]):
-        out, gap = s.feed(w)
+        out, _ = s.feed(w)
         assert isinstance(out, bytes) and len(out) <= len(w)
     with pytest.raises(ValueError):
         SnapshotStitcher(window=0)

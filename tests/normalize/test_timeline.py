@@ -68,7 +68,7 @@ def _timeline(steps) -> dict[int, tuple[str, str]]:
 def test_each_line_once_whichever_source_comes_first(catalog, order):
     text = [Chunk("console", LOG, received_at=10.0)]
     events = _frames() + text if order == "screen-first" else text + _frames()
-    session, steps = _run(catalog, events)
+    _, steps = _run(catalog, events)
     timeline = _timeline(steps)
     log = _lines()
     # every serial line is on the timeline exactly once, in its exact bytes ...
@@ -97,7 +97,7 @@ def test_exact_text_wins_for_detectors_and_no_finding_is_emitted_twice(catalog):
     assert len(emitted) == len(set(emitted)), emitted
     seq_of = {t.text: t.seq for s in steps for t in s.duplicates}
     panic_seq = next(seq for text, seq in seq_of.items() if text.endswith(PANIC))
-    ocr_panic = [s for s in steps if any(f.rule == "kernel-panic" for f in s.findings)][0]
+    ocr_panic = next(s for s in steps if any(f.rule == "kernel-panic" for f in s.findings))
     assert ocr_panic.batches and ocr_panic.batches[-1].origin == "ocr"  # found from the screen, at once
     late = [s for s in steps if any(f.rule == "root-fs-unmountable-disks-present" for f in s.findings)]
     assert late and late[0].duplicates  # found when the serial console's exact line came

@@ -41,13 +41,13 @@ def test_rendered_screens_read_exactly(log, fmt):
 
 def test_empty_rows_are_dropped_but_row_index_kept():
     result = _read(render_screen(["first", "", "  third  "]))
-    assert [(l.text, l.row) for l in result.lines] == [("first", 0), ("  third", 2)]
+    assert [(ln.text, ln.row) for ln in result.lines] == [("first", 0), ("  third", 2)]
 
 
 def test_real_seabios_frame():
     result = _read((FRAMES / "qemu-seabios-no-bootable-device.png").read_bytes())
-    assert [l.text for l in result.lines] == (FRAMES / "qemu-seabios-no-bootable-device.txt").read_text().splitlines()
-    assert [l.row for l in result.lines] == [0, 1, 2, 4, 5, 7]
+    assert [ln.text for ln in result.lines] == (FRAMES / "qemu-seabios-no-bootable-device.txt").read_text().splitlines()
+    assert [ln.row for ln in result.lines] == [0, 1, 2, 4, 5, 7]
 
 
 @pytest.mark.parametrize("name", ["qemu-linux-vfs-panic.png", "qemu-linux-vfs-panic-cursor.png"])
@@ -66,7 +66,7 @@ def test_real_frame_as_jpeg_q75():
 
 def test_cursor_is_not_read_as_underscore():
     data = (FRAMES / "qemu-linux-vfs-panic-cursor.png").read_bytes()
-    assert not any("_" == line.text.strip() for line in _read(data).lines)
+    assert not any(line.text.strip() == "_" for line in _read(data).lines)
 
 
 def _recolour(data: bytes, fg: tuple, bg: tuple) -> bytes:
@@ -104,7 +104,7 @@ def test_640x480_framebuffer_grid():
     buf = io.BytesIO()
     img.save(buf, "PNG")
     result = _read(buf.getvalue())
-    assert [(l.text, l.row) for l in result.lines] == [("root=/dev/xvda1", 2)] and result.rows == 30
+    assert [(ln.text, ln.row) for ln in result.lines] == [("root=/dev/xvda1", 2)] and result.rows == 30
     assert data
 
 
@@ -119,7 +119,7 @@ def test_non_text_frames_are_not_applicable():
     photo = Image.radial_gradient("L").resize((720, 400)).convert("RGB")
     noisy = Image.effect_noise((720, 400), 90).convert("RGB")
     for img in (photo, noisy):
-        with pytest.raises(NotApplicable, match="does not match the VGA font.*(not uniform|distance|match no glyph)"):
+        with pytest.raises(NotApplicable, match=r"does not match the VGA font.*(not uniform|distance|match no glyph)"):
             _read(_png(img))
 
 

@@ -7,9 +7,9 @@ import struct
 import zlib
 
 import pytest
+from helpers import FRAMES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from helpers import FRAMES
 from PIL import Image
 
 from consolewatch.ocr import OcrError, OcrResult, read_frame

@@ -110,7 +110,7 @@ def test_fuzzy_overlap_tolerates_ocr_noise():
     s = ScreenStitcher()
     s.feed(["[    1.7] VFS: Cannot open root device \"xvda1\"", "Please append a correct \"root=\" boot option"])
     res = s.feed(["[    1.7] UFS: Cannot open root device “xudai”", "Please append a correct “root=” boot option", "Kernel panic"])
-    assert res.overlap == 2 and [l.text for l in res.lines] == ["Please append a correct “root=” boot option"]
+    assert res.overlap == 2 and [ln.text for ln in res.lines] == ["Please append a correct “root=” boot option"]
 
 
 def test_blank_rows_inside_the_screen():
@@ -126,7 +126,7 @@ def OcrLineList(items):  # noqa: N802 - reads like a constructor
 
 def test_stitch_result_is_frozen_and_iterable():
     res = ScreenStitcher().feed(["x", "y"])
-    assert isinstance(res, StitchResult) and [l.text for l in res] == ["x"] and len(res) == 1
+    assert isinstance(res, StitchResult) and [ln.text for ln in res] == ["x"] and len(res) == 1
     with pytest.raises(AttributeError):
         res.lines = ()  # type: ignore[misc]
 

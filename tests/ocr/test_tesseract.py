@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-import pytest
 import pytesseract
+import pytest
 from helpers import FRAMES, char_accuracy, log_lines, serial_truth, truth_rows
 
 from consolewatch.ocr import OcrError
@@ -31,8 +31,8 @@ def test_rendered_screen_accuracy_and_spacing():
 
 def test_real_seabios_frame_is_read_exactly():
     result = TesseractEngine().read(decode_image((FRAMES / "qemu-seabios-no-bootable-device.png").read_bytes()))
-    assert [l.text for l in result.lines] == (FRAMES / "qemu-seabios-no-bootable-device.txt").read_text().splitlines()
-    assert [l.row for l in result.lines] == [0, 1, 2, 4, 5, 7]
+    assert [ln.text for ln in result.lines] == (FRAMES / "qemu-seabios-no-bootable-device.txt").read_text().splitlines()
+    assert [ln.row for ln in result.lines] == [0, 1, 2, 4, 5, 7]
 
 
 def test_real_kernel_panic_frame_accuracy():

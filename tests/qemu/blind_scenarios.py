@@ -13,12 +13,11 @@ line comes from the kernel, SeaBIOS, busybox applets or the Debian programs name
 
 from __future__ import annotations
 
-from blind_model import (LOGIN, READY_THEN_GETTY, THREAD, VIRTIO_DISK, Action, BlindScenario,
-                         panic_stop)
+from blind_model import LOGIN, READY_THEN_GETTY, THREAD, VIRTIO_DISK, Action, BlindScenario, panic_stop
 from blind_network import NETWORK
 from guestkit.initramfs import InitramfsSpec
 from guestkit.runner import StopRule
-from scenarios import IDLE, READY, DiskSpec
+from scenarios import IDLE, DiskSpec
 
 __all__ = ["BY_NAME", "SCENARIOS", "THREAD", "Action", "BlindScenario"]
 

@@ -26,7 +26,6 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import yaml  # noqa: E402
-
 from guestkit import boot, initramfs  # noqa: E402
 from guestkit.runner import QEMU  # noqa: E402
 from scenarios import BY_NAME, READY, READY_MARKER, SCENARIOS  # noqa: E402

@@ -30,12 +30,11 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from PIL import Image  # noqa: E402
-
 from blind_scenarios import BY_NAME, SCENARIOS, THREAD  # noqa: E402
 from capture import _dump, qemu_version  # noqa: E402
 from guestkit import blindboot, fetch, initramfs  # noqa: E402
 from guestkit.boot import join_screen_rows, sanitize_lines  # noqa: E402
+from PIL import Image  # noqa: E402
 
 REPO = HERE.parent.parent
 DEFAULT_OUT = REPO / "samples" / "blind"

@@ -19,15 +19,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from guestkit import fetch, initramfs  # noqa: E402
-from guestkit.boot import sanitize_lines  # noqa: E402
-from guestkit.runner import Drive, MachineSpec, Qemu, StopRule  # noqa: E402
+from guestkit import fetch, initramfs
+from guestkit.boot import sanitize_lines
+from guestkit.runner import Drive, MachineSpec, Qemu, StopRule
 
 READY = "consolewatch-guest: ready"
 DISK_MODULES = ["virtio_blk", "virtio_pci"]  # ext4 is built into the Debian cloud kernel

@@ -10,12 +10,11 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from PIL import Image
-
 from blind_scenarios import SCENARIOS
 from guestkit import cpio, datadisk, disk, hostfiles
 from guestkit.blindboot import padding_archive
 from guestkit.boot import sanitize_lines
+from PIL import Image
 
 from consolewatch.detect.score import FAMILIES
 from consolewatch.model import CATEGORIES, OUTCOMES

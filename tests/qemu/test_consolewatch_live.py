@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from scenarios import SCENARIOS
 
 pytestmark = pytest.mark.slow

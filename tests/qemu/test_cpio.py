@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import shutil
 import stat
 import subprocess
 
 import pytest
+from guestkit.cpio import CpioError, read_newc
 
 from consolewatch.cpio import HEADER_SIZE, MAGIC, NewcWriter
-from guestkit.cpio import CpioError, read_newc
 
 
 def sample() -> NewcWriter:

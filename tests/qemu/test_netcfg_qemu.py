@@ -17,13 +17,13 @@ import subprocess
 import sys
 
 import pytest
-
-from consolewatch.sim.gce import SimInstance, start_gce_sim
 from guestkit import boot
 from guestkit.initramfs import InitramfsSpec
 from guestkit.netns import GCE_LEASE
 from guestkit.runner import StopRule
 from scenarios import IDLE, NET_MODULES, UDHCPC_IGNORES_121, Scenario
+
+from consolewatch.sim.gce import SimInstance, start_gce_sim
 
 GUEST_INIT = f"""\
 mkdir -p /var/run
@@ -55,8 +55,9 @@ def netcfg_boot(guest_kit, netns_ok, dnsmasq_ok, tmp_path_factory):
 
 def test_the_kernel_unpacks_the_appended_archive_and_the_guest_prints_it(netcfg_boot):
     _, out, capture = netcfg_boot
-    from consolewatch.netcfg.initrd import INTERFACES_PATH
     from guestkit.cpio import read_newc
+
+    from consolewatch.netcfg.initrd import INTERFACES_PATH
 
     stanza = next(e.data.decode() for e in read_newc(out.read_bytes()) if e.name == INTERFACES_PATH)
     lines = capture.lines

@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from guestkit.netns import GCE_LEASE, NetNS, cleanup_stale, list_namespaces
 
 HERE = Path(__file__).resolve().parent

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from guestkit.runner import MachineSpec, Qemu, StopRule, live_machines, same_screen
 
 HERE = Path(__file__).resolve().parent

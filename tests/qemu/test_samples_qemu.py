@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from PIL import Image
-
 from guestkit.boot import join_screen_rows, sanitize_lines
+from PIL import Image
 from scenarios import BY_NAME, SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2] / "samples" / "qemu"

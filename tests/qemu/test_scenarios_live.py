@@ -5,9 +5,8 @@ scenario boots once per session."""
 
 from __future__ import annotations
 
-import pytest
-
 import capture
+import pytest
 from scenarios import SCENARIOS
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,8 @@ import base64
 import io
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consolewatch.sim.gce import RING_SIZE, SimInstance, sample_log, start_gce_sim
 from consolewatch.sim.player import ConsolePlayer
@@ -41,7 +42,7 @@ def clock():
 
 @pytest.fixture
 def sim(clock):
-    url, handle = start_gce_sim(SimInstance.playing(LOG * 200, rate=1_000_000.0, clock=clock))
+    _, handle = start_gce_sim(SimInstance.playing(LOG * 200, rate=1_000_000.0, clock=clock))
     with handle:
         yield handle
 

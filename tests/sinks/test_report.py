@@ -219,7 +219,7 @@ def test_empty_capture_still_reports(cli, tmp_path):
 
 
 def test_inputs_are_named_without_secrets():
-    from consolewatch.sinks.report import redact
+    from consolewatch.safetext import redact
 
     assert redact("vnc+ws://console.example:443/websockify?token=s3cret") == "vnc+ws://console.example:443/websockify?\u2026"
     assert redact("https://user:pw@h.example/x#t") == "https://h.example/x?\u2026"

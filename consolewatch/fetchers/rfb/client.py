@@ -23,8 +23,9 @@ import asyncio
 import contextlib
 import struct
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any
 
 from consolewatch.fetchers.base import one_line
 from consolewatch.fetchers.rfb import protocol as p

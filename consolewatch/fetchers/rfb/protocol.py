@@ -99,7 +99,7 @@ class PixelFormat:
                                  self.red_shift, self.green_shift, self.blue_shift)
 
     @classmethod
-    def unpack(cls, data: bytes) -> "PixelFormat":
+    def unpack(cls, data: bytes) -> PixelFormat:
         bpp, depth, be, tc, rm, gm, bm, rs, gs, bs = cls._STRUCT.unpack(data)
         return cls(bpp, depth, bool(be), bool(tc), rm, gm, bm, rs, gs, bs)
 

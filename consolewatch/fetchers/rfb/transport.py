@@ -40,7 +40,7 @@ class TcpTransport:
         self.reader, self.writer, self.name = reader, writer, name
 
     @classmethod
-    async def open(cls, host: str, port: int, timeout: float) -> "TcpTransport":
+    async def open(cls, host: str, port: int, timeout: float) -> TcpTransport:
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(host, port, limit=CHUNK)
@@ -80,14 +80,15 @@ class WsTransport:
         self.buf = bytearray()
 
     @classmethod
-    async def open(cls, url: str, timeout: float, limits: Limits) -> "WsTransport":
+    async def open(cls, url: str, timeout: float, limits: Limits) -> WsTransport:
         from websockets.asyncio.client import connect
         from websockets.exceptions import InvalidHandshake, InvalidURI
+        from websockets.typing import Subprotocol
 
         name = redact_url(url)
         try:
             async with asyncio.timeout(timeout):
-                ws = await connect(url, subprotocols=["binary"], max_size=limits.ws_max_message, max_queue=4,
+                ws = await connect(url, subprotocols=[Subprotocol("binary")], max_size=limits.ws_max_message, max_queue=4,
                                    compression=None, open_timeout=None, user_agent_header="consolewatch")
         except TimeoutError:
             raise RfbClosed(f"no websocket connection to {name} within {timeout:g} s") from None

@@ -92,7 +92,7 @@ def _pixels(cpixels: bytes) -> bytearray:
     return out
 
 
-def _indexed(indices: bytes, palette: bytes) -> bytearray:
+def _indexed(indices: bytes | bytearray, palette: bytes) -> bytearray:
     """Palette indices -> 4-byte pixels (every index checked against the palette)."""
     size = len(palette) // CPIXEL
     if indices.translate(None, _INDEX_BYTES[size]):  # something left once the valid indices are removed
@@ -139,7 +139,7 @@ def _tile(tw: int, th: int, buf: bytes, pos: int) -> tuple[bytes | bytearray, in
         if end > len(buf) or len(palette) != sub * CPIXEL:
             raise IndexError
         if tw * bits % 8 == 0:  # rows end on a byte: the tile's bits unpack in one go
-            indices = b"".join(map(table.__getitem__, buf[pos:end]))
+            indices: bytes | bytearray = b"".join(map(table.__getitem__, buf[pos:end]))
         else:
             indices = b"".join(b"".join(map(table.__getitem__, buf[p : p + row_bytes]))[:tw]
                                for p in range(pos, end, row_bytes))

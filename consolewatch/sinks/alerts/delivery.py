@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from consolewatch.sinks.alerts import outbox
 from consolewatch.sinks.alerts.destinations import Destination

@@ -9,8 +9,9 @@ in it inert for that service. `as_dict`/`from_dict` round-trip it through the st
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from consolewatch.model import Finding, severity_rank
 
@@ -40,7 +41,7 @@ class Cause:
     fix: str
 
     @classmethod
-    def of(cls, f: Finding) -> "Cause":
+    def of(cls, f: Finding) -> Cause:
         return cls(clip(f.rule, 120), clip(f.category, 80), clip(f.severity, 20), clip(f.title),
                    tuple((e.seq, clip(e.text)) for e in f.evidence[:MAX_EVIDENCE]), clip(f.remediation, 1500))
 
@@ -105,7 +106,7 @@ class Notice:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Notice":
+    def from_dict(cls, d: dict[str, Any]) -> Notice:
         causes = tuple(Cause(c["rule"], c["category"], c["severity"], c["title"],
                              tuple((int(s), str(t)) for s, t in c["evidence"]), c["fix"]) for c in d["causes"])
         return cls(**{**d, "causes": causes, "muted": tuple(d.get("muted", ()))})

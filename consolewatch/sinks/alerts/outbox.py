@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from consolewatch.sinks.alerts.destinations import Destination
 from consolewatch.sinks.alerts.notice import Notice

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from consolewatch.detect.bootstate import apply_inhibition
 from consolewatch.model import Boot, Finding
@@ -163,7 +164,7 @@ class Router:
             earlier = [r for r in rows if (r[1], r[2]) < (capture, boot)]
             if not earlier:
                 continue
-            fired = {}
+            fired: dict[str, notices.Notice] = {}
             for _, _, _, doc in earlier:
                 n = notices.Notice.from_dict(json.loads(doc))
                 fired.setdefault(n.id, n)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from consolewatch.model import Boot, Finding
 from consolewatch.sinks.alerts import outbox
 from consolewatch.sinks.alerts.delivery import Courier, RateLimits
 from consolewatch.sinks.alerts.router import Router
@@ -27,7 +28,7 @@ class Alerting:
         self.settings = settings
         self.path = Path(store_path)
         self.rules = rules or {}
-        self.queue: queue.Queue = queue.Queue()
+        self.queue: queue.Queue[tuple[str, int, str, list[Finding], list[Boot]]] = queue.Queue()
         self.stop_event = threading.Event()
         self.closing = threading.Event()
         self.limits = RateLimits(settings)
@@ -36,7 +37,7 @@ class Alerting:
         self.router_thread = threading.Thread(target=self._route, name="alerts router", daemon=True)
         self.error: BaseException | None = None
 
-    def start(self) -> "Alerting":
+    def start(self) -> Alerting:
         outbox.connect(self.path).close()  # tables in place (and migrated) before any thread needs them
         self.router_thread.start()
         for c in self.couriers.values():

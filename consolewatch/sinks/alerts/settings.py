@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from consolewatch.model import SEVERITIES, Finding, severity_rank
 from consolewatch.sinks.alerts.destinations import Destination, DestinationError, parse

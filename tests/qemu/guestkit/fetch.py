@@ -16,10 +16,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 META_PACKAGES = {"cloud": "linux-image-cloud-amd64", "generic": "linux-image-amd64"}
 PIN_ENV = {"cloud": "CONSOLEWATCH_QEMU_KERNEL_CLOUD", "generic": "CONSOLEWATCH_QEMU_KERNEL_GENERIC"}

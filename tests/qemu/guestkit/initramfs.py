@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from consolewatch.cpio import NewcWriter
+
 from .fetch import Busybox, Kernel
 from .modules import ModuleTree, read_ko
 

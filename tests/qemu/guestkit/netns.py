@@ -27,7 +27,7 @@ from pathlib import Path
 from .runner import _pdeathsig
 
 _counter = itertools.count()
-_live: set["NetNS"] = set()
+_live: set[NetNS] = set()
 _lock = threading.Lock()
 
 
@@ -112,7 +112,7 @@ class NetNS:
         self._open = False
 
     # lifecycle ----------------------------------------------------------------------------
-    def __enter__(self) -> "NetNS":
+    def __enter__(self) -> NetNS:
         cleanup_stale(self.name.split("-")[0])
         _ip("netns", "add", self.name)
         self._open = True
@@ -165,13 +165,12 @@ class NetNS:
 
     def spawn(self, argv: list[str], log_name: str) -> subprocess.Popen:
         """Start argv inside the namespace (own process group, dies with us)."""
-        log = open(self.workdir / log_name, "wb")
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.name, *argv], stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_pdeathsig, close_fds=True,
-        )
-        log.close()
+        with open(self.workdir / log_name, "wb") as log:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.name, *argv], stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_pdeathsig, close_fds=True,
+            )
         self._procs.append(proc)
         return proc
 

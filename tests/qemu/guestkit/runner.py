@@ -27,13 +27,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 QEMU = os.environ.get("CONSOLEWATCH_QEMU_BINARY", "qemu-system-x86_64")
 
-_live: set["Qemu"] = set()
+_live: set[Qemu] = set()
 _live_lock = threading.Lock()
 
 
@@ -293,7 +293,7 @@ class Qemu:
         return argv
 
     # lifecycle --------------------------------------------------------------------------
-    def start(self) -> "Qemu":
+    def start(self) -> Qemu:
         if self.proc is not None:
             raise RuntimeError("already started")
         self.serial_path.write_bytes(b"")
@@ -348,7 +348,7 @@ class Qemu:
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "Qemu":
+    def __enter__(self) -> Qemu:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from receiver import Receiver  # noqa: E402
+from receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[3]
 FAIL_THEN_SUCCESS = ROOT / "samples/qemu-fail-then-success/serial.log"

@@ -14,8 +14,7 @@ import time
 import urllib.request
 
 import pytest
-
-from conftest import env_for, FAIL_THEN_SUCCESS, write_config
+from conftest import FAIL_THEN_SUCCESS, env_for, write_config
 
 BINARY = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 BOOT1_LINES = 382  # samples/qemu-fail-then-success: boot 1 (init exits, panic) is lines 1-382

@@ -75,7 +75,7 @@ def test_outbox_lists_deliveries_and_an_old_store_gains_the_tables(cli, tmp_path
     r = cli("tail", f"file:{WRONG_ROOT}", "--no-follow", "--alert", hook.url("json"))
     assert r.returncode == 1 and b"1 alert message(s) still pending" in r.stderr
     listed = json.loads(cli("captures", "list", "--json").stdout)["captures"]
-    assert [c["target"] for c in listed][0] == "file:/earlier.log" and listed[0]["id"] == cid
+    assert listed[0]["target"] == "file:/earlier.log" and listed[0]["id"] == cid
     box = json.loads(cli("alerts", "outbox", "--json").stdout)
     assert box["counts"] == {"pending": 1, "delivered": 0, "failed": 0}
     [row] = box["deliveries"]

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from conftest import env_for, FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
+from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, env_for, write_config
 
 
 def test_kill_9_mid_delivery_then_restart(cli, tmp_path, receivers, consoles):

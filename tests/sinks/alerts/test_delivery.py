@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import env_for, FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
+from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, env_for, write_config
 
 SECRET = "tokensecret"
 
@@ -120,7 +120,7 @@ def test_a_hanging_destination_does_not_stall_tail(cli, tmp_path, receivers, con
             if ev["type"] == "outcome" and ev["outcome"] == "failure":
                 first = time.time()
                 break
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
         ended = time.time()
     finally:
         proc.kill()

@@ -13,8 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consolewatch.model import Evidence, Finding
-from consolewatch.sinks.alerts.formatters import WJ, _registry, alertmanager, discord, email, formatter, jsonhook
-from consolewatch.sinks.alerts.formatters import matrix, slack, teams, telegram, text
+from consolewatch.sinks.alerts.formatters import (
+    WJ,
+    _registry,
+    alertmanager,
+    discord,
+    email,
+    formatter,
+    jsonhook,
+    matrix,
+    slack,
+    teams,
+    telegram,
+    text,
+)
 from consolewatch.sinks.alerts.notice import Cause, Notice, firing
 from tests.hostile import chat_leaks
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import env_for, FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, write_config
+from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, env_for, write_config
 
 BOOT1_LINES = 382  # samples/qemu-fail-then-success: boot 1 (init exits, panic) is lines 1-382
 

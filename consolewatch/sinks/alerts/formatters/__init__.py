@@ -8,7 +8,8 @@ name (see `destinations.py`) to its `render`.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from consolewatch.safetext import visible
 from consolewatch.sinks.alerts.notice import Notice
@@ -46,7 +47,15 @@ def fit(rows: list[str], limit: int, sep: str = "\n", more: str = "\u2026") -> s
 
 def _registry() -> dict[str, Callable[[Notice], Any]]:
     from consolewatch.sinks.alerts.formatters import (
-        alertmanager, discord, email, jsonhook, matrix, slack, teams, telegram, text,
+        alertmanager,
+        discord,
+        email,
+        jsonhook,
+        matrix,
+        slack,
+        teams,
+        telegram,
+        text,
     )
 
     return {"slack": slack.render, "discord": discord.render, "telegram": telegram.render,

@@ -11,7 +11,7 @@ plain-text rules (a word joiner after `<` and `@`, `](` split).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from consolewatch.sinks.alerts.formatters.text import inert
 from consolewatch.sinks.alerts.notice import Notice
@@ -21,7 +21,7 @@ DEFAULT_TTL = 24 * 3600.0
 
 
 def rfc3339(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def render(n: Notice, ttl: float = DEFAULT_TTL) -> list[dict]:
