@@ -34,6 +34,8 @@ class BootState:
     lines of that origin) of the latest milestone line."""
     seen: dict[str, int] = field(default_factory=dict)
     """origin ("*": any) -> lines of that origin in this boot so far (before the current batch)."""
+    trailing_blank: dict[str, int] = field(default_factory=dict)
+    """origin ("*": any) -> how many of the boot's last lines are blank (a screen cleared at the end)."""
     ready: list[LineRef] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     counts: dict[Any, int] = field(default_factory=dict)
@@ -60,8 +62,10 @@ class BootState:
         self.last_by_origin[ref.origin] = ref
         self.last_by_origin["*"] = ref
 
-    def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None) -> list[Evidence] | None:
-        """Evidence when the boot satisfies `cond`, else None."""
+    def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None,
+                     earlier: frozenset[str] = frozenset()) -> list[Evidence] | None:
+        """Evidence when the boot satisfies `cond`, else None. `earlier`: the origins on which an
+        earlier boot of the capture printed."""
         reached = set(self.milestones)
         if any(m not in reached for m in cond.reached) or any(m in reached for m in cond.not_reached):
             return None
@@ -70,6 +74,8 @@ class BootState:
         if cond.outcome and outcome not in cond.outcome:
             return None
         origin = cond.origin or "*"
+        if cond.first_boot is not None and (origin not in earlier) != cond.first_boot:
+            return None
         last_ms = self.last_milestone.get(origin)
         last_line = self.last_by_origin.get(origin)
         if cond.last_milestone and (last_ms is None or last_ms[0] not in cond.last_milestone):
@@ -77,7 +83,8 @@ class BootState:
         if cond.last_pattern and (last_ms is None or last_ms[2] not in cond.last_pattern):
             return None
         if cond.max_lines_after is not None:
-            if last_ms is None or self.seen.get(origin, 0) - last_ms[3] > cond.max_lines_after:
+            after = self.seen.get(origin, 0) - self.trailing_blank.get(origin, 0) - last_ms[3] if last_ms else 0
+            if last_ms is None or after > cond.max_lines_after:
                 return None
         if cond.evidence == "ready":
             refs = self.ready[:1] + self.ready[-1:] if len(self.ready) > 1 else self.ready[:1]

@@ -85,6 +85,9 @@ class BootCond:
     """Judge milestones and lines of this origin only (`text`: the serial port, not the screen)."""
     last_pattern: tuple[str, ...] = ()
     """The last milestone line must match one of these format patterns (e.g. a hand-off line)."""
+    first_boot: bool | None = None
+    """True: only on the first boot the capture shows on this origin (an earlier boot there ended
+    by restarting into this one: what it printed proves the console); False: only on later ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,12 +366,15 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
     if kind == "boot":
         b = c.mapping(d["boot"], d, "`boot`")
         c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "ended_by",
-                           "outcome", "evidence", "origin", "last_pattern"}, d, "a boot condition")
+                           "outcome", "evidence", "origin", "last_pattern", "first_boot"}, d, "a boot condition")
         if b.get("origin") not in (None, "text", "ocr"):
             c.add(d, "boot `origin` is text or ocr")
         evidence = b.get("evidence", "last-line")
         if evidence not in ("last-line", "last-milestone", "ready", "first-line"):
             c.add(d, "boot `evidence` is last-line, last-milestone, ready or first-line")
+        first = b.get("first_boot")
+        if first is not None and not isinstance(first, bool):
+            c.add(d, "`first_boot` must be true or false")
         mla = b.get("max_lines_after")
         if mla is not None and (not isinstance(mla, int) or mla < 0):
             c.add(d, "`max_lines_after` must be a non-negative integer")
@@ -382,6 +388,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             evidence=evidence,
             origin=b.get("origin"),
             last_pattern=c.strings(b, "last_pattern", d),
+            first_boot=first if isinstance(first, bool) else None,
         )
     if kind == "idle":
         i = c.mapping(d["idle"], d, "`idle`") if d["idle"] is not None else {}

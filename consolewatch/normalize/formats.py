@@ -30,6 +30,8 @@ class FormatPattern:
     ignore_case: bool = False
     milestone: str | None = None
     boot_start: bool = False
+    restart: bool = False
+    """The system says it is restarting: the next milestone line belongs to a new boot."""
     context: Mapping[str, str] = field(default_factory=dict)
     level: str | None = None
     component: str = ""
@@ -138,7 +140,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
         pd = c.mapping(p, d, "a pattern")
         if not pd:
             continue
-        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "context", "level"}, pd, "a pattern")
+        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "context", "level"}, pd, "a pattern")
         pid = c.text(pd, "id", pd)
         if pid in seen:
             c.add(pd, f"duplicate pattern id {pid!r}")
@@ -165,7 +167,8 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
             patterns.append(
                 FormatPattern(
                     format_id=fid, id=pid, regex=rx, ignore_case=icase, milestone=milestone,
-                    boot_start=bool(pd.get("boot_start", False)), context=dict(context),
+                    boot_start=bool(pd.get("boot_start", False)), restart=bool(pd.get("restart", False)),
+                    context=dict(context),
                     level=level, component=component,
                 )
             )

@@ -65,6 +65,24 @@ def ext4_image(size_mb: int, truncate_mb: int | None = None) -> Callable[[Path],
     return make
 
 
+def blank_disk(size_mb: int) -> Callable[[Path], Path]:
+    def make(work: Path) -> Path:
+        img = work / f"blank-{size_mb}.img"
+        _run(["truncate", "-s", f"{size_mb}M", str(img)])
+        return img
+    return make
+
+
+def xfs_image(name: str, size_mb: int, uuid: str) -> Callable[[Path], Path]:
+    """An XFS file system with a fixed UUID (two of them: a cloned volume next to its source)."""
+    def make(work: Path) -> Path:
+        img = work / f"{name}.img"
+        _run(["truncate", "-s", f"{size_mb}M", str(img)])
+        _run(["mkfs.xfs", "-q", "-f", "-m", f"uuid={uuid}", str(img)])
+        return img
+    return make
+
+
 def triple_fault_mbr(work: Path) -> Path:
     """A disk whose boot sector loads an empty IDT and raises int3: the CPU triple-faults and
     QEMU resets the machine, as a kernel that dies before printing does."""
@@ -76,6 +94,8 @@ def triple_fault_mbr(work: Path) -> Path:
 
 
 WAIT = f"echo {READY}; sleep 8; echo consolewatch-guest: done; sleep 30"
+XFS_MODULES = [*DISK_MODULES, "xfs"]
+CLONE_UUID = "5d1c0e7a-3b2f-4c6d-9e8a-1f2b3c4d5e6f"
 
 RECIPES = {r.name: r for r in [
     Recipe("nmi-unknown", "QMP inject-nmi after the ready marker, unknown_nmi_panic unset",
@@ -86,6 +106,22 @@ RECIPES = {r.name: r for r in [
     Recipe("ext4-size-mismatch", "mount an ext4 file system made on 64 MiB and truncated to 32 MiB",
            init=f"mkdir /mnt; mount -t ext4 /dev/vda /mnt; {WAIT}", modules=DISK_MODULES,
            disks=[ext4_image(64, 32)]),
+    # busybox mount passes MS_SILENT unless -o loud; util-linux mount (systemd machines) does not.
+    Recipe("mount-blank-as-ext4", "mount a disk of zeros (never formatted) as ext4 on /srv",
+           init=f"mkdir /srv; mount -t ext4 -o loud /dev/vda /srv; {WAIT}", modules=DISK_MODULES,
+           disks=[blank_disk(24)]),
+    Recipe("mount-blank-as-xfs", "mount a disk of zeros (never formatted) as XFS on /srv",
+           init=f"mkdir /srv; mount -t xfs -o loud /dev/vda /srv; {WAIT}", modules=XFS_MODULES,
+           disks=[blank_disk(320)]),
+    Recipe("mount-xfs-without-module", "mount an XFS disk with the xfs module not loaded (not in the initramfs)",
+           init=f"mkdir /srv; mount -t xfs /dev/vda /srv; {WAIT}", modules=DISK_MODULES,
+           disks=[xfs_image("plain", 300, CLONE_UUID)]),
+    Recipe("xfs-clone-mounted-twice", "two XFS disks with one UUID (a volume and its clone), both mounted",
+           init=f"mkdir /srv /srv2; mount -t xfs /dev/vda /srv; mount -t xfs /dev/vdb /srv2; {WAIT}",
+           modules=XFS_MODULES, disks=[xfs_image("orig", 300, CLONE_UUID), xfs_image("clone", 300, CLONE_UUID)]),
+    Recipe("restart-every-boot", "an init that finishes an update and restarts the machine on every boot "
+           "(busybox reboot -f): QEMU resets, the kernel boots again", init="echo consolewatch-guest: update "
+           "applied, restarting; sleep 1; reboot -f", stop=r"reboot: Restarting system", stop_count=3, timeout=60),
 ]}
 
 
