@@ -129,3 +129,47 @@ def test_a_capture_that_ends_inside_a_reset_loop_is_a_failure(catalog):
     assert a.outcome == "failure"
     one = run_lines(catalog, [banner])  # a capture that simply stops at the banner is not a loop
     assert one.outcome != "failure" and not one.capture_findings
+
+
+#: qemu boot: restart-every-boot (tests/qemu/kernel_faults.py): an init that reboots on every boot
+RESTARTING = ["[    4.085126] Run /init as init process", "consolewatch-guest: update applied, restarting",
+              "[    5.670515] reboot: Restarting system", "[    5.670670] reboot: machine restart"]
+
+
+def test_boots_that_restart_before_ready_in_a_row_are_a_loop_and_the_cut_off_last_boot_is_not_silent(catalog):
+    a = run_lines(catalog, [SEABIOS, "Booting from ROM...", *RESTARTING] * 3 + [SEABIOS, "Booting from ROM..."])
+    assert [b.outcome for b in a.boots] == ["unknown"] * 4
+    assert [f.rule for f in a.capture_findings] == ["boot-loop"]
+    assert a.outcome == "failure"  # the capture ends inside the loop
+    assert not {f.category for f in a.findings()} & {"console.silent", "boot.stall"}
+    two = run_lines(catalog, [SEABIOS, *RESTARTING, SEABIOS, *RESTARTING])  # one restart is no loop
+    assert not two.capture_findings and two.outcome == "unknown"
+
+
+def test_a_loop_is_boots_in_a_row_a_boot_that_came_up_ends_the_run(tmp_path):
+    cat = _rules(tmp_path)
+    a = run_lines(cat, [SEABIOS, PANIC, SEABIOS, LOGIN, SEABIOS, PANIC])
+    assert [b.outcome for b in a.boots] == ["failure", "success", "failure"] and not a.capture_findings
+
+
+def test_the_first_quiet_boot_is_silent_but_not_a_later_one(catalog):
+    """samples/qemu/console-silent ends with a blank line a screen clear leaves: not output."""
+    first = run_lines(catalog, [SEABIOS, "Booting from ROM...", "Probing EDD (edd=off to disable)... o", ""])
+    assert {f.category for f in first.findings()} == {"console.silent", "boot.stall"}
+    assert first.outcome == "stall"
+    later = run_lines(catalog, [SEABIOS, "Booting from ROM...", PANIC, "[    1.831308] Rebooting in 1 seconds..",
+                                SEABIOS, "Booting from ROM...", "Probing EDD (edd=off to disable)... o", ""])
+    assert later.boots[-1].outcome == "unknown" and not later.boots[-1].findings
+
+
+def test_a_restart_line_ends_the_boot_before_uefi_lines_that_start_none(catalog):
+    """An illumos guest on UEFI firmware (Propolis/bhyve): its panic, "rebooting...", then the
+    firmware's boot manager lines, which are not boot starts (several come in one boot)."""
+    a = run_lines(catalog, [
+        "panic[cpu0]/thread=ffffff03f26347e0: assertion failed: res != NULL, file: kvm_mmu.c, line: 3054",
+        "skipping system dump - no dump device configured", "rebooting...",
+        'BdsDxe: loading Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)',
+        'BdsDxe: starting Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)'])
+    assert [b.outcome for b in a.boots] == ["failure", "unknown"]
+    assert a.outcome == "unknown"  # the panic is history; the new boot has only begun
+    assert [f.rule for f in a.boots[0].findings] == ["unix-kernel-panic"]
