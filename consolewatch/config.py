@@ -15,6 +15,7 @@ console_url = "wss://..."             # for every droplet (--console-url wins)
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +51,9 @@ def load(path: Path | None = None) -> Config:
     for key in ("retention_days", "max_size_mb"):
         if key in store:
             value = store[key]
-            if value is not None and (not isinstance(value, (int, float)) or value <= 0):
-                raise ConfigError(f"{path}: store.{key} must be a positive number")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not math.isfinite(value) or value <= 0):
+                raise ConfigError(f"{path}: store.{key} must be a positive number (got {value!r})")
             out[key] = float(value) if value is not None else None
     unknown = set(store) - {"retention_days", "max_size_mb"}
     if unknown:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from consolewatch.model import Chunk, Frame
+from consolewatch.safetext import to_bytes
 
 READ_SIZE = 1 << 20
 #: JSON documents larger than this are not parsed as JSON (they are read as console text).
@@ -86,15 +87,15 @@ def _stored_capture(path: str) -> Iterator[Any]:
         raise InputError(f"{path}: a capture id is a number (consolewatch captures list shows them)")
     import sqlite3
 
-    from consolewatch.store import Store, data_dir
+    from consolewatch.store import Store, StoreError, data_dir
 
     db = data_dir() / "captures.sqlite3"
     if not db.is_file():  # do not create an empty store just to say the capture is not there
         raise InputError(f"{path}: no capture {int(ident)} (no capture store at {data_dir()})")
     try:
-        store = Store(db)
-    except (sqlite3.Error, OSError) as exc:
-        raise InputError(f"{path}: cannot open the capture store: {exc}") from None
+        store = Store(db, readonly=True)  # a read-only store (or directory) is still read
+    except StoreError as exc:
+        raise InputError(f"{path}: {exc}") from None
     try:
         if store.capture(int(ident)) is None:
             raise InputError(f"{path}: no capture {int(ident)} (consolewatch captures list shows them)")
@@ -163,7 +164,7 @@ def _from_json(doc: Any, name: str, path: str) -> list[Any] | None:
             return []  # no output posted yet: an empty capture
         if not isinstance(output, str):
             raise InputError(f"{path}: `Output` in EC2 console JSON is not text")
-        return [Chunk(name, output.encode("utf-8", "surrogateescape"))]
+        return [Chunk(name, to_bytes(output))]
     if str(doc.get("schema", "")).startswith("consolewatch.capture/"):
         from consolewatch.capture_file import events_from_export
 
@@ -176,5 +177,5 @@ def _from_json(doc: Any, name: str, path: str) -> list[Any] | None:
         contents = doc.get("contents")
         if not isinstance(contents, str):
             raise InputError(f"{path}: `contents` in serial port JSON is not text")
-        return [Chunk(name, contents.encode("utf-8", "surrogateescape"))]
+        return [Chunk(name, to_bytes(contents))]
     return None

@@ -22,6 +22,7 @@ from consolewatch.model import Chunk, Frame, MachineContext, SourceStatus
 from consolewatch.session import Session, Step
 from consolewatch.sinks.live import LiveSink
 from consolewatch.store import Store
+from consolewatch.watchdog import WATCHDOG
 
 #: cloud implied by a target kind, until the console or the API says more.
 CLOUD_OF = {"aws": "aws", "gce": "gce", "do": "do", "openstack": "openstack", "qemu": "qemu"}
@@ -96,7 +97,9 @@ class Follower:
         if isinstance(event, (Chunk, Frame)):
             self._last_activity = time.time()
             self._last_chunk[event.source] = self._last_activity
-        self._emit(self.session.feed(event), event)
+        with WATCHDOG.busy():  # a runaway rule regex still yields to Ctrl-C, SIGTERM, --timeout
+            step = self.session.feed(event)
+        self._emit(step, event)
 
     def _emit(self, step: Step, event: Any = None) -> None:
         name = self.name
@@ -130,10 +133,16 @@ class Follower:
         if live is not None:
             self._outcome(self.session.engine.boot_index, live, "as far as the console shows so far", fresh)
         # Output first, then the mark: a crash in between repeats lines (they carry their seq)
-        # rather than losing them.
+        # rather than losing them. Sinks that report what they wrote mark piece by piece.
+        reports = getattr(self.sink, "reports_printed", False)
+        if reports and self.capture_id and step.batches:
+            self.sink.marks[self.name] = self._mark_printed
         self.sink.flush()
-        if self.capture_id and step.batches:
+        if self.capture_id and step.batches and not reports:
             self.store.mark_printed(self.capture_id, self.printed)
+
+    def _mark_printed(self, seq: int) -> None:
+        self.store.mark_printed(self.capture_id, seq)
 
     def _outcome(self, boot: int, outcome: str, reason: str, show: bool) -> None:
         if self._emitted_outcome.get(boot) == outcome:
@@ -213,6 +222,11 @@ class Follower:
         return bool(pending) and _PROMPT_END.search(pending[-200:]) is not None
 
     async def run(self) -> FollowResult:
+        """Follow the target; one follower per target at a time (`Store.writer_lock`)."""
+        with self.store.writer_lock(self.name):
+            return await self._run()
+
+    async def _run(self) -> FollowResult:
         self.capture_id, resumed = self.store.open_capture(self.name, resume=self.resume)
         self.result.capture_id = self.capture_id
         cursors = self._replay() if resumed else {}
@@ -233,7 +247,9 @@ class Follower:
         # The follow ends here, so does the capture: judge the open boot as analyze would
         # (boot-level findings such as console.silent), then record it.
         outcome = self.result.outcome
-        self._emit(self.session.finish())
+        with WATCHDOG.busy():
+            step = self.session.finish()
+        self._emit(step)
         if self._satisfied_by(outcome):
             self.result.outcome = outcome  # the outcome that ended the follow is the verdict
         return self._close(ended=not self.result.timed_out)

@@ -8,6 +8,9 @@ another machine. SQLite in WAL mode; one writer per process; readers never block
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import hashlib
 import json
 import os
 import sqlite3
@@ -15,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import quote
 
 from consolewatch.model import Chunk, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable
 
@@ -112,22 +116,88 @@ def decode_event(source: str, kind: str, received_at: float, cursor: Any, data: 
     raise ValueError(f"unknown stored event kind {kind!r}")
 
 
+class StoreError(Exception):
+    """The store's environment is at fault (a damaged file, a read-only place, a full disk,
+    another writer): one line naming the store and what to do, exit status 2."""
+
+
+def default_path() -> Path:
+    return data_dir() / "captures.sqlite3"
+
+
+def explain(exc: BaseException, path: Path | None = None) -> StoreError:
+    """The one line a user sees for an SQLite or OS error of the store at `path`."""
+    path = path or default_path()
+    text = str(exc)
+    low = text.lower()
+    code = getattr(exc, "errno", None)
+    where = f"capture store {path}"
+    if isinstance(exc, StoreError):
+        return exc
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return StoreError(f"the {where} is damaged ({text}): move it aside (mv {path} {path}.damaged) and run "
+                          "again to start a new store")
+    if "disk is full" in low or code == errno.ENOSPC:
+        return StoreError(f"the disk holding the {where} is full: free space there, remove old captures "
+                          "(consolewatch captures prune --max-size MB), or set CONSOLEWATCH_DATA_DIR to another disk")
+    if ("readonly" in low or "read-only" in low or "unable to open" in low
+            or code in (errno.EROFS, errno.EACCES, errno.EPERM)):
+        return StoreError(f"the {where} cannot be written ({text}): make {path.parent} writable or set "
+                          "CONSOLEWATCH_DATA_DIR to a writable directory (analyze capture:ID and report can "
+                          "still read it)")
+    if "locked" in low:
+        return StoreError(f"the {where} is locked by another process ({text}): try again when it has finished")
+    return StoreError(f"the {where} failed: {text}")
+
+
 class Store:
-    def __init__(self, path: Path | None = None) -> None:
-        if path is None:
-            folder = data_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / "captures.sqlite3"
-        self.path = path
-        self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(_SCHEMA)
-        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    def __init__(self, path: Path | None = None, *, readonly: bool = False) -> None:
+        """`readonly`: only read (analyze capture:ID, report, captures list): works on a
+        read-only file or directory, and never creates the store."""
+        self.path = path = Path(path) if path is not None else default_path()
+        self.readonly = readonly
+        try:
+            self.db = self._open(path, readonly)
+        except (sqlite3.Error, OSError) as exc:
+            raise explain(exc, path) from None
+
+    @staticmethod
+    def _open(path: Path, readonly: bool) -> sqlite3.Connection:
+        if readonly:
+            db = None
+            try:
+                db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=30, isolation_level=None)
+                db.execute("SELECT COUNT(*) FROM captures").fetchone()
+                return db
+            except sqlite3.OperationalError as exc:
+                if db is not None:
+                    db.close()
+                if "unable to open" not in str(exc) or not path.is_file():
+                    raise
+            # A WAL store in a read-only directory: SQLite cannot create its shared-memory
+            # file there. Read it as an immutable file (what was checkpointed: a follow that
+            # ended normally left everything there).
+            db = sqlite3.connect(f"file:{quote(str(path))}?immutable=1", uri=True, isolation_level=None)
+            db.execute("SELECT COUNT(*) FROM captures").fetchone()
+            return db
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(_SCHEMA)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        return db
 
     def close(self) -> None:
         self.db.close()
+
+    # -- one writer per target -----------------------------------------------------------
+
+    def writer_lock(self, target: str) -> "TargetLock":
+        """Hold this while following `target`: a second `tail` of the same target is refused
+        with a line naming the process that follows it (its capture would be written twice)."""
+        return TargetLock(self.path.parent / "locks", target)
 
     # -- captures ------------------------------------------------------------------------
 
@@ -223,3 +293,41 @@ class Store:
         if removed:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
+
+
+class TargetBusy(StoreError):
+    """Another consolewatch process is following the same target."""
+
+
+class TargetLock:
+    """An exclusive lock on one target (an OS file lock, so a process killed with -9 releases
+    it), with the holder's pid and start time written in the lock file for the message."""
+
+    def __init__(self, folder: Path, target: str) -> None:
+        self.target = target
+        self.path = folder / (hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> "TargetLock":
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise explain(exc, self.path.parent.parent / "captures.sqlite3") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+            os.close(fd)
+            who = f"process {holder[0]}" if holder else "another process"
+            raise TargetBusy(f"{self.target} is already being followed by consolewatch ({who}); one writer per "
+                             "target: stop it first, or watch its capture with consolewatch captures show ID") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {time.time():.0f}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock
+            self._fd = None

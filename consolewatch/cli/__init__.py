@@ -93,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _shown(exc: BaseException) -> str:
+    """An error message as it may be printed: it can quote file names, targets and API answers,
+    so controls are escaped and URL credentials replaced."""
+    from consolewatch.safetext import redact_urls, visible
+
+    return visible(redact_urls(str(exc)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -122,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return run(args)
     except UsageError as exc:
-        print(f"consolewatch: {exc}", file=sys.stderr)
+        print(f"consolewatch: {_shown(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -133,6 +141,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if os.environ.get("CONSOLEWATCH_DEBUG"):
             raise
-        print(f"consolewatch: internal error: {type(exc).__name__}: {exc} "
+        import sqlite3
+
+        from consolewatch.store import StoreError, explain
+
+        if isinstance(exc, (StoreError, sqlite3.Error)):  # the store's environment, not a bug
+            print(f"consolewatch: {_shown(explain(exc))}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"consolewatch: internal error: {type(exc).__name__}: {_shown(exc)} "
               "(set CONSOLEWATCH_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return EXIT_USAGE

@@ -34,11 +34,15 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from consolewatch.store import Store
+    from consolewatch.store import Store, default_path
 
-    store = Store()
+    action = args.captures_command
+    if action in ("list", "show", "export") and not default_path().is_file():
+        if action == "list":  # nothing stored yet: do not create a store to say so
+            return _list(None, args)
+        raise UsageError(f"no capture {args.id} (no capture store at {default_path()})")
+    store = Store(readonly=action in ("list", "show", "export"))
     try:
-        action = args.captures_command
         if action == "list":
             return _list(store, args)
         if action == "show":
@@ -65,20 +69,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(store, args) -> int:
-    infos = store.list(target=args.target)
+    infos = store.list(target=args.target) if store is not None else []
     if args.json:
         sys.stdout.write(json.dumps({"captures": [i.as_dict() for i in infos]}) + "\n")
         return EXIT_OK
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from consolewatch.safetext import one_line
 
     table = Table()
     for col in ("id", "target", "sources", "first", "last", "boots", "outcome", "size"):
         table.add_column(col)
     for i in infos:
         fmt = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))  # noqa: E731
-        table.add_row(str(i.id), i.target, ",".join(i.sources), fmt(i.created), fmt(i.updated),
-                      str(i.summary.get("boots") or "-"), str(i.summary.get("outcome") or "-"), f"{i.size:,} B")
+        # Every cell from the store (an import brings another machine's strings) is a Text:
+        # never markup, controls and bidi characters escaped.
+        cells = (str(i.id), i.target, ",".join(i.sources), fmt(i.created), fmt(i.updated),
+                 str(i.summary.get("boots") or "-"), str(i.summary.get("outcome") or "-"), f"{i.size:,} B")
+        table.add_row(*(Text(one_line(c, 300)) for c in cells))
     Console(highlight=False).print(table)
     return EXIT_OK
 
@@ -129,10 +139,12 @@ def _import(store, args) -> int:
 
     try:
         doc = json.loads(Path(args.path).read_bytes())
+        if not isinstance(doc, dict):
+            raise ValueError("the file is not a JSON object")
         new_id = import_capture(store, doc)
     except FileNotFoundError:
         raise UsageError(f"{args.path}: no such file") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise UsageError(f"{args.path}: not a consolewatch capture export: {exc}") from None
     print(new_id)
     return EXIT_OK

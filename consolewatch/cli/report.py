@@ -89,15 +89,15 @@ def input_label(path: str) -> str:
     import sqlite3
     import time
 
-    from consolewatch.store import Store, data_dir
+    from consolewatch.store import Store, StoreError, default_path
 
     try:
-        store = Store(data_dir() / "captures.sqlite3")
+        store = Store(default_path(), readonly=True)
         try:
             info = store.capture(int(path.partition(":")[2]))
         finally:
             store.close()
-    except (sqlite3.Error, OSError, ValueError):
+    except (sqlite3.Error, OSError, ValueError, StoreError):
         return path
     if info is None:
         return path

@@ -88,6 +88,16 @@ def parse(text: str, args: argparse.Namespace):
         raise UsageError(str(exc)) from None
 
 
+def _interrupted(exc, timeout: float | None) -> int:
+    """Exit status when the watchdog stopped the core in the middle of matching a line."""
+    if exc.reason == "timeout":
+        print(f"consolewatch: timed out after {timeout:g} s while rules were matching a line "
+              "(a definition regex may backtrack badly)", file=sys.stderr)
+        return EXIT_TIMEOUT
+    print(f"consolewatch: stopped by {exc.reason} while rules were matching a line", file=sys.stderr)
+    return 128 + (exc.signum or signal.SIGINT)
+
+
 def run(args: argparse.Namespace) -> int:
     from consolewatch.fetchers import FetchError
     from consolewatch.pipeline import Follower
@@ -104,17 +114,23 @@ def run(args: argparse.Namespace) -> int:
                         until=args.until, stall_after=args.stall_after or None, resume=not args.new,
                         cloud=args.cloud, timeout=args.timeout, prompt_idle=args.prompt_after or None,
                         on_step=alerting.observe if alerting else None)
+    from consolewatch.watchdog import WATCHDOG, Interrupted
+
     async def follow():
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, follower.stop)  # a second Ctrl-C is not caught again
+        WATCHDOG.arm(args.timeout)  # and while a rule regex runs
         return await follower.run()
 
     try:
         result = asyncio.run(follow())
     except FetchError as exc:
         raise UsageError(str(exc)) from None
+    except Interrupted as exc:
+        return _interrupted(exc, args.timeout)
     finally:
+        WATCHDOG.disarm()
         sink.close()
         alerts.stop(alerting)
         store.close()

@@ -295,13 +295,15 @@ def _matcher(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> LineMa
         w = {}
     for k, v in w.items():
         try:
-            where_tests.append((str(k), re.compile(str(v), REGEX_FLAGS)))
+            test = c.safe(re.compile(str(v), REGEX_FLAGS), d)
+            if test is not None:
+                where_tests.append((str(k), test))
         except re.error as exc:
             c.add(d, f"where.{k}: regex does not compile: {exc}")
     exclude = None
     if "not" in d:
         try:
-            exclude = re.compile(str(d["not"]), REGEX_FLAGS | (re.I if icase else 0))
+            exclude = c.safe(re.compile(str(d["not"]), REGEX_FLAGS | (re.I if icase else 0)), d)
         except re.error as exc:
             c.add(d, f"`not` regex does not compile: {exc}")
     origin = d.get("origin")

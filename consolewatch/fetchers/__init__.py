@@ -33,6 +33,15 @@ _INSTANCE = re.compile(r"^i-[0-9a-f]{8,17}$")
 def parse_target(text: str, options: Mapping[str, Any] | None = None) -> Target:
     """Parse a target string (design.md "Targets"); ValueError with a readable message if wrong."""
     opts = dict(options or {})
+    try:
+        return _parse(text, opts)
+    except ValueError as exc:  # the message quotes the target: never its credentials
+        from consolewatch.safetext import redact, redact_urls
+
+        raise ValueError(redact_urls(str(exc)).replace(text, redact(text))) from None
+
+
+def _parse(text: str, opts: dict[str, Any]) -> Target:
     if _INSTANCE.match(text):
         return Target("aws", text, opts)
     if text.startswith(("vnc://", "vnc+ws://", "vnc+wss://")):

@@ -30,8 +30,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def one_line(text: Any, limit: int = 240) -> str:
-    """Text from an API or a server made safe for one terminal line: controls collapsed, bounded length."""
-    s = _CONTROL.sub(" ", str(text)).strip()
+    """Text from an API or a server made safe for one terminal line: controls collapsed,
+    bidi/format characters escaped (`safetext`), bounded length."""
+    from consolewatch.safetext import escape_unicode
+
+    s = escape_unicode(_CONTROL.sub(" ", str(text)).strip())
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 

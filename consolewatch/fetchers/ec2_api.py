@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from consolewatch.safetext import one_line, to_bytes
+
 #: Instance families on the Xen hypervisor (current Nitro families are everything else);
 #: used only when DescribeInstanceTypes cannot be called.
 XEN_FAMILIES = frozenset({
@@ -128,7 +130,7 @@ def classify(exc: BaseException, *, instance_id: str, region: str | None, endpoi
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    text = one_line(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
@@ -177,7 +179,7 @@ def console_bytes(response: Mapping[str, Any]) -> tuple[bytes, str | None]:
         text = response.get("Output")
         if not isinstance(text, str):
             return b"", None if text is None else "EC2 returned console output of an unexpected type"
-        return text[-MAX_OUTPUT:].encode("utf-8", "surrogateescape"), None
+        return to_bytes(text[-MAX_OUTPUT:]), None
     if output == "":
         return b"", None
     if not isinstance(output, str):

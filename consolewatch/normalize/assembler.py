@@ -16,9 +16,11 @@ Clean blocks (the common case) are passed through without looking at single line
 
 from __future__ import annotations
 
+import functools
 import re
 
 from consolewatch.normalize.terminal import RowTerminal
+from consolewatch.safetext import UNICODE_HAZARD, escape_unicode
 
 try:  # pragma: no cover - depends on the machine
     import hyperscan as _hs
@@ -31,8 +33,12 @@ DEFAULT_CAP = 4096
 # Bytes that need the terminal interpreter: C0 controls except TAB and LF, ESC, DEL.
 _SPECIAL = bytes(b for b in range(0x20) if b not in (0x09, 0x0A)) + b"\x7f"
 _SGR = re.compile(rb"\x1b\[[0-9;]*m")
-_C1 = re.compile(r"[\x80-\x9f]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# CR runs before LF end a line. The lookbehind makes this linear: inside a run of CRs that is
+# not followed by LF, each position fails at once instead of rescanning the run.
+_CRLF = re.compile(rb"(?<!\r)\r+\n")
+# What sends a line to the slow path: C0 controls and DEL, C1 controls, Unicode bidi/format
+# characters (see `safetext`).
+_DIRTY = re.compile(f"[\x00-\x08\x0b-\x1f\x7f]|{UNICODE_HAZARD.pattern}")
 
 
 def _marker(cap: int) -> str:
@@ -68,6 +74,12 @@ class _Hygiene:
         return special, long_line
 
 
+@functools.lru_cache(maxsize=8)
+def _hygiene(cap: int) -> _Hygiene:
+    """One compiled checker per cap: an assembler per source (and per OCR frame) costs nothing."""
+    return _Hygiene(cap)
+
+
 class LineAssembler:
     """Turns a byte stream into sanitised complete lines, incrementally."""
 
@@ -75,15 +87,15 @@ class LineAssembler:
         self.cap = cap
         self.raw_limit = 4 * cap
         """Bytes of one raw line kept before interpretation; the rest is dropped."""
-        self._pending = b""
+        self._pending = bytearray()  # appended in place: many tiny chunks stay linear
         self._pending_cut = False
         self._terminal = RowTerminal()
-        self._hygiene = _Hygiene(cap)
+        self._hygiene = _hygiene(cap)
 
     @property
     def pending(self) -> bytes:
         """The partial line waiting for its end (raw bytes, at most `raw_limit`)."""
-        return self._pending
+        return bytes(self._pending)
 
     def feed(self, data: bytes) -> bytes:
         """Add bytes; return the block of lines they completed (b"" when none)."""
@@ -96,10 +108,10 @@ class LineAssembler:
         first_cut = False
         if self._pending or self._pending_cut:
             nl = data.find(b"\n")
-            first = self._pending + data[:nl]
+            first = bytes(self._pending) + data[: min(nl, self.raw_limit + 1 - len(self._pending))]
             first_cut = self._pending_cut or len(first) > self.raw_limit
             block = first[: self.raw_limit] + data[nl: cut + 1]
-            self._pending, self._pending_cut = b"", False
+            self._pending, self._pending_cut = bytearray(), False
         else:
             block = data[: cut + 1]
         self._hold(data[cut + 1:])
@@ -112,11 +124,11 @@ class LineAssembler:
         return self.feed(b"\n")
 
     def _hold(self, tail: bytes) -> None:
-        if not tail:
-            return
-        self._pending += tail
-        if len(self._pending) > self.raw_limit:
-            self._pending = self._pending[: self.raw_limit]
+        if not tail or self._pending_cut:
+            return  # beyond the limit the rest of the line is dropped, not copied
+        room = self.raw_limit - len(self._pending)
+        self._pending += tail[:room]
+        if len(tail) > room:
             self._pending_cut = True
 
     def _clean(self, block: bytes, first_cut: bool) -> bytes:
@@ -130,8 +142,7 @@ class LineAssembler:
                     cut_lines.add(i)
             block = b"\n".join(lines)
         if b"\r" in block:
-            while b"\r\n" in block:  # CRLF (and CRCRLF) end a line; a lone CR stays
-                block = block.replace(b"\r\n", b"\n")
+            block = _CRLF.sub(b"\n", block)  # CRLF (and CRCRLF) end a line; a lone CR stays
             special = special and len(block.translate(None, _SPECIAL)) != len(block)
         if special and b"\x1b[" in block:
             block = _SGR.sub(b"", block)
@@ -140,7 +151,7 @@ class LineAssembler:
         if ascii_only and not special and not long_line and not cut_lines:
             return block
         text = block.decode("utf-8", "backslashreplace")
-        if not ascii_only and _C1.search(text):
+        if not ascii_only and UNICODE_HAZARD.search(text):
             special = True
         # Valid UTF-8 (no `\\xNN` escapes added) and no raw line over the cap: no line can
         # exceed the cap, so only lines with control characters need looking at.
@@ -162,27 +173,31 @@ class LineAssembler:
         lines = text.split("\n")
         lines.pop()  # the block ends with "\n"
         for i, line in enumerate(lines):
-            needs_terminal = line.translate(_SPECIAL_TABLE) != line or _C1.search(line)
-            rows = self._terminal.render(line) if needs_terminal else [line]
+            dirty = line.translate(_SPECIAL_TABLE) != line or (not line.isascii() and UNICODE_HAZARD.search(line))
+            rows = [escape_unicode(r) for r in self._terminal.render(line)] if dirty else [line]
             last = len(rows) - 1
             for j, row in enumerate(rows):
                 if len(row) > self.cap or (j == last and i in cut_lines):
-                    row = row[: self.cap] + _marker(self.cap)
+                    row = self._cut(row)
                 out.append(row)
         out.append("")
         return "\n".join(out)
 
+    def _cut(self, row: str) -> str:
+        # Escaped again: a joiner kept between two characters may now end the cut row.
+        return escape_unicode(row[: self.cap]) + _marker(self.cap)
+
     def _dirty_lines_only(self, text: str) -> str:
         out: list[str] = []
         pos = 0
-        for m in _CONTROL.finditer(text):
+        for m in _DIRTY.finditer(text):
             if m.start() < pos:
                 continue  # another control character on a line already rendered
             start = text.rfind("\n", 0, m.start()) + 1
             end = text.index("\n", m.start())
             out.append(text[pos:start])
-            rows = self._terminal.render(text[start:end])
-            out.append("\n".join(r[: self.cap] + _marker(self.cap) if len(r) > self.cap else r for r in rows))
+            rows = [escape_unicode(r) for r in self._terminal.render(text[start:end])]
+            out.append("\n".join(self._cut(r) if len(r) > self.cap else r for r in rows))
             pos = end
         out.append(text[pos:])
         return "".join(out)

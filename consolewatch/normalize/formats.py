@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from consolewatch.model import CLOUDS, MILESTONES
+from consolewatch.normalize import regexlint
 from consolewatch.normalize.scanner import REGEX_FLAGS
 from consolewatch.yamlload import Problem, line_of
 
@@ -110,6 +111,15 @@ class Checker:
             return None
         if rx.search("") is not None:
             self.add(where, f"regex {source!r} matches the empty string (it would match every line)")
+            return None
+        return self.safe(rx, where)
+
+    def safe(self, rx: re.Pattern[str], where: Any) -> re.Pattern[str] | None:
+        """`rx`, or None with a problem when it can backtrack catastrophically (`regexlint`)."""
+        problem = regexlint.check(rx.pattern, rx.flags)
+        if problem:
+            self.add(where, f"regex {rx.pattern!r} {problem} (catastrophic backtracking on a hostile line): "
+                            "make the repeated part unambiguous, e.g. (\\d+\\.)+ not (\\d+\\.?)+")
             return None
         return rx
 

@@ -31,15 +31,19 @@ Pattern = tuple[int, str, bool]
 """(id, Python regex source, ignore_case)."""
 
 _NAMED = re.compile(r"\(\?P<\w+>")
-_TAIL = re.compile(r"(?:\(\?P<\w+>\.[*+]\??\)|\(\?:\.[*+]\??\)|\(\.[*+]\??\)|(?<!\\)\.[*+]\??|(?<!\\)\$)$")
+_TAIL = re.compile(
+    r"(?:\(\?P<\w+>\.[*+]\??\)|\(\?:\.[*+]\??\)|\(\.[*+]\??\)|(?<!\\)\.[*+]\??|(?<!\\)\$"
+    r"|(?<!\\)\\[s.][*?]\??)$"
+)
 
 
 def _prefilter_source(pattern: str) -> str:
     """A superset of `pattern` for scanning raw lines.
 
     Patterns are matched against a line's message (its text after timestamp prefixes), so a
-    leading `^` is dropped. Trailing `.*`, `(?P<x>.*)` and `$` are dropped too: they add nothing
-    to whether a line can match, and Hyperscan reports every end offset a pattern can have.
+    leading `^` is dropped. Trailing `.*`, `(?P<x>.*)`, `$` and optional `\s*` / `\.?` are
+    dropped too: they add nothing to whether a line can match, and Hyperscan reports every end
+    offset a pattern can have (a lazy `(?P<x>.+?)\.?\s*$` tail is one match event per character).
     """
     src = pattern[1:] if pattern.startswith("^") else pattern
     while True:

@@ -6,6 +6,11 @@ colour (SGR) and all other CSI sequences are interpreted or dropped, OSC/DCS/APC
 as visible `\\xNN` escapes. The result is plain text that is inert in a terminal, HTML or chat.
 
 Only lines that contain a control character come here (see `assembler`); clean lines skip it.
+
+Work is linear in the row's length: cursor motion can ask for blank cells (padding after a
+jump right, erasing to the left of the cursor) out of proportion to the bytes that asked, so
+each row has a budget of `WORK_PER_CHAR` cells per input character; past it, a jump right
+no longer pads and an erase to the left is ignored. No real console comes near it.
 """
 
 from __future__ import annotations
@@ -19,10 +24,24 @@ _OSC_LIKE = re.compile(
     r"(?:\x07|\x1b\\|\x9c|(?=\x1b)|$)"  # BEL, ST, or an interrupted string
 )
 _CSI = re.compile(r"(?:\x1b\[|\x9b)([\x30-\x3f]*)[\x20-\x2f]*([\x40-\x7e])?")
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f]+")
 _ESC_OTHER = re.compile(r"\x1b(?:[\x20-\x2f]+[\x30-\x7e]?|[\x30-\x7e])?")
 
 #: Controls dropped silently: NUL padding, bell, shift in/out, XON/XOFF, CAN/SUB, DEL.
 _DROP = frozenset("\x00\x07\x0e\x0f\x11\x13\x18\x1a\x7f")
+#: Blank cells a row may cost per input character (plus `WORK_BASE`), see the module doc.
+WORK_PER_CHAR = 8
+WORK_BASE = 512
+#: The farthest column a cursor sequence can address.
+MAX_COLUMN = 65535
+
+
+def _number(param: str) -> int:
+    """A CSI parameter, clamped: `99999999999` is a far column, not a 4,300-digit int parse."""
+    digits = param.lstrip("0")
+    if not digits.isdigit():
+        return 0
+    return int(digits) if len(digits) <= 5 else MAX_COLUMN
 
 
 def _visible(ch: str) -> str:
@@ -36,12 +55,14 @@ class RowTerminal:
     would show (usually one; more when a cursor-position sequence moves to another row).
     """
 
-    __slots__ = ("row",)
+    __slots__ = ("row", "_budget")
 
     def __init__(self) -> None:
         self.row = 0
+        self._budget = 0
 
     def render(self, text: str) -> list[str]:
+        self._budget = WORK_BASE + WORK_PER_CHAR * len(text)
         text = _OSC_LIKE.sub("", text)
         rows: list[str] = []
         cells: list[str] = []
@@ -51,21 +72,22 @@ class RowTerminal:
         while i < n:
             ch = text[i]
             if ch >= " " and not ("\x7f" <= ch <= "\x9f"):
-                if col == len(cells):
-                    cells.append(ch)
-                elif col < len(cells):
-                    cells[col] = ch
-                else:
-                    cells.extend(" " * (col - len(cells)))
-                    cells.append(ch)
-                col += 1
-                i += 1
+                run = _PRINTABLE.match(text, i).group()  # written in one slice, not char by char
+                if col > len(cells):
+                    if self._spend(col - len(cells)):
+                        cells.extend(" " * (col - len(cells)))
+                    else:  # over budget: no padding, the text goes on where the row ends
+                        col = len(cells)
+                cells[col:col + len(run)] = run
+                col += len(run)
+                i += len(run)
                 continue
             if ch == "\r":
                 col = 0
             elif ch == "\b":
                 col = max(0, col - 1)
             elif ch == "\t":
+                col = min(col, len(cells))
                 cells[col:col + 1] = ["\t"]
                 col += 1
             elif ch == "\x1b" or ch == "\x9b":
@@ -81,6 +103,7 @@ class RowTerminal:
                 pass
             else:
                 # Any other C0 or C1 control: shown, never passed through.
+                col = min(col, len(cells))
                 for c in _visible(ch):
                     cells[col:col + 1] = [c]
                     col += 1
@@ -89,10 +112,16 @@ class RowTerminal:
         self.row += 1
         return rows
 
+    def _spend(self, cells: int) -> bool:
+        if cells > self._budget:
+            return False
+        self._budget -= cells
+        return True
+
     def _csi(self, params: str, final: str | None, col: int, cells: list[str], rows: list[str]):
         if final is None or final == "m":
             return col, cells
-        nums = [int(p) if p.isdigit() else 0 for p in params.split(";")] if params else []
+        nums = [_number(p) for p in params.split(";", 2)] if params else []
         first = nums[0] if nums else 0
         if final == "C":
             col += max(first, 1)
@@ -113,7 +142,9 @@ class RowTerminal:
             if first == 0:
                 del cells[col:]
             elif first == 1:
-                cells[: min(col + 1, len(cells))] = [" "] * min(col + 1, len(cells))
+                width = min(col + 1, len(cells))
+                if self._spend(width):
+                    cells[:width] = [" "] * width
             else:
                 cells = []
         elif final == "J" and first in (2, 3):
@@ -126,4 +157,4 @@ class RowTerminal:
             cells = []
             if final in "EF":
                 col = 0
-        return min(col, 65535), cells
+        return min(col, MAX_COLUMN), cells

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceUnavailable
@@ -63,6 +64,22 @@ def finding_event(f: Finding, target: str, source: str) -> dict[str, Any]:
     return {"type": "finding", "target": target, "source": source, **f.as_dict()}
 
 
+# Characters JSON may carry raw but a terminal, pager or `jq -r` would act on: C1 controls,
+# bidi and invisible format characters, line separators, lone surrogates.
+_RAW_HAZARD = re.compile("[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+                         "\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]")
+
+
+def _u(m: re.Match[str]) -> str:
+    n = ord(m.group())
+    if n < 0x10000:
+        return "\\u%04x" % n
+    n -= 0x10000
+    return "\\u%04x\\u%04x" % (0xD800 + (n >> 10), 0xDC00 + (n & 0x3FF))
+
+
 def dumps(doc: Any) -> str:
-    """JSON with non-ASCII kept readable; console text is data here, never markup."""
-    return json.dumps(doc, ensure_ascii=False)
+    """JSON with non-ASCII kept readable; console text is data here, never markup. Characters
+    that could act on a terminal showing the JSON are written as `\\uXXXX` escapes: the values
+    parse back exactly, the bytes on screen stay inert."""
+    return _RAW_HAZARD.sub(_u, json.dumps(doc, ensure_ascii=False))

@@ -3,21 +3,86 @@
 Both receive the same calls from the follower. The JSON Lines shapes are the tail contract of
 design.md (`line`, `finding`, `gap`, `unavailable`, `boot`, `outcome`, each with `type`,
 `target`, `source`), plus `status` and `context` events. Console text reaches the terminal
-only as `rich.text.Text` (never markup) after the normaliser removed control characters.
+only as `rich.text.Text` (never markup) after the normaliser removed control characters; every
+other outside string (target, source, reasons, hints, API facts) goes through `one_line()`.
 """
 
 from __future__ import annotations
 
+import io
+import select
 import sys
 import time
-from typing import IO, Any, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
+from consolewatch.safetext import one_line
 from consolewatch.sinks.jsonout import cloud_verdict, dumps, finding_event, line_event
+
+
+#: Most bytes written at once. A write this size to a pipe is atomic (POSIX PIPE_BUF), so a
+#: kill -9 leaves whole pieces, each followed at once by its printed mark.
+PIECE = 4096
+
+
+def write_pieces(out: IO[str], entries: list[tuple[str, str, int | None]],
+                 marks: dict[str, Callable[[int], None]]) -> None:
+    """Write `(text, target, seq)` entries in pieces of at most PIECE bytes; after each piece,
+    tell `marks[target]` the last line seq it completed (the follower saves it in the store).
+    Printed and marked advance together: a kill -9 between the two repeats at most the one
+    piece written last, never a whole batch (and when a pipe is full the piece is not written
+    at all). A single entry longer than PIECE is written on its own."""
+    piece: list[str] = []
+    size = 0
+    done: dict[str, int] = {}
+    fd = _fileno(out)
+
+    def emit() -> None:
+        if fd is not None:
+            # Wait for room first: a write into a full pipe can block after its bytes are in
+            # the pipe (seen on Linux 6.x), and a kill there would leave them unmarked.
+            select.select([], [fd], [])
+        out.write("".join(piece))
+        out.flush()
+        for target, seq in done.items():
+            mark = marks.get(target)
+            if mark is not None:
+                mark(seq)
+        piece.clear()
+        done.clear()
+
+    for text, target, seq in entries:
+        n = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if piece and size + n > PIECE:
+            emit()
+            size = 0
+        piece.append(text)
+        size += n
+        if seq is not None:
+            done[target] = seq
+    if piece:
+        emit()
+    out.flush()
+
+
+def _fileno(out: IO[str]) -> int | None:
+    try:
+        fd = out.fileno()
+        select.select([], [fd], [], 0)
+        return fd
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None  # not a file descriptor select can wait on (a StringIO, say)
 
 
 class LiveSink:
     """What a follower reports. Every method may be called from one thread only."""
+
+    reports_printed = False
+    """True when `flush()` calls `marks[target](seq)` as the output up to line `seq` of a
+    target is written (a follower then saves its printed mark from there, not after flush)."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, Callable[[int], None]] = {}
 
     def lines(self, target: str, lines: Sequence[Line], styles: dict[int, tuple[str, str]]) -> None: ...
     def finding(self, target: str, f: Finding, source: str) -> None: ...
@@ -34,26 +99,27 @@ class LiveSink:
 
 
 class JsonLinesSink(LiveSink):
+    reports_printed = True
+
     def __init__(self, out: IO[str] | None = None) -> None:
+        super().__init__()
         self.out = out or sys.stdout
-        self._pending: list[str] = []
+        self._pending: list[tuple[str, str, int | None]] = []
         self._context: dict[str, MachineContext] = {}
 
-    def _write(self, doc: dict[str, Any]) -> None:
-        self._pending.append(dumps(doc) + "\n")
+    def _write(self, doc: dict[str, Any], seq: int | None = None) -> None:
+        self._pending.append((dumps(doc) + "\n", doc["target"], seq))
 
     def flush(self) -> None:
-        if self._pending:
-            self.out.write("".join(self._pending))
-            self._pending.clear()
-        self.out.flush()
+        pending, self._pending = self._pending, []
+        write_pieces(self.out, pending, self.marks)
 
     def close(self) -> None:
         self.flush()
 
     def lines(self, target, lines, styles):
         for line in lines:
-            self._write(line_event(line, target))
+            self._write(line_event(line, target), line.seq)
 
     def finding(self, target, f, source):
         self._write(finding_event(f, target, source))
@@ -99,12 +165,17 @@ LEVEL_STYLE = {"error": "bold red", "warning": "yellow"}
 class TerminalSink(LiveSink):
     """Lines as they come, boots as separators, findings inline with the fix, a status line."""
 
+    reports_printed = True
+
     def __init__(self, console=None, *, show_target: bool = False) -> None:
         from rich.console import Console
 
+        super().__init__()
         self.console = console or Console(highlight=False, emoji=False)
         self.show_target = show_target
         self.status: dict[tuple[str, str], SourceStatus] = {}
+        self._pending: list[tuple[Any, str, int | None]] = []
+        self._target = ""
         self._context: dict[str, MachineContext] = {}
         self._live = None
         if self.console.is_terminal:
@@ -113,8 +184,33 @@ class TerminalSink(LiveSink):
             self._live = Live(self._status_view(), console=self.console, transient=True, auto_refresh=False)
             self._live.start()
 
-    def _print(self, renderable) -> None:
-        self.console.print(renderable)
+    def _print(self, renderable, seq: int | None = None) -> None:
+        self._pending.append((renderable, self._target, seq))
+
+    def flush(self) -> None:
+        """Write what one step produced in pieces, each followed by its printed mark
+        (`write_pieces`), so the screen and the follower's mark advance together."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        if self._live is not None:
+            # An interactive terminal under the live status view: rich positions the output
+            # above it; one print per line keeps the mark with what is on screen.
+            from rich.console import Group
+
+            for start in range(0, len(pending), 32):
+                part = pending[start:start + 32]
+                self.console.print(Group(*(r for r, _, _ in part)))
+                for _, target, seq in part:
+                    if seq is not None and target in self.marks:
+                        self.marks[target](seq)
+            return
+        rendered = []
+        for renderable, target, seq in pending:
+            self.console.begin_capture()
+            self.console.print(renderable)
+            rendered.append((self.console.end_capture(), target, seq))
+        write_pieces(self.console.file, rendered, self.marks)
 
     def _status_view(self):
         from rich.text import Text
@@ -122,12 +218,12 @@ class TerminalSink(LiveSink):
         t = Text()
         for (target, source), st in sorted(self.status.items()):
             age = time.time() - st.received_at if st.received_at else 0
-            t.append(f"{target} {source}: ", style="dim")
-            t.append(st.state, style="bold")
-            if st.poll_interval:
+            t.append(f"{one_line(target)} {one_line(source)}: ", style="dim")
+            t.append(one_line(st.state), style="bold")
+            if isinstance(st.poll_interval, (int, float)) and st.poll_interval:
                 t.append(f" every {st.poll_interval:.0f}s", style="dim")
             if st.detail:
-                t.append(f" - {st.detail}", style="dim")
+                t.append(f" - {one_line(st.detail, 300)}", style="dim")
             t.append(f" ({age:.0f}s ago)\n", style="dim")
         return t
 
@@ -140,16 +236,17 @@ class TerminalSink(LiveSink):
 
         from consolewatch.sinks.terminal import inert
 
+        self._target = target
         for line in lines:
             row = Text()
             if self.show_target:
-                row.append(f"{target} ", style="dim")
+                row.append(f"{one_line(target)} ", style="dim")
             row.append(f"{line.seq:>6} ", style="dim")
             component, level = styles.get(line.seq, ("", ""))
             row.append(inert(line.text, LEVEL_STYLE.get(level) or COMPONENT_STYLE.get(component, "")))
             if line.origin == "ocr":
                 row.append("  [screen]", style="dim italic")
-            self._print(row)
+            self._print(row, line.seq)
         self._refresh()
 
     def finding(self, target, f, source):
@@ -157,7 +254,9 @@ class TerminalSink(LiveSink):
 
         from consolewatch.sinks.terminal import finding_view
 
-        self._print(Panel(finding_view(f), title=f"{target}: {f.category}", title_align="left",
+        from rich.text import Text
+
+        self._print(Panel(finding_view(f), title=Text(f"{one_line(target)}: {one_line(f.category)}"), title_align="left",
                           border_style="red" if f.verdict == "failure" else "yellow"))
 
     def note(self, target, event):
@@ -167,41 +266,45 @@ class TerminalSink(LiveSink):
             self.status[(target, event.source)] = event
             self._refresh()
         elif isinstance(event, Gap):
-            lost = f"{event.lost_bytes} bytes" if event.lost_bytes is not None else "an unknown amount"
-            self._print(Text(f"--- {target} {event.source}: gap, {lost} of console output lost. {event.reason}",
-                             style="bold yellow"))
+            lost = f"{event.lost_bytes} bytes" if isinstance(event.lost_bytes, int) else "an unknown amount"
+            self._print(Text(f"--- {one_line(target)} {one_line(event.source)}: gap, {lost} of console output lost. "
+                             f"{one_line(event.reason, 500)}", style="bold yellow"))
         elif isinstance(event, SourceUnavailable):
-            self._print(Text(f"--- {target} {event.source}: unavailable: {event.reason}"
-                             + (f" ({event.hint})" if event.hint else ""), style="yellow"))
+            self._print(Text(f"--- {one_line(target)} {one_line(event.source)}: unavailable: {one_line(event.reason, 500)}"
+                             + (f" ({one_line(event.hint, 500)})" if event.hint else ""), style="yellow"))
             self.status[(target, event.source)] = SourceStatus(event.source, "unavailable", event.reason)
         elif isinstance(event, MachineContext):
             self._context[target] = event
-            facts = ", ".join(f"{k}={v}" for k, v in sorted(event.fields.items()) if "\n" not in str(v))
-            self._print(Text(f"--- {target}: {event.cloud}/{event.hypervisor} {facts}", style="dim"))
+            facts = ", ".join(f"{one_line(k, 40)}={one_line(v, 200)}" for k, v in sorted(event.fields.items())
+                              if "\n" not in str(v))
+            self._print(Text(f"--- {one_line(target)}: {one_line(event.cloud)}/{one_line(event.hypervisor)} {facts}",
+                             style="dim"))
 
     def boot(self, target, index, seq, source):
         from rich.rule import Rule
+        from rich.text import Text
 
-        self._print(Rule(f"{target} boot {index} (line {seq})", style="cyan"))
+        self._print(Rule(Text(f"{one_line(target)} boot {index} (line {seq})"), style="cyan"))
 
     def outcome(self, target, boot, outcome, reason, source):
         from rich.text import Text
 
         from consolewatch.sinks.terminal import OUTCOME_STYLE
 
-        t = Text(f"=== {target} boot {boot}: ")
-        t.append(outcome.upper(), style=OUTCOME_STYLE.get(outcome, ""))
-        t.append(f"  {reason}", style="dim")
+        t = Text(f"=== {one_line(target)} boot {boot}: ")
+        t.append(one_line(outcome.upper()), style=OUTCOME_STYLE.get(outcome, ""))
+        t.append(f"  {one_line(reason, 500)}", style="dim")
         verdict = cloud_verdict(self._context.get(target))
         if verdict:
             from consolewatch.sinks.terminal import inert
 
-            t.append(f"\n    {self._context[target].cloud} says: ", style="bold")
+            t.append(f"\n    {one_line(self._context[target].cloud)} says: ", style="bold")
             t.append(inert(f"{verdict.get('status', '?')}, fault "
                            + " ".join(verdict[k] for k in ("fault_code", "fault") if k in verdict), "bold red"))
         self._print(t)
 
     def close(self):
+        self.flush()
         if self._live is not None:
             self._live.stop()
             self._live = None

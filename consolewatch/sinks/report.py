@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +22,7 @@ from consolewatch.detect import bootstate
 from consolewatch.model import (
     MILESTONES, Boot, Finding, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
 )
+from consolewatch.safetext import redact, visible
 from consolewatch.session import Analysis
 
 Format = Literal["md", "html", "json"]
@@ -39,22 +39,15 @@ CLOUD_LABELS = {
     "qemu": "QEMU/KVM", "azure": "Azure", "unknown": "unknown cloud",
 }
 
-# C0/C1 controls (TAB kept), bidi embeddings/overrides/isolates, marks and other invisible format
-# characters a guest could use to make a quoted line read differently from what it holds.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
-)
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?"
                   r"(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?(?:#[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?")
 _PER_CLOUD = re.compile(r"^- On (?P<cloud>[^:]{1,60}): (?P<text>.*)$")
 
 
 def clean(text: Any, limit: int = MAX_TEXT) -> str:
-    """Console-derived text made safe to show: no controls, no bidi tricks, bounded length."""
-    s = str(text)
-    s = _UNSAFE.sub("\ufffd", s.replace("\t", "    "))
-    if any(unicodedata.category(c) in ("Cs", "Co") for c in s):  # lone surrogates, private use
-        s = "".join("\ufffd" if unicodedata.category(c) in ("Cs", "Co") else c for c in s)
+    """Console-derived text made safe to show: no controls, no bidi tricks, bounded length
+    (the one policy of `safetext`: what could act is shown as a visible escape)."""
+    s = visible(str(text).replace("\t", "    "))
     if len(s) > limit:
         s = s[:limit] + f" \u2026[{len(s) - limit} more characters]"
     return s
@@ -66,23 +59,6 @@ def safe_url(ref: str) -> str | None:
     if len(ref) > 2000 or not _URL.fullmatch(ref):
         return None
     return ref
-
-
-def redact(label: str) -> str:
-    """An input or target as a report may name it: a URL loses its user:password@, query and
-    fragment (a console URL's token lives there); anything else is kept."""
-    if "://" not in label:
-        return label
-    from urllib.parse import urlsplit
-
-    try:
-        u = urlsplit(label)
-        host = f"[{u.hostname}]" if ":" in (u.hostname or "") else (u.hostname or "")
-        port = f":{u.port}" if u.port else ""
-    except ValueError:
-        return label.split("://", 1)[0] + "://…"
-    hidden = "@" in u.netloc or u.query or u.fragment
-    return f"{u.scheme}://{host}{port}{u.path}" + ("?…" if hidden else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,13 @@ class TargetRow:
 
 
 class SummarySink(LiveSink):
+    reports_printed = True
+
     def __init__(self, inner: LiveSink | None = None, console=None, refresh: float = 0.5) -> None:
+        super().__init__()
+        if inner is not None:
+            inner.marks = self.marks  # followers register with this sink; the inner one prints
+        self._shown: dict[str, int] = {}
         self.inner = inner
         self.rows: dict[str, TargetRow] = {}
         self.console = console
@@ -73,6 +79,8 @@ class SummarySink(LiveSink):
         if lines:
             row.boot = max(row.boot, lines[-1].boot)
         row.state = "streaming"
+        if lines:
+            self._shown[target] = lines[-1].seq
         if self.inner:
             self.inner.lines(target, lines, styles)
 
@@ -108,8 +116,15 @@ class SummarySink(LiveSink):
             self.inner.seen(target, seq, source)
 
     def flush(self) -> None:
-        if self.inner:
+        if self.inner is not None and self.inner.reports_printed:
             self.inner.flush()
+        else:  # nothing prints the lines (or the inner sink cannot say when): shown = counted
+            if self.inner is not None:
+                self.inner.flush()
+            for target, seq in self._shown.items():
+                if target in self.marks:
+                    self.marks[target](seq)
+        self._shown.clear()
         self._refresh()
 
     def close(self) -> None:

@@ -1,12 +1,11 @@
 """The terminal view of an analysis: per boot, its outcome, milestones, findings and fixes.
 
 Console text is hostile: it is always wrapped in `rich.text.Text` (never parsed as markup) and
-was already stripped of control characters by the normaliser; `inert()` re-checks anyway.
+was already stripped of control characters by the normaliser; `inert()` re-checks anyway, and
+is the only way any other outside string (a target, a reason, a file name) reaches the screen.
 """
 
 from __future__ import annotations
-
-import re
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -14,16 +13,17 @@ from rich.table import Table
 from rich.text import Text
 
 from consolewatch.model import Boot, Finding
+from consolewatch.safetext import visible
 from consolewatch.session import Analysis
 
 OUTCOME_STYLE = {"success": "bold green", "failure": "bold red", "stall": "bold yellow", "unknown": "bold"}
 SEVERITY_STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "yellow", "info": "cyan"}
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def inert(text: str, style: str = "") -> Text:
-    """Console-derived text as a rich Text that cannot style, link or move the cursor."""
-    return Text(_CONTROLS.sub("\ufffd", text), style=style)
+    """Outside text as a rich Text that cannot style, link, move the cursor or reorder the row:
+    never markup, and controls and bidi/invisible characters shown escaped (`safetext`)."""
+    return Text(visible(text), style=style)
 
 
 def finding_view(f: Finding) -> Group:
@@ -97,8 +97,12 @@ def render(a: Analysis, console: Console, scope: str = "last", sources: list[str
         console.print(_boot(boot, len(a.boots)))
     for f in a.capture_findings:
         console.print(finding_view(f))
+    from consolewatch.sinks.report import note_text
+
     for n in a.notes:
-        console.print(inert(f"note: {n}", "dim"))
+        line = note_text(n)
+        if line:
+            console.print(inert(f"note: {line}", "dim"))
     summary = Table.grid(padding=(0, 1))
     summary.add_row(Text("verdict:", style="bold"), Text(a.outcome.upper(), style=OUTCOME_STYLE.get(a.outcome, "")),
                     Text(f"cloud {a.cloud}, hypervisor {a.hypervisor}, {a.lines} lines", style="dim"))

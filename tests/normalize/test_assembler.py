@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consolewatch.normalize.assembler import LineAssembler
+from consolewatch.safetext import is_inert
 
 
 def lines_of(chunks, cap=4096) -> list[str]:
@@ -18,7 +19,8 @@ def lines_of(chunks, cap=4096) -> list[str]:
 
 # Bytes that exercise every path: newlines, CR, escapes, invalid UTF-8, multibyte, controls.
 ALPHABET = [b"a", b"Z", b" ", b"\n", b"\r", b"\r\n", b"\x1b[0;32m", b"\x1b[K", b"\x1b[2D", b"\x1b]0;t\x07",
-            b"\xff", b"\xe2\x80\xa6", b"\xe2", b"\x00", b"\x07", b"\x01", b"\t", b"\x1b", b"\xc2\x9b", b"[", b"m"]
+            b"\xff", b"\xe2\x80\xa6", b"\xe2", b"\x00", b"\x07", b"\x01", b"\t", b"\x1b", b"\xc2\x9b", b"[", b"m",
+            "\u202e".encode(), "\u200d".encode(), "\u0301".encode(), "\U0001f600".encode()]
 
 
 @st.composite
@@ -50,6 +52,32 @@ def test_random_bytes_in_random_chunk_sizes(data, size):
     for line in lines:  # nothing a terminal would interpret survives
         assert not any(ord(ch) < 32 and ch != "\t" for ch in line)
         assert not any(0x7F <= ord(ch) <= 0x9F for ch in line)
+        assert is_inert(line)  # nor a bidi or invisible format character
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_any_text_comes_out_inert_and_the_same_in_any_chunking(text):
+    data = text.encode("utf-8", "surrogatepass")
+    lines = lines_of([data])
+    assert lines == lines_of([data[i:i + 7] for i in range(0, len(data), 7)])
+    assert all(is_inert(line) for line in lines)
+
+
+def test_bidi_and_zero_width_characters_are_shown_escaped():
+    raw = "fix: \u202erm -rf /\u202c \u2066x\u2069 ad\u200bmin \ufeffboot a\u2028b \u200e\u200f\U000e0041\n"
+    assert lines_of([raw.encode()]) == [
+        "fix: \\u202erm -rf /\\u202c \\u2066x\\u2069 ad\\u200bmin \\ufeffboot a\\u2028b \\u200e\\u200f\\U000e0041"]
+
+
+def test_joiners_in_emoji_and_scripts_are_kept_elsewhere_escaped():
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert lines_of([f"{family} x\u200dy\n".encode()]) == [f"{family} x\\u200dy"]
+
+
+def test_piled_up_combining_marks_are_escaped_after_four():
+    [line] = lines_of([("e" + "\u0301" * 6 + " ok\n").encode()])
+    assert line == "e" + "\u0301" * 4 + "\\u0301" * 2 + " ok"
 
 
 def test_crlf_and_lf_end_lines():

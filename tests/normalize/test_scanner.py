@@ -50,3 +50,23 @@ def test_a_pattern_hyperscan_cannot_compile_is_scanned_with_re():
     assert s.name == "hyperscan+re"
     hits, _ = s.scan(b"zzz\nabc\nplain\n")
     assert all(0 in hits[i] for i in range(3)) and hits[2] == {0, 1}
+
+
+def test_optional_tails_are_left_out_of_the_prefilter_but_escaped_backslashes_are_kept():
+    from consolewatch.normalize.scanner import _prefilter_source
+
+    # A lazy field with an optional dot and blanks before `$` would report a match event per
+    # character; the prefilter keeps only what decides whether the line can match.
+    assert _prefilter_source(r"Dependency failed for (?P<unit>.+?)\.?\s*$") == "Dependency failed for "
+    assert _prefilter_source(r"Subnet Mask: ffffffff\s*$") == "Subnet Mask: ffffffff"
+    assert _prefilter_source(r"a\\s*") == r"a\\s*"  # a literal backslash, then `s*`: not a blank
+    assert _prefilter_source(r"x\s+") == r"x\s+"  # required blanks stay
+
+
+@needs_hs
+def test_a_tail_left_out_still_finds_the_same_lines():
+    pat = [(0, r"Failed to mount (?P<what>.+?)\.?\s*$", False)]
+    buf = b"[FAILED] Failed to mount /data.\nFailed to mount /var/log   \nFailed to mount\n"
+    for backend in ("hyperscan", "re"):
+        hits, _ = Scanner(pat, backend=backend).scan(buf)
+        assert set(hits) == {0, 1}, backend

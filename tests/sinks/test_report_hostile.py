@@ -21,8 +21,8 @@ HOSTILE = [
     "<style>body{display:none}</style><base href=https://evil.example/><meta http-equiv=refresh content=0>",
 ]
 LONG = "A" * 5000
-_INVISIBLE = str.maketrans({c: "\ufffd" for c in "\u202e\u202c\u2066\u2069\u200b"})
-#: What the report shows for each line: bidi and invisible format characters become U+FFFD.
+_INVISIBLE = str.maketrans({c: "\\u%04x" % ord(c) for c in "\u202e\u202c\u2066\u2069\u200b"})
+#: What the report shows for each line: bidi and invisible format characters as visible escapes.
 SHOWN = [h.translate(_INVISIBLE).rstrip() for h in HOSTILE]
 #: The fix quotes each panic reason: "Read the panic reason (REASON) and ..." (whitespace runs as one).
 FIXES = [" ".join(f"Read the panic reason ({h.translate(_INVISIBLE)}) and".split()) for h in HOSTILE]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from consolewatch.safetext import visible
 from consolewatch.sinks.alerts.notice import Notice
 
 #: U+2060 WORD JOINER: invisible, and it breaks `@everyone`, `<!channel>` and friends apart.
@@ -19,8 +20,10 @@ _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u20
 
 
 def plain(text: str) -> str:
-    """Text with no control character and no bidi override (shared first step, not escaping)."""
-    return _UNSAFE.sub("\ufffd", str(text))
+    """Text with no control character and no bidi override (shared first step, not escaping);
+    the other invisible format characters (zero-width, BOM, line separators, tags) are shown
+    as escapes, as in every other output (`safetext`)."""
+    return visible(_UNSAFE.sub("\ufffd", str(text)))
 
 
 def _registry() -> dict[str, Callable[[Notice], Any]]:
