@@ -37,6 +37,8 @@ class BootState:
     trailing_blank: dict[str, int] = field(default_factory=dict)
     """origin ("*": any) -> how many of the boot's last lines are blank (a screen cleared at the end)."""
     ready: list[LineRef] = field(default_factory=list)
+    up: int = 0
+    """seq of the last ready line that shows the machine up (not a power-off), 0 when none."""
     findings: list[Finding] = field(default_factory=list)
     counts: dict[Any, int] = field(default_factory=dict)
     """fingerprint -> how many times the finding's evidence was seen."""
@@ -46,14 +48,18 @@ class BootState:
     pending: dict[str, Any] = field(default_factory=dict)
     """absent_after conditions waiting for their expected line: rule id -> first line seen."""
 
-    def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int) -> None:
-        """Milestone `name` reached at `ref`, the `pos`-th line of its origin (`pos_all`-th of all)."""
+    def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int,
+              poweroff: bool = False) -> None:
+        """Milestone `name` reached at `ref`, the `pos`-th line of its origin (`pos_all`-th of all);
+        `poweroff`: the line is a clean power-off."""
         if name not in self.milestones:
             self.milestones[name] = Milestone(name, ref.seq, ref.text, time)
         self.last_milestone[ref.origin] = (name, ref, pattern, pos)
         self.last_milestone["*"] = (name, ref, pattern, pos_all)
         if name == "ready":
             self.ready.append(ref)
+            if not poweroff:
+                self.up = ref.seq
 
     def see_line(self, ref: LineRef) -> None:
         if self.first is None:
@@ -131,12 +137,13 @@ def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Fi
 NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
 
 
-def _survived(f: Finding, last_ready: int) -> bool:
-    """Did the boot reach its target despite `f`? (A ready line came after it, or it came after
-    the target was reached and was not fatal.)"""
+def _survived(f: Finding, up: int) -> bool:
+    """Did the boot reach its target despite `f`? A problem that was not fatal did; a fatal one
+    did when the machine came up after it (a ready line that is not a power-off: powering off
+    after a panic or from an emergency shell is no recovery)."""
     if f.category.startswith(NOT_UNDONE_BY_READY):
         return False
-    return f.first_seq < last_ready or f.severity != "critical" or f.verdict != "failure"
+    return f.severity != "critical" or f.verdict != "failure" or f.first_seq < up
 
 
 def demote(f: Finding) -> Finding:
@@ -168,10 +175,9 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     """
     demoted = 0
     if state.ready:
-        last_ready = state.ready[-1].seq
         out = []
         for f in findings:
-            g = demote(f) if _survived(f, last_ready) else f
+            g = demote(f) if _survived(f, state.up) else f
             demoted += g is not f
             out.append(g)
         findings = out

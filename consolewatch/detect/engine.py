@@ -176,7 +176,7 @@ class Engine:
                 self._infer(p.context)
             if p.milestone:
                 b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t, p.ref,
-                        b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos)
+                        b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos, p.poweroff)
         out = self._expire(line.t, line.seq) if b.pending else []
         cands = self.catalog.candidates(sl.triggers)
         if not cands:

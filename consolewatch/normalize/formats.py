@@ -33,6 +33,8 @@ class FormatPattern:
     boot_start: bool = False
     restart: bool = False
     """The system says it is restarting: the next milestone line belongs to a new boot."""
+    poweroff: bool = False
+    """A clean power-off or halt: a ready line that does not undo a fatal failure before it."""
     context: Mapping[str, str] = field(default_factory=dict)
     level: str | None = None
     component: str = ""
@@ -150,7 +152,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
         pd = c.mapping(p, d, "a pattern")
         if not pd:
             continue
-        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "context", "level"}, pd, "a pattern")
+        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "poweroff", "context", "level"}, pd, "a pattern")
         pid = c.text(pd, "id", pd)
         if pid in seen:
             c.add(pd, f"duplicate pattern id {pid!r}")
@@ -178,6 +180,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
                 FormatPattern(
                     format_id=fid, id=pid, regex=rx, ignore_case=icase, milestone=milestone,
                     boot_start=bool(pd.get("boot_start", False)), restart=bool(pd.get("restart", False)),
+                    poweroff=bool(pd.get("poweroff", False)),
                     context=dict(context),
                     level=level, component=component,
                 )

@@ -173,3 +173,19 @@ def test_a_restart_line_ends_the_boot_before_uefi_lines_that_start_none(catalog)
     assert [b.outcome for b in a.boots] == ["failure", "unknown"]
     assert a.outcome == "unknown"  # the panic is history; the new boot has only begun
     assert [f.rule for f in a.boots[0].findings] == ["unix-kernel-panic"]
+
+
+#: qemu boot: samples/qemu-init-work-poweroff (the kernel's line once init asks for a power-off)
+POWER_DOWN = "[   11.616310] reboot: Power down"
+
+
+def test_a_clean_power_off_ends_a_run_but_does_not_undo_a_fatal_failure(catalog):
+    got_past = run_lines(catalog, [EXT4, POWER_DOWN])
+    assert got_past.outcome == "success"
+    [fs] = [f for f in got_past.findings() if f.category == "disk.fs-error"]
+    assert (fs.severity, fs.demoted_from) == ("warning", "error")
+    emergency = run_lines(catalog, ["Give root password for maintenance", POWER_DOWN])
+    assert emergency.outcome == "failure"
+    assert {f.category for f in emergency.findings() if f.severity == "critical"} == {"init.emergency-mode"}
+    came_up = run_lines(catalog, ["Give root password for maintenance", "debian login: "])
+    assert came_up.outcome == "success"  # someone logged in from the shell: the machine came up
