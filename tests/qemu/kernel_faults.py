@@ -170,7 +170,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.list or not args.recipe:
         for r in RECIPES.values():
-            print(f"{r.name:20} {r.how}")
+            print(f"{r.name:26} {r.how}")
         return
     lines = capture(RECIPES[args.recipe])
     text = "\n".join(lines) + "\n"
