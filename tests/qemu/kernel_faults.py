@@ -48,6 +48,8 @@ class Recipe:
     kernel: bool = True
     """False: no -kernel, SeaBIOS boots the first disk."""
     timeout: float = 50.0
+    flavour: str = "cloud"
+    """Debian kernel flavour: "generic" where the cloud kernel lacks the subsystem (MCE)."""
 
 
 def _run(cmd: list[str]) -> None:
@@ -103,6 +105,10 @@ RECIPES = {r.name: r for r in [
     Recipe("reset-after-handoff", "a boot sector that triple-faults right after SeaBIOS hands over: QEMU resets, "
            "SeaBIOS starts again", init="", kernel=False, disks=[triple_fault_mbr], stop=r"SeaBIOS [(]version",
            stop_count=3, timeout=30),
+    Recipe("mce-uncorrected", "QEMU monitor injects an uncorrected machine check with processor context "
+           "corrupt (status VAL|UC|EN|PCC) after the ready marker: the kernel panics",
+           init=WAIT, actions=[(2.0, "mce 0 1 0xb200000000000000 0x5 0x1234000 0x86")], flavour="generic",
+           stop=r"end Kernel panic|consolewatch-guest: done"),
     Recipe("ext4-size-mismatch", "mount an ext4 file system made on 64 MiB and truncated to 32 MiB",
            init=f"mkdir /mnt; mount -t ext4 /dev/vda /mnt; {WAIT}", modules=DISK_MODULES,
            disks=[ext4_image(64, 32)]),
@@ -126,7 +132,7 @@ RECIPES = {r.name: r for r in [
 
 
 def capture(recipe: Recipe) -> list[str]:
-    kernel = fetch.kernel("cloud")
+    kernel = fetch.kernel(recipe.flavour)
     bb = fetch.busybox()
     work = Path(tempfile.mkdtemp(prefix=f"cw-kf-{recipe.name}-"))
     try:
