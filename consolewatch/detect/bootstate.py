@@ -82,6 +82,8 @@ class BootState:
         origin = cond.origin or "*"
         if cond.first_boot is not None and (origin not in earlier) != cond.first_boot:
             return None
+        if cond.unless_found and any(f.category in cond.unless_found for f in self.findings):
+            return None
         last_ms = self.last_milestone.get(origin)
         last_line = self.last_by_origin.get(origin)
         if cond.last_milestone and (last_ms is None or last_ms[0] not in cond.last_milestone):

@@ -85,6 +85,9 @@ class BootCond:
     """Judge milestones and lines of this origin only (`text`: the serial port, not the screen)."""
     last_pattern: tuple[str, ...] = ()
     """The last milestone line must match one of these format patterns (e.g. a hand-off line)."""
+    unless_found: tuple[str, ...] = ()
+    """Not when the boot already has a finding of one of these categories (a failure that
+    explains the boot's end better)."""
     first_boot: bool | None = None
     """True: only on the first boot the capture shows on this origin (an earlier boot there ended
     by restarting into this one: what it printed proves the console); False: only on later ones."""
@@ -368,7 +371,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
     if kind == "boot":
         b = c.mapping(d["boot"], d, "`boot`")
         c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "ended_by",
-                           "outcome", "evidence", "origin", "last_pattern", "first_boot"}, d, "a boot condition")
+                           "outcome", "evidence", "origin", "last_pattern", "first_boot", "unless_found"}, d, "a boot condition")
         if b.get("origin") not in (None, "text", "ocr"):
             c.add(d, "boot `origin` is text or ocr")
         evidence = b.get("evidence", "last-line")
@@ -391,6 +394,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             origin=b.get("origin"),
             last_pattern=c.strings(b, "last_pattern", d),
             first_boot=first if isinstance(first, bool) else None,
+            unless_found=_strings(c, b, "unless_found", CATEGORIES, d),
         )
     if kind == "idle":
         i = c.mapping(d["idle"], d, "`idle`") if d["idle"] is not None else {}

@@ -189,3 +189,16 @@ def test_a_clean_power_off_ends_a_run_but_does_not_undo_a_fatal_failure(catalog)
     assert {f.category for f in emergency.findings() if f.severity == "critical"} == {"init.emergency-mode"}
     came_up = run_lines(catalog, ["Give root password for maintenance", "debian login: "])
     assert came_up.outcome == "success"  # someone logged in from the shell: the machine came up
+
+
+#: samples/qemu-floppy-failed-then-disk-boots/serial.log, lines 1-5 (cut after the disk hand-off)
+FLOPPY_FAILED = [SEABIOS, "Booting from Floppy...", "Boot failed: could not read the boot disk", "",
+                 "Booting from Hard Disk..."]
+
+
+def test_a_boot_the_firmware_already_failed_in_is_that_failure_not_a_silent_console(catalog):
+    a = run_lines(catalog, FLOPPY_FAILED)
+    assert [f.category for f in a.findings()] == ["boot.bootloader-error"]
+    assert a.outcome == "failure"
+    quiet = run_lines(catalog, [SEABIOS, "Booting from Hard Disk..."])  # no failure before the hand-off
+    assert "console.silent" in {f.category for f in quiet.findings()}
