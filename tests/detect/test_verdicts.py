@@ -202,3 +202,21 @@ def test_a_boot_the_firmware_already_failed_in_is_that_failure_not_a_silent_cons
     assert a.outcome == "failure"
     quiet = run_lines(catalog, [SEABIOS, "Booting from Hard Disk..."])  # no failure before the hand-off
     assert "console.silent" in {f.category for f in quiet.findings()}
+
+
+#: jinnko/debian-luks-btrfs-raid-failure-test:README.md (the end of a 3.16 oops, its header cut off)
+OOPS_TAIL = ["[ 1416.192635] RIP  [<ffffffffa0189acd>] btrfs_kobj_rm_device+0x1d/0x40 [btrfs]",
+             "[ 1416.193361]  RSP <ffff88003cdffce0>", "[ 1416.193649] CR2: 0000000000000088",
+             "[ 1416.194995] ---[ end trace caa9c0215a900e44 ]---"]
+#: samples/qemu-kernel-softlockup-panic/serial.log (a report of a kernel that locked up before)
+TAINTED_L = "[    9.059968] CPU: 0 PID: 83 Comm: insmod Tainted: G           OEL     6.1.0-56-cloud-amd64 #1  Debian 6.1.192-2"
+
+
+def test_the_end_of_an_oops_is_a_failure_and_a_report_after_an_earlier_one_a_stall(catalog):
+    tail = run_lines(catalog, OOPS_TAIL)
+    assert [f.rule for f in tail.findings()] == ["kernel-oops-tail"]  # not also the WARN-or-oops fragment
+    assert tail.outcome == "failure"
+    later = run_lines(catalog, [TAINTED_L])
+    assert [f.rule for f in later.findings()] == ["kernel-died-earlier"] and later.outcome == "stall"
+    came_up = run_lines(catalog, [*OOPS_TAIL, LOGIN])
+    assert came_up.outcome == "success" and came_up.worst() == "warning"
