@@ -47,6 +47,8 @@ class BootState:
     """Per-rule progress of sequence and repeat conditions."""
     pending: dict[str, Any] = field(default_factory=dict)
     """absent_after conditions waiting for their expected line: rule id -> first line seen."""
+    restart: LineRef | None = None
+    """The first line saying the system restarts ("reboot: Restarting system"), if any."""
 
     def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int,
               poweroff: bool = False) -> None:
@@ -197,6 +199,16 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     if last is None:
         return findings, "unknown", "no boot milestone seen"
     return findings, "unknown", f"last milestone: {last[0]} (line {last[1].seq}); no failure and no ready line seen"
+
+
+def ending(state: BootState, findings: list[Finding], outcome: str) -> Evidence:
+    """The line that says how a closed boot ended: the failure or stall that decided its
+    outcome, else its restart line, else its last line."""
+    decisive = verdict_finding(outcome, findings) if outcome in ("failure", "stall") else None
+    if decisive is not None and decisive.evidence:
+        return decisive.evidence[0]
+    ref = state.restart or state.last
+    return ref.evidence() if ref else Evidence(0, "")
 
 
 def with_counts(state: BootState) -> list[Finding]:

@@ -65,7 +65,7 @@ class Engine:
         self.boot_outcomes: Counter[str] = Counter()
         """How many closed boots had each outcome (all of them, kept or not)."""
         self._capture_fired: set[str] = set()
-        self._streaks: dict[str, list[Boot]] = {}
+        self._streaks: dict[str, list[Evidence]] = {}
         """capture rule id -> the latest closed boots in a row whose outcome the rule counts."""
         self._origins_closed: set[str] = set()
         """Origins ("*": any) on which a closed boot printed."""
@@ -174,6 +174,8 @@ class Engine:
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
+            if p.restart and b.restart is None:
+                b.restart = LineRef(line.seq, line.text, line.origin, line.source)
             if p.milestone:
                 b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t, p.ref,
                         b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos, p.poweroff)
@@ -323,7 +325,7 @@ class Engine:
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]
             self.boots_dropped += 1
-        out.extend(self._capture_loop())
+        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome)))
         return out
 
     def _rerender(self, findings: list[Finding]) -> list[Finding]:
@@ -343,9 +345,10 @@ class Engine:
                                      frozenset(self._origins_closed))
         return self._fire(rule, ev, {}, None, None) if ev else []
 
-    def _capture_loop(self) -> list[Finding]:
+    def _capture_loop(self, ending: Evidence) -> list[Finding]:
         """Capture rules on the boot that just closed: `min_boots` boots in a row with the
-        outcomes a rule counts (a boot with another outcome, one that came up, ends the run)."""
+        outcomes a rule counts (a boot with another outcome, one that came up, ends the run).
+        `ending`: the closed boot's line that says how it ended, quoted for it."""
         out: list[Finding] = []
         closed = self.boots[-1]
         for rule in self._capture_rules:
@@ -357,9 +360,9 @@ class Engine:
             if cond.outcome and closed.outcome not in cond.outcome:
                 run.clear()
                 continue
-            run.append(closed)
+            run.append(ending)
             if len(run) >= cond.min_boots:
-                ev = [Evidence(x.last_seq, x.last_text) for x in run[: cond.min_boots]]
+                ev = run[: cond.min_boots]
                 self._capture_fired.add(rule.id)
                 self._streaks.pop(rule.id, None)
                 out.extend(self._fire(rule, ev, {"boots": str(len(run))}, None, None, capture=True))

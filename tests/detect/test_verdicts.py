@@ -140,6 +140,7 @@ def test_boots_that_restart_before_ready_in_a_row_are_a_loop_and_the_cut_off_las
     a = run_lines(catalog, [SEABIOS, "Booting from ROM...", *RESTARTING] * 3 + [SEABIOS, "Booting from ROM..."])
     assert [b.outcome for b in a.boots] == ["unknown"] * 4
     assert [f.rule for f in a.capture_findings] == ["boot-loop"]
+    assert [e.text for e in a.capture_findings[0].evidence] == [RESTARTING[2]] * 3  # each boot's restart line
     assert a.outcome == "failure"  # the capture ends inside the loop
     assert not {f.category for f in a.findings()} & {"console.silent", "boot.stall"}
     two = run_lines(catalog, [SEABIOS, *RESTARTING, SEABIOS, *RESTARTING])  # one restart is no loop
@@ -150,6 +151,9 @@ def test_a_loop_is_boots_in_a_row_a_boot_that_came_up_ends_the_run(tmp_path):
     cat = _rules(tmp_path)
     a = run_lines(cat, [SEABIOS, PANIC, SEABIOS, LOGIN, SEABIOS, PANIC])
     assert [b.outcome for b in a.boots] == ["failure", "success", "failure"] and not a.capture_findings
+    loop = run_lines(cat, [SEABIOS, PANIC, "[    1.831308] Rebooting in 1 seconds.."] * 2)
+    [f] = loop.capture_findings  # the loop quotes the failure that ended each boot, not its last line
+    assert [e.text for e in f.evidence] == [PANIC, PANIC]
 
 
 def test_the_first_quiet_boot_is_silent_but_not_a_later_one(catalog):
