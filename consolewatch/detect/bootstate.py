@@ -70,6 +70,11 @@ class BootState:
         self.last_by_origin[ref.origin] = ref
         self.last_by_origin["*"] = ref
 
+    def ends(self, ended_by: str) -> set[str]:
+        """How the boot ended: `ended_by`, and "reset" when the next boot began without a line
+        saying the system restarts (a triple fault, a watchdog, a reset from outside)."""
+        return {ended_by, "reset"} if ended_by == "next-boot" and self.restart is None else {ended_by}
+
     def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None,
                      earlier: frozenset[str] = frozenset()) -> list[Evidence] | None:
         """Evidence when the boot satisfies `cond`, else None. `earlier`: the origins on which an
@@ -77,7 +82,7 @@ class BootState:
         reached = set(self.milestones)
         if any(m not in reached for m in cond.reached) or any(m in reached for m in cond.not_reached):
             return None
-        if cond.ended_by and ended_by not in cond.ended_by:
+        if cond.ended_by and not self.ends(ended_by) & set(cond.ended_by):
             return None
         if cond.outcome and outcome not in cond.outcome:
             return None

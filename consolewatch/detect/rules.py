@@ -388,7 +388,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             not_reached=_strings(c, b, "not_reached", MILESTONES, d),
             last_milestone=_strings(c, b, "last_milestone", MILESTONES, d),
             max_lines_after=mla,
-            ended_by=_strings(c, b, "ended_by", ("capture-end", "next-boot"), d),
+            ended_by=_strings(c, b, "ended_by", ("capture-end", "next-boot", "reset"), d),
             outcome=_strings(c, b, "outcome", OUTCOMES, d),
             evidence=evidence,
             origin=b.get("origin"),

@@ -224,3 +224,21 @@ def test_the_end_of_an_oops_is_a_failure_and_a_report_after_an_earlier_one_a_sta
     assert [f.rule for f in later.findings()] == ["kernel-died-earlier"] and later.outcome == "stall"
     came_up = run_lines(catalog, [*OOPS_TAIL, LOGIN])
     assert came_up.outcome == "success" and came_up.worst() == "warning"
+
+
+#: qemu boot: reset-during-boot (tests/qemu/kernel_faults.py): the monitor resets the machine while init runs
+RESET = ["[    2.166201] Run /init as init process", "consolewatch-guest: ready",
+         "[    2.452886] clocksource: Switched to clocksource tsc"]
+
+
+def test_a_boot_cut_short_by_an_unannounced_reset_is_a_failure_and_repeats_are_a_loop(catalog):
+    a = run_lines(catalog, [SEABIOS, "Booting from ROM...", *RESET, SEABIOS, "Booting from ROM..."])
+    assert [b.outcome for b in a.boots] == ["failure", "unknown"]
+    [f] = a.boots[0].findings
+    assert (f.rule, f.evidence[0].text) == ("reset-during-boot", RESET[-1])  # how far it got
+    announced = run_lines(catalog, [SEABIOS, *RESTARTING, SEABIOS])  # "reboot: Restarting system"
+    assert not announced.boots[0].findings and announced.boots[0].outcome == "unknown"
+    was_up = run_lines(catalog, [SEABIOS, *RESET, LOGIN, SEABIOS])  # a reset after the machine came up
+    assert was_up.boots[0].outcome == "success" and not was_up.capture_findings
+    loop = run_lines(catalog, [SEABIOS, *RESET] * 3 + [SEABIOS])
+    assert "boot-loop" in {f.rule for f in loop.capture_findings} and loop.outcome == "failure"

@@ -128,6 +128,9 @@ RECIPES = {r.name: r for r in [
     Recipe("restart-every-boot", "an init that finishes an update and restarts the machine on every boot "
            "(busybox reboot -f): QEMU resets, the kernel boots again", init="echo consolewatch-guest: update "
            "applied, restarting; sleep 1; reboot -f", stop=r"reboot: Restarting system", stop_count=3, timeout=60),
+    Recipe("reset-during-boot", "the QEMU monitor resets the machine (system_reset) while init runs, as a "
+           "triple fault, a hypervisor watchdog or a cloud reset does: no restart line, the firmware starts again",
+           init=WAIT, actions=[(1.0, "system_reset")], stop=READY, stop_count=2, timeout=60),
 ]}
 
 
