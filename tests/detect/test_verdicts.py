@@ -242,3 +242,15 @@ def test_a_boot_cut_short_by_an_unannounced_reset_is_a_failure_and_repeats_are_a
     assert was_up.boots[0].outcome == "success" and not was_up.capture_findings
     loop = run_lines(catalog, [SEABIOS, *RESET] * 3 + [SEABIOS])
     assert "boot-loop" in {f.rule for f in loop.capture_findings} and loop.outcome == "failure"
+
+
+def test_an_initramfs_that_cannot_mount_the_root_reports_that_before_the_missing_init(catalog):
+    """https://github.com/ShaoxunZeng/DKernel-Plus/issues/2 (initramfs-tools, busybox mount)."""
+    a = run_lines(catalog, ["mount: mounting /dev/vda1 on /root failed: No such device",
+                            "Target filesystem doesn't have requested /sbin/init.",
+                            "No init found. Try passing init= bootarg."])
+    cause = next(f for f in a.findings() if f.category == "disk.driver-missing")
+    assert cause.suppressed_by is None and a.outcome == "failure"
+    symptoms = [f for f in a.findings() if f.category == "init.not-found"]
+    assert symptoms and all(f.suppressed_by == cause.rule for f in symptoms)
+    assert a.boots[-1].reason.startswith("disk.driver-missing")
