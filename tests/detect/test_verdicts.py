@@ -254,3 +254,14 @@ def test_an_initramfs_that_cannot_mount_the_root_reports_that_before_the_missing
     symptoms = [f for f in a.findings() if f.category == "init.not-found"]
     assert symptoms and all(f.suppressed_by == cause.rule for f in symptoms)
     assert a.boots[-1].reason.startswith("disk.driver-missing")
+
+
+#: https://github.com/Zakkaus/gentoo-install/pull/418 (GRUB's cryptomount prompt on the screen)
+UNLOCK = "Enter passphrase for hd0,gpt2 (1c0438c5-2259-45c0-a361-fd9abe71345a):"
+
+
+def test_a_passphrase_prompt_nobody_answers_is_a_stall_and_one_answered_is_not(catalog):
+    waiting = run_lines(catalog, [UNLOCK])
+    assert [f.rule for f in waiting.findings()] == ["disk-unlock-prompt"] and waiting.outcome == "stall"
+    answered = run_lines(catalog, [UNLOCK, LOGIN])
+    assert answered.outcome == "success" and answered.worst() == "warning"
