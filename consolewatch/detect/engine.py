@@ -66,7 +66,7 @@ class Engine:
         """How many closed boots had each outcome (all of them, kept or not)."""
         self._capture_fired: set[str] = set()
         self._streaks: dict[str, list[Evidence]] = {}
-        """capture rule id -> the latest closed boots in a row whose outcome the rule counts."""
+        """capture rule id -> how each of the latest closed boots in a row that the rule counts ended."""
         self._origins_closed: set[str] = set()
         """Origins ("*": any) on which a closed boot printed."""
         self.capture_findings: list[Finding] = []
