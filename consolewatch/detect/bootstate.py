@@ -35,7 +35,11 @@ class BootState:
     lines of that origin) of the latest milestone line."""
     seen: dict[str, int] = field(default_factory=dict)
     """origin ("*": any) -> lines of that origin in this boot so far (before the current batch)."""
+    trailing_blank: dict[str, int] = field(default_factory=dict)
+    """origin ("*": any) -> how many of the boot's last lines are blank (a screen cleared at the end)."""
     ready: list[LineRef] = field(default_factory=list)
+    up: int = 0
+    """seq of the last ready line that shows the machine up (not a power-off), 0 when none."""
     findings: list[Finding] = field(default_factory=list)
     counts: dict[Any, int] = field(default_factory=dict)
     """fingerprint -> how many times the finding's evidence was seen."""
@@ -46,15 +50,21 @@ class BootState:
     """Per-rule progress of sequence and repeat conditions."""
     pending: dict[str, Any] = field(default_factory=dict)
     """absent_after conditions waiting for their expected line: rule id -> first line seen."""
+    restart: LineRef | None = None
+    """The first line saying the system restarts ("reboot: Restarting system"), if any."""
 
-    def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int) -> None:
-        """Milestone `name` reached at `ref`, the `pos`-th line of its origin (`pos_all`-th of all)."""
+    def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int,
+              poweroff: bool = False) -> None:
+        """Milestone `name` reached at `ref`, the `pos`-th line of its origin (`pos_all`-th of all);
+        `poweroff`: the line is a clean power-off."""
         if name not in self.milestones:
             self.milestones[name] = Milestone(name, ref.seq, ref.text, time)
         self.last_milestone[ref.origin] = (name, ref, pattern, pos)
         self.last_milestone["*"] = (name, ref, pattern, pos_all)
         if name == "ready":
             self.ready.append(ref)
+            if not poweroff:
+                self.up = ref.seq
 
     def reach_late(self, name: str, ref: LineRef, time: float | None) -> None:
         """Milestone `name` found on a line already judged (its exact text came after a screen
@@ -71,23 +81,34 @@ class BootState:
         self.last_by_origin[ref.origin] = ref
         self.last_by_origin["*"] = ref
 
-    def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None) -> list[Evidence] | None:
-        """Evidence when the boot satisfies `cond`, else None."""
+    def ends(self, ended_by: str) -> set[str]:
+        """How the boot ended: `ended_by`, and "reset" when the next boot began without a line
+        saying the system restarts (a triple fault, a watchdog, a reset from outside)."""
+        return {ended_by, "reset"} if ended_by == "next-boot" and self.restart is None else {ended_by}
+
+    def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None,
+                     earlier: frozenset[str] = frozenset()) -> list[Evidence] | None:
+        """Evidence when the boot satisfies `cond`, else None. `earlier`: the origins on which an
+        earlier boot of the capture printed."""
         reached = set(self.milestones)
         if any(m not in reached for m in cond.reached) or any(m in reached for m in cond.not_reached):
             return None
-        if cond.ended_by and ended_by not in cond.ended_by:
+        if cond.ended_by and not self.ends(ended_by) & set(cond.ended_by):
             return None
         if cond.outcome and outcome not in cond.outcome:
             return None
         origin = cond.origin or "*"
+        if cond.first_boot is not None and (origin not in earlier) != cond.first_boot:
+            return None
+        if cond.unless_found and any(f.category in cond.unless_found for f in self.findings):
+            return None
         last_ms = self.last_milestone.get(origin)
         last_line = self.last_by_origin.get(origin)
         if cond.last_milestone and (last_ms is None or last_ms[0] not in cond.last_milestone):
             return None
         if cond.last_pattern and (last_ms is None or last_ms[2] not in cond.last_pattern):
             return None
-        after = self.seen.get(origin, 0) - last_ms[3] if last_ms is not None else 0
+        after = (self.seen.get(origin, 0) - self.trailing_blank.get(origin, 0) - last_ms[3]) if last_ms else 0
         if cond.max_lines_after is not None and (last_ms is None or after > cond.max_lines_after):
             return None
         if cond.min_lines_after is not None and (last_ms is None or after < cond.min_lines_after):
@@ -187,12 +208,13 @@ def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Fi
 NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
 
 
-def _survived(f: Finding, last_ready: int) -> bool:
-    """Did the boot reach its target despite `f`? (A ready line came after it, or it came after
-    the target was reached and was not fatal.)"""
+def _survived(f: Finding, up: int) -> bool:
+    """Did the boot reach its target despite `f`? A problem that was not fatal did; a fatal one
+    did when the machine came up after it (a ready line that is not a power-off: powering off
+    after a panic or from an emergency shell is no recovery)."""
     if f.category.startswith(NOT_UNDONE_BY_READY):
         return False
-    return f.first_seq < last_ready or f.severity != "critical" or f.verdict != "failure"
+    return f.severity != "critical" or f.verdict != "failure" or f.first_seq < up
 
 
 def demote(f: Finding) -> Finding:
@@ -224,10 +246,9 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     """
     demoted = 0
     if state.ready:
-        last_ready = state.ready[-1].seq
         out = []
         for f in findings:
-            g = demote(f) if _survived(f, last_ready) else f
+            g = demote(f) if _survived(f, state.up) else f
             demoted += g is not f
             out.append(g)
         findings = out
@@ -248,6 +269,16 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     if last is None:
         return findings, "unknown", "no boot milestone seen"
     return findings, "unknown", f"last milestone: {last[0]} (line {last[1].seq}); no failure and no ready line seen"
+
+
+def ending(state: BootState, findings: list[Finding], outcome: str) -> Evidence:
+    """The line that says how a closed boot ended: the failure or stall that decided its
+    outcome, else its restart line, else its last line."""
+    decisive = verdict_finding(outcome, findings) if outcome in ("failure", "stall") else None
+    if decisive is not None and decisive.evidence:
+        return decisive.evidence[0]
+    ref = state.restart or state.last
+    return ref.evidence() if ref else Evidence(0, "")
 
 
 def with_counts(state: BootState) -> list[Finding]:

@@ -37,6 +37,8 @@ class Reading(NamedTuple):
     boot_starts: tuple[str, ...]
     """Milestones of the line's boot_start patterns."""
     milestones: tuple[str, ...]
+    restart: bool
+    """A pattern says the system is restarting (the next milestone line begins a new boot)."""
     relevant: bool
     """False when no rule can use the line and its formats change nothing (skip it)."""
 
@@ -121,8 +123,9 @@ class Catalog:
             fields.setdefault("program", stamps.program)
         starts = tuple(h.pattern.milestone for h in hits if h.pattern.boot_start and h.pattern.milestone)
         milestones = tuple(h.pattern.milestone for h in hits if h.pattern.milestone)
-        relevant = bool(milestones or any(h.pattern.context for h in hits) or self.candidates(triggers))
-        return Reading(stamps, tuple(hits), fields, starts, milestones, relevant)
+        restart = any(h.pattern.restart for h in hits)
+        relevant = bool(milestones or restart or any(h.pattern.context for h in hits) or self.candidates(triggers))
+        return Reading(stamps, tuple(hits), fields, starts, milestones, restart, relevant)
 
     def candidates(self, triggers: frozenset[int]) -> list[tuple[Rule, LineMatcher, int]]:
         """(rule, matcher, matcher index) that may match a line with these triggers, in definition order."""

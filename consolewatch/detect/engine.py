@@ -40,6 +40,12 @@ CONTEXT_LINES = 3
 MAX_BOOTS_KEPT = 1000
 
 
+def _trailing_blank(block: bytes) -> int:
+    """How many of the block's last lines hold nothing but blanks."""
+    kept = block.rstrip()
+    return block.count(b"\n", len(kept)) - (1 if kept else 0)
+
+
 class _Ctx:
     """Where a line's context can be read later: its batch and the lines before that batch."""
 
@@ -68,6 +74,10 @@ class Engine(TwinLines):
         self.boot_outcomes: Counter[str] = Counter()
         """How many closed boots had each outcome (all of them, kept or not)."""
         self._capture_fired: set[str] = set()
+        self._streaks: dict[str, list[Evidence]] = {}
+        """capture rule id -> how each of the latest closed boots in a row that the rule counts ended."""
+        self._origins_closed: set[str] = set()
+        """Origins ("*": any) on which a closed boot printed."""
         self.capture_findings: list[Finding] = []
         self.lines_seen = 0
         self._boot = BootState(1)
@@ -158,16 +168,18 @@ class Engine(TwinLines):
             out.extend(self._on_line(sl, batch, tail, line.seq - start + 1))
         last = LineRef(batch.last_seq, batch.text(len(batch) - 1), batch.origin, batch.source)
         self._boot.see_line(last)
-        self._count(batch.origin, batch.last_seq - start + 1)
+        self._count(batch.origin, batch.last_seq - start + 1, _trailing_blank(batch.block))
         if self._boot.pending:
             out.extend(self._expire(split_stamps(last.text).guest_time, batch.last_seq))
         self._tail.extend(batch.before(batch.last_seq + 1, CONTEXT_LINES))
         return out
 
-    def _count(self, origin: str, n: int) -> None:
-        seen = self._boot.seen
-        seen[origin] = seen.get(origin, 0) + n
-        seen["*"] = seen.get("*", 0) + n
+    def _count(self, origin: str, n: int, blank: int = 0) -> None:
+        """`n` more lines of `origin` in this boot, the last `blank` of them blank."""
+        seen, trailing = self._boot.seen, self._boot.trailing_blank
+        for o in (origin, "*"):
+            seen[o] = seen.get(o, 0) + n
+            trailing[o] = trailing.get(o, 0) + n if blank >= n else blank
 
     def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple[Any, ...], pos: int) -> list[Finding]:
         """`pos`: the line's position among the current boot's lines of this batch (1-based)."""
@@ -177,9 +189,11 @@ class Engine(TwinLines):
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
+            if p.restart and b.restart is None:
+                b.restart = LineRef(line.seq, line.text, line.origin, line.source)
             if p.milestone:
                 b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t, p.ref,
-                        b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos)
+                        b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos, p.poweroff)
         out = self._expire(line.t, line.seq) if b.pending else []
         matched = self._match(sl)
         if matched:
@@ -340,16 +354,19 @@ class Engine(TwinLines):
         for rule in self._late:
             late += self._boot_rule(rule, ended_by, outcome)
         if late:
-            findings += late  # boot.success-like findings mute nothing and repeat nothing
+            findings += late  # judged from the outcome: they mute nothing and repeat nothing
             out.extend(late)
-            if outcome == "unknown" and any(f.verdict == "success" for f in late):
+            decides = any(f.verdict in ("failure", "stall") for f in late) or (
+                outcome == "unknown" and any(f.verdict == "success" for f in late))
+            if decides:
                 findings, outcome, reason = bootstate.judge(b, findings)  # an undecided boot decided
         self.boots.append(bootstate.close(b, findings, outcome, reason))
+        self._origins_closed.update(o for o, n in b.seen.items() if n)
         self.boot_outcomes[outcome] += 1
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]
             self.boots_dropped += 1
-        out.extend(self._capture_loop())
+        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome)))
         return out
 
     def _rerender(self, findings: list[Finding]) -> list[Finding]:
@@ -365,22 +382,31 @@ class Engine(TwinLines):
     def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None) -> list[Finding]:
         if not rule.applies(self.cloud, self.hypervisor):
             return []
-        ev = self._boot.boot_matches(rule.condition, ended_by, outcome)  # type: ignore[arg-type]
+        ev = self._boot.boot_matches(rule.condition, ended_by, outcome,  # type: ignore[arg-type]
+                                     frozenset(self._origins_closed))
         return self._fire(rule, ev, {}, None, None) if ev else []
 
-    def _capture_loop(self) -> list[Finding]:
+    def _capture_loop(self, ending: Evidence) -> list[Finding]:
+        """Capture rules on the boot that just closed: `min_boots` boots in a row with the
+        outcomes a rule counts (a boot with another outcome, one that came up, ends the run).
+        `ending`: the closed boot's line that says how it ended, quoted for it."""
         out: list[Finding] = []
+        closed = self.boots[-1]
         for rule in self._capture_rules:
             cond = rule.condition
             assert isinstance(cond, CaptureCond)
             if cond.min_boots is None or rule.id in self._capture_fired or not rule.applies(self.cloud, self.hypervisor):
                 continue
-            n = sum(self.boot_outcomes[o] for o in (cond.outcome or self.boot_outcomes))
-            if n >= cond.min_boots:
-                judged = [x for x in self.boots if not cond.outcome or x.outcome in cond.outcome]
-                ev = [Evidence(x.last_seq, x.last_text) for x in judged[: cond.min_boots]]
+            run = self._streaks.setdefault(rule.id, [])
+            if cond.outcome and closed.outcome not in cond.outcome:
+                run.clear()
+                continue
+            run.append(ending)
+            if len(run) >= cond.min_boots:
+                ev = run[: cond.min_boots]
                 self._capture_fired.add(rule.id)
-                out.extend(self._fire(rule, ev, {"boots": str(n)}, None, None, capture=True))
+                self._streaks.pop(rule.id, None)
+                out.extend(self._fire(rule, ev, {"boots": str(len(run))}, None, None, capture=True))
         return out
 
     # -- live ----------------------------------------------------------------------------

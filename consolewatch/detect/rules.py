@@ -92,6 +92,12 @@ class BootCond:
     """Judge milestones and lines of this origin only (`text`: the serial port, not the screen)."""
     last_pattern: tuple[str, ...] = ()
     """The last milestone line must match one of these format patterns (e.g. a hand-off line)."""
+    unless_found: tuple[str, ...] = ()
+    """Not when the boot already has a finding of one of these categories (a failure that
+    explains the boot's end better)."""
+    first_boot: bool | None = None
+    """True: only on the first boot the capture shows on this origin (an earlier boot there ended
+    by restarting into this one: what it printed proves the console); False: only on later ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,12 +388,16 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
     if kind == "boot":
         b = c.mapping(d["boot"], d, "`boot`")
         c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "min_lines_after",
-                           "ended_by", "outcome", "evidence", "origin", "last_pattern"}, d, "a boot condition")
+                           "ended_by", "outcome", "evidence", "origin", "last_pattern", "first_boot", "unless_found"},
+                       d, "a boot condition")
         if b.get("origin") not in (None, "text", "ocr"):
             c.add(d, "boot `origin` is text or ocr")
         evidence = b.get("evidence", "last-line")
         if evidence not in ("last-line", "last-milestone", "ready", "first-line"):
             c.add(d, "boot `evidence` is last-line, last-milestone, ready or first-line")
+        first = b.get("first_boot")
+        if first is not None and not isinstance(first, bool):
+            c.add(d, "`first_boot` must be true or false")
         mla, mln = b.get("max_lines_after"), b.get("min_lines_after")
         for key, value in (("max_lines_after", mla), ("min_lines_after", mln)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
@@ -398,11 +408,13 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             last_milestone=_strings(c, b, "last_milestone", MILESTONES, d),
             max_lines_after=mla,
             min_lines_after=mln,
-            ended_by=_strings(c, b, "ended_by", ("capture-end", "next-boot"), d),
+            ended_by=_strings(c, b, "ended_by", ("capture-end", "next-boot", "reset"), d),
             outcome=_strings(c, b, "outcome", OUTCOMES, d),
             evidence=evidence,
             origin=b.get("origin"),
             last_pattern=c.strings(b, "last_pattern", d),
+            first_boot=first if isinstance(first, bool) else None,
+            unless_found=_strings(c, b, "unless_found", CATEGORIES, d),
         )
     if kind == "idle":
         i = c.mapping(d["idle"], d, "`idle`") if d["idle"] is not None else {}

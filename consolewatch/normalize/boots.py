@@ -1,8 +1,10 @@
 """Splitting a capture into boots, and the clock rules use within a boot.
 
 A boot begins at a `boot_start` line (firmware or bootloader banner, `Linux version`, a
-unikernel banner) when the current boot has already reached that stage or a later one, or when
-printk time jumps back to near zero after a kernel ran. All times come from the lines
+unikernel banner) when the current boot has already reached that stage or a later one, at the
+first milestone line after the system said it was restarting (a `restart` line: "reboot:
+Restarting system", "rebooting..."), or when printk time jumps back to near zero after a
+kernel ran. All times come from the lines
 themselves, never the wall clock, so a replay decides exactly as the live run did.
 """
 
@@ -25,13 +27,16 @@ class BootTracker:
         self._last_guest: float | None = None
         self._last_t: float | None = None
         self._anchor: tuple[float, float] | None = None  # (wall, t)
+        self._restarting = False
 
-    def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None) -> bool:
+    def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None,
+                restart: bool = False) -> bool:
         """Account for one flagged line; True when it begins a new boot.
 
-        `starts`: milestones of the line's boot_start patterns; `milestones`: all its milestones.
+        `starts`: milestones of the line's boot_start patterns; `milestones`: all its milestones;
+        `restart`: the line says the system is restarting.
         """
-        new = False
+        new = bool(self._restarting and milestones)
         for m in starts:
             if self.max_rank >= RANK[m]:
                 new = True
@@ -50,6 +55,9 @@ class BootTracker:
             self._last_guest = None
             self._last_t = None
             self._anchor = None
+            self._restarting = False
+        if restart:
+            self._restarting = True
         for m in milestones:
             self.max_rank = max(self.max_rank, RANK[m])
         if guest_time is not None:

@@ -171,7 +171,7 @@ class Normalizer:
                 seq = first + idx
                 starts[seq] = start
                 stamps = r.stamps
-                if boots.observe(r.boot_starts, r.milestones, stamps.guest_time):
+                if boots.observe(r.boot_starts, r.milestones, stamps.guest_time, r.restart):
                     marks.append((seq, boots.index))
                 line = Line(
                     seq=seq, text=text, source=source, boot=boots.index,

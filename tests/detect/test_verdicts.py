@@ -214,3 +214,139 @@ def test_systemd_basics_failing_decide_a_failure_unless_the_boot_still_reaches_i
     assert ready.outcome == "success"
     [w] = [f for f in ready.findings() if f.rule == "systemd-basic-units-failed"]
     assert w.severity == "warning"
+
+
+#: qemu boot: restart-every-boot (tests/qemu/kernel_faults.py): an init that reboots on every boot
+RESTARTING = ["[    4.085126] Run /init as init process", "consolewatch-guest: update applied, restarting",
+              "[    5.670515] reboot: Restarting system", "[    5.670670] reboot: machine restart"]
+
+
+def test_boots_that_restart_before_ready_in_a_row_are_a_loop_and_the_cut_off_last_boot_is_not_silent(catalog):
+    a = run_lines(catalog, [SEABIOS, "Booting from ROM...", *RESTARTING] * 3 + [SEABIOS, "Booting from ROM..."])
+    assert [b.outcome for b in a.boots] == ["unknown"] * 4
+    assert [f.rule for f in a.capture_findings] == ["boot-loop"]
+    assert [e.text for e in a.capture_findings[0].evidence] == [RESTARTING[2]] * 3  # each boot's restart line
+    assert a.outcome == "failure"  # the capture ends inside the loop
+    assert not {f.category for f in a.findings()} & {"console.silent", "boot.stall"}
+    two = run_lines(catalog, [SEABIOS, *RESTARTING, SEABIOS, *RESTARTING])  # one restart is no loop
+    assert not two.capture_findings and two.outcome == "unknown"
+
+
+def test_a_loop_is_boots_in_a_row_a_boot_that_came_up_ends_the_run(tmp_path):
+    cat = _rules(tmp_path)
+    a = run_lines(cat, [SEABIOS, PANIC, SEABIOS, LOGIN, SEABIOS, PANIC])
+    assert [b.outcome for b in a.boots] == ["failure", "success", "failure"] and not a.capture_findings
+    loop = run_lines(cat, [SEABIOS, PANIC, "[    1.831308] Rebooting in 1 seconds.."] * 2)
+    [f] = loop.capture_findings  # the loop quotes the failure that ended each boot, not its last line
+    assert [e.text for e in f.evidence] == [PANIC, PANIC]
+
+
+def test_the_first_quiet_boot_is_silent_but_not_a_later_one(catalog):
+    """samples/qemu/console-silent ends with a blank line a screen clear leaves: not output."""
+    first = run_lines(catalog, [SEABIOS, "Booting from ROM...", "Probing EDD (edd=off to disable)... o", ""])
+    assert {f.category for f in first.findings()} == {"console.silent", "boot.stall"}
+    assert first.outcome == "stall"
+    later = run_lines(catalog, [SEABIOS, "Booting from ROM...", PANIC, "[    1.831308] Rebooting in 1 seconds..",
+                                SEABIOS, "Booting from ROM...", "Probing EDD (edd=off to disable)... o", ""])
+    assert later.boots[-1].outcome == "unknown" and not later.boots[-1].findings
+
+
+def test_a_restart_line_ends_the_boot_before_uefi_lines_that_start_none(catalog):
+    """An illumos guest on UEFI firmware (Propolis/bhyve): its panic, "rebooting...", then the
+    firmware's boot manager lines, which are not boot starts (several come in one boot)."""
+    a = run_lines(catalog, [
+        "panic[cpu0]/thread=ffffff03f26347e0: assertion failed: res != NULL, file: kvm_mmu.c, line: 3054",
+        "skipping system dump - no dump device configured", "rebooting...",
+        'BdsDxe: loading Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)',
+        'BdsDxe: starting Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)'])
+    assert [b.outcome for b in a.boots] == ["failure", "unknown"]
+    assert a.outcome == "unknown"  # the panic is history; the new boot has only begun
+    assert [f.rule for f in a.boots[0].findings] == ["unix-kernel-panic"]
+
+
+#: qemu boot: samples/qemu-init-work-poweroff (the kernel's line once init asks for a power-off)
+POWER_DOWN = "[   11.616310] reboot: Power down"
+
+
+def test_a_clean_power_off_ends_a_run_but_does_not_undo_a_fatal_failure(catalog):
+    got_past = run_lines(catalog, [EXT4, POWER_DOWN])
+    assert got_past.outcome == "success"
+    [fs] = [f for f in got_past.findings() if f.category == "disk.fs-error"]
+    assert (fs.severity, fs.demoted_from) == ("warning", "error")
+    emergency = run_lines(catalog, ["Give root password for maintenance", POWER_DOWN])
+    assert emergency.outcome == "failure"
+    assert {f.category for f in emergency.findings() if f.severity == "critical"} == {"init.emergency-mode"}
+    came_up = run_lines(catalog, ["Give root password for maintenance", "debian login: "])
+    assert came_up.outcome == "success"  # someone logged in from the shell: the machine came up
+
+
+#: samples/qemu-floppy-failed-then-disk-boots/serial.log, lines 1-5 (cut after the disk hand-off)
+FLOPPY_FAILED = [SEABIOS, "Booting from Floppy...", "Boot failed: could not read the boot disk", "",
+                 "Booting from Hard Disk..."]
+
+
+def test_a_boot_the_firmware_already_failed_in_is_that_failure_not_a_silent_console(catalog):
+    a = run_lines(catalog, FLOPPY_FAILED)
+    assert [f.category for f in a.findings()] == ["boot.bootloader-error"]
+    assert a.outcome == "failure"
+    quiet = run_lines(catalog, [SEABIOS, "Booting from Hard Disk..."])  # no failure before the hand-off
+    assert "console.silent" in {f.category for f in quiet.findings()}
+
+
+#: jinnko/debian-luks-btrfs-raid-failure-test:README.md (the end of a 3.16 oops, its header cut off)
+OOPS_TAIL = ["[ 1416.192635] RIP  [<ffffffffa0189acd>] btrfs_kobj_rm_device+0x1d/0x40 [btrfs]",
+             "[ 1416.193361]  RSP <ffff88003cdffce0>", "[ 1416.193649] CR2: 0000000000000088",
+             "[ 1416.194995] ---[ end trace caa9c0215a900e44 ]---"]
+#: samples/qemu-kernel-softlockup-panic/serial.log (a report of a kernel that locked up before)
+TAINTED_L = "[    9.059968] CPU: 0 PID: 83 Comm: insmod Tainted: G           OEL     6.1.0-56-cloud-amd64 #1  Debian 6.1.192-2"
+
+
+def test_the_end_of_an_oops_is_a_failure_and_a_report_after_an_earlier_one_a_stall(catalog):
+    tail = run_lines(catalog, OOPS_TAIL)
+    assert [f.rule for f in tail.findings()] == ["kernel-oops-tail"]  # not also the WARN-or-oops fragment
+    assert tail.outcome == "failure"
+    later = run_lines(catalog, [TAINTED_L])
+    assert [f.rule for f in later.findings()] == ["kernel-died-earlier"] and later.outcome == "stall"
+    came_up = run_lines(catalog, [*OOPS_TAIL, LOGIN])
+    assert came_up.outcome == "success" and came_up.worst() == "warning"
+
+
+#: qemu boot: reset-during-boot (tests/qemu/kernel_faults.py): the monitor resets the machine while init runs
+RESET = ["[    2.166201] Run /init as init process", "consolewatch-guest: ready",
+         "[    2.452886] clocksource: Switched to clocksource tsc"]
+
+
+def test_a_boot_cut_short_by_an_unannounced_reset_is_a_failure_and_repeats_are_a_loop(catalog):
+    a = run_lines(catalog, [SEABIOS, "Booting from ROM...", *RESET, SEABIOS, "Booting from ROM..."])
+    assert [b.outcome for b in a.boots] == ["failure", "unknown"]
+    [f] = a.boots[0].findings
+    assert (f.rule, f.evidence[0].text) == ("reset-during-boot", RESET[-1])  # how far it got
+    announced = run_lines(catalog, [SEABIOS, *RESTARTING, SEABIOS])  # "reboot: Restarting system"
+    assert not announced.boots[0].findings and announced.boots[0].outcome == "unknown"
+    was_up = run_lines(catalog, [SEABIOS, *RESET, LOGIN, SEABIOS])  # a reset after the machine came up
+    assert was_up.boots[0].outcome == "success" and not was_up.capture_findings
+    loop = run_lines(catalog, [SEABIOS, *RESET] * 3 + [SEABIOS])
+    assert "boot-loop" in {f.rule for f in loop.capture_findings} and loop.outcome == "failure"
+
+
+def test_an_initramfs_that_cannot_mount_the_root_reports_that_before_the_missing_init(catalog):
+    """https://github.com/ShaoxunZeng/DKernel-Plus/issues/2 (initramfs-tools, busybox mount)."""
+    a = run_lines(catalog, ["mount: mounting /dev/vda1 on /root failed: No such device",
+                            "Target filesystem doesn't have requested /sbin/init.",
+                            "No init found. Try passing init= bootarg."])
+    cause = next(f for f in a.findings() if f.category == "disk.driver-missing")
+    assert cause.suppressed_by is None and a.outcome == "failure"
+    symptoms = [f for f in a.findings() if f.category == "init.not-found"]
+    assert symptoms and all(f.suppressed_by == cause.rule for f in symptoms)
+    assert a.boots[-1].reason.startswith("disk.driver-missing")
+
+
+#: https://github.com/Zakkaus/gentoo-install/pull/418 (GRUB's cryptomount prompt on the screen)
+UNLOCK = "Enter passphrase for hd0,gpt2 (1c0438c5-2259-45c0-a361-fd9abe71345a):"
+
+
+def test_a_passphrase_prompt_nobody_answers_is_a_stall_and_one_answered_is_not(catalog):
+    waiting = run_lines(catalog, [UNLOCK])
+    assert [f.rule for f in waiting.findings()] == ["disk-unlock-prompt"] and waiting.outcome == "stall"
+    answered = run_lines(catalog, [UNLOCK, LOGIN])
+    assert answered.outcome == "success" and answered.worst() == "warning"

@@ -48,6 +48,8 @@ class Recipe:
     kernel: bool = True
     """False: no -kernel, SeaBIOS boots the first disk."""
     timeout: float = 50.0
+    flavour: str = "cloud"
+    """Debian kernel flavour: "generic" where the cloud kernel lacks the subsystem (MCE)."""
 
 
 def _run(cmd: list[str]) -> None:
@@ -65,6 +67,24 @@ def ext4_image(size_mb: int, truncate_mb: int | None = None) -> Callable[[Path],
     return make
 
 
+def blank_disk(size_mb: int) -> Callable[[Path], Path]:
+    def make(work: Path) -> Path:
+        img = work / f"blank-{size_mb}.img"
+        _run(["truncate", "-s", f"{size_mb}M", str(img)])
+        return img
+    return make
+
+
+def xfs_image(name: str, size_mb: int, uuid: str) -> Callable[[Path], Path]:
+    """An XFS file system with a fixed UUID (two of them: a cloned volume next to its source)."""
+    def make(work: Path) -> Path:
+        img = work / f"{name}.img"
+        _run(["truncate", "-s", f"{size_mb}M", str(img)])
+        _run(["mkfs.xfs", "-q", "-f", "-m", f"uuid={uuid}", str(img)])
+        return img
+    return make
+
+
 def triple_fault_mbr(work: Path) -> Path:
     """A disk whose boot sector loads an empty IDT and raises int3: the CPU triple-faults and
     QEMU resets the machine, as a kernel that dies before printing does."""
@@ -76,6 +96,8 @@ def triple_fault_mbr(work: Path) -> Path:
 
 
 WAIT = f"echo {READY}; sleep 8; echo consolewatch-guest: done; sleep 30"
+XFS_MODULES = [*DISK_MODULES, "xfs"]
+CLONE_UUID = "5d1c0e7a-3b2f-4c6d-9e8a-1f2b3c4d5e6f"
 
 RECIPES = {r.name: r for r in [
     Recipe("nmi-unknown", "QMP inject-nmi after the ready marker, unknown_nmi_panic unset",
@@ -83,14 +105,37 @@ RECIPES = {r.name: r for r in [
     Recipe("reset-after-handoff", "a boot sector that triple-faults right after SeaBIOS hands over: QEMU resets, "
            "SeaBIOS starts again", init="", kernel=False, disks=[triple_fault_mbr], stop=r"SeaBIOS [(]version",
            stop_count=3, timeout=30),
+    Recipe("mce-uncorrected", "QEMU monitor injects an uncorrected machine check with processor context "
+           "corrupt (status VAL|UC|EN|PCC) after the ready marker: the kernel panics",
+           init=WAIT, actions=[(2.0, "mce 0 1 0xb200000000000000 0x5 0x1234000 0x86")], flavour="generic",
+           stop=r"end Kernel panic|consolewatch-guest: done"),
     Recipe("ext4-size-mismatch", "mount an ext4 file system made on 64 MiB and truncated to 32 MiB",
            init=f"mkdir /mnt; mount -t ext4 /dev/vda /mnt; {WAIT}", modules=DISK_MODULES,
            disks=[ext4_image(64, 32)]),
+    # busybox mount passes MS_SILENT unless -o loud; util-linux mount (systemd machines) does not.
+    Recipe("mount-blank-as-ext4", "mount a disk of zeros (never formatted) as ext4 on /srv",
+           init=f"mkdir /srv; mount -t ext4 -o loud /dev/vda /srv; {WAIT}", modules=DISK_MODULES,
+           disks=[blank_disk(24)]),
+    Recipe("mount-blank-as-xfs", "mount a disk of zeros (never formatted) as XFS on /srv",
+           init=f"mkdir /srv; mount -t xfs -o loud /dev/vda /srv; {WAIT}", modules=XFS_MODULES,
+           disks=[blank_disk(320)]),
+    Recipe("mount-xfs-without-module", "mount an XFS disk with the xfs module not loaded (not in the initramfs)",
+           init=f"mkdir /srv; mount -t xfs /dev/vda /srv; {WAIT}", modules=DISK_MODULES,
+           disks=[xfs_image("plain", 300, CLONE_UUID)]),
+    Recipe("xfs-clone-mounted-twice", "two XFS disks with one UUID (a volume and its clone), both mounted",
+           init=f"mkdir /srv /srv2; mount -t xfs /dev/vda /srv; mount -t xfs /dev/vdb /srv2; {WAIT}",
+           modules=XFS_MODULES, disks=[xfs_image("orig", 300, CLONE_UUID), xfs_image("clone", 300, CLONE_UUID)]),
+    Recipe("restart-every-boot", "an init that finishes an update and restarts the machine on every boot "
+           "(busybox reboot -f): QEMU resets, the kernel boots again", init="echo consolewatch-guest: update "
+           "applied, restarting; sleep 1; reboot -f", stop=r"reboot: Restarting system", stop_count=3, timeout=60),
+    Recipe("reset-during-boot", "the QEMU monitor resets the machine (system_reset) while init runs, as a "
+           "triple fault, a hypervisor watchdog or a cloud reset does: no restart line, the firmware starts again",
+           init=WAIT, actions=[(1.0, "system_reset")], stop=READY, stop_count=2, timeout=60),
 ]}
 
 
 def capture(recipe: Recipe) -> list[str]:
-    kernel = fetch.kernel("cloud")
+    kernel = fetch.kernel(recipe.flavour)
     bb = fetch.busybox()
     work = Path(tempfile.mkdtemp(prefix=f"cw-kf-{recipe.name}-"))
     try:
@@ -134,7 +179,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.list or not args.recipe:
         for r in RECIPES.values():
-            print(f"{r.name:20} {r.how}")
+            print(f"{r.name:26} {r.how}")
         return
     lines = capture(RECIPES[args.recipe])
     text = "\n".join(lines) + "\n"

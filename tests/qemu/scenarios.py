@@ -388,7 +388,7 @@ mount -t ext4 -o ro "$root" /newroot && exec switch_root /newroot /sbin/init
         outcome="failure",
         categories=["boot.loop", "disk.driver-missing", "disk.root-not-found", "kernel.panic"],
         evidence={
-            "boot.loop": [r"Rebooting in 1 seconds"],
+            "boot.loop": [r'VFS: Cannot open root device "vda1"'],  # each boot's cause, quoted by the loop
             "disk.driver-missing": [r'VFS: Cannot open root device "vda1"'],
             "disk.root-not-found": [r'VFS: Cannot open root device "vda1"'],
             "kernel.panic": [PANIC_EVIDENCE + r"VFS: Unable to mount root fs"],
