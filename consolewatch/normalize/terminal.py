@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 
 # ESC-introduced strings and sequences, in the order they are tried.
-_OSC_LIKE = re.compile(
-    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])"  # OSC, DCS, SOS, PM, APC (7- and 8-bit)
+_OSC_LIKE = re.compile(  # every branch opens with a literal: `re` then skips to candidates fast
+    r"(?:\x1b[\]PX^_]|\x90|\x98|\x9d|\x9e|\x9f)"  # OSC, DCS, SOS, PM, APC (7- and 8-bit)
     r"[^\x07\x1b\x9c]*"  # payload
     r"(?:\x07|\x1b\\|\x9c|(?=\x1b)|$)"  # BEL, ST, or an interrupted string
 )
@@ -32,6 +32,8 @@ _DROP = frozenset("\x00\x07\x0e\x0f\x11\x13\x18\x1a\x7f")
 #: Blank cells a row may cost per input character (plus `WORK_BASE`), see the module doc.
 WORK_PER_CHAR = 8
 WORK_BASE = 512
+#: CSI finals that move the cursor or change cells; every other one is dropped.
+_ACTED_ON = frozenset("CDG`HfKJABEF")
 #: The farthest column a cursor sequence can address.
 MAX_COLUMN = 65535
 
@@ -119,8 +121,8 @@ class RowTerminal:
         return True
 
     def _csi(self, params: str, final: str | None, col: int, cells: list[str], rows: list[str]):
-        if final is None or final == "m":
-            return col, cells
+        if final is None or final not in _ACTED_ON:
+            return min(col, MAX_COLUMN), cells  # colour, modes (?7l) and the rest change no cell
         nums = [_number(p) for p in params.split(";", 2)] if params else []
         first = nums[0] if nums else 0
         if final == "C":
