@@ -96,8 +96,26 @@ class _ReBackend:
                     where.setdefault(ln, starts[ln])
 
 
+def _to_line_end(src: str) -> str:
+    """`src` extended to the end of its line, for Hyperscan: it reports a pattern once per end
+    offset, so a line is then one event per pattern, however many ways the pattern matches in
+    it (`\\w+(?: \\w+)*` would report each word). Kept as they are: a pattern with a `$` of its own
+    (Hyperscan refuses an end anchor inside a pattern) and one that matches the empty string
+    (Hyperscan refuses it, and the `re` backend takes it, as before)."""
+    if "$" in src or _matches_empty(src):
+        return src
+    return f"(?:{src})[^\\n]*$"
+
+
+def _matches_empty(src: str) -> bool:
+    try:
+        return re.compile(src, REGEX_FLAGS).search("") is not None
+    except re.error:
+        return False
+
+
 class _HyperscanBackend:
-    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-1"
+    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self._db = None
@@ -129,7 +147,7 @@ class _HyperscanBackend:
         base = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8
         db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
         db.compile(
-            expressions=[src.encode() for _, src, _ in pats],
+            expressions=[_to_line_end(src).encode() for _, src, _ in pats],
             ids=[pid for pid, _, _ in pats],
             elements=len(pats),
             flags=[base | _hs.HS_FLAG_CASELESS if icase else base for _, _, icase in pats],
