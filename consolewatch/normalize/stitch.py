@@ -112,7 +112,7 @@ class SnapshotStitcher:
         if not ref:
             return self._take(new, new, None, whole)
         e = self._overlap(ref, new)
-        if e is not None and (e >= self.min_overlap or (e == len(ref) and self._anchored)):
+        if e is not None and (e >= self.min_overlap or self._continues_short(ref, new, e)):
             return self._take(new, new[e:], None, whole)
         if self._stale(ref, new):
             return b"", None  # a copy of an older window (it ends inside what we have)
@@ -158,6 +158,12 @@ class SnapshotStitcher:
             end = e - 1
         short = self._short_overlap(ref, new, 1, klen - 1)
         return short or None
+
+    def _continues_short(self, ref: bytes, new: bytes, e: int) -> bool:
+        """A reference shorter than `min_overlap` that began the stream continues in `new` only
+        when `new` repeats all of it and is not a full window (a full one may have lost the
+        start: a few bytes such as "[" recur everywhere in a console)."""
+        return e == len(ref) and self._anchored and len(new) < self.window
 
     def _stale(self, ref: bytes, new: bytes) -> bool:
         """True when `new` ends inside `ref` (an older window served late): its last bytes are

@@ -198,3 +198,19 @@ def test_stitching_64k_windows_is_fast():
     elapsed = time.perf_counter() - t0
     assert out == stream[: ends[-1]]
     assert elapsed / len(ends) < 0.005, f"{elapsed / len(ends) * 1000:.2f} ms per window"
+
+
+def test_a_few_bytes_seen_then_a_full_window_that_starts_with_them_is_a_gap():
+    # Found by hypothesis: one byte ("[") seen, then a full window starting on another line's "[".
+    stream = b"".join(b"[%7d] %s\n" % (i, b"ab" * (i % 9 + 2)) for i in range(60))
+    line_starts = [i for i in range(1, len(stream)) if stream[i - 1:i] == b"\n"]
+    size = 300
+    start = next(p for p in line_starts if p > 400)
+    s = SnapshotStitcher(window=size, key=64, min_overlap=16)
+    assert s.feed(window_at(stream, 1, size)) == (b"[", None)
+    out, gap = s.feed(window_at(stream, start + size, size))
+    assert gap is not None and stream[start:start + size].endswith(out) and len(out) > size - 16
+    # while the console is still shorter than a window, a window repeating all of it continues it
+    s = SnapshotStitcher(window=size, key=64, min_overlap=16)
+    s.feed(stream[:1])
+    assert s.feed(stream[:200]) == (stream[1:200], None)
