@@ -31,6 +31,10 @@ except Exception:
 
 #: Default cap on a line's length in characters.
 DEFAULT_CAP = 4096
+#: Interpreted lines remembered -> rows: firmware banners, GRUB menus and progress bars repeat on
+#: every boot. Only short lines, so the memo stays small.
+MEMO_LINES = 4096
+MEMO_LINE_BYTES = 512
 
 _SGR = re.compile(rb"\x1b\[[0-9;]*m")
 # What sends a line to the slow path: C0 controls and DEL, C1 controls, Unicode bidi/format
@@ -110,6 +114,8 @@ class LineAssembler:
         self._pending = bytearray()  # appended in place: many tiny chunks stay linear
         self._pending_cut = False
         self._terminal = RowTerminal()
+        self._memo: dict[tuple[bytes, bool, int], tuple[bytes, int]] = {}
+        """(raw line, cut, cursor row or -1) -> (rows, how far the cursor row moved)."""
         self._hygiene = _hygiene(cap, backend != "re")
 
     @property
@@ -172,6 +178,24 @@ class LineAssembler:
 
     def _line(self, raw: bytes, cut: bool) -> bytes:
         """One raw line (no newline) as the rows a terminal shows, sanitised and capped."""
+        if len(raw) > MEMO_LINE_BYTES:
+            return self._interpret(raw, cut)
+        term = self._terminal
+        # The rows depend on the cursor row only through a cursor-position sequence (CSI H/f).
+        moves = (b"\x1b" in raw or b"\xc2\x9b" in raw) and (b"H" in raw or b"f" in raw)
+        key = (raw, cut, term.row if moves else -1)
+        got = self._memo.get(key)
+        if got is not None:
+            term.row += got[1]
+            return got[0]
+        if len(self._memo) >= MEMO_LINES:
+            self._memo.clear()
+        row = term.row
+        out = self._interpret(raw, cut)
+        self._memo[key] = (out, term.row - row)
+        return out
+
+    def _interpret(self, raw: bytes, cut: bool) -> bytes:
         if len(raw) > self.raw_limit:
             raw, cut = raw[: self.raw_limit], True
         raw = raw.rstrip(b"\r")  # CRLF (and CRCRLF) end a line; a lone CR stays
