@@ -86,6 +86,11 @@ class Catalog:
                     trigger = self._pattern_id.get(m.format_ref or "", -1)
                 self.by_trigger.setdefault(trigger, []).append((rule, m, index))
         self.scanner = Scanner(sources, backend=backend)
+        self.useful = frozenset(
+            {pid for pid, p in self.patterns.items() if p.milestone or p.context} | set(self.by_trigger)
+        )
+        """Pattern ids that can make a line matter on their own (a milestone, a context, a rule's
+        trigger); a line flagged by none of them is skipped unread (`Reading.relevant` is False)."""
         self._rule_order = {r.id: i for i, r in enumerate(self.rules)}
         self._candidates: dict[frozenset[int], list[tuple[Rule, LineMatcher, int]]] = {}
         self._read_cache: dict[tuple[str, frozenset[int]], Reading] = {}

@@ -91,8 +91,11 @@ class Normalizer:
         if count:
             hits, where = self.catalog.scanner.scan(block)
             read = self.catalog.read
+            useful = self.catalog.useful
             boots = self.boots
             for idx in sorted(hits):
+                if useful.isdisjoint(hits[idx]):
+                    continue  # only patterns that add fields to another's match: nothing to add to
                 at = where[idx]
                 start = block.rfind(b"\n", 0, at) + 1
                 text = block[start: block.index(b"\n", start)].decode("utf-8")
