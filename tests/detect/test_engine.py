@@ -188,3 +188,31 @@ def test_remediation_quotes_what_the_cloud_api_said(tmp_path):
     s.finish()
     [f] = s.result().findings()
     assert f.remediation == "kernel said xvda1; m5.large boots from /dev/nvme0n1"
+
+
+def test_a_fix_written_before_the_console_named_its_cloud_is_written_again_for_it(tmp_path):
+    cat = catalog_with(tmp_path, "rules:" + rule("panic", "kernel.panic", "critical",
+                                                  "{line: {regex: 'Kernel panic - not syncing: (?P<reason>.*)'}}"))
+    a = run_lines(cat, [PANIC, "SeaBIOS (version 1.8.2-google)"])  # the banner names GCE after the panic
+    [f] = a.findings()
+    assert f.remediation == "gce fix for Attempted to kill init! exitcode=0x00000100"
+
+
+def test_facts_the_cloud_api_gives_after_a_finding_reach_its_fix(tmp_path):
+    from consolewatch.model import MachineContext
+
+    cat = catalog_with(tmp_path, """rules:
+  - id: root
+    title: root
+    category: disk.root-not-found
+    severity: critical
+    match: {line: {regex: 'VFS: Cannot open root device "(?P<root>[^"]+)"'}}
+    remediation: {default: 'kernel said {root}; {instance_type} boots from {root_device}'}
+    """ + SAMPLE)
+    s = Session(cat)
+    s.feed(MachineContext("api", "aws", "nitro", {}))  # the cloud is known before the finding...
+    s.feed(Chunk("console", b'[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6\n'))
+    s.feed(MachineContext("api", "aws", "nitro", {"instance_type": "m5.large", "root_device": "/dev/nvme0n1"}))
+    s.finish()  # ...its facts only after it
+    [f] = s.result().findings()
+    assert f.remediation == "kernel said xvda1; m5.large boots from /dev/nvme0n1"
