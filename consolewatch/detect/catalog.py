@@ -94,6 +94,7 @@ class Catalog:
         self._rule_order = {r.id: i for i, r in enumerate(self.rules)}
         self._candidates: dict[frozenset[int], list[tuple[Rule, LineMatcher, int]]] = {}
         self._read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
+        self._match_cache: dict[tuple, list[tuple[Rule, int, dict[str, str]]]] = {}
 
     def read(self, text: str, triggers: frozenset[int]) -> Reading:
         """Split a flagged line's stamps and confirm the format patterns behind `triggers`."""
@@ -136,6 +137,24 @@ class Catalog:
             out.sort(key=lambda c: (self._rule_order[c[0].id], c[2]))
             self._candidates[triggers] = out
         return out
+
+    def matches(self, sl: ScannedLine) -> list[tuple[Rule, int, dict[str, str]]]:
+        """(rule, matcher index, fields) of each candidate matcher that matches `sl`, in
+        definition order, whatever the rules' clouds (the caller filters those).
+
+        Cached: `check` depends only on the line's message, program, triggers and origin (its
+        formats and fields are what `read` found in that message), and consoles repeat lines.
+        """
+        key = (sl.message, sl.program, sl.triggers, sl.line.origin)
+        got = self._match_cache.get(key)
+        if got is None:
+            if len(self._match_cache) > 20000:
+                self._match_cache.clear()
+            got = self._match_cache[key] = [
+                (rule, index, fields) for rule, m, index in self.candidates(sl.triggers)
+                if (fields := self.check(m, sl)) is not None
+            ]
+        return [(rule, index, dict(fields)) for rule, index, fields in got]  # callers may keep or change them
 
     def check(self, m: LineMatcher, sl: ScannedLine) -> dict[str, str] | None:
         """The fields a matcher yields on this line, or None when it does not match."""

@@ -174,16 +174,11 @@ class Engine:
                 b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t, p.ref,
                         b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos)
         out = self._expire(line.t, line.seq) if b.pending else []
-        cands = self.catalog.candidates(sl.triggers)
-        if not cands:
-            return out
         matched: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        for rule, m, index in cands:
+        for rule, index, fields in self.catalog.matches(sl):
             if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
                 continue
-            fields = self.catalog.check(m, sl)
-            if fields is not None:
-                matched.setdefault(rule.id, []).append((index, fields))
+            matched.setdefault(rule.id, []).append((index, fields))
         if matched:
             ctx = _Ctx(batch, line.seq, tail)
             for rule_id, hits in matched.items():

@@ -216,3 +216,17 @@ def test_facts_the_cloud_api_gives_after_a_finding_reach_its_fix(tmp_path):
     s.finish()  # ...its facts only after it
     [f] = s.result().findings()
     assert f.remediation == "kernel said xvda1; m5.large boots from /dev/nvme0n1"
+
+
+def test_a_line_seen_again_on_the_screen_is_judged_by_its_origin_each_time(tmp_path):
+    # What a matcher said about a line is remembered by message, triggers and origin: the same
+    # panic read off the screen must not borrow the serial port's answer, and vice versa.
+    cat = catalog_with(tmp_path, "rules:" + rule("screen", "kernel.panic", "critical",
+                                                  "{line: {regex: 'Kernel panic - not syncing: (?P<reason>.*)', origin: ocr}}"))
+    s = Session(cat)
+    s.feed(Chunk("console", (PANIC + "\n").encode()))
+    s.engine.feed(s.normalizer.feed_lines("screen", [PANIC], origin="ocr"))
+    s.feed(Chunk("console", (PANIC + "\n").encode()))
+    s.finish()
+    [f] = s.result().findings()
+    assert [e.origin for e in f.evidence] == ["ocr"] and f.evidence[0].seq == 2
