@@ -166,16 +166,23 @@ class _HyperscanBackend:
         self._db.scan(buf, match_event_handler=on_match)
         ends.sort()
         line = pos = 0
+        last = -1
+        bucket: set[int] = set()
         for end, pid in ends:
+            if end == last:  # patterns run to the line end: a line's events mostly share one
+                bucket.add(pid)
+                continue
+            last = end
             at = end - 1 if end > 0 else 0
             if at > pos:
                 line += buf.count(b"\n", pos, at)
                 pos = at
-            bucket = hits.get(line)
-            if bucket is None:
-                hits[line] = {pid}
+            got = hits.get(line)
+            if got is None:
+                bucket = hits[line] = {pid}
                 where[line] = at
             else:
+                bucket = got
                 bucket.add(pid)
 
 
