@@ -230,3 +230,37 @@ def test_a_line_seen_again_on_the_screen_is_judged_by_its_origin_each_time(tmp_p
     s.finish()
     [f] = s.result().findings()
     assert [e.origin for e in f.evidence] == ["ocr"] and f.evidence[0].seq == 2
+
+
+VFS = '[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6'
+
+
+@pytest.mark.parametrize("with_rule", [False, True])
+def test_a_rule_on_a_pattern_that_only_gives_fields_needs_nothing_but_its_yaml(tmp_path, with_rule):
+    # A format pattern with no milestone or context only adds fields: the normaliser skips a
+    # line it alone flags, until a rule (added in YAML, nothing else) matches on it.
+    fmt = FORMATS.replace("samples:\n", """  - {id: vfs, regex: 'VFS: Cannot open root device "(?P<root>[^"]+)"'}
+samples:
+  - {line: 'VFS: Cannot open root device "sda1" or unknown-block(0,0): error -6', pattern: vfs, source: x}
+""", 1)
+    (tmp_path / "formats").mkdir()
+    (tmp_path / "detectors").mkdir()
+    (tmp_path / "formats" / "t.yaml").write_text(fmt)
+    rules = rule("panic", "kernel.panic", "critical", "{line: {regex: 'Kernel panic - not syncing'}}")
+    if with_rule:
+        rules += rule("root", "disk.root-not-found", "critical", "{line: {format: t.vfs}}")
+    (tmp_path / "detectors" / "t.yaml").write_text("rules:" + rules)
+    defs = definitions.load([tmp_path])
+    assert not defs.problems, defs.problems
+    s = Session(Catalog(defs))
+    seen = []
+    s.engine.feed = lambda batch, feed=s.engine.feed: seen.extend(sl.line.seq for sl in batch.scanned) or feed(batch)
+    s.feed(Chunk("console", b"Booting from Hard Disk 0...\n" + VFS.encode() + b"\n"))
+    s.finish()
+    findings = s.result().findings()
+    if with_rule:
+        [f] = findings
+        assert f.rule == "root" and f.fields["root"] == "xvda1" and f.evidence[0].seq == 2
+        assert seen == [1, 2]
+    else:
+        assert findings == [] and seen == [1]  # the VFS line was flagged, and skipped unread
