@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
+from typing import Iterator
 
 from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 from consolewatch.cli.common import load_catalog
+from consolewatch.detect.catalog import Catalog
 from consolewatch.inputs import InputError, open_input, source_name
 from consolewatch.model import Frame, severity_rank
 from consolewatch.session import Analysis, Session
@@ -34,18 +37,30 @@ def analyze_paths(paths: list[str], session: Session) -> Analysis:
     return session.result()
 
 
-def _collect_less_often() -> None:
+@contextlib.contextmanager
+def _collecting_less_often() -> Iterator[None]:
     """An analysis allocates a few objects per interesting line (lines, fields, findings) and
     almost none in reference cycles, so the cycle collector need not run every 700 allocations,
-    nor ever look at the loaded definitions again. About 5-8% of analyze's CPU on the 100 MB
-    bench log (bench/stages.py); memory stays bounded (bench/analyze.py prints peak RSS)."""
+    nor look at the loaded definitions again. About 5-8% of analyze's CPU on the 100 MB bench
+    log (bench/stages.py); memory stays bounded (bench/analyze.py prints peak RSS). Restored
+    afterwards: `run` is also called in-process (tests, bench/compare_json.py)."""
+    threshold = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(20_000, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def run(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.parsers)
-    _collect_less_often()
+    with _collecting_less_often():
+        return _run(args, catalog)
+
+
+def _run(args: argparse.Namespace, catalog: Catalog) -> int:
     session = Session(catalog, cloud=args.cloud or "unknown", hypervisor=args.hypervisor or "unknown")
     analysis = analyze_paths(args.paths, session)
     if args.json:
