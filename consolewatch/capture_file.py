@@ -138,15 +138,28 @@ def export_summary(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def import_capture(store: Store, doc: dict[str, Any]) -> int:
+def digest(doc: dict[str, Any]) -> str:
+    """What identifies an export: its target, start and events (the same export imported twice)."""
+    import hashlib
+
+    key = json.dumps([doc.get("target"), doc.get("created"), doc.get("events")], sort_keys=True, default=str)
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def import_capture(store: Store, doc: dict[str, Any]) -> tuple[int, bool]:
+    """Store an export; (capture id, True) — or (the id it already has, False) when it was imported before."""
     events = list(events_from_export(doc))
     target = export_target(doc)
     summary = export_summary(doc)
+    mark = digest(doc)
+    known = store.find_import(mark)
+    if known is not None:
+        return known, False
     capture_id, _ = store.open_capture(target, resume=False)
     for ev in events:
         store.append(capture_id, ev)
-    store.finish(capture_id, summary, ended=True)
-    return capture_id
+    store.finish(capture_id, {**summary, "imported_digest": mark}, ended=True)
+    return capture_id, True
 
 
 def dumps(doc: dict[str, Any]) -> str:

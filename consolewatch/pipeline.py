@@ -224,11 +224,16 @@ class Follower:
     async def run(self) -> FollowResult:
         """Follow the target; one follower per target at a time (`Store.writer_lock`)."""
         with self.store.writer_lock(self.name):
-            return await self._run()
+            self.capture_id, resumed = self.store.open_capture(self.name, resume=self.resume)
+            self.result.capture_id = self.capture_id
+            try:
+                return await self._run(resumed)
+            finally:
+                if not resumed and not self.store.has_data(self.capture_id):
+                    self.store.remove(self.capture_id)  # a target that never started leaves no capture
+                    self.result.capture_id = 0
 
-    async def _run(self) -> FollowResult:
-        self.capture_id, resumed = self.store.open_capture(self.name, resume=self.resume)
-        self.result.capture_id = self.capture_id
+    async def _run(self, resumed: bool) -> FollowResult:
         cursors = self._replay() if resumed else {}
         if self._done.is_set():
             return self._close(ended=True)
@@ -244,6 +249,7 @@ class Follower:
             for t in (fetch, quiet, done):
                 t.cancel()
             await asyncio.gather(fetch, quiet, done, return_exceptions=True)
+        WATCHDOG.ended()  # its deadline was the follow's; closing has time of its own
         # The follow ends here, so does the capture: judge the open boot as analyze would
         # (boot-level findings such as console.silent), then record it.
         outcome = self.result.outcome

@@ -9,7 +9,7 @@ both drive a Session, so offline and live cannot disagree.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from consolewatch.detect.catalog import Catalog
@@ -55,6 +55,8 @@ class Analysis:
     notes: tuple[Any, ...] = ()
     boots_dropped: int = 0
     """Boots of a very long capture summarised away (the engine keeps the last 1,000 in full)."""
+    screens: tuple[Frame, ...] = ()
+    """The last frame of each screen source (what the screen showed when the capture ended)."""
 
     @property
     def outcome(self) -> str:
@@ -74,6 +76,20 @@ class Analysis:
         found = self.findings(scope)
         return max((f.severity for f in found), key=severity_rank) if found else None
 
+    def failed(self, scope: str = "last") -> bool:
+        """Did a boot in scope fail or stall (the verdict a CI gate acts on)?"""
+        boots = self.boots if scope == "all" else self.boots[-1:]
+        return any(b.outcome in ("failure", "stall") for b in boots)
+
+    def only_boot(self, n: int) -> "Analysis | None":
+        """The analysis narrowed to one boot, counted as `journalctl -b` does: N >= 1 the Nth
+        boot of the capture, 0 the last, -1 the one before it, ...; None when there is no such boot."""
+        if n >= 1:
+            chosen = [b for b in self.boots if b.index == n]
+        else:
+            chosen = [self.boots[n - 1]] if -len(self.boots) < n <= 0 else []
+        return replace(self, boots=tuple(chosen)) if chosen else None
+
 
 class Session:
     def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
@@ -83,6 +99,7 @@ class Session:
         self.notes: list[Any] = []
         self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXT_LINES)
         self._screens: dict[str, Any] = {}
+        self.last_frames: dict[str, Frame] = {}
         self._track_recent = False
 
     def expect_frames(self) -> None:
@@ -132,7 +149,8 @@ class Session:
         for source, reader in self._screens.items():
             self._screen_lines(step, source, reader.flush(), None)
         before = len(self.engine.boots)
-        step.findings += self.engine.finish()
+        n = self.normalizer
+        step.findings += self.engine.finish(non_text=n.non_text / n.bytes_read if n.bytes_read else 0.0)
         step.boots += self.engine.boots[before:]
         return step
 
@@ -141,6 +159,7 @@ class Session:
             cloud=self.engine.cloud, hypervisor=self.engine.hypervisor, boots=tuple(self.engine.boots),
             capture_findings=tuple(self.engine.capture_findings), lines=self.normalizer.next_seq - 1,
             notes=tuple(self.notes), boots_dropped=self.engine.boots_dropped,
+            screens=tuple(self.last_frames[s] for s in sorted(self.last_frames)),
         )
 
     def _note(self, step: Step, event: Any) -> None:
@@ -162,6 +181,7 @@ class Session:
     def _frame(self, step: Step, frame: Frame) -> None:
         from consolewatch.ocr.follow import ScreenReader
 
+        self.last_frames[frame.source] = frame
         reader = self._screens.get(frame.source)
         if reader is None:
             reader = self._screens[frame.source] = ScreenReader()

@@ -267,6 +267,18 @@ class Store:
                                    tuple(sorted((sources or "").split(","))) if sources else (), int(size)))
         return out
 
+    def has_data(self, capture_id: int) -> bool:
+        """Did the capture store any console bytes or frames (not only statuses)?"""
+        return self.db.execute("SELECT 1 FROM events WHERE capture_id=? AND kind IN ('chunk', 'frame') LIMIT 1",
+                               (capture_id,)).fetchone() is not None
+
+    def find_import(self, digest: str) -> int | None:
+        """The capture an export with this digest was imported as, if it is still stored."""
+        for info in self.list():
+            if info.summary.get("imported_digest") == digest:
+                return info.id
+        return None
+
     def remove(self, capture_id: int) -> bool:
         cur = self.db.execute("DELETE FROM captures WHERE id=?", (capture_id,))
         return cur.rowcount > 0

@@ -7,8 +7,11 @@ run between callbacks, so the process ignored them. Python's regex engine checks
 while it matches, so the watchdog installs Python-level handlers that raise `Interrupted` out
 of the matching, but only while the core is busy (`with WATCHDOG.busy(): ...`); at other
 times asyncio handles the signal as before (its wakeup file descriptor stays in place). The
-deadline is a real-time interval timer (SIGALRM), the same instant the follow's own timeout
-would end it.
+deadline is a real-time interval timer (SIGALRM) set `LATE` seconds after the follow's own
+timeout: a follow whose loop is free ends by that timeout first, judged and recorded like any
+other end, and only a core that still holds the loop is stopped by the deadline. Once the
+follow has ended (`ended()`), a deadline that passed meanwhile no longer applies; closing it
+gets `CLOSING` seconds of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +19,12 @@ from __future__ import annotations
 import signal
 from contextlib import contextmanager
 from typing import Iterator
+
+
+#: Seconds after --timeout that the deadline stops a core still holding the event loop.
+LATE = 2.0
+#: Seconds that closing a follow (judging its open boot) may take once the follow has ended.
+CLOSING = 10.0
 
 
 class Interrupted(Exception):
@@ -39,7 +48,15 @@ class Watchdog:
             self._armed[sig] = signal.signal(sig, self._on_signal)
         if timeout:
             self._armed[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, timeout)
+            signal.setitimer(signal.ITIMER_REAL, timeout + LATE)
+
+    def ended(self) -> None:
+        """The follow ended by itself (its own timeout, its outcome, a signal): a deadline that
+        passed meanwhile no longer ends it, and closing it gets `CLOSING` seconds (a regex stuck
+        while the open boot is judged is still stopped)."""
+        self._expired = False
+        if signal.SIGALRM in self._armed:
+            signal.setitimer(signal.ITIMER_REAL, CLOSING)
 
     def disarm(self) -> None:
         if signal.SIGALRM in self._armed:

@@ -11,12 +11,14 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
     done
     export DEBIAN_FRONTEND=noninteractive
+    # Another install may hold the package manager's lock (unattended-upgrades, a parallel run): wait.
+    APT="apt-get -o DPkg::Lock::Timeout=600"
     # The QEMU guest kit fetches Debian kernels with `apt-get download`: it needs package lists.
     if [ -n "$missing" ] || ! ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1; then
-        apt-get update -qq
+        $APT update -qq
     fi
     if [ -n "$missing" ]; then
-        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+        $APT install -y -qq --no-install-recommends $missing >/dev/null
     fi
 fi
 

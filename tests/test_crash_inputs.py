@@ -131,7 +131,7 @@ def test_type_confused_exports_are_read_or_refused_never_crash(catalog, tmp_path
     store = Store(tmp_path_factory.mktemp("store") / "s.db")
     try:
         try:
-            cid = import_capture(store, doc)
+            cid, _ = import_capture(store, doc)
         except (ValueError, KeyError, TypeError):
             return  # `captures import` says "not a consolewatch capture export: ..." (exit 2)
         _show(store, cid, catalog)
@@ -168,7 +168,7 @@ def test_the_unmutated_export_is_accepted(catalog, tmp_path):
     doc = _export(GOOD)
     assert len(list(events_from_export(doc))) == len(GOOD)
     store = Store(tmp_path / "s.db")
-    _show(store, import_capture(store, doc), catalog)
+    _show(store, import_capture(store, doc)[0], catalog)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "true", "0"])

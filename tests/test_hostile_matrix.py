@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ class Ctx:
         self.store_path.parent.mkdir(parents=True, exist_ok=True)
         store = Store(self.store_path)
         try:
-            self.capture = import_capture(store, _export(f"gce:p/z/all-{PAYLOADS[-1][1]}", self.log.read_bytes()))
+            self.capture, _ = import_capture(store, _export(f"gce:p/z/all-{PAYLOADS[-1][1]}", self.log.read_bytes()))
             for name, text, _ in PAYLOADS:  # one capture per payload: each target is listed whole
                 import_capture(store, _export(f"gce:p/z/{name}-{text}", b"x\n"))
         finally:
@@ -189,13 +190,17 @@ def _strings(doc):
             yield from _strings(v)
 
 
-@pytest.mark.xfail(strict=True, reason="branch everyday (issue 11) marks console text's wrapped rows; "
-                                       "remove this marker when it lands")
-def test_a_wrapped_console_row_cannot_pass_for_consolewatch_output(cli, tmp_path):
+@pytest.mark.parametrize("width", [80, 120])
+def test_a_wrapped_console_row_cannot_pass_for_consolewatch_output(cli, tmp_path, width):
     """WRAP spoofing: a console line padded so that its wrapped part begins a terminal row with
-    what looks like consolewatch's own output."""
+    what looks like consolewatch's own output. Every row of console text, wrapped rows included,
+    sits right of the `|` gutter (sinks.terminal.Quoted)."""
     log = tmp_path / "console.log"
     spoof = "=== file:x boot 1: SUCCESS"
-    log.write_text("[    0.000000] Linux version 6.1.0\n" + "ok" + " " * 71 + spoof + "\n")
-    out = cli("tail", f"file:{log}", "--no-follow").stdout.decode()
-    assert not any(row.startswith(spoof) for row in out.splitlines())
+    log.write_text("[    0.000000] Linux version 6.1.0\n" + "ok" + " " * (2 * width) + spoof + "\n")
+    out = cli("tail", f"file:{log}", "--no-follow", env={"COLUMNS": str(width)}).stdout.decode()
+    rows = out.splitlines()
+    assert not any(row.startswith(spoof) for row in rows), out
+    shown = [row for row in rows if spoof in row]
+    assert len(shown) == 1, out  # the console line was shown, its spoof on a wrapped row of its own
+    assert re.match(r" +\| " + re.escape(spoof), shown[0]), out  # marked as console text by the gutter

@@ -66,7 +66,7 @@ def test_export_import_round_trip(tmp_path):
         a.append(cid, ev)
     doc = json.loads(json.dumps(export_capture(a, cid)))
     b = Store(tmp_path / "b.db")
-    new = import_capture(b, doc)
+    new, _ = import_capture(b, doc)
     assert list(b.events(new)) == EVENTS
 
 

@@ -7,16 +7,20 @@ working while it runs (`watchdog`). The rule files and console lines here are sy
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from consolewatch.normalize.regexlint import check
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RULE = """rules:
   - id: user-rule
@@ -114,3 +118,18 @@ def test_signals_and_timeout_work_while_a_slow_regex_runs(tmp_path, how, status)
     assert proc.returncode == status, err.decode()
     assert "while rules were matching a line" in err.decode()
     assert time.monotonic() - sent < 30
+
+
+def test_a_timeout_while_waiting_for_output_is_a_plain_timeout_and_the_capture_is_recorded(cli, tmp_path):
+    """The deadline is for a core stuck in a regex. A follow waiting for more output ends by its
+    own --timeout: said as a timeout, its open boot judged and the capture recorded (the
+    deadline firing first had reported a stuck regex and left the capture unfinished)."""
+    log = tmp_path / "console.log"
+    healthy = (ROOT / "samples/qemu/healthy/serial.log").read_bytes()
+    log.write_bytes(healthy[: healthy.index(b"Run /init")])  # a boot still going
+    r = cli("tail", f"file:{log}", "--json", "--timeout", "3", "--stall-after", "0", timeout=60)
+    err = r.stderr.decode()
+    assert r.returncode == 3, err
+    assert "timed out after 3 s" in err and "while rules were matching" not in err
+    captures = json.loads(cli("captures", "list", "--json").stdout)["captures"]
+    assert [c["boots"] for c in captures] == [1]  # the follow's summary was written

@@ -209,7 +209,7 @@ def fuzz_capture_import(data: bytes) -> None:
         return
     store = Store(Path(":memory:"))
     try:
-        cid = import_capture(store, doc)
+        cid, _ = import_capture(store, doc)
         _replay(store, cid)
     finally:
         store.close()

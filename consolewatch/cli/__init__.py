@@ -1,32 +1,91 @@
 """The `consolewatch` command: thin subcommands over the library.
 
 Data goes to stdout, the human summary to stderr; exit status 0 (nothing reached --fail-on),
-1 (a finding did, or a boot failed/stalled under --until), 2 (bad usage or unusable input),
-3 (timeout). Heavy imports happen inside each command so `--help` stays fast.
+1 (a finding did, or a boot failed or stalled), 2 (bad usage or unusable input), 3 (timeout),
+130 / 143 (interrupted by SIGINT / SIGTERM). Heavy imports happen inside each command so
+`--help` and shell completion stay fast.
 """
+
+# PYTHON_ARGCOMPLETE_OK
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
+import re
+import signal
 import sys
 from typing import Sequence
 
 from consolewatch.model import CLOUDS, SEVERITIES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
 class UsageError(Exception):
     """Bad usage or unusable input: one line on stderr, exit status 2."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is (like Ctrl-C's KeyboardInterrupt): exit status 143."""
+
+
+class Options:
+    """Global options every command honours (set once by `main`)."""
+
+    quiet = False
+    debug = False
+    no_color = False
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, plus "did you mean ...?" for a mistyped command, action or choice; every command
+    and action parser (subparsers are made of this class too) takes the global options."""
+
+    def __init__(self, *args, main: bool = False, **kw) -> None:
+        super().__init__(*args, **kw)
+        _global_options(self, False if main else argparse.SUPPRESS)
+
+    def error(self, message: str):  # type: ignore[override]
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = re.findall(r"'([^']*)'", m.group(2))
+            close = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+        super().error(message)
+
+
+def _global_options(p: argparse.ArgumentParser, default) -> None:
+    """--no-color, -q, --debug: on the main parser and on every command (before or after it)."""
+    g = p.add_argument_group("output")
+    g.add_argument("--no-color", action="store_true", default=default,
+                   help="no colour or styles (as NO_COLOR=1 does)")
+    g.add_argument("-q", "--quiet", action="store_true", default=default,
+                   help="no human-readable output, only errors (--json and -o still write their data)")
+    g.add_argument("--debug", action="store_true", default=default,
+                   help="print a traceback for internal errors")
+
+
+def boot_choice(text: str) -> str | int:
+    """--boot: last, all, or N as `journalctl -b` counts (1 the first boot, 0 the last, -1 the one before)."""
+    if text in ("last", "all"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not last, all or a boot number") from None
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="consolewatch",
+    p = Parser(
+        prog="consolewatch", main=True,
         description="Tells you why a cloud VM did not boot: reads its console, names the failure, says the fix.",
     )
     p.add_argument("--version", action="version", version="consolewatch 0.1.0")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     a = sub.add_parser("analyze", help="diagnose a captured console (log, screenshot, EC2/GCE output, export)")
     a.add_argument("paths", nargs="+", metavar="PATH",
@@ -36,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the consolewatch.analysis/1 JSON document")
     a.add_argument("--fail-on", choices=[*SEVERITIES, "never"], default="error",
                    help="exit 1 when a finding reaches this severity (default: error)")
-    a.add_argument("--boot", choices=["last", "all"], default="last", help="report the last boot or all")
+    a.add_argument("--boot", type=boot_choice, default="last", metavar="last|all|N",
+                   help="the last boot (default), all, or boot N (1 the first, 0 the last, -1 the one before)")
+    a.add_argument("-o", "--output", metavar="FILE",
+                   help="write the output to FILE instead of stdout (JSON when FILE ends in .json)")
     a.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
 
     t = sub.add_parser("tail", help="follow a machine's console live (a CI gate with --until)")
@@ -90,7 +152,24 @@ def _parser() -> argparse.ArgumentParser:
     rc.add_argument("--json", action="store_true", help="with --cases: print one JSON document")
     for q in (rl, rsh, rc):
         q.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+
+    c = sub.add_parser("completion", help="print the shell completion script (bash or zsh)",
+                       description="Print a completion script: eval \"$(consolewatch completion bash)\" in "
+                                   "~/.bashrc, or the zsh line in ~/.zshrc.")
+    c.add_argument("shell", choices=["bash", "zsh"])
     return p
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion (argcomplete): only when the shell asks, so normal runs never import it."""
+    if "_ARGCOMPLETE" in os.environ:
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
 
 
 def _shown(exc: BaseException) -> str:
@@ -103,10 +182,16 @@ def _shown(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    _complete(parser)
     args = parser.parse_args(argv)
+    Options.quiet, Options.debug, Options.no_color = bool(args.quiet), bool(args.debug), bool(args.no_color)
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"  # rich (every console we make) honours it
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "analyze":
             from consolewatch.cli.analyze import run
@@ -126,21 +211,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.rules_command is None:
                 parser.parse_args(["rules", "--help"])
             from consolewatch.cli.rules import run
+        elif args.command == "completion":
+            from consolewatch.cli.completion import run
         else:  # pragma: no cover - argparse rejects unknown commands
             return EXIT_USAGE
         return run(args)
     except UsageError as exc:
         print(f"consolewatch: {_shown(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:
+        return EXIT_SIGTERM
     except KeyboardInterrupt:
-        return 130
+        return EXIT_SIGINT
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # a bug: say so in one line; CONSOLEWATCH_DEBUG=1 shows the traceback
-        import os
-
-        if os.environ.get("CONSOLEWATCH_DEBUG"):
-            raise
+    except Exception as exc:  # a bug: say so in one line; --debug shows the traceback
         import sqlite3
 
         from consolewatch.store import StoreError, explain
@@ -148,6 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, (StoreError, sqlite3.Error)):  # the store's environment, not a bug
             print(f"consolewatch: {_shown(explain(exc))}", file=sys.stderr)
             return EXIT_USAGE
+        if Options.debug or os.environ.get("CONSOLEWATCH_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+            return EXIT_USAGE
         print(f"consolewatch: internal error: {type(exc).__name__}: {_shown(exc)} "
-              "(set CONSOLEWATCH_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+              "(--debug shows the traceback; please report it)", file=sys.stderr)
         return EXIT_USAGE

@@ -52,16 +52,15 @@ def run(args: argparse.Namespace) -> int:
         if action == "import":
             return _import(store, args)
         if action == "rm":
-            missing = [i for i in args.ids if not store.remove(i)]
-            if missing:
-                raise UsageError(f"no capture {', '.join(map(str, missing))}")
-            return EXIT_OK
+            return _rm(store, args)
         if action == "prune":
             if args.older_than is None and args.max_size is None:
                 raise UsageError("prune needs --older-than DAYS and/or --max-size MB")
             removed = store.prune(older_than=args.older_than * 86400 if args.older_than is not None else None,
                                   max_bytes=int(args.max_size * (1 << 20)) if args.max_size is not None else None)
-            print(f"removed {len(removed)} capture(s)", file=sys.stderr)
+            from consolewatch.cli.common import say
+
+            say(f"removed {len(removed)} capture(s)")
             return EXIT_OK
         raise UsageError("captures needs an action: list, show, export, import, rm, prune")
     finally:
@@ -73,23 +72,55 @@ def _list(store, args) -> int:
     if args.json:
         sys.stdout.write(json.dumps({"captures": [i.as_dict() for i in infos]}) + "\n")
         return EXIT_OK
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from consolewatch.cli.common import console
+    from consolewatch.safetext import one_line
+    from consolewatch.sinks.terminal import EndOf
+
+    fmt = lambda t: time.strftime("%m-%d %H:%M", time.localtime(t))  # noqa: E731
+    # Every cell from the store (an import brings another machine's strings) is one escaped
+    # row of Text: never markup, controls and bidi characters escaped; the target is cut from
+    # the left where the width ends, never at a fixed length.
+    rows = [(str(i.id), one_line(i.target), one_line(",".join(i.sources), 300), fmt(i.created),
+             one_line(i.summary.get("boots") or "-", 20), one_line(i.summary.get("outcome") or "-", 40),
+             _size(i.size)) for i in infos]
+    heads = ("id", "target", "sources", "started", "boots", "outcome", "size")
+    out = console()
+    widths = [max([len(h), *(len(r[k]) for r in rows)]) for k, h in enumerate(heads)]
+    room = out.width - sum(widths) + widths[1] - 2 * (len(heads) - 1)
+    widths[1] = max(16, min(room, widths[1]))  # every column whole but the target, cut from the left
+    table = Table.grid(padding=(0, 2))
+    for k, col in enumerate(heads):
+        table.add_column(no_wrap=True, width=widths[k], justify="right" if col == "size" else "left")
+    table.add_row(*(Text(h, style="bold") for h in heads))
+    for r in rows:
+        table.add_row(r[0], EndOf(r[1]), *(Text(x) for x in r[2:]))
+    out.print(table)
+    return EXIT_OK
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "kB", "MB"):
+        if n < 1000 or unit == "MB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return ""
+
+
+def _rm(store, args) -> int:
+    from consolewatch.cli.common import say
     from consolewatch.safetext import one_line
 
-    table = Table()
-    for col in ("id", "target", "sources", "first", "last", "boots", "outcome", "size"):
-        table.add_column(col)
-    for i in infos:
-        fmt = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))  # noqa: E731
-        # Every cell from the store (an import brings another machine's strings) is a Text:
-        # never markup, controls and bidi characters escaped.
-        cells = (str(i.id), i.target, ",".join(i.sources), fmt(i.created), fmt(i.updated),
-                 str(i.summary.get("boots") or "-"), str(i.summary.get("outcome") or "-"), f"{i.size:,} B")
-        table.add_row(*(Text(one_line(c, 300)) for c in cells))
-    Console(highlight=False).print(table)
+    found = [(i, store.capture(i)) for i in args.ids]
+    missing = [str(i) for i, info in found if info is None]
+    for i, info in found:
+        if info is not None and store.remove(i):
+            say(f"removed capture {i}: {one_line(info.target)}, {info.size:,} bytes, "
+                f"{info.summary.get('boots') or 0} boot(s), {info.summary.get('outcome') or 'no outcome'}")
+    if missing:
+        raise UsageError(f"no capture {', '.join(missing)}")
     return EXIT_OK
 
 
@@ -109,7 +140,9 @@ def _show(store, args) -> int:
         target = parse_target(info.target)
     except ValueError:
         target = Target("import", info.target)
-    sink = JsonLinesSink() if args.json else TerminalSink()
+    from consolewatch.cli.common import console
+
+    sink = JsonLinesSink() if args.json else TerminalSink(console())
     replay = Follower(target, catalog=load_catalog(args.parsers), store=store, sink=sink, follow=False)
     replay.name = info.target
     try:
@@ -137,14 +170,18 @@ def _export(store, args) -> int:
 def _import(store, args) -> int:
     from consolewatch.capture_file import import_capture
 
+    from consolewatch.cli.common import say
+
     try:
         doc = json.loads(Path(args.path).read_bytes())
         if not isinstance(doc, dict):
             raise ValueError("the file is not a JSON object")
-        new_id = import_capture(store, doc)
+        new_id, added = import_capture(store, doc)
     except FileNotFoundError:
         raise UsageError(f"{args.path}: no such file") from None
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise UsageError(f"{args.path}: not a consolewatch capture export: {exc}") from None
+    if not added:
+        say(f"{args.path} was imported before: capture {new_id}")
     print(new_id)
     return EXIT_OK

@@ -9,7 +9,7 @@ import sys
 import tempfile
 
 from consolewatch.cli import EXIT_OK, EXIT_USAGE, UsageError
-from consolewatch.cli.common import load_catalog
+from consolewatch.cli.common import console, load_catalog
 
 
 def add_parser(sub) -> None:
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             target_text, env, sim = act.start(log, args.speed)
             saved = {k: os.environ.get(k) for k in env}
             os.environ.update(env)
-            sink = JsonLinesSink() if args.json else TerminalSink()
+            sink = JsonLinesSink() if args.json else TerminalSink(console())
             try:
                 follower = Follower(parse_target(target_text, {"screenshots": None, **dict(act.options)}), catalog=catalog, store=store,
                                     sink=sink, until="outcome", stall_after=30.0, resume=False)

@@ -10,15 +10,12 @@ Exit status as for analyze: 0, 1 when a finding reaches --fail-on, 2 on bad usag
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from consolewatch.model import CLOUDS, SEVERITIES, Frame, severity_rank
-from consolewatch.session import Session
+from consolewatch.cli import boot_choice
+from consolewatch.model import CLOUDS, SEVERITIES
 
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
 
@@ -39,21 +36,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--hypervisor", choices=["xen", "nitro", "kvm", "hyperv", "tcg"], help="if known")
     p.add_argument("--fail-on", choices=[*SEVERITIES, "never"], default="error",
                    help="exit 1 when a finding reaches this severity (default: error)")
-    p.add_argument("--boot", choices=["last", "all"], default="last", help="report the last boot or all")
+    p.add_argument("--boot", type=boot_choice, default="last", metavar="last|all|N",
+                   help="the last boot (default), all, or boot N (1 the first, 0 the last, -1 the one before)")
     p.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
-
-
-class FrameKeepingSession(Session):
-    """A Session that also keeps the last frame of each screen source, for the report's screenshots."""
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.frames: dict[str, Frame] = {}
-
-    def feed(self, event: Any):
-        if isinstance(event, Frame):
-            self.frames[event.source] = event
-        return super().feed(event)
 
 
 def report_format(args: argparse.Namespace) -> str:
@@ -66,17 +51,12 @@ def report_format(args: argparse.Namespace) -> str:
 
 def build(args: argparse.Namespace):
     """Analyse the inputs and return the Report (UsageError for unusable input)."""
-    from consolewatch.cli.analyze import analyze_paths
-    from consolewatch.cli.common import load_catalog
+    from consolewatch import __version__
+    from consolewatch.cli.common import analyze, narrow
     from consolewatch.sinks.report import Report
 
-    catalog = load_catalog(args.parsers)
-    session = FrameKeepingSession(catalog, cloud=args.cloud or "unknown", hypervisor=args.hypervisor or "unknown")
-    analysis = analyze_paths(args.paths, session)
-    from consolewatch import __version__
-
-    return Report(analysis, scope=args.boot, inputs=tuple(input_label(p) for p in args.paths),
-                  frames=session.frames, version=__version__)
+    analysis, scope = narrow(analyze(args), args.boot)
+    return Report(analysis, scope=scope, inputs=tuple(input_label(p) for p in args.paths), version=__version__)
 
 
 def input_label(path: str) -> str:
@@ -105,25 +85,8 @@ def input_label(path: str) -> str:
     return f"{path} ({redact(info.target)}, taken {when})"
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder (no half reports)."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
 def run(args: argparse.Namespace) -> int:
+    from consolewatch.cli.common import exit_status, say, write_atomically
     from consolewatch.sinks.report import render
 
     fmt = report_format(args)
@@ -132,13 +95,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         write_atomically(args.output, text)
         a = report.analysis
-        print(f"wrote {args.output} ({len(text.encode('utf-8')):,} bytes, {fmt}): {a.outcome.upper()}: "
-              f"{report.headline}", file=sys.stderr)
+        say(f"wrote {args.output} ({len(text.encode('utf-8')):,} bytes, {fmt}): {a.outcome.upper()}: "
+            f"{report.headline}")
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-    if args.fail_on == "never":
-        return EXIT_OK
-    worst = report.analysis.worst(args.boot)
-    failed = worst is not None and severity_rank(worst) >= severity_rank(args.fail_on)
-    return EXIT_FINDINGS if failed else EXIT_OK
+    return exit_status(report.analysis, report.scope, args.fail_on)

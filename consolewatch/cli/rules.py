@@ -24,9 +24,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _console():
-    from rich.console import Console
+    from consolewatch.cli.common import console
 
-    return Console(highlight=False, emoji=False)
+    return console()
 
 
 def _list(defs: definitions.Definitions, as_json: bool) -> int:
@@ -38,48 +38,62 @@ def _list(defs: definitions.Definitions, as_json: bool) -> int:
                 "clouds": list(r.clouds), "hypervisors": list(r.hypervisors), "file": r.path} for r in rules]
         sys.stdout.write(dumps({"rules": doc, "search_path": [str(d) for d in defs.dirs]}) + "\n")
         return EXIT_OK
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{len(rules)} rules, {len(defs.formats)} formats")
-    for col in ("category", "id", "severity", "scope", "title"):
-        table.add_column(col)
+    table = Table(title=f"{len(rules)} rules, {len(defs.formats)} formats", box=box.SIMPLE_HEAD)
+    table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in rules), default=2))  # never cut
+    table.add_column("severity", no_wrap=True)
+    table.add_column("title (scope)", ratio=1)
+    category = None
     for r in rules:
-        scope = ",".join(r.clouds + r.hypervisors) or "any"
-        table.add_row(r.category, r.id, r.severity, scope, r.title)
+        if r.category != category:
+            category = r.category
+            table.add_row(Text(category, style="bold"), end_section=False)
+        title = Text(r.title)
+        if r.clouds or r.hypervisors:
+            title.append(f" ({','.join(r.clouds + r.hypervisors)})", style="dim")
+        table.add_row(r.id, r.severity, title)
     console = _console()
     console.print(table)
-    print("definitions from: " + ", ".join(str(d) for d in defs.dirs), file=sys.stderr)
+    from consolewatch.cli.common import say
+
+    say("definitions from: " + ", ".join(str(d) for d in defs.dirs))
     return EXIT_OK
 
 
 def _show(defs: definitions.Definitions, rule_id: str) -> int:
     rule = defs.rules.get(rule_id)
     if rule is None:
-        raise UsageError(f"no rule {rule_id!r} (consolewatch rules list shows them)")
-    from rich.text import Text
+        import difflib
 
-    console = _console()
-    t = Text()
-    t.append(f"{rule.id}\n", style="bold")
-    t.append(f"{rule.title}\n")
-    t.append(f"category {rule.category}, severity {rule.severity}, verdict {rule.verdict}\n", style="dim")
-    if rule.clouds or rule.hypervisors:
-        t.append(f"applies to: {', '.join(rule.clouds + rule.hypervisors)}\n", style="dim")
-    t.append(f"defined in {rule.path}:{rule.at}\n\n", style="dim")
-    t.append(rule.description + "\n\n")
-    t.append(f"condition: {rule.condition}\n\n", style="dim")
-    for key, text in rule.remediation.items():
-        t.append(f"fix ({key}): ", style="bold green")
-        t.append(text + "\n")
-    for ref in rule.references:
-        t.append(f"see {ref}\n", style="dim")
-    for kind, samples in (("match", rule.match_samples), ("no_match", rule.no_match_samples)):
-        for s in samples:
-            t.append(f"\n{kind} ({s.source}):\n", style="bold")
-            for line in s.lines:
-                t.append(f"  {line}\n")
-    console.print(t)
+        close = difflib.get_close_matches(rule_id, list(defs.rules), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (consolewatch rules list shows them)"
+        raise UsageError(f"no rule {rule_id!r}{hint}")
+    from consolewatch.safetext import visible
+
+    text = f"# {rule.path}:{rule.at}\n{rule_source(rule.path, rule.at).rstrip()}\n"
+    sys.stdout.write(visible(text))  # a rules file is not trusted: the one policy of safetext
     return EXIT_OK
+
+
+def rule_source(path: str, at: int) -> str:
+    """The rule's definition as written (YAML, comments included): from its `- id:` line to the next rule."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+    start = max(at - 1, 0)
+    while start > 0 and not lines[start].lstrip().startswith("- "):
+        start -= 1  # `at` may be the line of a key inside the entry
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines):
+        text = lines[end]
+        if text.strip() and len(text) - len(text.lstrip()) <= indent and not text.lstrip().startswith("#"):
+            break
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return "".join(x[indent:] if x[:indent].isspace() else x.lstrip() for x in lines[start:end])
 
 
 def _check(defs: definitions.Definitions, args: argparse.Namespace) -> int:
@@ -97,9 +111,12 @@ def _check(defs: definitions.Definitions, args: argparse.Namespace) -> int:
         failed += 1
     if defs.problems:
         return EXIT_FINDINGS
+    cases = _find_cases(Path(args.samples)) if args.samples is not None else []  # a wrong folder: say so now
     catalog = Catalog(defs)
     fmt = checks.check_formats(defs)
-    rules = checks.check_rules(defs, catalog)
+    total = sum(len(r.match_samples) + len(r.no_match_samples) for r in defs.rules.values())
+    with _Progress(f"checking {total} rule samples of {len(defs.rules)} rules", total) as progress:
+        rules = checks.check_rules(defs, catalog, progress=progress.step)
     lint = checks.lint_rules(defs)
     for r in [*fmt, *rules]:
         if not r.ok:
@@ -118,20 +135,64 @@ def _check(defs: definitions.Definitions, args: argparse.Namespace) -> int:
         for rid, others in sorted(overlap.items()):
             table.add_row(rid, ", ".join(sorted(others)))
         console.print(table)
-    if args.samples is not None:
-        failed += _cases(Path(args.samples), catalog, console)
+    if cases:
+        failed += _cases(Path(args.samples), cases, catalog, console)
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def _cases(root: Path, catalog, console) -> int:
+class _Progress:
+    """Progress on stderr: a bar in a terminal, else one line saying what is being done."""
+
+    def __init__(self, label: str, total: int) -> None:
+        from consolewatch.cli import Options
+
+        self.bar = self.task = None
+        if Options.quiet:
+            return
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task(label, total=total)
+            self.bar.start()
+        else:
+            from consolewatch.cli.common import say
+
+            say(f"{label} ...")
+
+    def step(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _find_cases(root: Path) -> list[Path]:
+    from consolewatch.detect import checks
+
+    cases = checks.find_cases(root) if root.is_dir() else []
+    if not cases:
+        raise UsageError(f"no case folders (with expected.yaml) under {root.resolve()}: give --samples DIR "
+                         "(the cases ship in samples/ of a consolewatch checkout)")
+    return cases
+
+
+def _cases(root: Path, cases: list[Path], catalog, console) -> int:
     from rich.table import Table
 
     from consolewatch.detect import checks
 
-    cases = checks.find_cases(root)
-    if not cases:
-        raise UsageError(f"{root}: no case folders (with expected.yaml) found")
-    results = [checks.run_case(c, catalog) for c in cases]
+    with _Progress(f"replaying {len(cases)} cases from {root.resolve()}", len(cases)) as progress:
+        results = []
+        for c in cases:
+            results.append(checks.run_case(c, catalog))
+            progress.step()
     bad = [r for r in results if not r.ok]
     for r in bad:
         console.print(
@@ -203,16 +264,15 @@ def _problems(problems: list[str]) -> int:
 def _case_analyzer(catalog, problems: list[str]):
     """analyze(case) -> Analysis, through the same entry point as `consolewatch analyze`; an
     input that is not a console becomes a problem of its case."""
-    from consolewatch.cli.analyze import analyze_paths
+    from consolewatch.analysis import InputError, analyze as run
     from consolewatch.session import Session
 
     def analyze(case):
-        session = Session(catalog, cloud=case.cloud, hypervisor=case.hypervisor)
         try:
-            return analyze_paths([str(p) for p in case.files], session)
-        except UsageError as exc:
+            return run([str(p) for p in case.files], case.cloud, case.hypervisor, catalog=catalog)
+        except (InputError, ValueError) as exc:  # not a console, or an unknown --cloud in its args
             problems.append(f"{case.path}: {exc}")
-            return session.result()
+            return Session(catalog, cloud=case.cloud, hypervisor=case.hypervisor).result()
 
     return analyze
 

@@ -6,10 +6,9 @@ import argparse
 import asyncio
 import os
 import signal
-import sys
 from typing import Any
 
-from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, UsageError
+from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, Options, UsageError
 from consolewatch.cli.common import load_catalog, open_store
 
 
@@ -79,33 +78,58 @@ def target_options(args: argparse.Namespace) -> dict[str, Any]:
     return opts
 
 
+def plain_path(text: str) -> bool:
+    """A target given as a plain path (as analyze takes it): `file:` is implied."""
+    from pathlib import Path
+
+    from consolewatch.fetchers import BUILTIN
+
+    if text.startswith(("/", "./", "../", "~")) or Path(text).exists():
+        return True
+    kind, sep, _ = text.partition(":")
+    return not sep and not text.startswith("i-") or (bool(sep) and "/" in kind and kind not in BUILTIN)
+
+
 def parse(text: str, args: argparse.Namespace):
     from consolewatch.fetchers import parse_target
 
+    if plain_path(text):
+        import os
+
+        text = "file:" + os.path.expanduser(text)
     try:
         return parse_target(text, target_options(args))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
-def _interrupted(exc, timeout: float | None) -> int:
-    """Exit status when the watchdog stopped the core in the middle of matching a line."""
-    if exc.reason == "timeout":
-        print(f"consolewatch: timed out after {timeout:g} s while rules were matching a line "
-              "(a definition regex may backtrack badly)", file=sys.stderr)
-        return EXIT_TIMEOUT
-    print(f"consolewatch: stopped by {exc.reason} while rules were matching a line", file=sys.stderr)
-    return 128 + (exc.signum or signal.SIGINT)
+def stop_on_signals(loop: asyncio.AbstractEventLoop, stop, caught: list[int]) -> None:
+    """SIGINT/SIGTERM end the follow gracefully (what was seen is printed and stored); the
+    signal is remembered for the exit status. A second one is not caught: it ends the process."""
+    def on(sig: int) -> None:
+        caught.append(sig)
+        for s in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(s)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on, sig)
 
 
 def run(args: argparse.Namespace) -> int:
+    from consolewatch.cli.common import console, say
     from consolewatch.fetchers import FetchError
     from consolewatch.pipeline import Follower
-    from consolewatch.sinks.live import JsonLinesSink, TerminalSink
+    from consolewatch.sinks.live import JsonLinesSink, LiveSink, TerminalSink
 
     target = parse(args.target, args)
     catalog = load_catalog(args.parsers)
-    sink = JsonLinesSink() if args.json else TerminalSink()
+    if args.json:
+        sink: LiveSink = JsonLinesSink()
+    else:
+        inhibits = {r.id: r.inhibits for r in catalog.rules}
+        sink = LiveSink() if Options.quiet else TerminalSink(console(), inhibits=inhibits)
     store = open_store()
     from consolewatch.cli import alerts
 
@@ -116,26 +140,40 @@ def run(args: argparse.Namespace) -> int:
                         on_step=alerting.observe if alerting else None)
     from consolewatch.watchdog import WATCHDOG, Interrupted
 
-    async def follow():
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, follower.stop)  # a second Ctrl-C is not caught again
-        WATCHDOG.arm(args.timeout)  # and while a rule regex runs
-        return await follower.run()
+    caught: list[int] = []
 
+    async def follow():
+        stop_on_signals(asyncio.get_running_loop(), follower.stop, caught)
+        WATCHDOG.arm(args.timeout)  # and while a rule regex runs
+        try:
+            return await follower.run()
+        finally:
+            WATCHDOG.disarm()  # before the loop closes and puts the default handlers back
+
+    matching = ""
     try:
-        result = asyncio.run(follow())
+        asyncio.run(follow())
     except FetchError as exc:
         raise UsageError(str(exc)) from None
-    except Interrupted as exc:
-        return _interrupted(exc, args.timeout)
+    except Interrupted as exc:  # the watchdog stopped the core in the middle of a line: said as below
+        matching = " while rules were matching a line (a definition regex may backtrack badly)"
+        if exc.signum:
+            caught[:0] = [exc.signum]
+        else:
+            follower.result.timed_out = True
     finally:
-        WATCHDOG.disarm()
         sink.close()
         alerts.stop(alerting)
         store.close()
+    result = follower.result
+    seen = f"{follower.session.normalizer.next_seq - 1} lines, boot {follower.session.engine.boot_index}"
+    if caught:
+        kept = f"capture {result.capture_id} keeps everything" if result.capture_id else "nothing to store"
+        say(f"consolewatch: interrupted by {signal.Signals(caught[0]).name}{matching} after {seen}: "
+            f"{result.outcome or 'no outcome yet'} ({kept})")
+        return 128 + caught[0]
     if result.timed_out:
-        print(f"consolewatch: timed out after {args.timeout:g} s"
-              + (f" (last outcome: {result.outcome})" if result.outcome else " with no outcome"), file=sys.stderr)
+        say(f"consolewatch: timed out after {args.timeout:g} s{matching}"
+            + (f" (last outcome: {result.outcome})" if result.outcome else " with no outcome"))
         return EXIT_TIMEOUT
     return EXIT_FINDINGS if result.outcome in ("failure", "stall") else EXIT_OK

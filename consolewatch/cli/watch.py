@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 
 from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, UsageError
@@ -32,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from consolewatch.pipeline import Follower
     from consolewatch.sinks.live import JsonLinesSink
     from consolewatch.sinks.summary import SummarySink
-    from consolewatch.cli.tail import parse
+    from consolewatch.cli.tail import parse, stop_on_signals
 
     texts = list(args.targets)
     if args.targets_file:
@@ -57,14 +56,15 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sink = SummarySink(JsonLinesSink())
     else:
-        from rich.console import Console
+        from consolewatch.cli.common import console
 
-        sink = SummarySink(None, Console(highlight=False, emoji=False, stderr=False))
+        sink = SummarySink(None, console())
     followers = [Follower(t, catalog=catalog, store=store, sink=sink, follow=not args.no_follow,
                           until=args.until, stall_after=args.stall_after or None, resume=not args.new,
                           cloud=args.cloud, prompt_idle=args.prompt_after or None,
                           on_step=alerting.observe if alerting else None) for t in targets]
     errors: dict[str, str] = {}
+    caught: list[int] = []
 
     async def one(f: Follower, gate: asyncio.Semaphore) -> None:
         async with gate:
@@ -78,9 +78,7 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> bool:
         gate = asyncio.Semaphore(args.concurrency)
         tasks = [asyncio.create_task(one(f, gate)) for f in followers]
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: [f.stop() for f in followers])
+        stop_on_signals(asyncio.get_running_loop(), lambda: [f.stop() for f in followers], caught)
         done, pending = await asyncio.wait(tasks, timeout=args.timeout)
         if pending:
             for f in followers:
@@ -97,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     for name, err in errors.items():
         print(f"consolewatch: {name}: {err}", file=sys.stderr)
     outcomes = [f.result.outcome for f in followers]
+    if caught:
+        return 128 + caught[0]
     if timed_out:
         return EXIT_TIMEOUT
     if errors or any(o in ("failure", "stall") for o in outcomes):

@@ -39,6 +39,8 @@ class BootState:
     counts: dict[Any, int] = field(default_factory=dict)
     """fingerprint -> how many times the finding's evidence was seen."""
     index_of: dict[Any, int] = field(default_factory=dict)
+    alternatives: dict[int, set[int]] = field(default_factory=dict)
+    """finding index -> the alternatives of its rule's `any` its evidence matched (one event)."""
     state: dict[str, Any] = field(default_factory=dict)
     """Per-rule progress of sequence and repeat conditions."""
     pending: dict[str, Any] = field(default_factory=dict)
@@ -98,6 +100,35 @@ def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[F
         return rule is not None and rule.fallback
     full = {f.category for f in findings if not is_fallback(f)}
     return [f for f in findings if not is_fallback(f) or (f.category not in full and f.suppressed_by is None)]
+
+
+def _groups(m: Any) -> tuple[str, ...]:
+    """The field names a line matcher's own regex captures."""
+    return tuple(m.regex.groupindex) if m.regex is not None else ()
+
+
+def join_event(state: BootState, rule_id: str, matchers: tuple, index: int, fields: dict[str, str],
+               key: Any, ev: Evidence) -> bool:
+    """One event told by several lines: a line matching another alternative (`index`) of a rule's
+    `any` than the rule's latest finding in this boot did (the OOM killer's "invoked" and "Killed
+    process"), quoting the same values for the fields both alternatives name, joins that finding
+    as evidence instead of making a second finding. True when it joined."""
+    if len(matchers) < 2 or key in state.counts:
+        return False
+    names = set(_groups(matchers[index]))
+    for i in range(len(state.findings) - 1, -1, -1):
+        f = state.findings[i]
+        seen = state.alternatives.get(i)
+        if f.rule != rule_id or seen is None or index in seen:
+            continue
+        shared = names & {n for j in seen for n in _groups(matchers[j])}
+        if not shared or any(f.fields.get(n) != fields.get(n) for n in shared):
+            return False
+        seen.add(index)
+        state.counts[key], state.index_of[key] = 1, i
+        state.findings[i] = dataclasses.replace(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
+        return True
+    return False
 
 
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
@@ -189,7 +220,7 @@ def with_counts(state: BootState) -> list[Finding]:
     out = list(state.findings)
     for key, i in state.index_of.items():
         n = state.counts.get(key, 1)
-        if n > 1:
+        if n > out[i].occurrences:  # an event told by several lines: the most repeated one
             out[i] = dataclasses.replace(out[i], occurrences=n)
     return out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -38,7 +38,8 @@ def run_lines(catalog: Catalog, lines: Iterable[str], cloud: str = "unknown", hy
               *, idle: bool = False) -> Analysis:
     """Analyse sample lines; `idle`: the console then went quiet (as a live follow would see)."""
     session = Session(catalog, cloud=cloud, hypervisor=hypervisor)
-    session.feed(Chunk("sample", "".join(f"{x}\n" for x in lines).encode("utf-8", "surrogateescape")))
+    data = b"".join((x if isinstance(x, bytes) else x.encode("utf-8", "surrogateescape")) + b"\n" for x in lines)
+    session.feed(Chunk("sample", data))
     if idle:
         session.feed(SourceStatus("*", "stalled", "120"))
     session.finish()
@@ -74,8 +75,10 @@ def _sample_run(catalog: Catalog, s: RuleSample, idle: bool) -> set[str]:
     return fired_rules(run_lines(catalog, s.lines, s.cloud or "unknown", s.hypervisor or "unknown", idle=idle))
 
 
-def check_rules(defs: Definitions, catalog: Catalog | None = None) -> list[SampleResult]:
-    """Run every rule sample through the whole catalog (so cross-firing is visible too)."""
+def check_rules(defs: Definitions, catalog: Catalog | None = None, *,
+                progress: Callable[[], None] | None = None) -> list[SampleResult]:
+    """Run every rule sample through the whole catalog (so cross-firing is visible too);
+    `progress` is called after each sample."""
     catalog = catalog or Catalog(defs)
     out = []
     for rule in defs.rules.values():
@@ -85,6 +88,8 @@ def check_rules(defs: Definitions, catalog: Catalog | None = None) -> list[Sampl
                 ok = (rule.id in fired) == (kind == "match")
                 detail = "" if ok else ("did not fire" if kind == "match" else "fired on a no_match sample")
                 out.append(SampleResult(rule.id, kind, f"{rule.path}:{s.at}", ok, detail, tuple(sorted(fired))))
+                if progress is not None:
+                    progress()
     return out
 
 
@@ -154,15 +159,17 @@ def _args(args: list[str]) -> dict[str, str]:
 
 
 def run_case(case: Path, catalog: Catalog) -> CaseResult:
-    from consolewatch.cli.analyze import analyze_paths
+    from consolewatch.analysis import analyze
 
     meta = yaml.safe_load((case / "meta.yaml").read_text(encoding="utf-8")) or {}
     exp = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8")) or {}
     opts = _args([str(a) for a in exp.get("args", [])])
     files = [str(case / f) for f in meta.get("files") or []]
     problems = [] if files else ["meta.yaml lists no `files`"]
-    session = Session(catalog, cloud=opts.get("cloud", "unknown"), hypervisor=opts.get("hypervisor", "unknown"))
-    analysis = analyze_paths(files, session) if files else session.result()
+    if files:
+        analysis = analyze(files, opts.get("cloud"), opts.get("hypervisor"), catalog=catalog)
+    else:
+        analysis = Session(catalog).result()
     scope = opts.get("boot", "last")
     findings = analysis.findings(scope)
     found = frozenset(f.category for f in findings)

@@ -76,7 +76,8 @@ class Engine:
         self._context_version = 0
         """Bumped whenever cloud, hypervisor or context fields change (remediation texts depend on them)."""
         self._rendered_with: set[int] = set()
-        """Context versions the open boot's remediation texts were written under."""
+        """Context versions the open boot's remediation texts were written under (-1: a finding's
+        fields grew after its text was written)."""
 
     # -- context -------------------------------------------------------------------------
 
@@ -192,7 +193,15 @@ class Engine:
         line = sl.line
         ev = Evidence(line.seq, line.text, line.source, line.origin)
         if isinstance(cond, LineCond):
-            return self._fire(rule, [ev], hits[0][1], ctx, sl.message)
+            index, fields = hits[0]
+            key = (rule.id, sl.message.encode("utf-8", "surrogateescape").translate(_MASK))
+            if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
+                self._rendered_with.add(-1)  # the finding's fields grew: its fix is written again at close
+                return []  # another line of an event already found
+            found = self._fire(rule, [ev], fields, ctx, sl.message)
+            if found:
+                self._boot.alternatives[len(self._boot.findings) - 1] = {index}
+            return found
         st = self._boot.state
         matched = {i: f for i, f in hits}
         if isinstance(cond, SequenceCond):
@@ -274,9 +283,18 @@ class Engine:
             context=ctx.lines() if ctx is not None else (), fields=dict(fields),
             verdict=rule.verdict,  # type: ignore[arg-type]
             description=rule.description, references=rule.references,
+            suppressed_by=None if capture else self._root_of(rule),
         )
         (self.capture_findings if capture else b.findings).append(finding)
         return [finding]
+
+    def _root_of(self, rule: Rule) -> str | None:
+        """A root cause already found in this boot that mutes `rule` (so a live view groups them)."""
+        for f in self._boot.findings:
+            root = self.rules.get(f.rule)
+            if root is not None and root.id != rule.id and (rule.id in root.inhibits or rule.category in root.inhibits):
+                return root.id
+        return None
 
     def _remedy(self, rule: Rule, fields: dict[str, str]) -> str:
         if self.context_fields:
@@ -375,17 +393,22 @@ class Engine:
             out.extend(self._fire(rule, [b.last.evidence()], fields, None, None))
         return out
 
-    def finish(self) -> list[Finding]:
-        """End of the capture: close the open boot. Idempotent."""
+    def finish(self, *, non_text: float = 0.0) -> list[Finding]:
+        """End of the capture: close the open boot. Idempotent. `non_text`: the fraction of the
+        text sources' bytes that were not text (capture conditions on `non_text` judge it)."""
         if self._finished:
             return []
         self._finished = True
         out: list[Finding] = []
         for rule in self._capture_rules:
-            most = rule.condition.max_lines  # type: ignore[union-attr]
-            if most is not None and self.lines_seen <= most and rule.applies(self.cloud, self.hypervisor):
+            cond = rule.condition
+            assert isinstance(cond, CaptureCond)
+            few = cond.max_lines is not None and self.lines_seen <= cond.max_lines
+            garbled = cond.non_text is not None and self.lines_seen and non_text >= cond.non_text
+            if (few or garbled) and rule.applies(self.cloud, self.hypervisor):
                 ev = [Evidence(1, self._boot.first.text)] if self._boot.first else []
-                out.extend(self._fire(rule, ev, {"lines": str(self.lines_seen)}, None, None, capture=True))
+                fields = {"lines": str(self.lines_seen), "non_text": f"{non_text:.0%}"}
+                out.extend(self._fire(rule, ev, fields, None, None, capture=True))
         if self._boot.first is None and not self.boots:
             return out
         out += self._close("capture-end")

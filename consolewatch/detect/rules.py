@@ -94,6 +94,8 @@ class CaptureCond:
     min_boots: int | None = None
     outcome: tuple[str, ...] = ()
     max_lines: int | None = None
+    non_text: float | None = None
+    """At least this fraction of the console's bytes were not text (controls, invalid UTF-8)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +245,8 @@ def _samples(c: Checker, raw: Any, where: Any, kind: str) -> tuple[RuleSample, .
             continue
         c.unknown_keys(sd, {"line", "lines", "source", "cloud", "hypervisor"}, sd, "a sample")
         lines = sd.get("lines", [sd["line"]] if "line" in sd else None)
-        if not isinstance(lines, list) or not lines or not all(isinstance(x, str) for x in lines):
+        # `lines: []` is the empty console; `!!binary` lines are raw bytes (a console that is not text)
+        if not isinstance(lines, list) or not all(isinstance(x, (str, bytes)) for x in lines):
             c.add(sd, "a sample needs `line` (a string) or `lines` (a list of strings)")
             continue
         source = c.text(sd, "source", sd)
@@ -390,11 +393,16 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
         c.unknown_keys(i, {"not_reached"}, d, "an idle condition")
         return IdleCond(_strings(c, i, "not_reached", MILESTONES, d))
     cap = c.mapping(d["capture"], d, "`capture`")
-    c.unknown_keys(cap, {"min_boots", "outcome", "max_lines"}, d, "a capture condition")
-    n, most = cap.get("min_boots"), cap.get("max_lines")
-    if (n is None) == (most is None):
-        c.add(d, "a capture condition needs `min_boots` (>= 2) or `max_lines` (>= 0)")
+    c.unknown_keys(cap, {"min_boots", "outcome", "max_lines", "non_text"}, d, "a capture condition")
+    n, most, garbled = cap.get("min_boots"), cap.get("max_lines"), cap.get("non_text")
+    if [n, most, garbled].count(None) != 2:
+        c.add(d, "a capture condition needs one of `min_boots` (>= 2), `max_lines` (>= 0), `non_text` (0..1)")
         return None
+    if garbled is not None:
+        if isinstance(garbled, bool) or not isinstance(garbled, (int, float)) or not 0 < garbled <= 1:
+            c.add(d, "`capture.non_text` must be a fraction between 0 and 1")
+            return None
+        return CaptureCond(non_text=float(garbled))
     if n is not None and (not isinstance(n, int) or n < 2):
         c.add(d, "`capture.min_boots` must be an integer >= 2")
         return None

@@ -73,6 +73,8 @@ class GceFetcher(Fetcher):
                      follow: bool = True) -> AsyncIterator[SourceEvent]:
         opts = parse_options(self.target.options)
         endpoint = endpoint_of(opts, self.env)
+        # the target's form first: a malformed one is said before credentials are looked for
+        resolve_target(self.target.address, self.target.options, self.env, "adc-project")
         creds, adc_project = ((self.credentials, None) if self.credentials is not None
                               else await asyncio.to_thread(credentials_for, endpoint))
         target = resolve_target(self.target.address, self.target.options, self.env, adc_project)

@@ -35,7 +35,7 @@ async def follow_file(path: Path, source: str, start: int, follow: bool, poll: f
                 raise FetchError(f"{path}: no such file") from None
             if not announced:
                 announced = True
-                yield SourceStatus(source, "starting", f"waiting for {path} to appear", poll, time.time())
+                yield SourceStatus(source, "waiting", f"waiting for {path} to appear", poll, time.time())
             await asyncio.sleep(poll)
             continue
         except OSError as exc:
@@ -250,13 +250,11 @@ class QemuFetcher(Fetcher):
         return merge(*streams)
 
     async def _serial(self, path: Path, cursors: Mapping[str, Any], follow: bool, wait: float) -> AsyncIterator[SourceEvent]:
-        deadline = time.monotonic() + wait
-        while not path.exists() and time.monotonic() < deadline:
-            await asyncio.sleep(POLL)
         try:
             mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            raise FetchError(f"{path}: no such socket, pty or file") from None
+        except FileNotFoundError:  # QEMU makes its console before the guest runs: nothing to wait for
+            raise FetchError(f"{path}: no such socket, pty or file (QEMU creates it with -serial "
+                             "unix:PATH,server=on,wait=off, -serial pty or -serial file:PATH)") from None
         if stat.S_ISSOCK(mode):
             stream = _socket(path, "serial", follow, wait)
         elif stat.S_ISCHR(mode):

@@ -16,6 +16,18 @@ from consolewatch.normalize.assembler import DEFAULT_CAP, LineAssembler
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.boots import BootTracker
 
+#: Bytes that are not text on a console: C0 controls other than TAB, LF, CR and ESC; DEL.
+_NON_TEXT = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D, 0x1B)) + b"\x7f"
+
+
+def non_text_bytes(data: bytes) -> int:
+    """How many bytes of `data` are not text: the controls above and bytes that are not UTF-8."""
+    n = len(data) - len(data.translate(None, _NON_TEXT))
+    if not data.isascii():
+        # each byte that is not UTF-8 becomes a 4-character `\xNN` escape: 3 bytes more
+        n += (len(data.decode("utf-8", "backslashreplace").encode("utf-8")) - len(data)) // 3
+    return n
+
 
 class Normalizer:
     def __init__(self, catalog: Catalog, *, cap: int = DEFAULT_CAP, first_seq: int = 1) -> None:
@@ -25,6 +37,9 @@ class Normalizer:
         self.boots = BootTracker()
         self._assemblers: dict[str, LineAssembler] = {}
         self._lines: LineAssembler | None = None
+        self.bytes_read = 0
+        self.non_text = 0
+        """Bytes of the text sources that were not text (a baud-rate mismatch reads as such)."""
 
     def _assembler(self, source: str) -> LineAssembler:
         asm = self._assemblers.get(source)
@@ -36,6 +51,8 @@ class Normalizer:
         """Add a chunk of console bytes; return the lines it completed."""
         if chunk.kind != "stream":
             raise ValueError("snapshot chunks must be stitched into a stream first (normalize.stitch)")
+        self.bytes_read += len(chunk.data)
+        self.non_text += non_text_bytes(chunk.data)
         block = self._assembler(chunk.source).feed(chunk.data)
         return self._batch(chunk.source, block, chunk.received_at or None)
 

@@ -38,7 +38,7 @@ _TAIL = re.compile(
 
 
 def _prefilter_source(pattern: str) -> str:
-    """A superset of `pattern` for scanning raw lines.
+    r"""A superset of `pattern` for scanning raw lines.
 
     Patterns are matched against a line's message (its text after timestamp prefixes), so a
     leading `^` is dropped. Trailing `.*`, `(?P<x>.*)`, `$` and optional `\s*` / `\.?` are

@@ -29,6 +29,9 @@ _ESC_OTHER = re.compile(r"\x1b(?:[\x20-\x2f]+[\x30-\x7e]?|[\x30-\x7e])?")
 
 #: Controls dropped silently: NUL padding, bell, shift in/out, XON/XOFF, CAN/SUB, DEL.
 _DROP = frozenset("\x00\x07\x0e\x0f\x11\x13\x18\x1a\x7f")
+#: A cell the cursor skipped over (a cursor move, not a printed space). Leading ones are dropped:
+#: text a full-screen program placed at column 40 is not a line indented by 40 spaces.
+_SKIP = "\x00"
 #: Blank cells a row may cost per input character (plus `WORK_BASE`), see the module doc.
 WORK_PER_CHAR = 8
 WORK_BASE = 512
@@ -36,6 +39,17 @@ WORK_BASE = 512
 _ACTED_ON = frozenset("CDG`HfKJABEF")
 #: The farthest column a cursor sequence can address.
 MAX_COLUMN = 65535
+
+
+def _row(cells: list[str]) -> str:
+    return "".join(cells).lstrip(_SKIP).replace(_SKIP, " ")
+
+
+def _end_row(cells: list[str], rows: list[str]) -> None:
+    """What was written on a row the cursor leaves, unless it is blank."""
+    row = _row(cells).rstrip()
+    if row.strip():
+        rows.append(row)
 
 
 def _number(param: str) -> int:
@@ -77,7 +91,7 @@ class RowTerminal:
                 run = _PRINTABLE.match(text, i).group()  # written in one slice, not char by char
                 if col > len(cells):
                     if self._spend(col - len(cells)):
-                        cells.extend(" " * (col - len(cells)))
+                        cells.extend(_SKIP * (col - len(cells)))
                     else:  # over budget: no padding, the text goes on where the row ends
                         col = len(cells)
                 cells[col:col + len(run)] = run
@@ -98,6 +112,11 @@ class RowTerminal:
                     col, cells = self._csi(m.group(1), m.group(2), col, cells, rows)
                     i = m.end()
                     continue
+                if text.startswith("\x1bc", i):  # RIS, a full reset: the screen is cleared, the cursor homed
+                    _end_row(cells, rows)
+                    cells, col, self.row = [], 0, 0
+                    i += 2
+                    continue
                 m = _ESC_OTHER.match(text, i)
                 i = m.end() if m else i + 1
                 continue
@@ -110,7 +129,7 @@ class RowTerminal:
                     cells[col:col + 1] = [c]
                     col += 1
             i += 1
-        rows.append("".join(cells))
+        rows.append(_row(cells))
         self.row += 1
         return rows
 
@@ -136,8 +155,7 @@ class RowTerminal:
             col = max(nums[1] if len(nums) > 1 else 1, 1) - 1
             if row != self.row:
                 # Moving to another row ends what was written on this one.
-                if "".join(cells).strip():
-                    rows.append("".join(cells).rstrip())
+                _end_row(cells, rows)
                 cells = []
                 self.row = row
         elif final == "K":
@@ -150,12 +168,10 @@ class RowTerminal:
             else:
                 cells = []
         elif final == "J" and first in (2, 3):
-            if "".join(cells).strip():
-                rows.append("".join(cells).rstrip())
+            _end_row(cells, rows)
             cells = []
         elif final in "AB" or final in "EF":
-            if "".join(cells).strip():
-                rows.append("".join(cells).rstrip())
+            _end_row(cells, rows)
             cells = []
             if final in "EF":
                 col = 0

@@ -167,13 +167,20 @@ class TerminalSink(LiveSink):
 
     reports_printed = True
 
-    def __init__(self, console=None, *, show_target: bool = False) -> None:
+    def __init__(self, console=None, *, show_target: bool = False,
+                 inhibits: dict[str, tuple[str, ...]] | None = None) -> None:
         from rich.console import Console
 
         super().__init__()
         self.console = console or Console(highlight=False, emoji=False)
         self.show_target = show_target
+        self.inhibits = inhibits or {}
+        """rule id -> the rule ids and categories it mutes (from the catalog): a root cause found
+        after its symptoms were shown says so."""
         self.status: dict[tuple[str, str], SourceStatus] = {}
+        self.cloud: dict[str, str] = {}
+        """target -> its cloud, once the API said it (the fix is then that cloud's alone)."""
+        self._roots: dict[tuple[str, int], dict[str, str]] = {}
         self._pending: list[tuple[Any, str, int | None]] = []
         self._target = ""
         self._context: dict[str, MachineContext] = {}
@@ -234,29 +241,38 @@ class TerminalSink(LiveSink):
     def lines(self, target, lines, styles):
         from rich.text import Text
 
-        from consolewatch.sinks.terminal import inert
+        from consolewatch.sinks.terminal import Quoted, inert
 
         self._target = target
         for line in lines:
-            row = Text()
-            if self.show_target:
-                row.append(f"{one_line(target)} ", style="dim")
-            row.append(f"{line.seq:>6} ", style="dim")
+            prefix = f"{one_line(target)} " if self.show_target else ""
             component, level = styles.get(line.seq, ("", ""))
-            row.append(inert(line.text, LEVEL_STYLE.get(level) or COMPONENT_STYLE.get(component, "")))
-            if line.origin == "ocr":
-                row.append("  [screen]", style="dim italic")
-            self._print(row, line.seq)
+            note = Text("  [screen]", style="dim italic") if line.origin == "ocr" else None
+            self._print(Quoted(f"{prefix}{line.seq:>6} | ",
+                               inert(line.text, LEVEL_STYLE.get(level) or COMPONENT_STYLE.get(component, "")),
+                               note=note), line.seq)
         self._refresh()
 
     def finding(self, target, f, source):
+        from rich.console import Group
         from rich.panel import Panel
-
-        from consolewatch.sinks.terminal import finding_view
-
         from rich.text import Text
 
-        self._print(Panel(finding_view(f), title=Text(f"{one_line(target)}: {one_line(f.category)}"), title_align="left",
+        from consolewatch.sinks.terminal import finding_view, symptom_line
+
+        shown = self._roots.setdefault((target, f.boot), {})  # rule id -> category, shown in this boot
+        if f.suppressed_by and shown.get(f.suppressed_by) == f.category:
+            shown.setdefault(f.rule, f.category)
+            self._print(symptom_line(f))  # the same failure told again by a less specific rule
+            return
+        mutes = self.inhibits.get(f.rule, ())
+        earlier = [r for r, c in shown.items() if c == f.category and (r in mutes or c in mutes)]
+        shown.setdefault(f.rule, f.category)
+        body = finding_view(f, self.cloud.get(target, "unknown"))
+        if earlier:  # found after its symptoms were shown: group them here, as analyze does
+            body = Group(body, Text(f"  the root cause of {', '.join(earlier)} (shown above)", style="italic dim"))
+        title = Text(one_line(f.category) + (f" ({one_line(target)})" if self.show_target else ""))
+        self._print(Panel(body, title=title, title_align="left",
                           border_style="red" if f.verdict == "failure" else "yellow"))
 
     def note(self, target, event):
@@ -264,6 +280,8 @@ class TerminalSink(LiveSink):
 
         if isinstance(event, SourceStatus):
             self.status[(target, event.source)] = event
+            if event.state == "waiting":  # said at once, not only in a terminal's status line
+                self._print(Text(f"--- {one_line(event.source)}: {one_line(event.detail, 300)}", style="dim"))
             self._refresh()
         elif isinstance(event, Gap):
             lost = f"{event.lost_bytes} bytes" if isinstance(event.lost_bytes, int) else "an unknown amount"
@@ -274,6 +292,8 @@ class TerminalSink(LiveSink):
                              + (f" ({one_line(event.hint, 500)})" if event.hint else ""), style="yellow"))
             self.status[(target, event.source)] = SourceStatus(event.source, "unavailable", event.reason)
         elif isinstance(event, MachineContext):
+            if event.cloud != "unknown":
+                self.cloud[target] = event.cloud
             self._context[target] = event
             facts = ", ".join(f"{one_line(k, 40)}={one_line(v, 200)}" for k, v in sorted(event.fields.items())
                               if "\n" not in str(v))
@@ -284,7 +304,8 @@ class TerminalSink(LiveSink):
         from rich.rule import Rule
         from rich.text import Text
 
-        self._print(Rule(Text(f"{one_line(target)} boot {index} (line {seq})"), style="cyan"))
+        where = f"{one_line(target)} " if self.show_target else ""
+        self._print(Rule(Text(f"{where}boot {index} (line {seq})"), style="cyan", align="left"))
 
     def outcome(self, target, boot, outcome, reason, source):
         from rich.text import Text

@@ -122,9 +122,13 @@ class Report:
     analysis: Analysis
     scope: str = "last"
     inputs: tuple[str, ...] = ()
-    frames: dict[str, Frame] = field(default_factory=dict)
     generated_at: float = field(default_factory=time.time)
     version: str = "0.1.0"
+
+    @property
+    def frames(self) -> dict[str, Frame]:
+        """source -> the last frame of each screen source."""
+        return {f.source: f for f in self.analysis.screens}
 
     # -- the verdict ---------------------------------------------------------------------
 

@@ -54,14 +54,14 @@ class SummarySink(LiveSink):
         from rich.table import Table
         from rich.text import Text
 
-        from consolewatch.sinks.terminal import OUTCOME_STYLE, inert
+        from consolewatch.sinks.terminal import OUTCOME_STYLE, EndOf, inert
 
         table = Table(title=f"{len(self.rows)} targets", expand=False)
         for col in ("target", "state", "lines", "boot", "outcome", "top finding"):
             table.add_column(col)
         for target, r in sorted(self.rows.items()):
             top = inert(f"{r.top.category}: {r.top.title}") if r.top else Text("-")
-            table.add_row(inert(target), r.state, str(r.lines), str(r.boot),
+            table.add_row(EndOf(target), r.state, str(r.lines), str(r.boot),
                           Text(r.outcome, style=OUTCOME_STYLE.get(r.outcome, "")), top)
         return table
 

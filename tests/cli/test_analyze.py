@@ -34,9 +34,10 @@ def test_exit_status_follows_fail_on(cli):
     assert cli("analyze", str(WINDOWS)).returncode == 0
     assert cli("analyze", str(NIXOS)).returncode == 1
     assert cli("analyze", "--fail-on", "never", str(NIXOS)).returncode == 0
-    # the NixOS panic is critical; the nanos findings are errors
-    assert cli("analyze", "--fail-on", "critical", str(NANOS)).returncode == 0
+    # the NixOS panic is critical; a finding below --fail-on passes when the boot succeeded
     assert cli("analyze", "--fail-on", "critical", str(NIXOS)).returncode == 1
+    assert cli("analyze", "--fail-on", "info", str(WINDOWS)).returncode == 1
+    assert cli("analyze", "--fail-on", "warning", str(WINDOWS)).returncode == 0
 
 
 def test_terminal_view_names_outcome_milestones_finding_and_fix(cli):

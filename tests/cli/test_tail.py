@@ -121,12 +121,13 @@ def _start(log: Path, data: Path, *mode: str) -> subprocess.Popen:
         env={**os.environ, "CONSOLEWATCH_DATA_DIR": str(data)})
 
 
-_ROW = re.compile(r"^ {0,5}(\d{1,6}) (.*)$")
+_ROW = re.compile(r"^ {0,5}(\d{1,6}) \|(?: |$)(.*)$")
 
 
 def printed_lines(out: bytes, mode: tuple[str, ...]) -> list[tuple[int, str]]:
     """(seq, text) of every console line a tail printed: JSON line events, or the terminal
-    view's rows that begin with a right-aligned line number (wrapped rows and panels do not)."""
+    view's rows that begin with a right-aligned line number and the `|` gutter (wrapped rows
+    and panels do not)."""
     complete = out[: out.rfind(b"\n") + 1]  # a row cut by the kill was not printed
     if mode:
         return [(e["seq"], e["text"]) for e in events(complete) if e["type"] == "line"]

@@ -264,3 +264,40 @@ samples:
         assert seen == [1, 2]
     else:
         assert findings == [] and seen == [1]  # the VFS line was flagged, and skipped unread
+
+
+OOM_RULE = """rules:
+  - id: oom
+    title: oom
+    category: kernel.oom
+    severity: error
+    match: {any: [{regex: 'Out of memory: Killed process (?P<pid>\\d+) \\((?P<process>[^)]*)\\)'},
+                  {regex: '(?P<process>\\S+) invoked oom-killer: '}]}
+    remediation: {default: 'more memory for {process}'}
+    """ + SAMPLE
+
+
+def test_an_event_told_by_two_alternatives_is_one_finding(tmp_path):
+    # real lines: samples/qemu/oom/serial.log (one event) and gce-ubuntu-oom-killer-console (two processes)
+    cat = catalog_with(tmp_path, OOM_RULE)
+    invoked = "[    5.192628] awk invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO)"
+    killed = ("[    5.209067] Out of memory: Killed process 83 (awk) total-vm:254168kB, anon-rss:192708kB, "
+              "file-rss:0kB, shmem-rss:1148kB, UID:0 pgtables:424kB oom_score_adj:0")
+    [f] = run_lines(cat, [invoked, "[    5.2] Mem-Info:", killed]).findings("all")
+    assert [e.seq for e in f.evidence] == [1, 3] and f.fields == {"process": "awk", "pid": "83"}
+    [f] = run_lines(cat, [invoked, killed, invoked, killed]).findings("all")
+    assert f.occurrences == 2 and len(f.evidence) == 2  # the same event twice: one finding, counted
+    other = "Apr  6 22:28:06 myserver1 kernel: [ 2170.372482] supervisord invoked oom-killer: gfp_mask=0x100cca"
+    two = run_lines(cat, [killed, other]).findings("all")
+    assert [x.fields["process"] for x in two] == ["awk", "supervisord"]  # two processes, two events
+
+
+def test_a_fix_quotes_the_fields_an_event_s_second_line_adds(tmp_path):
+    # The OOM killer's "invoked" line names the process, its "Killed process" line the pid too:
+    # joined into one finding, whose fix is written again with both (the cloud is known).
+    cat = catalog_with(tmp_path, OOM_RULE.replace("'more memory for {process}'", "'more memory for {process} (pid {pid})'"))
+    invoked = "[    5.192628] awk invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO)"
+    killed = ("[    5.209067] Out of memory: Killed process 83 (awk) total-vm:254168kB, anon-rss:192708kB, "
+              "file-rss:0kB, shmem-rss:1148kB, UID:0 pgtables:424kB oom_score_adj:0")
+    [f] = run_lines(cat, [invoked, killed], cloud="gce").findings("all")
+    assert f.remediation == "more memory for awk (pid 83)"

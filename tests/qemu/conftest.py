@@ -116,6 +116,8 @@ class LiveTail:
         self.stdout = b""
         self.stderr = b""
         self.returncode: int | None = None
+        self.interrupted = False
+        """The tail had to be ended with SIGINT (it then exits 130, after its verdict)."""
 
     def finish(self) -> None:
         """The boot was stopped: give the tail a moment to reach its verdict, then end it."""
@@ -125,6 +127,7 @@ class LiveTail:
         try:
             self.stdout, self.stderr = self.proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
+            self.interrupted = True
             self.proc.send_signal(signal.SIGINT)  # end the follow, as Ctrl-C would: it still judges
             try:
                 self.stdout, self.stderr = self.proc.communicate(timeout=15)

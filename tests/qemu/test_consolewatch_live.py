@@ -34,7 +34,8 @@ def test_live_and_offline_agree_with_the_scenario(scenario_capture, name, tmp_pa
     cap = scenario_capture(name)
     sc, live = cap.scenario, cap.live
     events = live.events()
-    assert live.returncode == (0 if sc.outcome == "success" else 1), live.stderr.decode()[-2000:]
+    verdict = 0 if sc.outcome == "success" else 1
+    assert live.returncode == (130 if live.interrupted else verdict), live.stderr.decode()[-2000:]
     live_categories = {e["category"] for e in events if e["type"] == "finding"}
     outcomes = [e["outcome"] for e in events if e["type"] == "outcome"]
     assert set(sc.categories) == live_categories

@@ -196,7 +196,7 @@ def test_format_follows_the_output_extension_and_exit_status_fail_on(cli, tmp_pa
     assert list(tmp_path.glob(".r.*")) == []  # no temporary file left behind
     _report(cli, "--fail-on", "never", str(NIXOS), expect=0)
     _report(cli, "--fail-on", "critical", str(NIXOS), expect=1)
-    _report(cli, "--fail-on", "critical", str(SILENT / "serial.log"), expect=0)  # an error, not critical
+    _report(cli, "--fail-on", "critical", str(SILENT / "serial.log"), expect=1)  # stalled, whatever the severities
 
 
 def test_unusable_input_and_output(cli, tmp_path):
@@ -211,10 +211,10 @@ def test_unusable_input_and_output(cli, tmp_path):
 def test_empty_capture_still_reports(cli, tmp_path):
     empty = tmp_path / "empty.log"
     empty.write_bytes(b"")
-    md = _report(cli, str(empty), expect=0)
+    md = _report(cli, str(empty), expect=1)  # an empty console is a console.silent finding
     assert md.startswith("# UNKNOWN: No console output\n")
-    assert "found no boot in them" in md
-    html = _report(cli, "--format", "html", str(empty), expect=0)
+    assert "found no boot in them" in md and "The console printed nothing at all" in md
+    html = _report(cli, "--format", "html", str(empty), expect=1)
     assert 'class="banner outcome-unknown"' in html
 
 

@@ -69,19 +69,18 @@ def test_a_large_screenshot_is_scaled_to_fit():
 
 
 def test_the_last_frame_of_each_source_is_kept_and_shown(catalog):
-    from consolewatch.cli.report import FrameKeepingSession
-    from consolewatch.session import run
+    from consolewatch.session import Session, run
     from consolewatch.sinks.report import Report
     from consolewatch.sinks.report_html import render_html
 
-    session = FrameKeepingSession(catalog)
+    session = Session(catalog)
     first, last = _png(colour=(255, 0, 0)), _png(colour=(0, 0, 255))
     ppm = b"P6\n2 2\n255\n" + b"\x00" * 12
     events = [Chunk("serial", b"SeaBIOS (version 1.16)\nBooting from Hard Disk...\n"),
               Frame("screen", first), Frame("screen", last), Frame("qmp", ppm, "image/x-portable-pixmap")]
     analysis = run(session, events)
-    assert session.frames["screen"].image == last and set(session.frames) == {"screen", "qmp"}
-    html = render_html(Report(analysis, frames=session.frames))
+    assert [(f.source, f.image) for f in analysis.screens] == [("qmp", ppm), ("screen", last)]
+    html = render_html(Report(analysis))
     assert html.count("<img ") == 1 and "The last frame of <code>qmp</code> is not shown" in html
     uri = html.split('src="data:image/png;base64,', 1)[1].split('"', 1)[0]
     with Image.open(io.BytesIO(base64.b64decode(uri))) as im:
