@@ -73,11 +73,6 @@ class Engine:
         self.context_fields: dict[str, str] = {}
         """Facts from the cloud API (instance_type, root_device, ...) remediation texts may quote."""
         self._fields_used = {r.id: placeholders(r.remediation) for r in catalog.rules}
-        self._context_version = 0
-        """Bumped whenever cloud, hypervisor or context fields change (remediation texts depend on them)."""
-        self._rendered_with: set[int] = set()
-        """Context versions the open boot's remediation texts were written under (-1: a finding's
-        fields grew after its text was written)."""
 
     # -- context -------------------------------------------------------------------------
 
@@ -89,17 +84,13 @@ class Engine:
             self.hypervisor = ctx.hypervisor
         self.context_fields.update({k: str(v) for k, v in ctx.fields.items()})
         self._normalise_context()
-        self._context_version += 1
 
     def _infer(self, context: Any) -> None:
-        before = (self.cloud, self.hypervisor)
         if self.cloud == "unknown" and context.get("cloud"):
             self.cloud = context["cloud"]
         if self.hypervisor == "unknown" and context.get("hypervisor"):
             self.hypervisor = context["hypervisor"]
         self._normalise_context()
-        if (self.cloud, self.hypervisor) != before:
-            self._context_version += 1
 
     def _normalise_context(self) -> None:
         if self.cloud == "aws" and self.hypervisor == "kvm":
@@ -196,7 +187,6 @@ class Engine:
             index, fields = hits[0]
             key = (rule.id, sl.message.encode("utf-8", "surrogateescape").translate(_MASK))
             if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
-                self._rendered_with.add(-1)  # the finding's fields grew: its fix is written again at close
                 return []  # another line of an event already found
             found = self._fire(rule, [ev], fields, ctx, sl.message)
             if found:
@@ -275,7 +265,6 @@ class Engine:
                 return []
             b.counts[key] = 1
             b.index_of[key] = len(b.findings)
-            self._rendered_with.add(self._context_version)
         finding = Finding(
             rule=rule.id, category=rule.category, severity=rule.severity, title=rule.title,
             boot=b.index, evidence=tuple(evidence),
@@ -324,7 +313,6 @@ class Engine:
             findings += new  # boot.success-like findings mute nothing and repeat nothing
             out.extend(new)
         self.boots.append(bootstate.close(b, findings, outcome, reason))
-        self._rendered_with = set()
         self.boot_outcomes[outcome] += 1
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]
@@ -334,8 +322,8 @@ class Engine:
 
     def _rerender(self, findings: list[Finding]) -> list[Finding]:
         """Fixes written before the console named its cloud, written again for that cloud."""
-        if self.cloud == "unknown" or self._rendered_with <= {self._context_version}:
-            return findings  # every text was written for the context in force now
+        if self.cloud == "unknown":
+            return findings
         out = []
         for f in findings:
             text = self._remedy(self.rules[f.rule], dict(f.fields)) if f.rule in self.rules else f.remediation
