@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 T0 = time.process_time()
-from consolewatch.cli.common import load_catalog  # noqa: E402
+from consolewatch.cli.common import collecting_less_often, load_catalog  # noqa: E402
 from consolewatch.inputs import READ_SIZE  # noqa: E402
 from consolewatch.model import Chunk  # noqa: E402
 from consolewatch.session import Session  # noqa: E402
@@ -68,11 +68,11 @@ def run(path: str, clock: Clock) -> tuple[float, str]:
     session.engine.finish = clock.wrap("engine", session.engine.finish)
     asm = norm._assembler(Path(path).name)  # created here so its feed can be timed
     asm.feed = clock.wrap("assemble", asm.feed)
-    with open(path, "rb") as f:
+    with collecting_less_often(), open(path, "rb") as f:  # as `analyze` runs
         while data := f.read(READ_SIZE):
             session.feed(Chunk(Path(path).name, data))
-    session.end_source(Path(path).name)
-    session.finish()
+        session.end_source(Path(path).name)
+        session.finish()
     doc = clock.wrap("json", lambda: dumps(analysis_dict(session.result())) + "\n")()
     return startup, doc
 
