@@ -57,6 +57,7 @@ def rule(rid, category, severity, match, extra=""):
 
 
 PANIC = "[    0.880011] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"
+VFS = '[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6'
 
 
 def test_line_rule_quotes_evidence_with_context_and_cloud_fix(tmp_path):
@@ -171,7 +172,8 @@ def test_batch_and_line_by_line_give_identical_results(catalog, size):
     assert whole and run([data[i:i + size] for i in range(0, len(data), size)]) == whole
 
 
-def test_remediation_quotes_what_the_cloud_api_said(tmp_path):
+@pytest.mark.parametrize("facts_first", [True, False])
+def test_remediation_quotes_what_the_cloud_api_said(tmp_path, facts_first):
     from consolewatch.model import MachineContext
 
     cat = catalog_with(tmp_path, """rules:
@@ -183,8 +185,11 @@ def test_remediation_quotes_what_the_cloud_api_said(tmp_path):
     remediation: {default: 'kernel said {root}; {instance_type} boots from {root_device}'}
     """ + SAMPLE)
     s = Session(cat)
-    s.feed(MachineContext("api", "aws", "nitro", {"instance_type": "m5.large", "root_device": "/dev/nvme0n1"}))
-    s.feed(Chunk("console", b'[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6\n'))
+    facts = MachineContext("api", "aws", "nitro", {"instance_type": "m5.large", "root_device": "/dev/nvme0n1"})
+    s.feed(facts if facts_first else MachineContext("api", "aws", "nitro", {}))
+    s.feed(Chunk("console", VFS.encode() + b"\n"))
+    if not facts_first:
+        s.feed(facts)  # facts that come after the finding (the cloud known before it) reach its fix too
     s.finish()
     [f] = s.result().findings()
     assert f.remediation == "kernel said xvda1; m5.large boots from /dev/nvme0n1"
@@ -196,26 +201,6 @@ def test_a_fix_written_before_the_console_named_its_cloud_is_written_again_for_i
     a = run_lines(cat, [PANIC, "SeaBIOS (version 1.8.2-google)"])  # the banner names GCE after the panic
     [f] = a.findings()
     assert f.remediation == "gce fix for Attempted to kill init! exitcode=0x00000100"
-
-
-def test_facts_the_cloud_api_gives_after_a_finding_reach_its_fix(tmp_path):
-    from consolewatch.model import MachineContext
-
-    cat = catalog_with(tmp_path, """rules:
-  - id: root
-    title: root
-    category: disk.root-not-found
-    severity: critical
-    match: {line: {regex: 'VFS: Cannot open root device "(?P<root>[^"]+)"'}}
-    remediation: {default: 'kernel said {root}; {instance_type} boots from {root_device}'}
-    """ + SAMPLE)
-    s = Session(cat)
-    s.feed(MachineContext("api", "aws", "nitro", {}))  # the cloud is known before the finding...
-    s.feed(Chunk("console", b'[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6\n'))
-    s.feed(MachineContext("api", "aws", "nitro", {"instance_type": "m5.large", "root_device": "/dev/nvme0n1"}))
-    s.finish()  # ...its facts only after it
-    [f] = s.result().findings()
-    assert f.remediation == "kernel said xvda1; m5.large boots from /dev/nvme0n1"
 
 
 def test_a_line_seen_again_on_the_screen_is_judged_by_its_origin_each_time(tmp_path):
@@ -230,9 +215,6 @@ def test_a_line_seen_again_on_the_screen_is_judged_by_its_origin_each_time(tmp_p
     s.finish()
     [f] = s.result().findings()
     assert [e.origin for e in f.evidence] == ["ocr"] and f.evidence[0].seq == 2
-
-
-VFS = '[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6'
 
 
 @pytest.mark.parametrize("with_rule", [False, True])
