@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 
-from consolewatch.normalize.terminal import RowTerminal
+from consolewatch.normalize.terminal import RowTerminal, row_dependent
 from consolewatch.safetext import UNICODE_HAZARD, escape_unicode
 
 try:  # pragma: no cover - depends on the machine
@@ -181,9 +181,7 @@ class LineAssembler:
         if len(raw) > MEMO_LINE_BYTES:
             return self._interpret(raw, cut)
         term = self._terminal
-        # The rows depend on the cursor row only through a cursor-position sequence (CSI H/f).
-        moves = (b"\x1b" in raw or b"\xc2\x9b" in raw) and (b"H" in raw or b"f" in raw)
-        key = (raw, cut, term.row if moves else -1)
+        key = (raw, cut, term.row if row_dependent(raw) else -1)
         got = self._memo.get(key)
         if got is not None:
             term.row += got[1]

@@ -60,6 +60,16 @@ def _number(param: str) -> int:
     return int(digits) if len(digits) <= 5 else MAX_COLUMN
 
 
+def row_dependent(raw: bytes) -> bool:
+    """Whether rendering the line `raw` (UTF-8 bytes) may read the cursor row or set it
+    absolutely: a cursor position (CSI H/f) or a full reset (ESC c). Every other line moves the
+    row by the same amount wherever it starts, so the assembler may reuse its rows. Keep this in
+    step with `RowTerminal.render` and `_csi`."""
+    if b"\x1b" not in raw and b"\xc2\x9b" not in raw:
+        return False
+    return b"H" in raw or b"f" in raw or b"\x1bc" in raw
+
+
 def _visible(ch: str) -> str:
     return "\\x%02x" % ord(ch)
 

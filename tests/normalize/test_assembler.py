@@ -171,7 +171,7 @@ def interpret_each_line(data: bytes, cap: int) -> list[str]:
 
 # Whole lines real consoles repeat (GRUB menus redraw with cursor positioning, progress bars
 # with CR), pieces of lines, and lines longer than the caps tried.
-LINE_PARTS = [b"plain text", b"\x1b[2J\x1b[1;1H", b"\x1b[5;3H", b"\x1b[2;1H", b"\x1b[3;1H", b"\x1b[1;1f", b"\x1b[H", b"\x9b4;1H",
+LINE_PARTS = [b"plain text", b"\x1b[2J\x1b[1;1H", b"\x1b[5;3H", b"\x1b[2;1H", b"\x1b[3;1H", b"\x1bc", b"\x1b[1;1f", b"\x1b[H", b"\x9b4;1H",
               b"\xc2\x9b6;2H", b"menu entry", b"\x1b[K", b"\r", b"\r\r", b"40%\r50%", b"\x1b[0;32m", b"\x1b[1A",
               b"\xff", b"\xe2\x80\xa6", "\u202e".encode(), b"\x00", b"\x01", b"\t", b"H", b"f", b"x" * 70, b"y" * 300]
 
@@ -209,4 +209,13 @@ def test_a_remembered_line_that_moves_the_cursor_is_interpreted_for_the_row_it_i
     asm = LineAssembler()
     rows = asm.feed(data).decode().split("\n")[:-1]
     assert rows == ["\\x01", "\\x01", "b", "a", "b", "a", "b", "a", "b"]
+    assert rows == interpret_each_line(data, 4096)
+
+
+def test_a_remembered_full_reset_homes_the_cursor_wherever_it_comes():
+    # ESC c puts the cursor on row 0 from any row: after it, "\x1b[2;1H" (row 1) stays on its
+    # row and "b" overwrites "a", the second time as the first.
+    data = (b"\x01\n" * 2 + b"\x1bcX\n" + b"a\x1b[2;1Hb\n") + (b"\x01\n" * 3 + b"\x1bcX\n" + b"a\x1b[2;1Hb\n")
+    rows = LineAssembler().feed(data).decode().split("\n")[:-1]
+    assert rows == ["\\x01", "\\x01", "X", "b", "\\x01", "\\x01", "\\x01", "X", "b"]
     assert rows == interpret_each_line(data, 4096)
