@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Compare `analyze --json` of two checkouts on every case under samples/ (samples/blind/ too).
+"""Compare `analyze --json` and `tail --json` of two checkouts on every case under samples/.
 
 A refactoring of the pipeline (normaliser, scanner, engine) must not change what `analyze`
 concludes. This runs every case folder (the files its meta.yaml lists, with the arguments its
 expected.yaml gives) through `consolewatch analyze --json`, once with the verdict boot and once
-with `--boot all`, in this checkout and in a base checkout, and prints each case whose JSON
-documents or exit statuses differ. Exit status 1 when any does.
+with `--boot all`, and each of its text files through `tail --json --no-follow` (the timeline:
+every line with its sequence number, boot and stamps, then findings and outcomes; the time a
+line was read left out), in this checkout and in a base checkout, and prints each case whose
+JSON documents or exit statuses differ (samples/blind/ too). Exit status 1 when any does.
 
     python bench/compare_json.py --base-ref main          # base: `git archive main` in a temp dir
     python bench/compare_json.py --base /path/to/checkout
@@ -40,6 +42,22 @@ for case in json.load(sys.stdin):
             except SystemExit as exc:
                 status = exc.code
         print(json.dumps({"case": case["name"], "scope": scope, "status": status, "json": out.getvalue()}))
+    # The timeline: every line, finding and outcome `tail --json` prints for each text file of
+    # the case, without the wall-clock time a line was read (observed_at).
+    for path in case["files"]:
+        if not path.endswith((".log", ".txt")):
+            continue
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                status = main(["tail", "--json", "--no-follow", "file:" + path])
+            except SystemExit as exc:
+                status = exc.code
+        events = [json.loads(e) for e in out.getvalue().splitlines()]
+        for e in events:
+            e.pop("observed_at", None)
+        print(json.dumps({"case": case["name"], "scope": "tail " + path.rsplit("/", 1)[-1], "status": status,
+                          "json": json.dumps(events)}))
 """
 
 
@@ -133,7 +151,8 @@ def main() -> int:
             why = "missing" if b is None else (f"exit {a['status']} != {b['status']}" if a["status"] != b["status"]
                                                else first_difference(a["json"], b["json"]))
             print(f"DIFFERS {key[0]} (--boot {key[1]}): {why}")
-    print(f"{len(todo)} cases x 2 scopes: {len(ref) - differ} identical, {differ} different"
+    print(f"{len(todo)} cases, {len(ref)} runs (2 scopes of analyze, tail of each text file): "
+          f"{len(ref) - differ} identical, {differ} different"
           f" (base {args.base or args.base_ref}, samples {args.samples})")
     return 1 if differ else 0
 
