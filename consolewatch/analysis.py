@@ -12,12 +12,12 @@ cannot be analysed, `DefinitionsError` for broken detector/format definitions.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.inputs import InputError, open_input, source_name
 from consolewatch.model import CLOUDS, Frame, MachineContext
-from consolewatch.session import Analysis, Session
+from consolewatch.session import Analysis, Session, Step
 
 __all__ = ["Analysis", "DefinitionsError", "InputError", "analyze", "load_catalog", "HYPERVISORS"]
 
@@ -45,11 +45,13 @@ def load_catalog(extra_dirs: Sequence[str | os.PathLike] = ()) -> Catalog:
 
 def analyze(paths: str | os.PathLike | Iterable[str | os.PathLike], cloud: str | None = None,
             hypervisor: str | None = None, *, catalog: Catalog | None = None,
-            parsers: Sequence[str | os.PathLike] = ()) -> Analysis:
+            parsers: Sequence[str | os.PathLike] = (), observe: Callable[[Step], None] | None = None) -> Analysis:
     """Analyse the inputs as one capture: its boots, findings, outcome and last screens.
 
     `cloud` / `hypervisor` say where the machine ran (else the console and the inputs say it);
-    `catalog` reuses compiled definitions, `parsers` adds definition directories.
+    `catalog` reuses compiled definitions, `parsers` adds definition directories; `observe` is
+    called with every `Step` (the lines, findings and boots each event produced: the lines are
+    not kept in the Analysis, so a caller that needs them looks here, one step at a time).
     """
     names = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     if not names:
@@ -66,9 +68,10 @@ def analyze(paths: str | os.PathLike | Iterable[str | os.PathLike], cloud: str |
         session.expect_frames()
     # A screenshot shows the screen as the capture ended: the text sources come first on the
     # timeline, so the screen's lines that repeat them are kept once, whatever the order given.
+    see = observe or (lambda step: None)
     for path in sorted(names, key=_is_screenshot):
-        _feed(session, path, cloud)
-    session.finish()
+        _feed(session, path, cloud, see)
+    see(session.finish())
     return session.result()
 
 
@@ -82,7 +85,7 @@ def _is_screenshot(path: str) -> bool:
         return False
 
 
-def _feed(session: Session, path: str, cloud: str | None) -> None:
+def _feed(session: Session, path: str, cloud: str | None, see: Callable[[Step], None]) -> None:
     """Every event of one input, then the end of its sources (their last lines are complete)."""
     sources = {source_name(path)}
     for event in open_input(path):
@@ -91,6 +94,6 @@ def _feed(session: Session, path: str, cloud: str | None) -> None:
         elif isinstance(event, MachineContext) and cloud and event.cloud not in (cloud, "unknown"):
             event = MachineContext(event.source, cloud, event.hypervisor, event.fields)  # the caller knows best
         sources.add(getattr(event, "source", ""))
-        session.feed(event)
+        see(session.feed(event))
     for source in sources:
-        session.end_source(source)
+        see(session.end_source(source))

@@ -30,6 +30,8 @@ CLOUD_OF = {"aws": "aws", "gce": "gce", "do": "do", "openstack": "openstack", "q
 #: unfinished this long is ended, so the prompt is seen while the machine waits at it.
 PROMPT_IDLE = 1.0
 _PROMPT_END = re.compile(rb"[:>#$?)\]] *$")
+#: ... but a printk stamp alone is a kernel line whose message has not arrived yet.
+_STAMP_ONLY = re.compile(rb"\[ *\d+\.\d+\] *$")
 
 
 @dataclass
@@ -118,13 +120,13 @@ class Follower:
                 styles = {s.line.seq: _style(s) for s in batch.scanned if s.formats}
                 self.sink.lines(name, lines, styles)
                 self.printed = batch.last_seq
-        for source, seq in step.duplicates:
-            self.sink.seen(name, seq, source)  # kept once on the timeline, both sources noted
+        fresh = not self._replaying or any(b.last_seq >= self._resume_floor for b in step.batches)
+        for twin in step.duplicates if fresh else ():
+            self.sink.seen(name, twin)  # kept once on the timeline, both sources noted
         for f in step.findings:
             if max((e.seq for e in f.evidence), default=0) >= self._resume_floor:
                 source = f.evidence[0].source if f.evidence else "*"
                 self.sink.finding(name, f, source)
-        fresh = not self._replaying or any(b.last_seq >= self._resume_floor for b in step.batches)
         for boot in step.boots:
             self._outcome(boot.index, boot.outcome, boot.reason, fresh)
         if self.on_step is not None and self.capture_id:
@@ -219,7 +221,8 @@ class Follower:
 
     def _at_prompt(self, source: str) -> bool:
         pending = self.session.normalizer.pending(source)
-        return bool(pending) and _PROMPT_END.search(pending[-200:]) is not None
+        last = pending[-200:]
+        return bool(pending) and _PROMPT_END.search(last) is not None and not _STAMP_ONLY.match(last)
 
     async def run(self) -> FollowResult:
         """Follow the target; one follower per target at a time (`Store.writer_lock`)."""

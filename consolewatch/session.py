@@ -8,20 +8,20 @@ both drive a Session, so offline and live cannot disagree.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from consolewatch.detect.catalog import Catalog
 from consolewatch.detect.engine import Engine
 from consolewatch.model import (
-    Boot, Chunk, Finding, Frame, Gap, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
+    Boot, Chunk, Finding, Frame, Gap, Line, MachineContext, SourceStatus, SourceUnavailable, severity_rank,
 )
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.normalizer import Normalizer
+from consolewatch.normalize.timeline import Span, SpanLog
 
-#: Lines of text sources remembered to recognise the same line read off a screenshot.
-RECENT_TEXT_LINES = 400
+#: Gaps remembered with their place on the timeline (the report's picture).
+MAX_GAPS = 1000
 
 
 @dataclass
@@ -32,8 +32,9 @@ class Step:
     findings: list[Finding] = field(default_factory=list)
     boots: list[Boot] = field(default_factory=list)
     notes: list[Gap | SourceUnavailable | SourceStatus | MachineContext] = field(default_factory=list)
-    duplicates: list[tuple[str, int]] = field(default_factory=list)
-    """(source, seq of the text line) for screen lines that repeated a text line."""
+    duplicates: list[Line] = field(default_factory=list)
+    """Lines one source showed that were already on the timeline from another (a screen and a
+    text console): each with the seq it has there and this source's text (normalize.timeline)."""
 
     def extend(self, other: "Step") -> None:
         self.batches += other.batches
@@ -57,6 +58,10 @@ class Analysis:
     """Boots of a very long capture summarised away (the engine keeps the last 1,000 in full)."""
     screens: tuple[Frame, ...] = ()
     """The last frame of each screen source (what the screen showed when the capture ended)."""
+    spans: tuple[Span, ...] = ()
+    """Which source put which lines on the timeline (and which lines a source showed again)."""
+    gaps: tuple[tuple[int, Gap], ...] = ()
+    """Each gap with the seq of the first line after it."""
 
     @property
     def outcome(self) -> str:
@@ -97,14 +102,15 @@ class Session:
         self.normalizer = Normalizer(catalog)
         self.engine = Engine(catalog, cloud=cloud, hypervisor=hypervisor)
         self.notes: list[Any] = []
-        self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXT_LINES)
         self._screens: dict[str, Any] = {}
         self.last_frames: dict[str, Frame] = {}
-        self._track_recent = False
+        self.spans = SpanLog()
+        self.gaps: list[tuple[int, Gap]] = []
 
     def expect_frames(self) -> None:
-        """Remember recent text lines so screen lines that repeat them are kept once."""
-        self._track_recent = True
+        """Screens and text consoles may show the same lines: keep each once on the timeline,
+        whichever arrives first; the text's exact bytes stand for it (normalize.timeline)."""
+        self.normalizer.expect_frames()
 
     def feed(self, event: Any) -> Step:
         step = Step()
@@ -117,6 +123,8 @@ class Session:
             for batch in self.normalizer.flush(event.source, event.received_at or None):
                 self._lines(step, batch)
             self._note(step, event)
+            if len(self.gaps) < MAX_GAPS:
+                self.gaps.append((self.normalizer.next_seq, event))
         elif isinstance(event, MachineContext):
             self.engine.set_context(event)
             self._note(step, event)
@@ -160,6 +168,7 @@ class Session:
             capture_findings=tuple(self.engine.capture_findings), lines=self.normalizer.next_seq - 1,
             notes=tuple(self.notes), boots_dropped=self.engine.boots_dropped,
             screens=tuple(self.last_frames[s] for s in sorted(self.last_frames)),
+            spans=tuple(self.spans.spans), gaps=tuple(self.gaps),
         )
 
     def _note(self, step: Step, event: Any) -> None:
@@ -168,15 +177,17 @@ class Session:
         step.notes.append(event)
 
     def _lines(self, step: Step, batch: LineBatch) -> None:
-        if not batch.count:
+        if not batch.count and not batch.twins:
             return
         before = len(self.engine.boots)
-        step.batches.append(batch)
+        if batch.count:
+            step.batches.append(batch)
+            self.spans.add(batch.first_seq, batch.last_seq, batch.source, batch.origin)
+        step.duplicates += batch.twins
+        for twin in batch.twins:
+            self.spans.add(twin.seq, twin.seq, twin.source, twin.origin, also=True)
         step.findings += self.engine.feed(batch)
         step.boots += self.engine.boots[before:]
-        if self._track_recent and batch.origin == "text":
-            for pair in batch.before(batch.last_seq + 1, RECENT_TEXT_LINES):
-                self._recent.append(pair)
 
     def _frame(self, step: Step, frame: Frame) -> None:
         from consolewatch.ocr.follow import ScreenReader
@@ -193,29 +204,10 @@ class Session:
 
     def _screen_lines(self, step: Step, source: str, new: list[tuple[str, float | None]],
                       observed_at: float | None) -> None:
-        keep_texts, keep_conf = [], []
-        for text, confidence in new:
-            seq = self._seen_in_text(text)
-            if seq is not None:
-                step.duplicates.append((source, seq))
-                continue
-            keep_texts.append(text)
-            keep_conf.append(confidence)
-        if keep_texts:
-            batch = self.normalizer.feed_lines(
-                source, keep_texts, origin="ocr", confidences=keep_conf, observed_at=observed_at,
-            )
+        if new:
+            batch = self.normalizer.feed_lines(source, [t for t, _ in new], origin="ocr",
+                                               confidences=[c for _, c in new], observed_at=observed_at)
             self._lines(step, batch)
-
-    def _seen_in_text(self, text: str) -> int | None:
-        if not self._recent or not text.strip():
-            return None
-        from rapidfuzz import fuzz, process
-
-        hit = process.extractOne(text, [t for _, t in self._recent], scorer=fuzz.ratio, score_cutoff=90)
-        if hit is None:
-            return None
-        return list(self._recent)[hit[2]][0]
 
 
 def run(session: Session, events: Iterable[Any]) -> Analysis:

@@ -51,3 +51,21 @@ def cli(tmp_path):
         return run_cli(*args, env=env, **kw)
 
     return call
+
+
+@pytest.fixture(scope="session")
+def api_context():
+    """fetcher -> the MachineContext it yields first: what the cloud's API said, as a tail gets it."""
+    import asyncio
+
+    def first(fetcher):
+        async def run():
+            stream = fetcher.stream(follow=False)
+            try:
+                return await anext(stream)
+            finally:
+                await stream.aclose()
+
+        return asyncio.run(run())
+
+    return first

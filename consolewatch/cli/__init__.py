@@ -79,6 +79,12 @@ def boot_choice(text: str) -> str | int:
         raise argparse.ArgumentTypeError(f"{text!r} is not last, all or a boot number") from None
 
 
+def add_baseline_option(p) -> None:
+    p.add_argument("--baseline", action="append", default=[], metavar="GOOD",
+                   help="a known-good boot of the same image (a log, an export or capture:ID; repeat for "
+                        "its other sources): list the lines and milestones that differ")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="consolewatch", main=True,
@@ -100,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("-o", "--output", metavar="FILE",
                    help="write the output to FILE instead of stdout (JSON when FILE ends in .json)")
     a.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+    add_baseline_option(a)
 
     t = sub.add_parser("tail", help="follow a machine's console live (a CI gate with --until)")
     t.add_argument("target", help="aws:[REGION/]i-..., gce:PROJECT/ZONE/NAME, do:ID, vnc://HOST:PORT, "
@@ -131,6 +138,14 @@ def _parser() -> argparse.ArgumentParser:
     from consolewatch.cli.alerts import add_parser as add_alerts
 
     add_alerts(sub)
+
+    from consolewatch.cli.ocr import add_parser as add_ocr
+
+    add_ocr(sub)
+
+    from consolewatch.cli.netcfg import add_parser as add_netcfg
+
+    add_netcfg(sub)
 
     r = sub.add_parser("rules", help="list, show and check detector rules")
     rs = r.add_subparsers(dest="rules_command", metavar="ACTION")
@@ -207,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from consolewatch.cli.captures import run
         elif args.command == "alerts":
             from consolewatch.cli.alerts import run
+        elif args.command == "ocr":
+            from consolewatch.cli.ocr import run
+        elif args.command == "netcfg":
+            from consolewatch.cli.netcfg import run
         elif args.command == "rules":
             if args.rules_command is None:
                 parser.parse_args(["rules", "--help"])

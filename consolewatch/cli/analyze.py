@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from consolewatch.cli.common import analyze, console, exit_status, narrow, write_atomically
+from consolewatch.cli.common import analyze_against_baseline, console, exit_status, write_atomically
 
 
 def run(args: argparse.Namespace) -> int:
-    analysis, scope = narrow(analyze(args), args.boot)
+    analysis, scope, baseline = analyze_against_baseline(args)
     as_json = args.json or bool(args.output and args.output.lower().endswith(".json"))
     if as_json:
         from consolewatch.sinks.jsonout import analysis_dict, dumps
 
-        doc = analysis_dict(analysis, scope)
+        doc = analysis_dict(analysis, scope, baseline)
         doc["boot_scope"] = str(args.boot)
         text = dumps(doc) + "\n"
         if args.output:
@@ -28,8 +28,19 @@ def run(args: argparse.Namespace) -> int:
             import io
 
             buf = io.StringIO()
-            render(analysis, console(file=buf, width=100, color_system=None, quiet=False), scope)
+            out = console(file=buf, width=100, color_system=None, quiet=False)
+            render(analysis, out, scope)
+            _baseline(baseline, out)
             write_atomically(args.output, buf.getvalue())
         else:
-            render(analysis, console(), scope)
+            out = console()
+            render(analysis, out, scope)
+            _baseline(baseline, out)
     return exit_status(analysis, scope, args.fail_on)
+
+
+def _baseline(comparison, out) -> None:
+    if comparison is not None:
+        from consolewatch.sinks.baseline_view import render_comparison
+
+        render_comparison(comparison, out)

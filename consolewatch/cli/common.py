@@ -10,6 +10,7 @@ from consolewatch.cli import UsageError
 from consolewatch.detect.catalog import Catalog
 
 if TYPE_CHECKING:
+    from consolewatch.baseline import Comparison
     from consolewatch.session import Analysis
 
 
@@ -50,6 +51,25 @@ def collecting_less_often() -> Iterator[None]:
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+def analyze_against_baseline(args) -> tuple[Analysis, str, Comparison | None]:
+    """The analysis narrowed to --boot, and with --baseline GOOD the comparison of its verdict
+    (last) boot with the good boot."""
+    if not getattr(args, "baseline", None):
+        analysis, scope = narrow(analyze(args), args.boot)
+        return analysis, scope, None
+    from consolewatch.analysis import InputError
+    from consolewatch.baseline import compare, comparison, learn
+
+    catalog = load_catalog(args.parsers)
+    try:
+        good = learn(args.baseline, catalog=catalog, cloud=args.cloud, hypervisor=args.hypervisor)
+        analysis, matcher = compare(args.paths, good, catalog=catalog, cloud=args.cloud, hypervisor=args.hypervisor)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    analysis, scope = narrow(analysis, args.boot)
+    return analysis, scope, comparison(matcher, analysis.boots[-1]) if analysis.boots else None
 
 
 def narrow(analysis: Analysis, boot: str | int) -> tuple[Analysis, str]:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from consolewatch.cli import boot_choice
+from consolewatch.cli import add_baseline_option, boot_choice
 from consolewatch.model import CLOUDS, SEVERITIES
 
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
@@ -39,6 +39,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--boot", type=boot_choice, default="last", metavar="last|all|N",
                    help="the last boot (default), all, or boot N (1 the first, 0 the last, -1 the one before)")
     p.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
+    add_baseline_option(p)
 
 
 def report_format(args: argparse.Namespace) -> str:
@@ -52,11 +53,12 @@ def report_format(args: argparse.Namespace) -> str:
 def build(args: argparse.Namespace):
     """Analyse the inputs and return the Report (UsageError for unusable input)."""
     from consolewatch import __version__
-    from consolewatch.cli.common import analyze, narrow
+    from consolewatch.cli.common import analyze_against_baseline
     from consolewatch.sinks.report import Report
 
-    analysis, scope = narrow(analyze(args), args.boot)
-    return Report(analysis, scope=scope, inputs=tuple(input_label(p) for p in args.paths), version=__version__)
+    analysis, scope, baseline = analyze_against_baseline(args)
+    return Report(analysis, scope=scope, inputs=tuple(input_label(p) for p in args.paths), version=__version__,
+                  baseline=baseline, baseline_inputs=tuple(input_label(p) for p in args.baseline))
 
 
 def input_label(path: str) -> str:

@@ -55,6 +55,14 @@ class BootState:
         if name == "ready":
             self.ready.append(ref)
 
+    def reach_late(self, name: str, ref: LineRef, time: float | None) -> None:
+        """Milestone `name` found on a line already judged (its exact text came after a screen
+        reading that missed it): recorded if new, without moving the boot's last milestone."""
+        if name not in self.milestones:
+            self.milestones[name] = Milestone(name, ref.seq, ref.text, time)
+            if name == "ready":
+                self.ready.append(ref)
+
     def see_line(self, ref: LineRef) -> None:
         if self.first is None:
             self.first = ref
@@ -90,6 +98,27 @@ class BootState:
         else:
             refs = [last_line] if last_line else []
         return [r.evidence() for r in refs if r is not None]
+
+
+def quote_exactly(state: BootState, ev: Evidence) -> None:
+    """Line `ev.seq`, first read off a screen, is quoted from now on as the text console printed it."""
+    seq = ev.seq
+
+    def swap(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+        return tuple(ev if e.seq == seq and e.origin == "ocr" else e for e in evidence)
+
+    for i, f in enumerate(state.findings):
+        evidence, context = swap(f.evidence), swap(f.context)
+        if evidence != f.evidence or context != f.context:
+            state.findings[i] = dataclasses.replace(f, evidence=evidence, context=context)
+    for name, m in state.milestones.items():
+        if m.seq == seq:
+            state.milestones[name] = dataclasses.replace(m, text=ev.text)
+    refs = [state.first, state.last, *state.last_by_origin.values(), *state.ready,
+            *(v[1] for v in state.last_milestone.values())]
+    for ref in refs:
+        if ref is not None and ref.seq == seq:
+            ref.text = ev.text
 
 
 def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:

@@ -94,7 +94,7 @@ class Catalog:
         self._rule_order = {r.id: i for i, r in enumerate(self.rules)}
         self._candidates: dict[frozenset[int], list[tuple[Rule, LineMatcher, int]]] = {}
         self._read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
-        self._match_cache: dict[tuple, list[tuple[Rule, int, dict[str, str]]]] = {}
+        self._match_cache: dict[tuple, list[tuple[Rule, LineMatcher, int, dict[str, str]]]] = {}
 
     def read(self, text: str, triggers: frozenset[int]) -> Reading:
         """Split a flagged line's stamps and confirm the format patterns behind `triggers`."""
@@ -138,9 +138,10 @@ class Catalog:
             self._candidates[triggers] = out
         return out
 
-    def matches(self, sl: ScannedLine) -> list[tuple[Rule, int, dict[str, str]]]:
-        """(rule, matcher index, fields) of each candidate matcher that matches `sl`, in
-        definition order, whatever the rules' clouds (the caller filters those).
+    def matches(self, sl: ScannedLine) -> list[tuple[Rule, LineMatcher, int, dict[str, str]]]:
+        """(rule, matcher, matcher index, fields) of each candidate matcher that `check` finds
+        on `sl`, in definition order, whatever the rules' clouds and the cloud's facts (the
+        engine judges those).
 
         Cached: `check` depends only on the line's message, program, triggers and origin (its
         formats and fields are what `read` found in that message), and consoles repeat lines.
@@ -151,10 +152,10 @@ class Catalog:
             if len(self._match_cache) > 20000:
                 self._match_cache.clear()
             got = self._match_cache[key] = [
-                (rule, index, fields) for rule, m, index in self.candidates(sl.triggers)
+                (rule, m, index, fields) for rule, m, index in self.candidates(sl.triggers)
                 if (fields := self.check(m, sl)) is not None
             ]
-        return [(rule, index, dict(fields)) for rule, index, fields in got]  # callers may keep or change them
+        return [(rule, m, index, dict(fields)) for rule, m, index, fields in got]  # callers may keep or change them
 
     def check(self, m: LineMatcher, sl: ScannedLine) -> dict[str, str] | None:
         """The fields a matcher yields on this line, or None when it does not match."""

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
 from consolewatch.definitions import Definitions
 from consolewatch.detect.catalog import Catalog
 from consolewatch.detect.rules import IdleCond, Rule, RuleSample
-from consolewatch.model import CATEGORIES, Chunk, SourceStatus
+from consolewatch.model import CATEGORIES, Chunk, MachineContext, SourceStatus
 from consolewatch.normalize.stamps import split_stamps
 from consolewatch.session import Analysis, Session
 
@@ -35,9 +35,12 @@ class SampleResult:
 
 
 def run_lines(catalog: Catalog, lines: Iterable[str], cloud: str = "unknown", hypervisor: str = "unknown",
-              *, idle: bool = False) -> Analysis:
-    """Analyse sample lines; `idle`: the console then went quiet (as a live follow would see)."""
+              *, idle: bool = False, context: Mapping[str, str] | None = None) -> Analysis:
+    """Analyse sample lines; `idle`: the console then went quiet (as a live follow would see);
+    `context`: the cloud's facts, as a fetcher's MachineContext gives them first."""
     session = Session(catalog, cloud=cloud, hypervisor=hypervisor)
+    if context:
+        session.feed(MachineContext("sample", cloud, hypervisor, dict(context)))
     data = b"".join((x if isinstance(x, bytes) else x.encode("utf-8", "surrogateescape")) + b"\n" for x in lines)
     session.feed(Chunk("sample", data))
     if idle:
@@ -72,7 +75,8 @@ def check_formats(defs: Definitions) -> list[SampleResult]:
 
 
 def _sample_run(catalog: Catalog, s: RuleSample, idle: bool) -> set[str]:
-    return fired_rules(run_lines(catalog, s.lines, s.cloud or "unknown", s.hypervisor or "unknown", idle=idle))
+    return fired_rules(run_lines(catalog, s.lines, s.cloud or "unknown", s.hypervisor or "unknown", idle=idle,
+                                 context=s.context))
 
 
 def check_rules(defs: Definitions, catalog: Catalog | None = None, *,

@@ -13,13 +13,14 @@ import dataclasses
 from collections import Counter, deque
 from typing import Any, Sequence
 
-from consolewatch.detect import bootstate
+from consolewatch.detect import bootstate, facts
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.remedy import placeholders, render
 from consolewatch.detect.rules import (
     AbsentCond, BootCond, CaptureCond, IdleCond, LineCond, RepeatCond, Rule, SequenceCond,
 )
+from consolewatch.detect.twins import TwinLines, remember
 from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.stamps import split_stamps
@@ -48,7 +49,7 @@ class _Ctx:
         return tuple(Evidence(s, t, b.source, b.origin) for s, t in pairs)  # type: ignore[arg-type]
 
 
-class Engine:
+class Engine(TwinLines):
     def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
         self.catalog = catalog
         self.rules = {r.id: r for r in catalog.rules}
@@ -73,6 +74,10 @@ class Engine:
         self.context_fields: dict[str, str] = {}
         """Facts from the cloud API (instance_type, root_device, ...) remediation texts may quote."""
         self._fields_used = {r.id: placeholders(r.remediation) for r in catalog.rules}
+        self._screen_hits: dict[int, frozenset[str]] = {}
+        """seq -> the rules a screen (OCR) line matched, until its text twin comes."""
+        self._exact: dict[int, Evidence] = {}
+        """seq -> the exact text of a line first read off a screen (the text twin's bytes)."""
 
     # -- context -------------------------------------------------------------------------
 
@@ -121,10 +126,12 @@ class Engine:
                          texts=[line.text])
 
     def _feed_batch(self, batch: LineBatch) -> list[Finding]:
-        if not batch.count:
-            return []
-        self.lines_seen += batch.count
         out: list[Finding] = []
+        for twin in batch.twins:  # lines already on the timeline, older than the batch's
+            out.extend(self._twin(twin))
+        if not batch.count:
+            return out
+        self.lines_seen += batch.count
         if self._boot.first is None:
             self._boot.see_line(LineRef(batch.first_seq, batch.text(0), batch.origin, batch.source))
         tail = tuple(self._tail)
@@ -166,16 +173,28 @@ class Engine:
                 b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t, p.ref,
                         b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos)
         out = self._expire(line.t, line.seq) if b.pending else []
-        matched: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        for rule, index, fields in self.catalog.matches(sl):
-            if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
-                continue
-            matched.setdefault(rule.id, []).append((index, fields))
+        matched = self._match(sl)
         if matched:
+            if line.origin == "ocr":
+                remember(self._screen_hits, line.seq, frozenset(matched))
             ctx = _Ctx(batch, line.seq, tail)
             for rule_id, hits in matched.items():
                 out.extend(self._advance(self.rules[rule_id], hits, sl, ctx))
         return out
+
+    def _context(self, batch: LineBatch, seq: int) -> _Ctx:
+        """Where line `seq` of `batch` finds the lines before it (none before the batch)."""
+        return _Ctx(batch, seq, ())
+
+    def _match(self, sl: ScannedLine) -> dict[str, list[tuple[int, dict[str, str]]]]:
+        """rule id -> (matcher index, fields) of each of the rule's matchers the line satisfies."""
+        matched: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        for rule, m, index, fields in self.catalog.matches(sl):
+            if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
+                continue
+            if not m.context or facts.holds(m.context, fields, self.context_fields):
+                matched.setdefault(rule.id, []).append((index, fields))
+        return matched
 
     # -- conditions ------------------------------------------------------------------------
 
@@ -267,9 +286,9 @@ class Engine:
             b.index_of[key] = len(b.findings)
         finding = Finding(
             rule=rule.id, category=rule.category, severity=rule.severity, title=rule.title,
-            boot=b.index, evidence=tuple(evidence),
+            boot=b.index, evidence=self._exactly(evidence),
             remediation=self._remedy(rule, fields),
-            context=ctx.lines() if ctx is not None else (), fields=dict(fields),
+            context=self._exactly(ctx.lines()) if ctx is not None else (), fields=dict(fields),
             verdict=rule.verdict,  # type: ignore[arg-type]
             description=rule.description, references=rule.references,
             suppressed_by=None if capture else self._root_of(rule),
@@ -404,4 +423,3 @@ class Engine:
             # Earlier boots' failures (a loop the machine came out of) are history, not the verdict.
             self.capture_findings = [bootstate.demote(f) for f in self.capture_findings]
         return out
-

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from consolewatch.detect import facts
+from consolewatch.detect.facts import ContextTest
 from consolewatch.model import CATEGORIES, CLOUDS, MILESTONES, OUTCOMES, SEVERITIES
 from consolewatch.normalize.formats import HYPERVISORS, Checker
 from consolewatch.normalize.scanner import REGEX_FLAGS
@@ -44,6 +46,8 @@ class LineMatcher:
     where: tuple[tuple[str, re.Pattern[str]], ...] = ()
     exclude: re.Pattern[str] | None = None
     origin: str | None = None
+    context: tuple[ContextTest, ...] = ()
+    """Fields compared with the cloud's facts (detect/facts.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,8 @@ class RuleSample:
     cloud: str | None
     hypervisor: str | None
     at: int
+    context: Mapping[str, str] = field(default_factory=dict)
+    """The cloud's facts the sample is run with (as a `tail` of a cloud target would have them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +249,7 @@ def _samples(c: Checker, raw: Any, where: Any, kind: str) -> tuple[RuleSample, .
         sd = c.mapping(s, where, "a sample")
         if not sd:
             continue
-        c.unknown_keys(sd, {"line", "lines", "source", "cloud", "hypervisor"}, sd, "a sample")
+        c.unknown_keys(sd, {"line", "lines", "source", "cloud", "hypervisor", "context"}, sd, "a sample")
         lines = sd.get("lines", [sd["line"]] if "line" in sd else None)
         # `lines: []` is the empty console; `!!binary` lines are raw bytes (a console that is not text)
         if not isinstance(lines, list) or not all(isinstance(x, (str, bytes)) for x in lines):
@@ -255,7 +261,11 @@ def _samples(c: Checker, raw: Any, where: Any, kind: str) -> tuple[RuleSample, .
             c.add(sd, f"unknown cloud {cloud!r}")
         if hyp is not None and hyp not in HYPERVISORS:
             c.add(sd, f"unknown hypervisor {hyp!r}")
-        out.append(RuleSample(tuple(lines), source, cloud, hyp, line_of(sd)))
+        given = sd.get("context") or {}
+        if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+            c.add(sd, "a sample's `context` maps context fields to text")
+            given = {}
+        out.append(RuleSample(tuple(lines), source, cloud, hyp, line_of(sd), {str(k): v for k, v in given.items()}))
     return tuple(out)
 
 
@@ -277,7 +287,7 @@ def _matcher(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> LineMa
     d = c.mapping(raw, where, "a line matcher")
     if not d:
         return None
-    c.unknown_keys(d, {"regex", "ignore_case", "format", "where", "not", "origin"}, d, "a line matcher")
+    c.unknown_keys(d, {"regex", "ignore_case", "format", "where", "not", "origin", "context"}, d, "a line matcher")
     icase = bool(d.get("ignore_case", False))
     rx = c.regex(d["regex"], d, ignore_case=icase) if "regex" in d else None
     fmt = d.get("format")
@@ -309,7 +319,8 @@ def _matcher(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> LineMa
     origin = d.get("origin")
     if origin not in (None, "text", "ocr"):
         c.add(d, "`origin` is text or ocr")
-    m = LineMatcher(rx, fmt, tuple(where_tests), exclude, origin)
+    tests = facts.parse(c, d["context"], d) if "context" in d else ()
+    m = LineMatcher(rx, fmt, tuple(where_tests), exclude, origin, tests)
     out.append(m)
     return m
 

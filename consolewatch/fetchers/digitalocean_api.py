@@ -9,10 +9,11 @@
   An answer over `MAX_RESPONSE` bytes is refused before it is read whole.
 * The droplet becomes a `MachineContext(cloud="do", hypervisor="kvm")` whose fields detectors
   quote: name, status, region, size, image, the public and private IPv4 addresses with netmask
-  and gateway, the public IPv6 address with prefix and gateway, and `interfaces_stanza`: the
-  Debian `/etc/network/interfaces` text that configures them (public on eth0, private on eth1,
-  the interface names DigitalOcean's own images use). Addresses that do not parse as
-  addresses are left out: API text never reaches a remediation unchecked.
+  and gateway, the public IPv6 address with prefix and gateway, plus what consolewatch.netcfg
+  derives from them (`ipv4_address`, ..., and `interfaces_stanza`: the Debian
+  `/etc/network/interfaces` text that configures them, public on eth0, private on eth1, the
+  interface names DigitalOcean's own images use). Addresses that do not parse as addresses
+  are left out: API text never reaches a remediation unchecked.
 
 From the OpenAPI spec (`specification/resources/droplets/models/droplet.yml`, `network_v4.yml`,
 `network_v6.yml` of github.com/digitalocean/openapi): v4 netmask is a dotted quad, v6 netmask
@@ -33,6 +34,7 @@ from typing import Any, Mapping
 
 from consolewatch.fetchers.base import FetchError, one_line
 from consolewatch.model import MachineContext
+from consolewatch.netcfg import with_assigned
 
 DEFAULT_API = "https://api.digitalocean.com"
 MAX_RESPONSE = 4 << 20
@@ -142,22 +144,6 @@ def _network(items: Any, family: int, kind: str) -> dict[str, str] | None:
     return None
 
 
-def interfaces_stanza(public4: dict | None, public6: dict | None, private4: dict | None) -> str:
-    """The droplet's addresses as Debian ifupdown configuration (/etc/network/interfaces)."""
-    out: list[str] = []
-    for iface, v4, v6 in (("eth0", public4, public6), ("eth1", private4, None)):
-        if v4 is None and v6 is None:
-            continue
-        out.append(f"auto {iface}")
-        for family, net in (("inet", v4), ("inet6", v6)):
-            if net is None:
-                continue
-            out += [f"iface {iface} {family} static", f"    address {net['address']}", f"    netmask {net['netmask']}"]
-            if net["gateway"]:
-                out.append(f"    gateway {net['gateway']}")
-    return "\n".join(out)
-
-
 def machine_context(droplet: Mapping[str, Any], ident: str) -> MachineContext:
     nets = droplet.get("networks") if isinstance(droplet.get("networks"), dict) else {}
     public4 = _network(nets.get("v4"), 4, "public")
@@ -179,7 +165,5 @@ def machine_context(droplet: Mapping[str, Any], ident: str) -> MachineContext:
             fields[f"{prefix}_prefix"] = net["prefix"]
             if net["gateway"]:
                 fields[f"{prefix}_gateway"] = net["gateway"]
-    stanza = interfaces_stanza(public4, public6, private4)
-    if stanza:
-        fields["interfaces_stanza"] = stanza
-    return MachineContext("droplet", cloud="do", hypervisor="kvm", fields={k: v for k, v in fields.items() if v})
+    ctx = MachineContext("droplet", cloud="do", hypervisor="kvm", fields={k: v for k, v in fields.items() if v})
+    return with_assigned(ctx)

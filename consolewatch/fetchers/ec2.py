@@ -8,7 +8,9 @@ What `Ec2Fetcher.stream()` yields, in order:
    call, from the instance family. Fields: instance_type, state, root_device (and
    root_device_name), block_devices, image_id, zone/availability_zone, region, platform,
    platform_details, virtualization_type, architecture, launch_time, nic_type,
-   hypervisor_source. Sent again when the state changes.
+   hypervisor_source, private_ipv4, subnet_id and subnet_cidr (DescribeSubnets, once; unknown
+   when refused) with the addressing consolewatch.netcfg derives (ipv4_address, ...). Sent
+   again when the state changes.
 2. `SourceStatus("console", ...)`: starting, streaming, idle, backoff, ended; `poll_interval`;
    for Xen the detail says the output is posted only around state changes.
 3. `Chunk("console", kind="stream")`: the bytes new in each GetConsoleOutput window
@@ -60,6 +62,7 @@ from consolewatch.fetchers.base import Fetcher, FetchError, Target
 from consolewatch.fetchers.ec2_api import Problem, Unsupported, classify, console_bytes, hypervisor_for_type
 from consolewatch.fetchers.ratelimit import throttle
 from consolewatch.model import Chunk, Gap, MachineContext, SourceEvent, SourceStatus
+from consolewatch.netcfg import with_assigned
 from consolewatch.normalize.stitch import SnapshotStitcher
 
 CURSOR_TAIL = 1024
@@ -141,6 +144,8 @@ class Ec2Fetcher(Fetcher):
         self._q: asyncio.Queue | None = None
         self._tasks: list[asyncio.Task] = []
         self._timestamp: str | None = None
+        self.subnet_cidr = ""
+        """The CIDR block of the instance's subnet (DescribeSubnets, once), for its addressing."""
 
     # -- the stream -----------------------------------------------------------------------
 
@@ -306,7 +311,18 @@ class Ec2Fetcher(Fetcher):
             hv = hypervisor_for_type(self.itype) or "nitro"
             source = "instance family" if source != "DescribeInstanceTypes" else "bare metal"
         self.hypervisor = hv if hv in ("xen", "nitro") else "unknown"
+        self.subnet_cidr = await self._subnet_cidr(inst)
         return self._describe(inst, source)
+
+    async def _subnet_cidr(self, inst: dict[str, Any]) -> str:
+        """The CIDR block of the instance's subnet (DescribeSubnets), "" when refused or absent."""
+        if not inst.get("SubnetId"):
+            return ""
+        try:
+            resp = await self.call("console", "describe_subnets", attempts=2, SubnetIds=[str(inst["SubnetId"])])
+            return str(resp["Subnets"][0].get("CidrBlock") or "")
+        except (FetchError, Unsupported, KeyError, IndexError, TypeError):
+            return ""
 
     def _describe(self, inst: dict[str, Any], source: str) -> MachineContext:
         self.state = str((inst.get("State") or {}).get("Name", "unknown"))
@@ -325,9 +341,11 @@ class Ec2Fetcher(Fetcher):
             "launch_time": launch.isoformat() if isinstance(launch, datetime) else str(launch or ""),
             "nic_type": "ena" if inst.get("EnaSupport") else "",
             "hypervisor_source": source,
+            "private_ipv4": str(inst.get("PrivateIpAddress") or ""), "subnet_id": str(inst.get("SubnetId") or ""),
+            "subnet_cidr": self.subnet_cidr,
         }
         self._hv_source = source
-        return MachineContext("console", cloud="aws", hypervisor=self.hypervisor, fields=fields)
+        return with_assigned(MachineContext("console", cloud="aws", hypervisor=self.hypervisor, fields=fields))
 
     # -- console output -------------------------------------------------------------------
 

@@ -4,8 +4,9 @@
 
 1. `MachineContext("instance", cloud="gce", hypervisor="kvm", fields=...)` first: status,
    machine type, NIC type (GVNIC / VIRTIO_NET), boot disk interface and root device name, the boot
-   disk's guest OS features, metadata flags (serial-port-enable, ...), display device. Again after
-   a restart.
+   disk's guest OS features, metadata flags (serial-port-enable, ...), display device, nic0's
+   address and its subnetwork's range and gateway (one subnetworks.get; when it is refused the
+   gateway is just unknown). Again after a restart.
 2. Per serial port (source "serial-N"): `Chunk(kind="stream", cursor=next)` with the bytes
    `getSerialPortOutput` returned, `Gap(lost_bytes=start - requested)` when GCE's 1 MB ring
    wrapped before the bytes were read, and `SourceStatus` on changes (starting, streaming,
@@ -36,6 +37,7 @@ and follows the new boot from offset 0 (a stop wipes the buffer), marking the br
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import time
@@ -48,6 +50,7 @@ from consolewatch.fetchers.ratelimit import throttle
 from consolewatch.fetchers.gce_api import (
     DOWN, GOING_DOWN, Failure, GceOptions, GceTarget, classify, credentials_for, cursor_of,
     decode_screenshot, endpoint_of, fatal_error, machine_context, make_client, parse_options, resolve_target,
+    subnetwork_of,
 )
 from consolewatch.model import Chunk, Frame, Gap, MachineContext, SourceEvent, SourceStatus, SourceUnavailable
 
@@ -79,14 +82,16 @@ class GceFetcher(Fetcher):
                               else await asyncio.to_thread(credentials_for, endpoint))
         target = resolve_target(self.target.address, self.target.options, self.env, adc_project)
         client = await asyncio.to_thread(make_client, endpoint, creds, opts.max_response)
-        run = _Run(self, client, target, opts, cursors or {}, follow)
+        subnets = functools.partial(make_client, endpoint, creds, opts.max_response, "SubnetworksClient")
+        run = _Run(self, client, target, opts, cursors or {}, follow, subnets)
         try:
             async for event in run.events():
                 yield event
         finally:
-            close = getattr(getattr(client, "transport", None), "close", None)
-            if close is not None:
-                close()
+            for c in (client, run.subnets):
+                close = getattr(getattr(c, "transport", None), "close", None)
+                if close is not None:
+                    close()
 
 
 @dataclass(eq=False)
@@ -114,8 +119,12 @@ class _Run:
     """One `stream()` call: the schedule of port reads, screenshots and status checks."""
 
     def __init__(self, fetcher: GceFetcher, client: Any, target: GceTarget, opts: GceOptions,
-                 cursors: Mapping[str, Any], follow: bool) -> None:
+                 cursors: Mapping[str, Any], follow: bool, make_subnets: Any = None) -> None:
         self.f, self.client, self.t, self.o, self.follow = fetcher, client, target, opts, follow
+        self.make_subnets = make_subnets
+        self.subnets: Any = None
+        self.subnet: Any = None
+        """subnetworks.get of nic0's subnetwork (its range and gateway), once; None if refused."""
         self.ports = [_Port(n, cursor_of(cursors.get(f"serial-{n}")), opts.poll_min) for n in opts.ports]
         self.power = "running"
         self.last_start = ""
@@ -142,6 +151,21 @@ class _Run:
 
     def fatal(self, failure: Failure) -> FetchError:
         return fatal_error(self.t, failure)
+
+    async def subnetwork(self, inst: Any) -> Any:
+        """nic0's subnetwork (for its gateway), asked once; a failure only leaves it unknown."""
+        where = subnetwork_of(inst)
+        if where is None or self.make_subnets is None:
+            return None
+        try:
+            self.subnets = self.subnets or await asyncio.to_thread(self.make_subnets)
+            self.f.calls["subnetworks.get"] += 1
+            await throttle(self.f.target)
+            project, region, name = where
+            return await asyncio.to_thread(self.subnets.get, project=project, region=region, subnetwork=name,
+                                           retry=None, timeout=self.o.timeout)
+        except Exception:  # noqa: BLE001 - the gateway stays unknown; the console is what matters
+            return None
 
     async def instance(self) -> AsyncIterator[Any]:
         """instances.get, retried on transient faults (yields status events, then the Instance)."""
@@ -172,7 +196,8 @@ class _Run:
                 yield item
             else:
                 inst = item
-        ctx = machine_context(inst, self.t, self.o.ports)
+        self.subnet = await self.subnetwork(inst)
+        ctx = machine_context(inst, self.t, self.o.ports, self.subnet)
         yield ctx
         self.last_start = ctx.fields["last_start"]
         status = ctx.fields["status"]
@@ -368,7 +393,7 @@ class _Run:
         mono = _now()
         try:
             inst = await self.call("get", project=self.t.project, zone=self.t.zone, instance=self.t.name)
-            ctx = machine_context(inst, self.t, self.o.ports)
+            ctx = machine_context(inst, self.t, self.o.ports, self.subnet)
         except Exception as exc:  # noqa: BLE001 - classified below
             failure = classify(exc)
             if failure.kind == "not-found":

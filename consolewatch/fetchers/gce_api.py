@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from consolewatch.fetchers.base import FetchError, one_line
 from consolewatch.model import MachineContext
+from consolewatch.netcfg import with_assigned
 
 #: Serial output of a TERMINATED/STOPPED instance cannot be read; these mean "it is down".
 DOWN = frozenset({"TERMINATED", "STOPPED", "SUSPENDED"})
@@ -216,13 +217,14 @@ def credentials_for(endpoint: str | None) -> tuple[Any, str | None]:
                          f"GOOGLE_APPLICATION_CREDENTIALS ({one_line(exc, 160)})") from None
 
 
-def make_client(endpoint: str | None, credentials: Any, max_response: int) -> Any:
-    """An InstancesClient on the REST transport, with responses capped at `max_response` bytes."""
+def make_client(endpoint: str | None, credentials: Any, max_response: int, kind: str = "InstancesClient") -> Any:
+    """A compute_v1 client (InstancesClient, SubnetworksClient) on the REST transport, with
+    responses capped at `max_response` bytes."""
     from google.api_core.client_options import ClientOptions
     from google.cloud import compute_v1
 
     options = ClientOptions(api_endpoint=endpoint) if endpoint else None
-    client = compute_v1.InstancesClient(credentials=credentials, client_options=options, transport="rest")
+    client = getattr(compute_v1, kind)(credentials=credentials, client_options=options, transport="rest")
     session = getattr(getattr(client, "_transport", None), "_session", None)
     if session is not None and hasattr(session, "hooks"):
         session.hooks.setdefault("response", []).append(_cap_hook(max_response))
@@ -340,8 +342,20 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
-def machine_context(inst: Any, target: GceTarget, ports: tuple[int, ...]) -> MachineContext:
-    """The facts detectors use: machine type, NIC type (gVNIC vs virtio-net), boot disk, flags.
+_SUBNETWORK = re.compile(r"(?:^|/)projects/([^/]+)/regions/([^/]+)/subnetworks/([^/]+)$")
+
+
+def subnetwork_of(inst: Any) -> tuple[str, str, str] | None:
+    """(project, region, name) of nic0's subnetwork, from its URL in instances.get."""
+    nics = list(inst.network_interfaces)
+    m = _SUBNETWORK.search(nics[0].subnetwork or "") if nics else None
+    return m.groups() if m else None  # type: ignore[return-value]
+
+
+def machine_context(inst: Any, target: GceTarget, ports: tuple[int, ...], subnet: Any = None) -> MachineContext:
+    """The facts detectors use: machine type, NIC type (gVNIC vs virtio-net), boot disk, flags,
+    nic0's address and (with `subnet`, subnetworks.get of nic0's subnetwork) its subnet's range
+    and gateway, and the addressing consolewatch.netcfg derives from them (ipv4_address, ...).
 
     Field names shared with the other clouds: state, instance_type, root_device (the device a
     Linux guest sees: /dev/sda for SCSI, /dev/nvme0n1 for NVMe), nic_type, zone. GCE's own names
@@ -364,6 +378,9 @@ def machine_context(inst: Any, target: GceTarget, ports: tuple[int, ...]) -> Mac
         "nic_type": nics[0] if nics else "none",
         "nic_types": ",".join(nics),
         "network_ip": inst.network_interfaces[0].network_i_p if nics else "",
+        "network_ips": ",".join(n.network_i_p for n in inst.network_interfaces),
+        "subnet_cidr": subnet.ip_cidr_range if subnet is not None else "",
+        "gateway_ipv4": subnet.gateway_address if subnet is not None else "",
         "boot_disk_interface": interface,
         "root_device": "/dev/nvme0n1" if interface == "NVME" else "/dev/sda",
         "disks": "; ".join(f"{d.device_name} {d.interface or 'SCSI'}{' boot' if d.boot else ''}"
@@ -378,4 +395,5 @@ def machine_context(inst: Any, target: GceTarget, ports: tuple[int, ...]) -> Mac
         "dhcp_lease": "/32 (255.255.255.255) with option 121 routes to the gateway",
         "metadata_server": "169.254.169.254",
     }
-    return MachineContext("instance", cloud="gce", hypervisor="kvm", fields={k: one_line(v) for k, v in fields.items()})
+    clean = {k: one_line(v) for k, v in fields.items() if v or k not in ("subnet_cidr", "gateway_ipv4")}
+    return with_assigned(MachineContext("instance", cloud="gce", hypervisor="kvm", fields=clean))

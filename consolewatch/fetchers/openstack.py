@@ -4,7 +4,8 @@ Configuration is openstacksdk's: `--os-cloud NAME` (target option `os_cloud`) pi
 `clouds.yaml` entry, else `OS_CLOUD`, else the `OS_*` variables. What `stream()` yields:
 
 1. `MachineContext` (cloud "openstack") from the server show: status, vm/task/power state,
-   flavor, image, addresses, config drive (and so where the guest's network configuration comes
+   flavor, image, addresses (and the fixed IPv4 ones with the addressing consolewatch.netcfg
+   derives: ipv4_address, ...), config drive (and so where the guest's network configuration comes
    from), availability zone, and the server's `fault` (message, code, created; details for
    admins). Admin-only fields (`OS-EXT-SRV-ATTR:hypervisor_hostname`, `root_device_name`) are
    used when the policy shows them: the hypervisor type then comes from `os-hypervisors`

@@ -13,6 +13,7 @@ cloud entry and the server, never a password, token or console URL token.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from consolewatch.fetchers.base import one_line, redact_url
 from consolewatch.model import MachineContext
+from consolewatch.netcfg import with_assigned
 
 __all__ = ["Problem", "Unsupported", "ResponseTooLarge", "open_connection", "classify", "find_server", "console_output",
            "remote_console_url", "hypervisor_type", "machine_context", "novnc_to_vnc", "MAX_RESPONSE"]
@@ -283,6 +285,21 @@ def _addresses(addresses: Any) -> str:
     return ", ".join(out)
 
 
+def _fixed_ipv4s(addresses: Any) -> str:
+    """The server's fixed IPv4 addresses (what Neutron's DHCP hands out), network by network."""
+    out = []
+    for entries in list(addresses.values())[:16] if isinstance(addresses, dict) else []:
+        for e in (entries if isinstance(entries, list) else [])[:16]:
+            if isinstance(e, dict) and e.get("OS-EXT-IPS:type", "fixed") == "fixed":
+                try:
+                    addr = ipaddress.ip_address(str(e.get("addr", "")))
+                except ValueError:
+                    continue
+                if addr.version == 4:
+                    out.append(str(addr))
+    return ",".join(out)
+
+
 def hypervisor_name(raw: str | None, root_device: str = "") -> tuple[str, str]:
     """(consolewatch's hypervisor name, how it was known) from os-hypervisors' type, else from
     the root device name Nova reports (/dev/xvda: Xen, /dev/vda or /dev/sda: KVM)."""
@@ -315,6 +332,7 @@ def machine_context(server: Any, *, hv_raw: str | None, micro: str, cloud: str |
         "flavor": flavor_name, "instance_type": flavor_name, "vcpus": attr(flavor, "vcpus", ""),
         "ram_mb": attr(flavor, "ram", ""), "disk_gb": attr(flavor, "disk", ""),
         "image_id": image_id or "(booted from a volume)", "addresses": _addresses(attr(server, "addresses")),
+        "fixed_ipv4s": _fixed_ipv4s(attr(server, "addresses")),
         "config_drive": "true" if drive else "false",
         "network_config_source": "the config drive (network_data.json on the drive labelled config-2)" if drive
         else "the metadata service (http://169.254.169.254/openstack/latest/network_data.json); this server has "
@@ -336,6 +354,6 @@ def machine_context(server: Any, *, hv_raw: str | None, micro: str, cloud: str |
             if fault.get(k) not in (None, ""):
                 fields[f"fault_{k}"] = fault[k]
     clean = {k: one_line(v, 400 if k == "fault_details" else 240) for k, v in fields.items() if v not in (None, "")}
-    return MachineContext("console", cloud="openstack", hypervisor=hv, fields=clean)
+    return with_assigned(MachineContext("console", cloud="openstack", hypervisor=hv, fields=clean))
 
 

@@ -49,6 +49,9 @@ class LineBatch(Sequence[Line]):
         self._starts = starts or {}
         """seq -> byte offset of the line's start in `block`, where known."""
         self._by_seq = {s.line.seq: s.line for s in scanned}
+        self.twins: list[Line] = []
+        """Lines of this source already on the timeline from another source (a screen and a text
+        console showing the same line): each carries the seq it has there, and this source's text."""
 
     @property
     def last_seq(self) -> int:

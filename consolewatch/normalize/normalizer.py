@@ -3,7 +3,7 @@
 `Normalizer.feed(chunk)` returns a `LineBatch` (a sequence of `Line`) holding the lines the chunk
 completed. Sources share one line counter and one boot tracker, so lines from a serial port and
 lines read off screenshots land on the same timeline; lines the screen repeats from the serial
-port are kept once (see `feed_lines`).
+port are kept once whichever arrives first (`normalize.timeline`, on after `expect_frames()`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from consolewatch.model import Chunk, Line
 from consolewatch.normalize.assembler import DEFAULT_CAP, LineAssembler
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.boots import BootTracker
+from consolewatch.normalize.stamps import split_stamps
+from consolewatch.normalize.timeline import RECENT_LINES, CrossSource
 
 #: Bytes that are not text on a console: C0 controls other than TAB, LF, CR and ESC; DEL.
 _NON_TEXT = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D, 0x1B)) + b"\x7f"
@@ -40,6 +42,13 @@ class Normalizer:
         self.bytes_read = 0
         self.non_text = 0
         """Bytes of the text sources that were not text (a baud-rate mismatch reads as such)."""
+        self.cross: CrossSource | None = None
+        """Set by `expect_frames`: lines a screen and a text source both show are kept once."""
+
+    def expect_frames(self) -> None:
+        """Screens and text consoles of one machine may show the same lines: keep each once."""
+        if self.cross is None:
+            self.cross = CrossSource()
 
     def _assembler(self, source: str) -> LineAssembler:
         asm = self._assemblers.get(source)
@@ -54,7 +63,7 @@ class Normalizer:
         self.bytes_read += len(chunk.data)
         self.non_text += non_text_bytes(chunk.data)
         block = self._assembler(chunk.source).feed(chunk.data)
-        return self._batch(chunk.source, block, chunk.received_at or None)
+        return self._text_batch(chunk.source, block, chunk.received_at or None)
 
     def pending(self, source: str) -> bytes:
         """The part of a line `source` printed with no newline yet (a prompt, say)."""
@@ -69,8 +78,30 @@ class Normalizer:
             asm = self._assemblers.get(name)
             block = asm.flush() if asm is not None else b""
             if block:
-                out.append(self._batch(name, block, observed_at))
+                out.append(self._text_batch(name, block, observed_at))
         return out
+
+    def _text_batch(self, source: str, block: bytes, observed_at: float | None) -> LineBatch:
+        """The batch of a text source's lines; with screens about, lines a screen showed first
+        become the batch's `twins` (no seq of their own) and every line is remembered."""
+        cross = self.cross
+        if cross is None:
+            return self._batch(source, block, observed_at)
+        twins: list[Line] = []
+        if cross.waiting:
+            kept = []
+            for text in block.decode("utf-8").split("\n")[:-1]:
+                hit = cross.text_twin(text)
+                if hit is None:
+                    kept.append(text)
+                else:
+                    twins.append(_twin(hit, text, source, observed_at, "text", None))
+            block = "".join(t + "\n" for t in kept).encode("utf-8")
+        batch = self._batch(source, block, observed_at)
+        batch.twins = twins
+        cross.saw_text([(t.seq, t.text) for t in twins])
+        cross.saw_text(batch.before(batch.last_seq + 1, RECENT_LINES))
+        return batch
 
     def feed_lines(
         self,
@@ -81,14 +112,34 @@ class Normalizer:
         confidences: Sequence[float | None] | None = None,
         observed_at: float | None = None,
     ) -> LineBatch:
-        """Add lines that arrive already split (OCR of a frame), sanitised like any console text."""
+        """Add lines that arrive already split (OCR of a frame), sanitised like any console text.
+        With `expect_frames`, lines that repeat a recent text line become the batch's `twins`."""
         if self._lines is None:  # one for every call: whole lines leave nothing pending, and a new
             self._lines = LineAssembler(self.cap)  # assembler costs a scanner compile (~10-60 ms)
         text = "".join(t.replace("\n", " ") + "\n" for t in texts)
         block = self._lines.feed(text.encode("utf-8", "backslashreplace"))
-        if block.count(b"\n") != len(texts):
+        rows = block.decode("utf-8").split("\n")[:-1]
+        if len(rows) != len(texts):
             confidences = None  # a control sequence split a row; confidences no longer line up
-        return self._batch(source, block, observed_at, origin=origin, confidences=confidences)
+        cross = self.cross
+        if cross is None:
+            return self._batch(source, block, observed_at, origin=origin, confidences=confidences)
+        kept: list[tuple[str, float | None]] = []
+        twins: list[Line] = []
+        for i, text in enumerate(rows):
+            conf = confidences[i] if confidences is not None else None
+            seq = cross.screen_twin(text)
+            if seq is None:
+                kept.append((text, conf))
+            else:
+                twins.append(_twin((seq, self.boots.index), text, source, observed_at, origin, conf))
+        block = "".join(t + "\n" for t, _ in kept).encode("utf-8")
+        batch = self._batch(source, block, observed_at, origin=origin,
+                            confidences=[c for _, c in kept] if confidences is not None else None)
+        batch.twins = twins
+        for i, (text, _) in enumerate(kept):
+            cross.saw_screen(batch.first_seq + i, text, batch.boot_of(batch.first_seq + i))
+        return batch
 
     def _batch(
         self,
@@ -136,3 +187,13 @@ class Normalizer:
             source=source, block=block, count=count, first_seq=first, boot_marks=marks,
             scanned=scanned, observed_at=observed_at, origin=origin, confidences=confidences, starts=starts,
         )
+
+
+def _twin(hit: tuple[int, int], text: str, source: str, observed_at: float | None, origin: str,
+          confidence: float | None) -> Line:
+    """A line that is already on the timeline at seq `hit[0]` (boot `hit[1]`), as `source` showed it."""
+    seq, boot = hit
+    stamps = split_stamps(text)
+    return Line(seq=seq, text=text, source=source, boot=boot, guest_time=stamps.guest_time,
+                wall_time=stamps.wall_time, observed_at=observed_at, origin=origin,  # type: ignore[arg-type]
+                confidence=confidence, t=stamps.guest_time)

@@ -7,10 +7,17 @@ for every `Frame` of a source.
 
 from __future__ import annotations
 
+import re
+
 from consolewatch.model import Frame
 from consolewatch.ocr.base import OcrError
 from consolewatch.ocr.reader import read_frame
 from consolewatch.ocr.stitch import FrameDeduper, ScreenStitcher
+
+
+#: A printk stamp: a row starting with one starts a console line (a full row above it was a
+#: line of exactly the screen's width, not one the screen wrapped).
+_LINE_START = re.compile(r"\[ *\d+\.(\d|$)")
 
 
 class ScreenReader:
@@ -25,6 +32,9 @@ class ScreenReader:
         """Rejoin console lines the screen wrapped: a row that fills every column continues below."""
         out: list[tuple[str, float | None]] = []
         for text, conf in rows:
+            if self._wrapped is not None and _LINE_START.match(text):
+                out.append(self._wrapped)
+                self._wrapped = None
             if self._wrapped is not None:
                 prev_text, prev_conf = self._wrapped
                 self._wrapped = None

@@ -9,6 +9,7 @@
 Actions (form-encoded `Action=...&Version=2016-11-15`, answered in EC2's XML with its
 namespace; SigV4 is not verified, but the access key and the signing region are read):
 `DescribeInstances`, `DescribeInstanceTypes` (the `hypervisor` field that tells Nitro from Xen),
+`DescribeSubnets` (the CIDR block of an instance's subnet),
 `GetConsoleOutput` (64 KB window, `Latest`, `Timestamp`, base64: see `ec2_model` for the
 model), `GetConsoleScreenshot` (the current console drawn by `render_screen` as a JPEG,
 base64). Errors use EC2's XML error document: `InvalidInstanceID.NotFound` (400; also when the
@@ -202,6 +203,18 @@ class Ec2Sim:
                              f"<bareMetal>{str(metal).lower()}</bareMetal>{hv_xml}</item>")
         return _doc("DescribeInstanceTypesResponse", f"<instanceTypeSet>{''.join(items)}</instanceTypeSet>")
 
+    def describe_subnets(self, params: dict[str, str]) -> str:
+        ids = {v for k, v in params.items() if k.startswith("SubnetId.")}
+        subnets = {i.subnet_id: i for i in self.state.instances.values() if not ids or i.subnet_id in ids}
+        missing = sorted(ids - set(subnets))
+        if missing:
+            raise _Reply(400, "InvalidSubnetID.NotFound", f"The subnet ID '{missing[0]}' does not exist")
+        items = "".join(
+            f"<item><subnetId>{escape(sid)}</subnetId><state>available</state><vpcId>vpc-0sim</vpcId>"
+            f"<cidrBlock>{escape(i.subnet_cidr)}</cidrBlock><availabilityZone>{escape(i.availability_zone)}"
+            "</availabilityZone><defaultForAz>true</defaultForAz></item>" for sid, i in sorted(subnets.items()))
+        return _doc("DescribeSubnetsResponse", f"<subnetSet>{items}</subnetSet>")
+
     def get_console_output(self, params: dict[str, str], region: str | None) -> str:
         inst = self._find(params, region)
         latest = params.get("Latest", "false").lower() == "true"
@@ -270,6 +283,8 @@ def _instance_xml(i: SimInstance, launched: float) -> str:
         f"<item><instanceId>{i.instance_id}</instanceId><imageId>{escape(i.image_id)}</imageId>"
         f"<instanceState><code>{_STATE_CODES.get(i.state, 16)}</code><name>{i.state}</name></instanceState>"
         f"<privateDnsName/><dnsName/><reason/><amiLaunchIndex>0</amiLaunchIndex>"
+        f"{f'<privateIpAddress>{escape(i.private_ip)}</privateIpAddress>' if i.private_ip else ''}"
+        f"<subnetId>{escape(i.subnet_id)}</subnetId><vpcId>vpc-0sim</vpcId>"
         f"<instanceType>{escape(i.instance_type)}</instanceType><launchTime>{_iso(launched)}</launchTime>"
         f"<placement><availabilityZone>{escape(i.availability_zone)}</availabilityZone><tenancy>default</tenancy>"
         f"</placement>{platform}<monitoring><state>disabled</state></monitoring><architecture>x86_64</architecture>"
@@ -335,6 +350,8 @@ def _handler(sim: Ec2Sim) -> type[BaseHTTPRequestHandler]:
                     body = sim.describe_instances(params, region)
                 elif action == "DescribeInstanceTypes":
                     body = sim.describe_instance_types(params)
+                elif action == "DescribeSubnets":
+                    body = sim.describe_subnets(params)
                 elif action == "GetConsoleOutput":
                     body = sim.get_console_output(params, region)
                 elif action == "GetConsoleScreenshot":

@@ -72,6 +72,12 @@ class SimInstance:
     availability_zone: str = "us-east-1a"
     platform: str | None = None
     root_device_name: str = "/dev/xvda"
+    private_ip: str | None = None
+    """privateIpAddress in DescribeInstances; None leaves it out (the consoles the sim plays come
+    from other networks: an address they do not lease would be a mismatch detectors name)."""
+    subnet_id: str = "subnet-0a1b2c3d4e5f60718"
+    subnet_cidr: str = "172.31.0.0/20"
+    """DescribeSubnets' CidrBlock of `subnet_id` (a default VPC's subnet in the first zone)."""
     block_devices: tuple[str, ...] = ("/dev/xvda",)
     screenshots: bool = True
     post_delay: float = 0.0

@@ -6,6 +6,7 @@ REST transport uses (api-brief.md section 2)::
     GET  /compute/v1/projects/{p}/zones/{z}/instances/{i}                 instances.get
     GET  /compute/v1/projects/{p}/zones/{z}/instances/{i}/serialPort      ?port=1..4&start=N
     GET  /compute/v1/projects/{p}/zones/{z}/instances/{i}/screenshot
+    GET  /compute/v1/projects/{p}/regions/{r}/subnetworks/{s}              subnetworks.get (nic0's)
     POST /compute/v1/projects/{p}/zones/{z}/instances/{i}/stop  and  /start
 
 Each serial port is a `ConsolePlayer` (port 1 plays a real boot log) seen through a ring of
@@ -30,7 +31,7 @@ A stop keeps serving the serial port for `stopping_seconds` (status STOPPING), t
 instance is TERMINATED and serial reads fail with 400 `resourceNotReady`; a start wipes the
 rings (the players restart from their first byte) and sets a new `lastStartTimestamp`.
 
-Faults are injected per method ("get", "serialPort", "screenshot", or "*") with
+Faults are injected per method ("get", "serialPort", "screenshot", "subnetwork", or "*") with
 `GceSim.inject(method, *faults)`; each request consumes the next fault queued for its method.
 A fault is an HTTP status (answered in Google's JSON error format), "reset" (the TCP connection
 is closed with RST, no response), "invalid-json", ("json", obj) -- a 200 whose body is
@@ -48,22 +49,19 @@ import struct
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from consolewatch.sim.player import ConsolePlayer
+from consolewatch.sim.gce_model import API, SimInstance
 
 __all__ = ["GceSim", "SimInstance", "start_gce_sim", "sample_log", "RING_SIZE"]
 
 RING_SIZE = 1 << 20
-API = "https://www.googleapis.com/compute/v1"
 _PATH = re.compile(
     r"^/compute/v1/projects/(?P<p>[^/]+)/zones/(?P<z>[^/]+)/instances/(?P<i>[^/]+)(?:/(?P<m>[A-Za-z]+))?$")
-_CSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78cDEHM]")
+_SUBNET = re.compile(r"^/compute/v1/projects/(?P<p>[^/]+)/regions/(?P<r>[^/]+)/subnetworks/(?P<s>[^/]+)$")
 _REASONS = {400: "badRequest", 401: "required", 403: "forbidden", 404: "notFound", 409: "conflict",
             429: "rateLimitExceeded", 500: "backendError", 502: "badGateway", 503: "backendError"}
 _MESSAGES = {429: "Rate Limit Exceeded", 500: "Internal error. Please try again or contact Google Support.",
@@ -81,136 +79,6 @@ def sample_log(*names: str) -> bytes:
             raise FileNotFoundError(f"no console log in {folder}")
         out += b"".join(p.read_bytes() for p in files)
     return out
-
-
-def _utf8_start(buf: bytes, pos: int, end: int) -> int:
-    """Move `pos` forward past UTF-8 continuation bytes (at most 3): a character boundary."""
-    for _ in range(3):
-        if pos < end and 0x80 <= buf[pos] < 0xC0:
-            pos += 1
-    return pos
-
-
-def _utf8_end(buf: bytes) -> int:
-    """Length of `buf` without a trailing, incomplete UTF-8 sequence."""
-    n = len(buf)
-    for back in range(1, min(4, n) + 1):
-        b = buf[n - back]
-        if b < 0x80:
-            return n
-        if b >= 0xC0:  # a lead byte: is its sequence complete?
-            need = 2 if b < 0xE0 else 3 if b < 0xF0 else 4
-            return n if back >= need else n - back
-    return n
-
-
-@dataclass(eq=False)
-class SimInstance:
-    """One simulated VM: its API description, its serial ports and its power state."""
-
-    name: str = "vm1"
-    project: str = "proj"
-    zone: str = "us-central1-a"
-    players: dict[int, ConsolePlayer] = field(default_factory=dict)
-    """Serial port number (1..4) -> what it prints; ports without a player stay empty."""
-    machine_type: str = "e2-medium"
-    nic_type: str | None = "GVNIC"
-    disk_interface: str = "SCSI"
-    guest_os_features: tuple[str, ...] = ("VIRTIO_SCSI_MULTIQUEUE", "GVNIC", "UEFI_COMPATIBLE")
-    metadata: dict[str, str] = field(default_factory=lambda: {"serial-port-enable": "true"})
-    display_device: bool = True
-    network_ip: str = "10.128.0.2"
-    stopping_seconds: float = 0.0
-    id: int = 4815162342
-    denied: bool = False
-    """Answer every request for this instance with 403 (a caller without permission)."""
-    clock: Callable[[], float] = time.monotonic
-    status: str = "RUNNING"
-    starts: int = 1
-    _stop_at: float | None = None
-
-    @classmethod
-    def playing(cls, log: bytes, *, rate: float = 20_000.0, clock: Callable[[], float] = time.monotonic,
-                **kw: Any) -> "SimInstance":
-        """An instance whose port 1 plays `log` at `rate` bytes per second."""
-        return cls(players={1: ConsolePlayer(log, bytes_per_second=rate, clock=clock)}, clock=clock, **kw)
-
-    # -- power -----------------------------------------------------------------------------
-
-    def current_status(self) -> str:
-        if self.status == "STOPPING" and self._stop_at is not None and self.clock() >= self._stop_at:
-            self.status = "TERMINATED"
-        return self.status
-
-    def stop(self) -> None:
-        if self.current_status() in ("RUNNING", "STAGING", "PROVISIONING"):
-            self.status = "STOPPING"
-            self._stop_at = self.clock() + self.stopping_seconds
-            self.current_status()
-
-    def start(self, log: bytes | None = None) -> None:
-        """Boot again: the rings are wiped and every player starts from its first byte."""
-        if self.current_status() == "RUNNING":
-            return
-        for port, player in self.players.items():
-            player.restart(log if port == 1 else None)
-        self.starts += 1
-        self.status = "RUNNING"
-        self._stop_at = None
-
-    # -- serial ports ------------------------------------------------------------------------
-
-    def serial(self, port: int, start: int | None, ring: int) -> dict[str, Any]:
-        """The SerialPortOutput resource for a read at `start` (see the module docstring)."""
-        player = self.players.get(port)
-        buf = player.printed() if player is not None else b""
-        end = _utf8_end(buf)
-        oldest = _utf8_start(buf, max(0, end - ring), end)
-        s = start or 0
-        if s < 0:
-            s = max(oldest, end + s)
-        s = min(max(s, oldest), end)
-        s = _utf8_start(buf, s, end)
-        text = buf[s:end].decode("utf-8", "replace")
-        link = f"{self.self_link}/serialPort?port={port}"
-        return {"kind": "compute#serialPortOutput", "contents": text, "start": str(s), "next": str(end),
-                "selfLink": link}
-
-    def screen_text(self, port: int = 1) -> list[str]:
-        """The last lines of port 1 as a VGA text console shows them (escape sequences applied)."""
-        player = self.players.get(port)
-        tail = player.printed()[-16384:] if player is not None else b""
-        return _CSI.sub(b"", tail).decode("utf-8", "replace").splitlines()[-25:]
-
-    # -- the API resource -------------------------------------------------------------------
-
-    @property
-    def self_link(self) -> str:
-        return f"{API}/projects/{self.project}/zones/{self.zone}/instances/{self.name}"
-
-    def resource(self) -> dict[str, Any]:
-        zone = f"{API}/projects/{self.project}/zones/{self.zone}"
-        nic: dict[str, Any] = {"kind": "compute#networkInterface", "name": "nic0", "networkIP": self.network_ip,
-                               "network": f"{API}/projects/{self.project}/global/networks/default",
-                               "stackType": "IPV4_ONLY"}
-        if self.nic_type:
-            nic["nicType"] = self.nic_type
-        stamp = datetime.fromtimestamp(1_790_000_000 + 60 * self.starts, timezone.utc)
-        return {
-            "kind": "compute#instance", "id": str(self.id), "name": self.name, "status": self.current_status(),
-            "zone": zone, "machineType": f"{zone}/machineTypes/{self.machine_type}",
-            "cpuPlatform": "Intel Broadwell", "selfLink": self.self_link,
-            "lastStartTimestamp": stamp.isoformat(timespec="milliseconds"),
-            "networkInterfaces": [nic],
-            "disks": [{"kind": "compute#attachedDisk", "type": "PERSISTENT", "mode": "READ_WRITE",
-                       "boot": True, "autoDelete": True, "index": 0, "deviceName": "persistent-disk-0",
-                       "interface": self.disk_interface, "diskSizeGb": "10",
-                       "source": f"{zone}/disks/{self.name}",
-                       "guestOsFeatures": [{"type": t} for t in self.guest_os_features]}],
-            "metadata": {"kind": "compute#metadata", "fingerprint": "c2ltdWxhdGVk",
-                         "items": [{"key": k, "value": v} for k, v in self.metadata.items()]},
-            "displayDevice": {"enableDisplay": self.display_device},
-        }
 
 
 class GceSim:
@@ -335,6 +203,8 @@ def _handler(sim: GceSim) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             m = _PATH.match(url.path)
             method = (m.group("m") or "get") if m else "unknown"
+            if m is None and (m := _SUBNET.match(url.path)):
+                method = "subnetwork"
             query = parse_qs(url.query)
             try:
                 port = int(query.get("port", ["1"])[0])
@@ -370,6 +240,8 @@ def _handler(sim: GceSim) -> type[BaseHTTPRequestHandler]:
             if m is None:
                 self._json(404, error_body(404, f"The requested URL {self.path[:200]} was not found."))
                 return 404
+            if method == "subnetwork":
+                return self._subnetwork(m)
             inst = sim.instances.get((m.group("p"), m.group("z"), m.group("i")))
             res = f"projects/{m.group('p')}/zones/{m.group('z')}/instances/{m.group('i')}"
             if inst is None:
@@ -380,6 +252,16 @@ def _handler(sim: GceSim) -> type[BaseHTTPRequestHandler]:
                 self._json(403, error_body(403, f"Required 'compute.instances.{perm}' permission for '{res}'"))
                 return 403
             return self._method(verb, method, inst, port, start, res)
+
+        def _subnetwork(self, m: Any) -> int:
+            key = m.group("p", "r", "s")
+            found = next((i for i in sim.instances.values() if (i.project, i.region, i.subnetwork) == key), None)
+            if found is None:
+                self._json(404, error_body(404, f"The resource 'projects/{m.group('p')}/regions/{m.group('r')}/"
+                                                f"subnetworks/{m.group('s')}' was not found"))
+                return 404
+            self._json(200, found.subnetwork_resource())
+            return 200
 
         def _method(self, verb: str, method: str, inst: SimInstance, port: int, start: int | None,
                     res: str) -> int:

@@ -12,10 +12,11 @@ from consolewatch.session import Analysis
 SCHEMA = "consolewatch.analysis/1"
 
 
-def analysis_dict(a: Analysis, scope: str = "last") -> dict[str, Any]:
-    """The document `consolewatch analyze --json` prints (design.md contract, extra keys added)."""
+def analysis_dict(a: Analysis, scope: str = "last", baseline: Any = None) -> dict[str, Any]:
+    """The document `consolewatch analyze --json` prints (design.md contract, extra keys added);
+    with a `baseline.Comparison`, its `baseline` object."""
     boots = a.boots if scope == "all" else a.boots[-1:]
-    return {
+    doc = {
         "schema": SCHEMA,
         "cloud": a.cloud,
         "hypervisor": a.hypervisor,
@@ -27,6 +28,9 @@ def analysis_dict(a: Analysis, scope: str = "last") -> dict[str, Any]:
         "findings": [f.as_dict() for f in a.findings(scope)],
         "notes": [note_dict(n) for n in a.notes],
     }
+    if baseline is not None:
+        doc["baseline"] = baseline.as_dict()
+    return doc
 
 
 def note_dict(n: Any) -> dict[str, Any]:
@@ -60,8 +64,31 @@ def line_event(line: Line, target: str) -> dict[str, Any]:
     }
 
 
+def seen_event(line: Line, target: str) -> dict[str, Any]:
+    """Line `seq` of the timeline also shown by `source`: a screen repeating the text console, or
+    (`exact`) the text console printing a line first read off a screen; its text now stands for
+    the line (what detectors read)."""
+    return {
+        "type": "seen", "target": target, "source": line.source, "seq": line.seq, "text": line.text,
+        "origin": line.origin, "confidence": line.confidence, "observed_at": line.observed_at,
+        "exact": line.origin == "text",
+    }
+
+
 def finding_event(f: Finding, target: str, source: str) -> dict[str, Any]:
     return {"type": "finding", "target": target, "source": source, **f.as_dict()}
+
+
+def ocr_dict(path: str, result: Any) -> dict[str, Any]:
+    """What `consolewatch ocr --json` prints for one image (an `OcrResult`): the design.md shape
+    `{"path", "engine", "lines": [{"text", "confidence"}]}` plus each line's screen row and the
+    text grid when the engine knows it."""
+    return {
+        "path": path, "engine": result.engine,
+        "lines": [{"text": line.text, "confidence": round(line.confidence, 4), "row": line.row}
+                  for line in result.lines],
+        "cols": result.cols, "rows": result.rows, "width": result.width, "height": result.height,
+    }
 
 
 # Characters JSON may carry raw but a terminal, pager or `jq -r` would act on: C1 controls,

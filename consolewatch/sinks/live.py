@@ -17,7 +17,7 @@ from typing import IO, Any, Callable, Sequence
 
 from consolewatch.model import Finding, Gap, Line, MachineContext, SourceStatus, SourceUnavailable
 from consolewatch.safetext import one_line
-from consolewatch.sinks.jsonout import cloud_verdict, dumps, finding_event, line_event
+from consolewatch.sinks.jsonout import cloud_verdict, dumps, finding_event, line_event, seen_event
 
 
 #: Most bytes written at once. A write this size to a pipe is atomic (POSIX PIPE_BUF), so a
@@ -89,8 +89,10 @@ class LiveSink:
     def note(self, target: str, event: Any) -> None: ...
     def boot(self, target: str, index: int, seq: int, source: str) -> None: ...
     def outcome(self, target: str, boot: int, outcome: str, reason: str, source: str) -> None: ...
-    def seen(self, target: str, seq: int, source: str) -> None:
-        """Line `seq` also appeared on `source` (a screen repeating the serial port)."""
+    def seen(self, target: str, line: Line) -> None:
+        """Line `line.seq` of the timeline also appeared on `line.source`: a screen repeating the
+        serial port, or the serial port printing a line first read off the screen (its text,
+        `line.text`, now stands for the line)."""
 
     def flush(self) -> None:
         """End of one step: make everything reported so far visible (one write)."""
@@ -150,8 +152,8 @@ class JsonLinesSink(LiveSink):
             doc["cloud_verdict"] = verdict  # the API's fault beside the console's verdict
         self._write(doc)
 
-    def seen(self, target, seq, source):
-        self._write({"type": "seen", "target": target, "source": source, "seq": seq})
+    def seen(self, target, line):
+        self._write(seen_event(line, target))
 
 
 COMPONENT_STYLE = {

@@ -124,6 +124,9 @@ class Report:
     inputs: tuple[str, ...] = ()
     generated_at: float = field(default_factory=time.time)
     version: str = "0.1.0"
+    baseline: Any = None
+    """A `baseline.Comparison` of the verdict boot with a known-good boot (`--baseline`), or None."""
+    baseline_inputs: tuple[str, ...] = ()
 
     @property
     def frames(self) -> dict[str, Frame]:
@@ -234,6 +237,14 @@ class Report:
         """Plain lines: gaps, sources that could not deliver, what the cloud API said."""
         out = [note_text(n) for n in self.analysis.notes]
         return [n for n in out if n]
+
+    def compared(self):
+        """The comparison with the good boot as the report shows it (sinks.baseline_view), or None."""
+        if self.baseline is None:
+            return None
+        from consolewatch.sinks.baseline_view import baseline_view
+
+        return baseline_view(self.baseline, self.baseline_inputs)
 
     def screenshots(self) -> list[Screenshot]:
         from consolewatch.sinks.report_image import screenshot
@@ -355,5 +366,5 @@ def render(report: Report, fmt: str) -> str:
     if fmt == "json":
         from consolewatch.sinks.jsonout import analysis_dict, dumps
 
-        return dumps(analysis_dict(report.analysis, report.scope)) + "\n"
+        return dumps(analysis_dict(report.analysis, report.scope, report.baseline)) + "\n"
     raise ValueError(f"unknown report format {fmt!r} (one of {', '.join(FORMATS)})")

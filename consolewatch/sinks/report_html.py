@@ -42,8 +42,13 @@ def render_html(report: Report) -> str:
         uri = f"data:{s.media_type};base64,{base64.b64encode(s.data).decode('ascii')}" if s.data else ""
         shots.append({"source": s.source, "uri": uri, "width": s.width, "height": s.height, "problem": s.problem})
     a = report.analysis
+    from consolewatch.sinks.baseline_view import KIND_LABEL
+    from consolewatch.sinks.report_svg import timeline_svg
+
     return _template().render(
         r=report, a=a, csp=CSP, shots=shots, boots=report.boots(), capture=report.capture_findings(),
         notes=report.notes(), what=report.what_happened(), fix=report.verdict_fix,
         outcome=report.outcome if report.outcome in ("success", "failure", "stall") else "unknown",
+        compared=report.compared(), kinds=KIND_LABEL,
+        timeline=lambda bv: timeline_svg(bv.boot, a, bv.not_reached),
     )

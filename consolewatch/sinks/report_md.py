@@ -70,7 +70,24 @@ def _fix(fix: Fix, label: str = "Fix") -> list[str]:
     return out
 
 
-def _finding(v: FindingView, level: str = "####") -> list[str]:
+def _compared(view) -> list[str]:
+    """The comparison with the good boot (sinks.baseline_view): the failure's new lines first."""
+    out = ["## Compared with a good boot", "", md_text(view.summary), ""]
+    if view.rows:
+        out += ["Lines whose template the good boot never printed, the failure's own first (`>` quoted by a "
+                "finding, `!` reads like trouble; `xN`: lines with the same template):", ""]
+        width = max(len(str(r.seq)) for r in view.rows)
+        mark = {"finding": ">", "error": "!", "other": " "}
+        rows = [f"{mark[r.kind]} {r.seq:>{width}} {('x' + str(r.count)) if r.count > 1 else '':>4} | {r.text}".rstrip()
+                for r in view.rows]
+        out += fence(rows)
+        out.append("")
+        if view.more:
+            out += [f"... and {view.more} more new template(s) in the JSON report (--format json).", ""]
+    return out
+
+
+def _finding(v: FindingView, level: str = "####", fix_above: bool = False) -> list[str]:
     f = v.f
     if v.repeat_of:
         return [f"- Also reported by rule {md_code(f.rule)} ({md_text(f.severity)}): {md_text(f.title)}; "
@@ -91,7 +108,10 @@ def _finding(v: FindingView, level: str = "####") -> list[str]:
                 "the lines before them for context):", ""]
         out += fence(_rows(v.rows))
         out.append("")
-    out += _fix(v.fix)
+    if v.is_verdict and fix_above:
+        out += ["**Fix:** under What happened, above.", ""]
+    else:
+        out += _fix(v.fix)
     if v.references:
         out += ["References:", ""]
         for text, url in v.references:
@@ -100,7 +120,7 @@ def _finding(v: FindingView, level: str = "####") -> list[str]:
     return out
 
 
-def _boot(bv: BootView, scope_all: bool) -> list[str]:
+def _boot(bv: BootView, scope_all: bool, fix_above: bool = False) -> list[str]:
     b = bv.boot
     out = [f"## Boot {b.index} of {bv.total}: {md_text(b.outcome.upper())}", ""]
     out += [f"**Outcome:** {md_text(b.outcome)} \u2014 {md_text(b.reason)}  ",
@@ -121,7 +141,7 @@ def _boot(bv: BootView, scope_all: bool) -> list[str]:
     if not bv.findings:
         out += ["No detector fired on this boot.", ""]
     for v in bv.findings:
-        out += _finding(v)
+        out += _finding(v, fix_above=fix_above)
     return out
 
 
@@ -135,8 +155,11 @@ def render_markdown(report: Report) -> str:
     out += ["## What happened", "", md_text(" ".join(report.what_happened())), ""]
     if report.verdict_fix is not None:
         out += _fix(report.verdict_fix)
+    compared = report.compared()
+    if compared is not None:
+        out += _compared(compared)
     for bv in report.boots():
-        out += _boot(bv, report.scope == "all")
+        out += _boot(bv, report.scope == "all", fix_above=report.verdict_fix is not None)
     capture = report.capture_findings()
     if capture:
         out += ["## Across boots", ""]

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from consolewatch.model import Finding, SourceStatus, SourceUnavailable, severity_rank
+from consolewatch.model import Finding, Line, SourceStatus, SourceUnavailable, severity_rank
 from consolewatch.sinks.live import LiveSink
 
 
@@ -111,9 +111,9 @@ class SummarySink(LiveSink):
         if self.inner:
             self.inner.outcome(target, boot, outcome, reason, source)
 
-    def seen(self, target: str, seq: int, source: str) -> None:
+    def seen(self, target: str, line: Line) -> None:
         if self.inner:
-            self.inner.seen(target, seq, source)
+            self.inner.seen(target, line)
 
     def flush(self) -> None:
         if self.inner is not None and self.inner.reports_printed:

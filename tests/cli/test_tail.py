@@ -75,6 +75,29 @@ def test_a_login_prompt_without_newline_is_seen_while_it_waits(cli, tmp_path):
     assert ok["category"] == "boot.success" and ok["evidence"][-1]["text"] == "debian login: "
 
 
+def test_a_printk_stamp_waiting_for_its_message_is_not_taken_for_a_prompt(tmp_path):
+    """The kernel printed `[    0.3...] ` and the rest of the line came 2 s later (a slow poll
+    splits lines anywhere): one line, not a prompt line and a headless message."""
+    healthy = (ROOT / "samples/qemu/healthy/serial.log").read_bytes()
+    cut = healthy.index(b"] ", healthy.index(b"\n[    0.3")) + 2
+    log = tmp_path / "console.log"
+    log.write_bytes(healthy[:cut])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "consolewatch", "tail", f"file:{log}", "--json", "--until", "outcome", "--timeout", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "CONSOLEWATCH_DATA_DIR": str(tmp_path / "d")})
+    try:
+        time.sleep(2.5)  # past --prompt-after (1 s)
+        with log.open("ab") as f:
+            f.write(healthy[cut:])
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    texts = [e["text"] for e in events(out) if e["type"] == "line"]
+    whole = healthy[healthy.rindex(b"\n", 0, cut) + 1: healthy.index(b"\n", cut)].decode().rstrip("\r")
+    assert whole in texts and whole[:15] not in texts, [t for t in texts if t.startswith(whole[:15])]
+
+
 def test_timeout_exits_3(cli, tmp_path):
     log = tmp_path / "console.log"
     log.write_bytes(b"SeaBIOS (version 1.8.2-google)\n")

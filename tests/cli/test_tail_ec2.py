@@ -127,3 +127,30 @@ def test_the_serial_console_option(cli, sim):
     evs = events(r.stdout)
     assert any(e["type"] == "status" and "live from the EC2 serial console" in e["detail"] for e in evs)
     assert "disk.root-not-found" in {e["category"] for e in evs if e["type"] == "finding"}
+
+
+@pytest.mark.parametrize("instance_type,post_interval", [("m5.large", None), ("m4.large", 1.0)], ids=["nitro", "xen"])
+def test_with_screenshots_each_console_line_is_printed_once(cli, sim, catalog, instance_type, post_interval):
+    """Screenshots every 0.3 s and console output: the screen often shows a line before
+    GetConsoleOutput does (always on Xen, where the output is posted once a second here). Each
+    line is printed once whichever came first; when the text comes later a `seen` event with
+    `exact` gives its exact bytes."""
+    log = sample("qemu/healthy/serial.log")
+    extra = {"post_interval": post_interval} if post_interval else {}
+    sim.add_instance(IID, log, instance_type=instance_type, bytes_per_second=6_000, **extra)
+    r = cli("tail", TARGET, "--json", "--until", "outcome", "--poll", "0.5", "--screenshots", "0.3",
+            "--timeout", "90", env=aws_env(sim))
+    assert r.returncode == 0, r.stderr
+    evs = events(r.stdout)
+    lines = [e for e in evs if e["type"] == "line"]
+    exact = [e for e in evs if e["type"] == "seen" and e["exact"]]
+    ocr = [" ".join(e["text"].split()) for e in lines if e["origin"] == "ocr"]
+    assert ocr and exact, "the screen came first for some lines"
+    assert all(e["origin"] == "text" and e["source"] == "console" and e["seq"] in {x["seq"] for x in lines}
+               for e in exact)
+    # the serial console's lines, each once: printed as lines, or as the exact text of a screen line
+    text = [e["text"] for e in lines if e["origin"] == "text"] + [e["text"] for e in exact]
+    ref = reference_lines(catalog, log)
+    assert sorted(text) == sorted(ref[: len(text)]) or sorted(text[:-1]) == sorted(ref[: len(text) - 1])
+    printed_as_text = {" ".join(e["text"].split()) for e in lines if e["origin"] == "text"}
+    assert not [t for t in ocr if t in printed_as_text]  # no line printed from the screen and again as text

@@ -1,4 +1,4 @@
-"""The pure-Python cpio newc writer and reader."""
+"""The pure-Python cpio newc writer (consolewatch.cpio) and the kit's reader."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from guestkit.cpio import HEADER_SIZE, MAGIC, CpioError, NewcWriter, read_newc
+from consolewatch.cpio import HEADER_SIZE, MAGIC, NewcWriter
+from guestkit.cpio import CpioError, read_newc
 
 
 def sample() -> NewcWriter:

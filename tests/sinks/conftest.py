@@ -110,8 +110,8 @@ class _Reader(HTMLParser):
     def handle_data(self, data):
         for el in self.open:
             el.text += data
-        if self.open and self.open[-1].tag == "title":
-            self.dom.title += data
+        if self.open and self.open[-1].tag == "title" and not any(e.tag == "svg" for e in self.open):
+            self.dom.title += data  # the page's title (an SVG's <title> is a tooltip)
 
 
 def read_dom(html: str) -> Dom:

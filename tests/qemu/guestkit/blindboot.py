@@ -16,10 +16,11 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from consolewatch.cpio import NewcWriter, pad4
+
 from . import datadisk, fetch, hostfiles, initramfs
 from . import disk as diskmod
 from .boot import Capture, _rootfs_files, gce_network
-from .cpio import NewcWriter, _pad4
 from .modules import ModuleTree, read_ko
 from .netns import NetNS
 from .runner import QMP, Drive, MachineSpec, Qemu
@@ -69,7 +70,7 @@ def padding_archive(size_mb: int, name: str = "padding.bin") -> bytes:
     size = size_mb << 20
     fields = (1, 0o100644, 0, 0, 1, 0, size, 0, 0, 0, 0, len(name) + 1, 0)
     header = b"070701" + "".join(f"{v:08X}" for v in fields).encode() + name.encode() + b"\0"
-    header += b"\0" * _pad4(len(header))
+    header += b"\0" * pad4(len(header))
     trailer = NewcWriter().to_bytes()   # an empty archive is just the trailer entry
     out = io.BytesIO()
     with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:

@@ -1,158 +1,20 @@
-"""The cpio "newc" format (SVR4 without CRC), as the Linux kernel unpacks an initramfs.
+"""Reading cpio "newc" archives back (tests of the kit and of `consolewatch netcfg --initrd`).
 
-Written from the format description in the kernel's
-Documentation/driver-api/early-userspace/buffer-format.rst: each entry is a 110-byte ASCII
-header ("070701" and thirteen 8-digit hex fields), the NUL-terminated name padded to a
-multiple of 4, then the data padded to a multiple of 4. The archive ends with an entry
-named "TRAILER!!!". No external tool is needed, so the kit builds initramfs images on a
-machine without cpio or a compiler.
-
-Archives are reproducible: every mtime is 0 (or what the caller gives), inode numbers are
-assigned in order, uid/gid are 0.
+The writer is the product's own, `consolewatch.cpio` (one writer for the kit and the product);
+the reader is only needed by tests.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
-import stat
-from dataclasses import dataclass
 
-MAGIC = b"070701"
-TRAILER = "TRAILER!!!"
-_FIELDS = (
-    "ino", "mode", "uid", "gid", "nlink", "mtime", "filesize",
-    "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check",
-)
-HEADER_SIZE = 6 + 8 * len(_FIELDS)  # 110
+from consolewatch.cpio import FIELDS, HEADER_SIZE, MAGIC, TRAILER, Entry, pad4
 
-
-def _pad4(n: int) -> int:
-    return (4 - n % 4) % 4
-
-
-@dataclass(frozen=True)
-class Entry:
-    name: str
-    mode: int
-    data: bytes = b""
-    uid: int = 0
-    gid: int = 0
-    nlink: int = 1
-    mtime: int = 0
-    rdevmajor: int = 0
-    rdevminor: int = 0
-    ino: int = 0
-
-    @property
-    def kind(self) -> str:
-        m = self.mode
-        if stat.S_ISDIR(m):
-            return "dir"
-        if stat.S_ISREG(m):
-            return "file"
-        if stat.S_ISLNK(m):
-            return "symlink"
-        if stat.S_ISCHR(m):
-            return "chardev"
-        if stat.S_ISBLK(m):
-            return "blockdev"
-        return "other"
+__all__ = ["CpioError", "Entry", "read_newc"]
 
 
 class CpioError(ValueError):
     """A malformed archive."""
-
-
-class NewcWriter:
-    """Collects entries and serialises them as one newc archive.
-
-    Parent directories are created implicitly (mode 0755) so the kernel never meets a path
-    whose directory does not exist yet; entries keep the order they were added in.
-    """
-
-    def __init__(self, mtime: int = 0) -> None:
-        self._entries: list[Entry] = []
-        self._names: set[str] = set()
-        self._mtime = mtime
-
-    # -- adding -------------------------------------------------------------------------
-    @staticmethod
-    def _norm(name: str) -> str:
-        name = name.strip("/")
-        if not name or any(part in ("", ".", "..") for part in name.split("/")):
-            raise ValueError(f"bad archive path: {name!r}")
-        return name
-
-    def _parents(self, name: str) -> None:
-        parts = name.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            parent = "/".join(parts[:i])
-            if parent not in self._names:
-                self._add(Entry(parent, stat.S_IFDIR | 0o755, nlink=2, mtime=self._mtime))
-
-    def _add(self, entry: Entry) -> None:
-        if entry.name in self._names:
-            raise ValueError(f"duplicate archive path: {entry.name!r}")
-        self._names.add(entry.name)
-        self._entries.append(entry)
-
-    def add_dir(self, name: str, mode: int = 0o755) -> None:
-        name = self._norm(name)
-        self._parents(name)
-        if name not in self._names:
-            self._add(Entry(name, stat.S_IFDIR | mode, nlink=2, mtime=self._mtime))
-
-    def add_file(self, name: str, data: bytes, mode: int = 0o644) -> None:
-        name = self._norm(name)
-        self._parents(name)
-        self._add(Entry(name, stat.S_IFREG | mode, bytes(data), mtime=self._mtime))
-
-    def add_symlink(self, name: str, target: str) -> None:
-        name = self._norm(name)
-        self._parents(name)
-        self._add(Entry(name, stat.S_IFLNK | 0o777, target.encode(), mtime=self._mtime))
-
-    def add_chardev(self, name: str, major: int, minor: int, mode: int = 0o600) -> None:
-        name = self._norm(name)
-        self._parents(name)
-        self._add(Entry(name, stat.S_IFCHR | mode, mtime=self._mtime,
-                        rdevmajor=major, rdevminor=minor))
-
-    def __contains__(self, name: str) -> bool:
-        return name.strip("/") in self._names
-
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        return tuple(self._entries)
-
-    # -- output -------------------------------------------------------------------------
-    def to_bytes(self) -> bytes:
-        out = io.BytesIO()
-        for ino, e in enumerate(self._entries, start=1):
-            _write_entry(out, e, ino)
-        _write_entry(out, Entry(TRAILER, 0, nlink=1), 0)
-        return out.getvalue()
-
-    def to_gzip(self) -> bytes:
-        return gzip.compress(self.to_bytes(), compresslevel=6, mtime=0)
-
-
-def _write_entry(out: io.BytesIO, e: Entry, ino: int) -> None:
-    name = e.name.encode() + b"\0"
-    values = {
-        "ino": ino, "mode": e.mode, "uid": e.uid, "gid": e.gid, "nlink": e.nlink,
-        "mtime": e.mtime, "filesize": len(e.data), "devmajor": 0, "devminor": 0,
-        "rdevmajor": e.rdevmajor, "rdevminor": e.rdevminor, "namesize": len(name),
-        "check": 0,
-    }
-    header = MAGIC + b"".join(b"%08X" % (values[f] & 0xFFFFFFFF) for f in _FIELDS)
-    assert len(header) == HEADER_SIZE
-    out.write(header)
-    out.write(name)
-    out.write(b"\0" * _pad4(HEADER_SIZE + len(name)))
-    out.write(e.data)
-    out.write(b"\0" * _pad4(len(e.data)))
 
 
 def read_newc(data: bytes) -> list[Entry]:
@@ -175,7 +37,7 @@ def read_newc(data: bytes) -> list[Entry]:
         try:
             fields = {
                 f: int(data[pos + 6 + 8 * i: pos + 14 + 8 * i], 16)
-                for i, f in enumerate(_FIELDS)
+                for i, f in enumerate(FIELDS)
             }
         except ValueError as exc:
             raise CpioError(f"bad header field at offset {pos}") from exc
@@ -187,12 +49,12 @@ def read_newc(data: bytes) -> list[Entry]:
         if raw_name[-1:] != b"\0":
             raise CpioError(f"name not NUL-terminated at offset {pos}")
         name = raw_name[:-1].decode("utf-8", "surrogateescape")
-        pos += namesize + _pad4(HEADER_SIZE + namesize)
+        pos += namesize + pad4(HEADER_SIZE + namesize)
         size = fields["filesize"]
         if pos + size > len(data):
             raise CpioError(f"truncated data for {name!r}")
         body = data[pos:pos + size]
-        pos += size + _pad4(size)
+        pos += size + pad4(size)
         if name == TRAILER:
             return entries
         entries.append(Entry(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cpio import NewcWriter
+from consolewatch.cpio import NewcWriter
 from .fetch import Busybox, Kernel
 from .modules import ModuleTree, read_ko
 
@@ -39,6 +39,9 @@ class InitramfsSpec:
     init_mode: int = 0o755
     sh_link: bool = True
     """False: no /bin/sh -> busybox link (`files` brings its own /bin/sh)."""
+    appended: tuple[bytes, ...] = ()
+    """Archives (e.g. `consolewatch netcfg --initrd`'s) concatenated after this one, as a
+    bootloader passes several initrds: the kernel unpacks them one after another."""
 
 
 def init_text(spec: InitramfsSpec) -> str:
@@ -73,4 +76,4 @@ def build(spec: InitramfsSpec, busybox: Busybox | None, kernel: Kernel | None) -
     for path, (content, mode) in sorted(spec.files.items()):
         data = content.encode() if isinstance(content, str) else content
         w.add_file(path, data, mode)
-    return w.to_gzip()
+    return w.to_gzip() + b"".join(spec.appended)

@@ -1,0 +1,89 @@
+"""Lines a screen showed first and a text console printed later: how the engine takes them.
+
+`normalize.timeline` keeps such a line once on the timeline, at the seq of the screen reading,
+and hands the text console's copy to the engine as a *twin* (`LineBatch.twins`). `TwinLines`
+is the part of `Engine` that reads twins (split out to keep the engine module small); it uses
+the engine's boot state, matching and firing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Sequence
+
+from consolewatch.detect import bootstate
+from consolewatch.detect.bootstate import LineRef
+from consolewatch.model import Evidence, Finding, Line
+
+if TYPE_CHECKING:
+    from consolewatch.detect.rules import Rule
+
+#: Screen lines remembered until their text twin comes (the rules they matched, their exact text).
+TWINS_KEPT = 4096
+
+
+class TwinLines:
+    """Mixed into `Engine`: `_twin(line)` for each text twin of a batch."""
+
+    _screen_hits: dict[int, frozenset[str]]
+    """seq -> the rules a screen (OCR) line matched, until its text twin comes."""
+    _exact: dict[int, Evidence]
+    """seq -> the exact text of a line first read off a screen (the text twin's bytes)."""
+    # The engine provides: _boot, rules, _single, _match, _context, _advance, _remedy.
+
+    def _twin(self, line: Line) -> list[Finding]:
+        """The exact text of line `line.seq`, which the engine first judged as read off a screen.
+
+        The rule: a line counts once. Rules the screen reading matched are not advanced again;
+        their findings quote the exact text from now on and take the values it quotes (the fix
+        is written again with them) but are not emitted again. Rules only the exact text
+        matches (the OCR misread the line) are advanced now, at the line's seq, and may emit
+        a finding. A finding made from the screen reading is never withdrawn. Milestones the
+        screen reading missed are reached without moving the boot's last milestone. A line of
+        a boot already closed changes nothing (that boot was judged as its lines came).
+        """
+        if line.origin != "text" or line.boot != self._boot.index:
+            return []
+        b = self._boot
+        ev = Evidence(line.seq, line.text, line.source, "text")
+        remember(self._exact, line.seq, ev)
+        bootstate.quote_exactly(b, ev)
+        single = self._single(line)
+        if not single.scanned:
+            return []
+        sl = single.scanned[0]
+        ref = LineRef(line.seq, line.text, "text", line.source)
+        for hit in sl.formats:
+            if hit.pattern.milestone:
+                b.reach_late(hit.pattern.milestone, ref, line.t)
+        judged = self._screen_hits.pop(line.seq, frozenset())
+        out: list[Finding] = []
+        ctx = self._context(single, line.seq)
+        for rule_id, hits in self._match(sl).items():
+            rule = self.rules[rule_id]
+            if rule_id in judged:
+                self._requote(rule, line.seq, hits[0][1])
+            else:
+                out.extend(self._advance(rule, hits, sl, ctx))
+        return out
+
+    def _requote(self, rule: Rule, seq: int, fields: dict[str, str]) -> None:
+        """Findings of `rule` quoting line `seq` take the values its exact text quotes."""
+        b = self._boot
+        for i, f in enumerate(b.findings):
+            if f.rule == rule.id and any(e.seq == seq for e in f.evidence):
+                merged = {**f.fields, **fields}
+                b.findings[i] = dataclasses.replace(f, fields=merged, remediation=self._remedy(rule, merged))
+
+    def _exactly(self, evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
+        """Evidence with the lines first read off a screen quoted as the text console printed them."""
+        if not self._exact:
+            return tuple(evidence)
+        return tuple(self._exact.get(e.seq, e) if e.origin == "ocr" else e for e in evidence)
+
+
+def remember(memory: dict, key: Any, value: Any) -> None:
+    """Add to a bounded memory, forgetting the oldest entry beyond TWINS_KEPT."""
+    memory[key] = value
+    if len(memory) > TWINS_KEPT:
+        del memory[next(iter(memory))]
