@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any, Iterator
 
+from consolewatch.safetext import utf8_text
 from consolewatch.store import Store, decode_event, encode_event
 
 SCHEMA = "consolewatch.capture/1"
@@ -57,7 +58,7 @@ def _string(value: Any, what: str) -> str:
         raise TypeError(f"{what} must be text")
     if len(value) > MAX_FIELD:
         raise ValueError(f"{what} is longer than {MAX_FIELD} characters")
-    return value
+    return utf8_text(value)  # JSON may hold a lone surrogate; the store (UTF-8) cannot
 
 
 def _checked(value: Any, types: tuple[type, ...], what: str) -> Any:

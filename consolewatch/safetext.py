@@ -101,6 +101,17 @@ def to_bytes(text: str) -> bytes:
         return text.encode("utf-8", "surrogateescape" if _only_escaped_bytes(text) else "backslashreplace")
 
 
+def utf8_text(text: str) -> str:
+    """`text` as a string UTF-8 can hold (what SQLite and every output need): a file name's
+    undecodable bytes (surrogate-escaped, as Python hands over command-line arguments) become
+    visible `\\xff` escapes, and any other lone surrogate `\\ud800`; valid text is unchanged."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return to_bytes(text).decode("utf-8", "backslashreplace")
+
+
 def _only_escaped_bytes(text: str) -> bool:
     return all(not ("\ud800" <= c <= "\udfff") or "\udc80" <= c <= "\udcff" for c in text)
 

@@ -3,13 +3,17 @@
 `FAMILIES`: adversarial console inputs by kind; `chunks_of(family, size)` yields `Chunk`s of
 about `size` bytes of that kind. Every family is synthetic (written here, not captured).
 `PAYLOADS`: one hostile string per protection a sink relies on (the hostile-bytes matrix).
+`CHAT_PAYLOADS` and `chat_leaks(service, payload)`: what a chat service would act on (a
+mention, a markup link, a tag, styling) and the check that none of it survived a formatter.
+`BytesTransport`: an RFB transport reading what a server sent from fixed bytes.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from consolewatch.model import Chunk
 
@@ -77,6 +81,119 @@ PAYLOADS: list[tuple[str, str, str]] = [
     ("tag-chars", "ok\U000e0041\U000e0042", "\U000e0041"),
     ("rich-markup", "[bold red]FAKE[/] [link=https://evil.example]x[/link] [/", "[/]FAKE"),
 ]
+
+
+class Misbehaved(AssertionError):
+    """consolewatch did something a hostile input must never make it do (a fuzz target's finding)."""
+
+
+#: What chat services act on: (name, text). A formatter must pass each on as plain text.
+CHAT_PAYLOADS: list[tuple[str, str]] = [
+    ("slack-broadcast", "<!channel> <!here|here> <!everyone>"),
+    ("slack-user", "<@U0123ABC> <#C0123|general>"),
+    ("slack-link", "<https://evil.example/login|Open the report>"),
+    ("at-mention", "@everyone @here @room @channel @admin"),
+    ("discord-mention", "<@123456789012345678> <@&987654321098765432> <:pwn:123>"),
+    ("markdown-link", "[Open the report](https://evil.example/login)"),
+    ("markdown-image", "![x](https://evil.example/pixel.png)"),
+    ("markdown-style", "**bold** __under__ ~~strike~~ `code` ||spoiler|| # Heading\n> quote"),
+    ("html-tag", '<a href="https://evil.example">report</a> <b>bold</b> <img src=x onerror=alert(1)>'),
+    ("html-entity", "&lt;b&gt;not a tag&lt;/b&gt; &amp;amp;"),
+    ("teams-at", "<at>Everyone</at>"),
+]
+
+_WJ = "\u2060"
+_MENTION = re.compile(r"@(?=\w)")
+#: Per service: the payload fields the service reads as markup, and what it reads them as.
+_MARKUP = {"slack": ("slack", ["text"]), "discord": ("markdown", ["content"]), "teams": ("markdown", ["title", "body"]),
+           "telegram": ("html", ["text"]), "matrix": ("html", ["title", "body"]), "email": ("html", ["body"])}
+_TAGS = ("<b>", "</b>", "<pre>", "</pre>", "<br>")
+_ENTITIES = {"telegram": "amp|lt|gt"}
+#: Characters Discord's and Teams' Markdown act on (links, styling, quotes, headings, lists, tags, emoji),
+#: found where an even number of backslashes (none included) stands before them.
+_MARKDOWN = {service: re.compile(r"(?<!\\)(?:\\\\)*([" + re.escape(chars) + "])")
+             for service, chars in (("discord", "*_~`|>#-[]()<:"), ("teams", "*_~`|>#-[]()<!"))}
+
+
+def _strings(doc: Any) -> Iterator[str]:
+    if isinstance(doc, str):
+        yield doc
+    elif isinstance(doc, dict):
+        for v in doc.values():
+            yield from _strings(v)
+    elif isinstance(doc, (list, tuple)):
+        for v in doc:
+            yield from _strings(v)
+
+
+def _markup_leaks(service: str, kind: str, s: str) -> list[str]:
+    if kind == "slack":
+        return [f"Slack control sequence: {s!r}"] if re.search("[<>]", s) else []
+    if kind == "markdown":
+        found = _MARKDOWN[service].search(s.replace("**", ""))  # `**` around headings is ours
+        return [f"Markdown {found.group(1)!r}: {s!r}"] if found else []
+    bare = s
+    for tag in _TAGS:  # ours: headings, evidence, rows
+        bare = bare.replace(tag, "")
+    leaks = [f"HTML tag: {s!r}"] if re.search("[<>]", bare) else []
+    if re.search(f"&(?!({_ENTITIES.get(service, 'amp|lt|gt|quot|#x27')});)", s):
+        leaks.append(f"HTML entity: {s!r}")
+    return leaks
+
+
+def chat_leaks(service: str, payload: Any) -> list[str]:
+    """What a service would act on in a formatter's payload: mentions, markup links, tags,
+    styling, controls; [] when there is none. Only consolewatch's own markup may act: `**`
+    around headings (Discord, Teams) and <b>, <pre>, <br> (the HTML services)."""
+    from consolewatch.safetext import is_inert
+
+    leaks = []
+    for s in _strings(payload):
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            leaks.append(f"cannot be sent as UTF-8: {s!r}")
+        if not is_inert(s.replace(_WJ, "")):  # the word joiner is the formatters' own protection
+            leaks.append(f"control or invisible character: {s!r}")
+        if _MENTION.search(s):
+            leaks.append(f"mention: {s!r}")
+        if service in ("apprise", "json", "alertmanager") and (re.search(f"<(?!{_WJ})", s) or "](" in s):
+            leaks.append(f"tag or link: {s!r}")
+    if service in _MARKUP:
+        kind, fields = _MARKUP[service]
+        for name in fields:
+            leaks += _markup_leaks(service, kind, payload.get(name, ""))
+    if service == "slack" and payload.get("mrkdwn") is not False:
+        leaks.append("Slack mrkdwn left on")
+    if service == "discord" and payload.get("allowed_mentions") != {"parse": []}:
+        leaks.append("Discord mentions allowed")
+    if service == "email" and re.search("[\r\n]", payload.get("title", "")):
+        leaks.append("email subject spans lines")
+    return leaks
+
+
+class BytesTransport:
+    """An RFB transport reading from fixed bytes (what a server sent), recording what was written."""
+
+    name = "bytes"
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos, self.written = data, 0, bytearray()
+
+    async def read(self, n: int, what: str) -> bytes:
+        from consolewatch.fetchers.rfb.protocol import RfbClosed
+
+        if self.pos + n > len(self.data):
+            raise RfbClosed(f"closed in the middle of {what}")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    async def write(self, data: bytes) -> None:
+        self.written += data
+
+    async def close(self) -> None:
+        pass
 
 
 def fuzz_targets() -> dict[str, Callable[[bytes], None]]:

@@ -5,8 +5,12 @@ isolates, zero-width and tag characters, line separators and rich markup. Each r
 outputs as console text (a log whose panic quotes it) and as outside strings (an imported
 export's target, gap reasons, unavailable hints and machine facts). Surfaces: analyze
 (terminal, JSON), tail (terminal, JSON), captures list/show (terminal, JSON) and report
-(Markdown, HTML). A cell passes when the payload's active character never reaches the bytes
-written, and markup is shown as the text it is.
+(Markdown, HTML), every alert formatter; and what the remote-console and cloud parsers hand
+to those outputs from a hostile server: the RFB client (desktop name, refusal reason), the
+DigitalOcean API (droplet facts, error message, HTTP reason phrase) and Nova through
+openstacksdk (server facts, error message). A cell passes when the payload's active character
+never reaches the bytes written, and markup is shown as the text it is. The chat rows
+(`CHAT_PAYLOADS`: mentions, links, styling, tags) go through every formatter on their own.
 
 Adding a surface (alert destinations, chat formatters): write `def _surface_NAME(ctx) -> bytes`
 returning what that destination would send for the same console log and export, and add it to
@@ -23,8 +27,9 @@ from pathlib import Path
 import pytest
 
 from consolewatch.capture_file import SCHEMA, import_capture
+from consolewatch.sinks.alerts.formatters import _registry
 from consolewatch.store import Store
-from tests.hostile import PAYLOADS
+from tests.hostile import CHAT_PAYLOADS, PAYLOADS, chat_leaks
 
 NAMES = [name for name, _, _ in PAYLOADS]
 
@@ -130,6 +135,87 @@ def _surface_alerts(ctx: Ctx) -> bytes:
     return "\n".join(p.decode() if isinstance(p, bytes) else p for p in out).encode("utf-8", "surrogatepass")
 
 
+def _surface_rfb(ctx: Ctx) -> bytes:
+    """What a hostile VNC server's own words become in the RFB client: the desktop name of its
+    ServerInit and the reason it gives for refusing (RFB 3.8 failure string), as `tail`,
+    `watch` and their status lines get them."""
+    import asyncio
+    import struct
+
+    from consolewatch.fetchers.rfb import protocol as p
+    from consolewatch.fetchers.rfb.client import RfbSession
+    from tests.hostile import BytesTransport
+
+    def said(text: str) -> bytes:
+        raw = text.encode("utf-8")
+        return struct.pack(">I", len(raw)) + raw
+
+    out = []
+    for name, text, _ in PAYLOADS:
+        hello = (b"RFB 003.008\n\x01\x01" + bytes(4) + struct.pack(">HH", 64, 32) + p.PixelFormat().pack()
+                 + said(f"{name} {text}"))
+        info = asyncio.run(RfbSession(BytesTransport(hello), min_interval=0).handshake(None))
+        out.append(info.name)
+        refusal = b"RFB 003.008\n\x00" + said(f"{name} {text}")
+        with pytest.raises(p.RfbError) as refused:
+            asyncio.run(RfbSession(BytesTransport(refusal), min_interval=0).handshake(None))
+        out.append(str(refused.value))
+    return "\n".join(out).encode("utf-8")
+
+
+def _surface_digitalocean(ctx: Ctx) -> bytes:
+    """A hostile DigitalOcean API answer (or what stands between): the droplet's facts that
+    remediation texts quote, and the API's error message and HTTP reason phrase."""
+    import io
+    import urllib.error
+
+    from consolewatch.fetchers import digitalocean_api as do
+    from consolewatch.sim.digitalocean import droplet_resource
+
+    out = []
+    for name, text, _ in PAYLOADS:
+        droplet = droplet_resource(5, name=f"{name} {text}", region=f"nyc3 {name} {text}")
+        droplet["size_slug"] = droplet["image"]["distribution"] = f"{name} {text}"
+        ctx_ = do.machine_context(do.parse_droplet(json.dumps({"droplet": droplet}).encode()), "5")
+        out += [f"{k}={v}" for k, v in ctx_.fields.items()]
+        body = json.dumps({"id": "server_error", "message": f"{name} {text}"}).encode()
+        for reason, doc in ((f"{name} {text}", b""), ("Error", body)):
+            exc = urllib.error.HTTPError("https://api.digitalocean.com/v2/droplets/5", 503, reason, None,
+                                         io.BytesIO(doc))
+            out.append(do._http_failure(exc).message)
+    return "\n".join(out).encode("utf-8")
+
+
+def _surface_openstack(ctx: Ctx) -> bytes:
+    """A hostile Nova answer read through openstacksdk: a server's facts (name, flavor, fault),
+    an error's message turned into one status line, and the console log's text."""
+    import requests
+    from openstack import exceptions
+    from openstack.compute.v2.server import Server
+
+    from consolewatch.fetchers import openstack_api as api
+
+    def response(status: int, doc: dict) -> requests.Response:
+        r = requests.Response()
+        r.status_code, r._content, r.url, r.reason = status, json.dumps(doc).encode(), "https://nova.example/", "x"
+        r.headers["Content-Type"] = "application/json"
+        return r
+
+    out = []
+    for name, text, _ in PAYLOADS:
+        server = Server(id="1")
+        server._translate_response(response(200, {"server": {
+            "id": "1", "name": f"{name} {text}", "status": "ERROR", "flavor": {"original_name": f"{name} {text}"},
+            "fault": {"message": f"{name} {text}", "code": 500}, "OS-EXT-AZ:availability_zone": f"{name} {text}"}}))
+        out += [f"{k}={v}" for k, v in api.machine_context(server, hv_raw=None, micro="2.96", cloud=None).fields.items()]
+        try:
+            exceptions.raise_from_response(response(409, {"conflictingRequest": {"message": f"{name} {text}"}}))
+        except exceptions.SDKException as exc:
+            out.append(api.classify(exc, what="reading the console log", server=f"{name} {text}", cloud=None,
+                                    auth_url="https://keystone.example/v3").message)
+    return "\n".join(out).encode("utf-8")
+
+
 SURFACES = {name[len("_surface_"):]: fn for name, fn in globals().items() if name.startswith("_surface_")}
 
 
@@ -204,3 +290,26 @@ def test_a_wrapped_console_row_cannot_pass_for_consolewatch_output(cli, tmp_path
     shown = [row for row in rows if spoof in row]
     assert len(shown) == 1, out  # the console line was shown, its spoof on a wrapped row of its own
     assert re.match(r" +\| " + re.escape(spoof), shown[0]), out  # marked as console text by the gutter
+
+
+@pytest.mark.parametrize("service", sorted(_registry()))
+@pytest.mark.parametrize("payload", [name for name, _ in CHAT_PAYLOADS])
+def test_chat_payload_is_plain_text_in_every_formatter(service, payload):
+    """The rows for what a chat service acts on (tests.hostile.CHAT_PAYLOADS: broadcasts, user
+    and channel mentions, Slack and Markdown links, styling, HTML tags and entities): in the
+    target's name, a finding's title, evidence and fix, and a resolved notice's reason, every
+    formatter passes them on as plain text (tests.hostile.chat_leaks), and the console line
+    itself is still there to read."""
+    from consolewatch.model import Evidence, Finding
+    from consolewatch.sinks.alerts.formatters import formatter
+    from consolewatch.sinks.alerts.notice import firing, resolved
+
+    text = dict(CHAT_PAYLOADS)[payload]
+    line = f"[    1.000000] Kernel panic - not syncing: {text}"
+    finding = Finding("kernel-panic", "kernel.panic", "critical", f"Kernel panic {text}", 1, (Evidence(2, line),),
+                      f"Read the panic reason ({text})", verdict="failure")
+    fired = firing(f"file:/var/log/{text}.log", "gce", 1, 1, [finding], now=1.0)
+    for notice in (fired, resolved([fired], boot=2, capture=1, reason=f"booted: {text}", now=2.0)):
+        payload_out = formatter(service)(notice)
+        assert chat_leaks(service, payload_out) == []
+        assert "Kernel panic" in json.dumps(payload_out) or notice.status == "resolved"

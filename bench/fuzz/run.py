@@ -3,6 +3,7 @@
     pip install -e '.[fuzz]'                       # atheris (the `fuzz` extra)
     python bench/fuzz/run.py normalizer --runs 200000
     python bench/fuzz/run.py --all --runs 200000   # every target, one after the other
+    python bench/fuzz/run.py chat --seconds 600    # at most ten minutes (the slow targets)
 
 Seeds come from `tests/fuzz_corpus/TARGET/` (the inputs that once failed and the real
 samples each directory holds); new coverage is kept in `bench/fuzz/work/TARGET/` (not
@@ -33,16 +34,11 @@ def child(target: str, argv: list[str]) -> None:
 
     with atheris.instrument_imports(include=["consolewatch"]):
         sys.path.insert(0, str(HERE))
+        import importlib
+
         import targets
-        import consolewatch.capture_file  # noqa: F401  (instrumented before use)
-        import consolewatch.inputs  # noqa: F401
-        import consolewatch.normalize.normalizer  # noqa: F401
-        import consolewatch.pipeline  # noqa: F401
-        import consolewatch.session  # noqa: F401
-        import consolewatch.sinks.jsonout  # noqa: F401
-        import consolewatch.ocr.image  # noqa: F401
-        import consolewatch.fetchers.ec2_api  # noqa: F401
-        import consolewatch.fetchers.gce_api  # noqa: F401
+        for module in targets.INSTRUMENT:  # instrumented before use (targets import lazily)
+            importlib.import_module(module)
     fn = targets.TARGETS[target]
     fn(b"\x00warm-up")
     if target == "engine":
@@ -51,12 +47,12 @@ def child(target: str, argv: list[str]) -> None:
     atheris.Fuzz()
 
 
-def fuzz(target: str, runs: int, max_len: int) -> dict:
+def fuzz(target: str, runs: int, max_len: int, seconds: int = 0) -> dict:
     work = WORK / target
     work.mkdir(parents=True, exist_ok=True)
     seeds = CORPUS / target
     args = [f"-runs={runs}", f"-rss_limit_mb={RSS_LIMIT_MB}", f"-max_len={max_len}", "-print_final_stats=1",
-            f"-artifact_prefix={WORK}/crash-{target}-", "-timeout=30", str(work), str(seeds)]
+            f"-artifact_prefix={WORK}/crash-{target}-", "-timeout=30", f"-max_total_time={seconds}", str(work), str(seeds)]
     t0 = time.time()
     proc = subprocess.run([sys.executable, __file__, "--child", target, "--", *args],
                           capture_output=True, text=True, cwd=ROOT,
@@ -87,6 +83,7 @@ def main() -> int:
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--runs", type=int, default=100_000, help="executions per target")
     ap.add_argument("--max-len", type=int, default=4096)
+    ap.add_argument("--seconds", type=int, default=0, help="stop a target after this long (0: no limit)")
     args = ap.parse_args()
     names = list(targets.TARGETS) if args.all else args.target
     if not names:
@@ -94,7 +91,7 @@ def main() -> int:
     total, ok = 0, True
     print(f"{'target':<16} {'executions':>11} {'seconds':>8} {'exec/s':>7} {'peak RSS':>9}  result")
     for name in names:
-        r = fuzz(name, args.runs, args.max_len)
+        r = fuzz(name, args.runs, args.max_len, args.seconds)
         total += r["execs"]
         ok &= r["ok"]
         rate = r["execs"] / max(r["seconds"], 1e-6)

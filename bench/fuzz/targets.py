@@ -6,7 +6,10 @@ usable" one, output that is not inert, or JSON that does not parse. The same fun
 under atheris (`python bench/fuzz/run.py TARGET`, coverage-guided) and in the test suite,
 which replays every input of `tests/fuzz_corpus/TARGET/` (inputs that once failed, plus seeds).
 
-Adding a target (the RFB decoder, the chat formatters, ...): write `def fuzz_NAME(data)` here,
+The targets for the parsers that landed later live beside this file, one module per family:
+`fuzz_fetchers.py` (the RFB client, DigitalOcean's and OpenStack's answers) and `fuzz_alerts.py`
+(the chat and Alertmanager formatters); `TARGETS` holds them all, `INSTRUMENT` the modules
+atheris instruments. Adding a target: write `def fuzz_NAME(data)` (here or in such a module),
 add it to `TARGETS`, and create `tests/fuzz_corpus/NAME/` with at least one seed input; the
 corpus test picks it up and `run.py NAME` fuzzes it.
 """
@@ -21,13 +24,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+for _path in (ROOT, HERE):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-
-class Misbehaved(AssertionError):
-    """consolewatch did something a hostile input must never make it do."""
+import fuzz_alerts  # noqa: E402
+import fuzz_fetchers  # noqa: E402
+from tests.hostile import Misbehaved  # noqa: E402
 
 
 @lru_cache(maxsize=1)
@@ -193,8 +198,9 @@ def fuzz_snapshots(data: bytes) -> None:
 
 
 def fuzz_capture_import(data: bytes) -> None:
-    """A capture export -> events, an import into a real (in-memory) store, its replay."""
-    from consolewatch.capture_file import events_from_export, import_capture
+    """A capture export -> an import into a real (in-memory) store (or a refusal that leaves
+    nothing behind), its replay."""
+    from consolewatch.capture_file import import_capture
     from consolewatch.store import Store
 
     try:
@@ -203,13 +209,14 @@ def fuzz_capture_import(data: bytes) -> None:
         return
     if not isinstance(doc, dict):
         return
-    try:
-        list(events_from_export(doc))
-    except (ValueError, KeyError, TypeError):
-        return
     store = Store(Path(":memory:"))
     try:
-        cid, _ = import_capture(store, doc)
+        try:
+            cid, _ = import_capture(store, doc)
+        except (ValueError, KeyError, TypeError):  # refused with a message, as `captures import` does
+            if store.list():
+                raise Misbehaved("a refused export left a capture behind") from None
+            return
         _replay(store, cid)
     finally:
         store.close()
@@ -242,7 +249,15 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "cloud_json": fuzz_cloud_json,
     "snapshots": fuzz_snapshots,
     "capture_import": fuzz_capture_import,
+    **fuzz_fetchers.TARGETS,
+    **fuzz_alerts.TARGETS,
 }
+
+#: The consolewatch modules atheris instruments (imported under its hook before fuzzing).
+INSTRUMENT = ("consolewatch.capture_file", "consolewatch.inputs", "consolewatch.normalize.normalizer",
+              "consolewatch.pipeline", "consolewatch.session", "consolewatch.sinks.jsonout", "consolewatch.ocr.image",
+              "consolewatch.fetchers.ec2_api", "consolewatch.fetchers.gce_api",
+              *fuzz_fetchers.INSTRUMENT, *fuzz_alerts.INSTRUMENT)
 
 
 def b64(data: bytes) -> str:

@@ -62,9 +62,13 @@ class Target:
     """Command-line options that apply to this target (ports, intervals, console URL, ...)."""
 
     def __str__(self) -> str:
+        """The target's name (shown, stored, alerted on): valid text even for a file name that
+        is not UTF-8."""
+        from consolewatch.safetext import utf8_text
+
         if "://" in self.address:  # vnc://, vnc+ws://: the URL is the name (never its password or token)
-            return redact_url(self.address)
-        return f"{self.kind}:{self.address}"
+            return utf8_text(redact_url(self.address))
+        return utf8_text(f"{self.kind}:{self.address}")
 
 
 class Fetcher(abc.ABC):

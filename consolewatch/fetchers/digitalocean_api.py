@@ -74,13 +74,18 @@ def get_droplet(base: str, token: str, ident: str, timeout: float) -> dict[str, 
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ApiFailure("transient", f"cannot reach the DigitalOcean API: {one_line(reason, 120)}") from None
+    return parse_droplet(body)
+
+
+def parse_droplet(body: bytes) -> dict[str, Any]:
+    """The droplet object of a `GET /v2/droplets/{id}` answer; ApiFailure("invalid") otherwise."""
     if len(body) > MAX_RESPONSE:
         raise ApiFailure("invalid", f"the DigitalOcean API answered more than {MAX_RESPONSE:,} bytes")
     try:
         droplet = json.loads(body)["droplet"]
         if not isinstance(droplet, dict):
             raise TypeError("droplet is not an object")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise ApiFailure("invalid", f"unreadable answer from the DigitalOcean API: {one_line(exc, 80)}") from None
     return droplet
 
@@ -89,9 +94,9 @@ def _http_failure(exc: urllib.error.HTTPError) -> ApiFailure:
     try:
         doc = json.loads(exc.read(64 << 10))
         said = one_line(f"{doc.get('id', '')}: {doc.get('message', '')}".strip(": "), 160)
-    except (ValueError, AttributeError, OSError):
+    except (ValueError, AttributeError, OSError, RecursionError):
         said = ""
-    said = said or exc.reason or f"HTTP {exc.code}"
+    said = said or one_line(exc.reason or "", 160) or f"HTTP {exc.code}"  # the reason phrase is the server's too
     if exc.code in (401, 403):
         return ApiFailure("denied", f"DIGITALOCEAN_ACCESS_TOKEN was refused ({exc.code}: {said})")
     if exc.code == 404:

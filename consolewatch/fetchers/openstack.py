@@ -156,7 +156,7 @@ class OpenStackFetcher(Fetcher):
                                      f"({self.status}; os-getConsoleOutput, {self.length or 'all'} lines a poll; "
                                      f"compute API {self._micro})", self.poll_min, time.time()))
         if self.since_now and not self.stitcher.reference and follow:
-            self.stitcher.feed((await self._output(None)).encode("utf-8"))  # what is there now counts as seen
+            self.stitcher.feed(await self._output(None))  # what is there now counts as seen
         if not follow or self._down(self.status):
             await self.poll_console(attempts=3)
             await self.emit(SourceStatus("console", "ended", f"server is {self.status}" if follow else
@@ -228,7 +228,7 @@ class OpenStackFetcher(Fetcher):
 
     # -- console log ----------------------------------------------------------------------
 
-    async def _output(self, length: int | None, attempts: int | None = None) -> str:
+    async def _output(self, length: int | None, attempts: int | None = None) -> bytes:
         return await self.call("console", "reading the console log", api.console_output, self.conn, self.server_id,
                                length, attempts=attempts)
 
@@ -239,9 +239,9 @@ class OpenStackFetcher(Fetcher):
             # `length` lines while keeping up; all Nova keeps at first and when they would leave a gap
             length = self.length if self.stitcher.reference else None
             try:
-                data = (await self._output(length, attempts)).encode("utf-8")
+                data = await self._output(length, attempts)
                 if length is not None and self.stitcher.peek(data, whole=False)[1] is not None:
-                    data, length = (await self._output(None, attempts)).encode("utf-8"), None
+                    data, length = await self._output(None, attempts), None
             except api.Unsupported as exc:
                 if exc.problem.kind == "not-ready":
                     return False  # BUILD: no console yet

@@ -23,9 +23,10 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from consolewatch.fetchers.base import one_line, redact_url
 from consolewatch.model import MachineContext
 from consolewatch.netcfg import with_assigned
+from consolewatch.safetext import to_bytes
 
 __all__ = ["Problem", "Unsupported", "ResponseTooLarge", "open_connection", "classify", "find_server", "console_output",
-           "remote_console_url", "hypervisor_type", "machine_context", "novnc_to_vnc", "MAX_RESPONSE"]
+           "console_bytes", "remote_console_url", "hypervisor_type", "machine_context", "novnc_to_vnc", "MAX_RESPONSE"]
 
 MAX_RESPONSE = 8 << 20
 """Largest API answer read (a console log of 100 KiB is at most ~600 KB of escaped JSON)."""
@@ -195,17 +196,23 @@ def find_server(conn: Any, ref: str) -> Any:
     return matches[0]
 
 
-def console_output(conn: Any, server_id: str, length: int | None) -> str:
+def console_output(conn: Any, server_id: str, length: int | None) -> bytes:
     """os-getConsoleOutput: the last `length` lines Nova keeps (None: all it keeps)."""
     from openstack.compute.v2.server import Server
 
-    doc = Server(id=server_id).get_console_output(conn.compute, length=length)
+    return console_bytes(Server(id=server_id).get_console_output(conn.compute, length=length))
+
+
+def console_bytes(doc: Any) -> bytes:
+    """The console text of an os-getConsoleOutput answer as UTF-8 (its last MAX_CONSOLE_TEXT
+    characters; a lone surrogate, which JSON may carry and UTF-8 cannot, as a visible escape);
+    ValueError when the answer holds none."""
     text = doc.get("output") if isinstance(doc, dict) else None
     if text is None and isinstance(doc, dict) and "output" in doc:
-        return ""
+        return b""
     if not isinstance(text, str):
         raise ValueError("no output string in the console output answer")
-    return text[-MAX_CONSOLE_TEXT:]
+    return to_bytes(text[-MAX_CONSOLE_TEXT:])
 
 
 def remote_console_url(conn: Any, server_id: str) -> str:

@@ -153,6 +153,13 @@ def _handler(sim: DoSim) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(body)
                 return
+            if isinstance(fault, tuple) and fault[0] == "raw":  # ("raw", status, body): any answer at all
+                self.send_response(fault[1])
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(fault[2])))
+                self.end_headers()
+                self.wfile.write(fault[2])
+                return
             if isinstance(fault, int):
                 self._json(fault, {"id": "too_many_requests" if fault == 429 else "server_error",
                                    "message": "API Rate limit exceeded." if fault == 429 else "Server Error"})

@@ -41,6 +41,20 @@ def test_no_follow_prints_every_line_once_in_the_contract_shape(cli, tmp_path):
     assert r.returncode == 1
 
 
+def test_a_file_name_that_is_not_utf8_is_followed_named_with_its_bytes_escaped(cli, tmp_path):
+    """`file:` + a name with a byte UTF-8 cannot decode (Python hands it over as a lone
+    surrogate) ended in "internal error": the store cannot hold the name as it was."""
+    log = tmp_path / os.fsdecode(b"console-\xff.log")
+    log.write_bytes(PANIC)
+    r = cli("tail", f"file:{log}", "--json", "--no-follow")
+    assert r.returncode == 1, r.stderr.decode()
+    evs = events(r.stdout)
+    assert {e["target"] for e in evs} == {f"file:{tmp_path}/console-\\xff.log"}
+    assert [e["outcome"] for e in evs if e["type"] == "outcome"] == ["failure"]
+    listed = cli("captures", "list", "--json")
+    assert json.loads(listed.stdout)["captures"][0]["target"] == f"file:{tmp_path}/console-\\xff.log"
+
+
 def test_until_outcome_gates_on_a_growing_file(cli, tmp_path):
     log = tmp_path / "console.log"
     log.write_bytes(b"")

@@ -132,6 +132,17 @@ def test_an_api_that_keeps_failing_leaves_the_console_followed(sims, tmp_path):
     assert not [e for e in events if isinstance(e, MachineContext)] and isinstance(events[-1], Frame)
 
 
+def test_answers_nested_too_deep_are_unreadable_and_retried_not_a_crash(sims, tmp_path):
+    """json.loads raises RecursionError (not a ValueError) on deep nesting, which escaped the
+    fetcher, from a droplet answer and from an error body (fuzz corpus: digitalocean/deep-*)."""
+    api, console = sims
+    api.inject(("raw", 200, b'{"droplet": ' + b"[" * 100_000), ("raw", 503, b"[" * 100_000))
+    events = collect("123", api.env(CONSOLEWATCH_DO_CONSOLE_URL=console.tcp_url, CONSOLEWATCH_CONFIG_DIR=str(tmp_path)))
+    states = [e.detail for e in events if isinstance(e, SourceStatus) and e.source == "droplet"]
+    assert len(states) == 2 and "unreadable answer" in states[0] and "answered 503" in states[1]
+    assert isinstance(events[2], MachineContext) and events[2].fields["name"] == "unikernel-test"
+
+
 def test_hostile_droplet_fields_never_reach_a_remediation_unchecked():
     droplet = droplet_resource(5, name="evil\x1b[2J\nname" + "x" * 500)
     droplet["networks"]["v4"] = [

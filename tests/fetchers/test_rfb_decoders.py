@@ -21,6 +21,7 @@ from consolewatch.fetchers.rfb.framebuffer import Framebuffer, scrolled
 from consolewatch.fetchers.rfb.protocol import Limits, RfbClosed, RfbError
 from consolewatch.fetchers.rfb.zrle import ZrleDecoder, bound
 from consolewatch.sim.vnc_screen import ZrleEncoder, raw_pixels
+from tests.hostile import BytesTransport
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -213,28 +214,6 @@ def test_scrolled_finds_the_shift_of_a_scrolled_picture(rows, shift, seed):
 
 
 # -- the message loop on hostile bytes ----------------------------------------------------------
-
-class BytesTransport:
-    """A transport reading from fixed bytes (what a server sent), recording what was written."""
-
-    name = "bytes"
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos, self.written = data, 0, bytearray()
-
-    async def read(self, n: int, what: str) -> bytes:
-        if self.pos + n > len(self.data):
-            raise RfbClosed(f"closed in the middle of {what}")
-        out = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return out
-
-    async def write(self, data: bytes) -> None:
-        self.written += data
-
-    async def close(self) -> None:
-        pass
-
 
 def _server_hello(width: int = 64, height: int = 32, version: bytes = b"RFB 003.008\n") -> bytes:
     name = b"test"

@@ -18,6 +18,7 @@ from consolewatch.model import Finding, severity_rank
 MAX_CAUSES = 5
 MAX_EVIDENCE = 8
 MAX_TEXT = 400
+MAX_HEADLINE = 600
 
 Status = Literal["firing", "resolved"]
 
@@ -68,12 +69,14 @@ class Notice:
 
     @property
     def headline(self) -> str:
+        """One line, at most MAX_HEADLINE characters: even escaped (`&` is `&amp;`) it fits the
+        first row of every service's message, so no cut ever leaves a message without it."""
         if self.status == "resolved":
-            return f"RESOLVED: {self.target} booted (boot {self.boot})"
+            return clip(f"RESOLVED: {self.target} booted (boot {self.boot})", MAX_HEADLINE)
         top = self.causes[0] if self.causes else None
         what = f"{top.category}: {top.title}" if top else self.reason
         word = "STALLED BOOT" if self.verdict == "stall" else "FAILED BOOT"
-        return f"{word}: {self.target} ({self.cloud}) {what}"
+        return clip(f"{word}: {self.target} ({self.cloud}) {what}", MAX_HEADLINE)
 
     def lines(self) -> list[tuple[str, str]]:
         """The body as (kind, text) rows; kinds: text, heading, evidence, fix. Formatters style

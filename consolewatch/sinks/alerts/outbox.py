@@ -109,7 +109,7 @@ def _row(r: tuple) -> Row:
 
 def enqueue(db: sqlite3.Connection, route: str, dests: Iterable[Destination], notice: Notice, now: float) -> None:
     """One pending row per destination (inside the caller's transaction)."""
-    doc = json.dumps(notice.as_dict(), ensure_ascii=False)
+    doc = json.dumps(notice.as_dict())  # ASCII: any text round-trips, even a lone surrogate
     for d in dests:
         db.execute("INSERT OR IGNORE INTO alert_outbox(dest_key, dest_label, route, notice_id, target, status, "
                    "notice, created, next_attempt) VALUES (?,?,?,?,?,?,?,?,?)",

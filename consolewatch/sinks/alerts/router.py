@@ -136,7 +136,7 @@ class Router:
         if not fresh:
             return  # already sent (firing: repeats come from the timer; resolved: an old boot seen again)
         n = notices.firing(target, cloud, capture, boot, wanted, muted=muted, report=self.report(capture), now=now)
-        doc = json.dumps(n.as_dict(), ensure_ascii=False)
+        doc = json.dumps(n.as_dict())  # ASCII: any text round-trips
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             for fp, _ in fresh:

@@ -7,14 +7,16 @@ tests in test_delivery.py check the same bytes arrive at real HTTP receivers."""
 from __future__ import annotations
 
 import json
-import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consolewatch.sinks.alerts.formatters import WJ, alertmanager, discord, email, jsonhook, matrix, slack, teams
-from consolewatch.sinks.alerts.formatters import telegram, text
-from consolewatch.sinks.alerts.notice import Cause, Notice
+from consolewatch.model import Evidence, Finding
+from consolewatch.sinks.alerts.formatters import WJ, _registry, alertmanager, discord, email, formatter, jsonhook
+from consolewatch.sinks.alerts.formatters import matrix, slack, teams, telegram, text
+from consolewatch.sinks.alerts.notice import Cause, Notice, firing
+from tests.hostile import chat_leaks
 
 HOSTILE = ("<!channel> <!here|x> @everyone <@U123> <https://evil.example|Click> [click](https://evil.example) "
            "**b** _i_ ~s~ `c` <b>t</b> & # h > q \u202eexe \x1b[31m")
@@ -93,74 +95,41 @@ def test_plain_text_json_and_alertmanager_break_mentions_tags_and_links():
 PIECES = list("<>@&*_~`|[]()#!-:.\\/ \n\"'") + ["https://", "!channel", "everyone", "here", "\u202e", "&lt;"]
 CONSOLE = st.lists(st.one_of(st.sampled_from(PIECES), st.characters()), max_size=60).map("".join)
 FAST = settings(max_examples=150, deadline=None)
-
-
-def strings(doc) -> list[str]:
-    if isinstance(doc, str):
-        return [doc]
-    if isinstance(doc, dict):
-        return [s for v in doc.values() for s in strings(v)]
-    if isinstance(doc, list):
-        return [s for v in doc for s in strings(v)]
-    return []
-
-
-def no_live_mention(s: str) -> bool:
-    return re.search("@(?!" + WJ + ")", s) is None
-
-
-def entities_only(s: str) -> bool:
-    return re.search(r"&(?!(amp|lt|gt|quot|#x27);)", s) is None
-
-
-def unescaped(s: str, specials: str) -> list[str]:
-    out, i = [], 0
-    while i < len(s):
-        if s[i] == "\\":
-            i += 2
-            continue
-        if s[i] in specials:
-            out.append(s[i])
-        i += 1
-    return out
+SERVICES = sorted(_registry())
 
 
 @FAST
 @given(CONSOLE)
-def test_property_slack(t):
-    out = slack.render(notice(t))["text"]
-    assert "<" not in out and ">" not in out and entities_only(out) and no_live_mention(out)
+@pytest.mark.parametrize("service", SERVICES)
+def test_property_no_mention_link_or_markup_survives(service, t):
+    """What each service acts on (tests.hostile.chat_leaks): mentions, Slack control sequences,
+    Markdown, HTML tags and entities, controls; only consolewatch's own markup is left."""
+    payload = formatter(service)(notice(t))
+    assert chat_leaks(service, payload) == []
+    json.dumps(payload)  # serialisable whatever the console printed
 
 
-@FAST
-@given(CONSOLE)
-def test_property_discord(t):
-    out = discord.render(notice(t))["content"]
-    body = out.replace("**", "")  # our own bold markers are the only live markup
-    assert not unescaped(body, "<[]()`|~_>#") and no_live_mention(out)
+def longest_notice(unit: str) -> Notice:
+    """The biggest notice the router builds (5 causes, 8 evidence lines each, every text at its
+    clip), made of one hostile unit: every service but email must cut it."""
+    text = unit * 600
+    findings = [Finding(f"rule-{i}", "kernel.panic", "error", text, 1, tuple(Evidence(j, text) for j in range(8)),
+                        text, verdict="failure") for i in range(5)]
+    return firing("file:" + text, "gce", 1, 1, findings, report=text, now=1.0)
 
 
-@FAST
-@given(CONSOLE)
-def test_property_teams(t):
-    payload = teams.render(notice(t))
-    body = (payload["title"] + "\n" + payload["body"]).replace("**", "")
-    assert not unescaped(body, "<[]()`|~_>#!") and no_live_mention(body)
-
-
-@FAST
-@given(CONSOLE)
-def test_property_html_services(t):
-    for out in (telegram.render(notice(t))["text"], matrix.render(notice(t))["body"], email.render(notice(t))["body"]):
-        stripped = re.sub(r"</?(b|pre)>|<br>", "", out)
-        assert "<" not in stripped and ">" not in stripped
-        assert entities_only(out) and no_live_mention(out)
-
-
-@FAST
-@given(CONSOLE)
-def test_property_plain_json_and_alertmanager(t):
-    docs = [jsonhook.render(notice(t)), alertmanager.render(notice(t)), text.render(notice(t))]
-    for s in strings(docs):
-        assert re.search("<(?!" + WJ + ")", s) is None and no_live_mention(s) and "](" not in s
-    json.dumps(docs)  # serialisable whatever the console printed
+@pytest.mark.parametrize("unit", ['"<@&*`', "&", "*", "\\*", "](", "@a"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_message_too_long_is_cut_between_rows(service, unit):
+    """Cutting at a character count split escapes in half: `&quot;` became `&quo` and `</pre>`
+    `</pr` in Matrix and email bodies, and Discord kept one `*` of a bold marker (found by the
+    chat fuzz target). Messages are cut between rows, with the ellipsis on a row of its own."""
+    payload = formatter(service)(longest_notice(unit))
+    assert chat_leaks(service, payload) == []
+    limits = {"slack": ("text", 3500), "discord": ("content", 2000), "telegram": ("text", 4000),
+              "teams": ("body", 20000), "matrix": ("body", 20000), "email": ("body", 100000),
+              "json": ("message", 3500), "apprise": ("body", 3500)}
+    if service in limits:
+        key, limit = limits[service]
+        body = payload[key]
+        assert len(body) <= limit and (body[-2:] in ("\n\u2026", ">\u2026") or service == "email"), body[-40:]

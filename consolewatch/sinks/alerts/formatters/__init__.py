@@ -26,6 +26,24 @@ def plain(text: str) -> str:
     return visible(_UNSAFE.sub("\ufffd", str(text)))
 
 
+def fit(rows: list[str], limit: int, sep: str = "\n", more: str = "\u2026") -> str:
+    """Whole rows (each already inert, with its own markup) joined by `sep`: as many as fit in
+    `limit` characters, then `more` on a row of its own when some were left out. A message is
+    never cut inside an escape, an entity, a tag or a bold marker, where half of one would act
+    or leave the markup of the rest open."""
+    text = sep.join(rows)
+    if len(text) <= limit:
+        return text
+    keep: list[str] = []
+    size = len(more)
+    for row in rows:
+        size += len(row) + len(sep)
+        if size > limit:
+            break
+        keep.append(row)
+    return sep.join([*keep, more])
+
+
 def _registry() -> dict[str, Callable[[Notice], Any]]:
     from consolewatch.sinks.alerts.formatters import (
         alertmanager, discord, email, jsonhook, matrix, slack, teams, telegram, text,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from consolewatch.sinks.alerts.formatters import WJ, plain
+from consolewatch.sinks.alerts.formatters import WJ, fit, plain
 from consolewatch.sinks.alerts.notice import Notice
 
 MAX_CONTENT = 2000  # Discord's limit for `content`
@@ -26,9 +26,4 @@ def render(n: Notice) -> dict:
     rows = [f"**{inert(n.headline)}**"]
     for kind, t in n.lines():
         rows.append(f"**{inert(t)}**" if kind == "heading" else inert(t))
-    content = "\n".join(rows)
-    if len(content) > MAX_CONTENT:
-        content = content[: MAX_CONTENT - 1]
-        content = content[:-1] if content.endswith("\\") else content
-        content += "\u2026"
-    return {"content": content, "allowed_mentions": {"parse": []}, "flags": 4}
+    return {"content": fit(rows, MAX_CONTENT), "allowed_mentions": {"parse": []}, "flags": 4}

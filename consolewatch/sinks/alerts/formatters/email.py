@@ -24,5 +24,5 @@ def subject(text: str) -> str:
 
 
 def render(n: Notice) -> dict:
-    return {"title": subject(n.headline), "body": html_rows(n, inert)[:100000],
+    return {"title": subject(n.headline), "body": html_rows(n, inert, 100000),
             "format": "html", "type": "success" if n.status == "resolved" else "failure"}

@@ -25,5 +25,8 @@ def rows(n: Notice, inert: Callable[[str], str]) -> list[str]:
     return rows
 
 
-def html_rows(n: Notice, inert: Callable[[str], str]) -> str:
-    return "<br>\n".join(rows(n, inert))
+def html_rows(n: Notice, inert: Callable[[str], str], limit: int) -> str:
+    """The rows as one HTML body of at most `limit` characters (cut between rows: every tag closed)."""
+    from consolewatch.sinks.alerts.formatters import fit
+
+    return fit(rows(n, inert), limit, "<br>\n")

@@ -20,5 +20,5 @@ def inert(text: str) -> str:
 
 
 def render(n: Notice) -> dict:
-    return {"title": inert(n.headline), "body": html_rows(n, inert)[:20000], "format": "html",
+    return {"title": inert(n.headline), "body": html_rows(n, inert, 20000), "format": "html",
             "type": "success" if n.status == "resolved" else "failure"}

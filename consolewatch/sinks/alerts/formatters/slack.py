@@ -9,7 +9,7 @@ into mentions even without angle brackets. Link previews are off.
 
 from __future__ import annotations
 
-from consolewatch.sinks.alerts.formatters import WJ, plain
+from consolewatch.sinks.alerts.formatters import WJ, fit, plain
 from consolewatch.sinks.alerts.notice import Notice
 
 MAX_TEXT = 3500
@@ -22,8 +22,5 @@ def inert(text: str) -> str:
 
 
 def render(n: Notice) -> dict:
-    rows = [n.headline] + [t for _, t in n.lines()]
-    text = "\n".join(inert(t) for t in rows)
-    if len(text) > MAX_TEXT:
-        text = text[: MAX_TEXT - 1] + "\u2026"
-    return {"text": text, "mrkdwn": False, "unfurl_links": False, "unfurl_media": False}
+    rows = [inert(t) for t in [n.headline, *(t for _, t in n.lines())]]
+    return {"text": fit(rows, MAX_TEXT), "mrkdwn": False, "unfurl_links": False, "unfurl_media": False}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from consolewatch.sinks.alerts.formatters import WJ, plain
+from consolewatch.sinks.alerts.formatters import WJ, fit, plain
 from consolewatch.sinks.alerts.notice import Notice
 
 _MARKDOWN = re.compile(r"([\\*_~`|>#\-\[\]()<!+{}.])")
@@ -25,5 +25,5 @@ def render(n: Notice) -> dict:
     rows = []
     for kind, t in n.lines():
         rows.append(f"**{inert(t)}**" if kind == "heading" else inert(t))
-    return {"title": inert(n.headline), "body": "\n\n".join(rows)[:20000], "format": "markdown",
+    return {"title": inert(n.headline), "body": fit(rows, 20000, "\n\n"), "format": "markdown",
             "type": "success" if n.status == "resolved" else "failure"}

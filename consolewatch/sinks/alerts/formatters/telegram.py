@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from consolewatch.sinks.alerts.formatters import WJ, html_body, plain
+from consolewatch.sinks.alerts.formatters import WJ, fit, html_body, plain
 from consolewatch.sinks.alerts.notice import Notice
 
 MAX_TEXT = 4000  # Telegram: 4096 characters after entities are parsed
@@ -21,16 +21,7 @@ def inert(text: str) -> str:
 
 
 def render_text(n: Notice) -> str:
-    rows = html_body.rows(n, inert)  # Telegram's HTML has no <br>: rows end with a newline
-    text = "\n".join(rows)
-    if len(text) > MAX_TEXT:  # cut at a row boundary so no tag is left open
-        keep = []
-        for row in rows:
-            if sum(len(r) + 1 for r in keep) + len(row) > MAX_TEXT - 1:
-                break
-            keep.append(row)
-        text = "\n".join(keep) + "\n\u2026"
-    return text
+    return fit(html_body.rows(n, inert), MAX_TEXT)  # Telegram's HTML has no <br>: rows end with a newline
 
 
 def render(n: Notice) -> dict:

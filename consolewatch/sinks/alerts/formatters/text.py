@@ -7,7 +7,7 @@ text reads the same to a person; no receiver that relays it into a chat can ping
 
 from __future__ import annotations
 
-from consolewatch.sinks.alerts.formatters import WJ, plain
+from consolewatch.sinks.alerts.formatters import WJ, fit, plain
 from consolewatch.sinks.alerts.notice import Notice
 
 MAX_BODY = 3500
@@ -19,8 +19,7 @@ def inert(text: str) -> str:
 
 
 def body(n: Notice, limit: int = MAX_BODY) -> str:
-    out = "\n".join(inert(t) for _, t in n.lines())
-    return out if len(out) <= limit else out[: limit - 1] + "\u2026"
+    return fit([inert(t) for _, t in n.lines()], limit)
 
 
 def render(n: Notice) -> dict:
