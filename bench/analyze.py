@@ -1,37 +1,67 @@
 #!/usr/bin/env python3
-"""Benchmark `consolewatch analyze`: throughput, memory, grep ratio and cold start.
+"""Benchmark `consolewatch analyze`: throughput, memory, the grep baseline and cold start.
 
-Builds a log of at least --mb megabytes by repeating every real console under samples/, then
-prints, as whole processes:
-  - analyze --json throughput (MB/s) and peak RSS;
-  - `grep -E -c -f` of the engine's own regexes on the same file (converted from Python `re`
-    syntax to ERE), and the ratio between the two;
-  - cold-start wall time of `consolewatch --help` and of `analyze` on a 64 KB log (median of N).
+Builds a log of at least --mb megabytes by repeating every real console under samples/ (the
+blind set, samples/blind/, included: it is real consoles too), or takes --log FILE, and prints,
+each measured on whole processes:
+  - analyze --json on the whole log: wall and CPU seconds (user+sys of the child), MB/s by
+    both, peak RSS; the median of --runs runs;
+  - the fixed grep baseline, `grep -E -c -f shared/bench/signatures.txt LOG` (50 ERE patterns,
+    the environment's locale, output to a file: GNU grep stops early when it writes to
+    /dev/null), and the ratio analyze/grep by CPU and by wall;
+  - analyze --json on the first 1 MB and 10 MB of the log (one full GCE port buffer, and ten);
+  - cold start: `consolewatch --help` and analyze of a 64 KB log (median of --runs).
 
-Usage: python bench/analyze.py [--mb 100] [--runs 5] [--keep DIR]
+The machine may be shared: wall time includes waiting for a core, CPU time does not. Compare
+CPU figures between runs; wall figures only on an idle machine.
+
+Usage: python bench/analyze.py [--mb 100] [--runs 3] [--log FILE] [--keep DIR] [--signatures FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from consolewatch import definitions  # noqa: E402
-from consolewatch.detect.catalog import Catalog  # noqa: E402
-
 CMD = [sys.executable, "-m", "consolewatch"]
+ANALYZE = [*CMD, "analyze", "--json", "--fail-on", "never"]
+
+
+class Run(NamedTuple):
+    wall: float
+    cpu: float
+    """user + sys seconds of the child."""
+    rss_mb: float
+    status: int
+
+
+def run(cmd: list[str], out_dir: Path, env: dict[str, str] | None = None) -> Run:
+    """One child process; stdout and stderr go to files (not /dev/null, see the module doc)."""
+    import time
+
+    with open(out_dir / "stdout", "wb") as out, open(out_dir / "stderr", "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}): {(out_dir / 'stderr').read_text()[-2000:]}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode)
+
+
+def median_run(cmd: list[str], runs: int, out_dir: Path, env: dict[str, str] | None = None) -> Run:
+    got = [run(cmd, out_dir, env) for _ in range(runs)]
+    return Run(statistics.median(r.wall for r in got), statistics.median(r.cpu for r in got),
+               max(r.rss_mb for r in got), got[-1].status)
 
 
 def sample_consoles() -> bytes:
@@ -44,103 +74,80 @@ def sample_consoles() -> bytes:
     return b"\n".join(parts) + b"\n"
 
 
-def build_log(path: Path, mb: int) -> int:
+def build_log(path: Path, mb: int) -> None:
     unit = sample_consoles()
-    reps = (mb << 20) // len(unit) + 1
     with path.open("wb") as f:
-        for _ in range(reps):
+        for _ in range((mb << 20) // len(unit) + 1):
             f.write(unit)
-    return path.stat().st_size
 
 
-def timed(cmd: list[str], **kw) -> tuple[float, int, int]:
-    """Wall seconds, exit status and peak RSS (KB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    # stdout to a pipe, not /dev/null: GNU grep stops at the first match when writing to /dev/null
-    proc = subprocess.run(cmd, capture_output=True, **kw)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if proc.returncode not in (0, 1):
-        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
-    return wall, proc.returncode, max(after, before)
+def head(src: Path, dst: Path, size: int) -> None:
+    """The first `size` bytes of `src`, ending at a line end."""
+    with src.open("rb") as f:
+        data = f.read(size)
+    dst.write_bytes(data[: data.rfind(b"\n") + 1] or data)
 
 
-def peak_rss(cmd: list[str]) -> int:
-    """Peak RSS (KB) of one run, measured in a fresh child so earlier runs don't mask it."""
-    code = (
-        "import resource,subprocess,sys;"
-        "subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL);"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip())
+def find_signatures() -> Path | None:
+    for base in (ROOT, *ROOT.parents):
+        p = base / "shared" / "bench" / "signatures.txt"
+        if p.is_file():
+            return p
+    return None
 
 
-_ERE = [
-    (re.compile(r"\(\?P<\w+>"), "("),
-    (re.compile(r"\(\?:"), "("),
-    (re.compile(r"\\d"), "[0-9]"),
-    (re.compile(r"\\s"), "[[:space:]]"),
-    (re.compile(r"\\S"), "[^[:space:]]"),
-    (re.compile(r"\\w"), "[[:alnum:]_]"),
-    (re.compile(r"([*+?}])\?"), r"\1"),
-]
-
-
-def to_ere(src: str) -> str | None:
-    if re.search(r"\(\?[=!<]|\\[bBAZ]|\(\?[aiLmsux-]", src):
-        return None  # lookarounds, word boundaries, inline flags: no ERE equivalent
-    for rx, rep in _ERE:
-        src = rx.sub(rep, src)
-    return src
-
-
-def engine_regexes() -> tuple[list[str], int]:
-    catalog = Catalog(definitions.load())
-    sources = [p.regex.pattern for p in catalog.patterns.values()]
-    sources += sorted({m.regex.pattern for r in catalog.rules for m in r.matchers if m.regex is not None})
-    ere = [e for e in (to_ere(s) for s in sources) if e is not None]
-    return ere, len(sources) - len(ere)
-
-
-def median_wall(cmd: list[str], runs: int) -> float:
-    return statistics.median(timed(cmd)[0] for _ in range(runs))
+def line(label: str, r: Run, mb: float) -> str:
+    return (f"{label}: CPU {r.cpu:.2f} s ({mb / r.cpu:.1f} MB/s), wall {r.wall:.2f} s ({mb / r.wall:.1f} MB/s), "
+            f"peak RSS {r.rss_mb:.0f} MB")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mb", type=int, default=100)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--mb", type=int, default=100, help="size of the log built from samples/")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--log", type=Path, help="use this log instead of building one (keeps the mix fixed)")
     ap.add_argument("--keep", help="build the logs in this directory and keep them")
+    ap.add_argument("--signatures", type=Path, help="grep patterns (default: shared/bench/signatures.txt)")
     args = ap.parse_args()
+    sigs = args.signatures or find_signatures()
+    if sigs is None or not sigs.is_file():
+        sys.exit("no grep baseline patterns: pass --signatures (shared/bench/signatures.txt)")
     work = Path(args.keep or tempfile.mkdtemp(prefix="cw-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        big = work / "big.log"
-        size = build_log(big, args.mb)
-        mb = size / (1 << 20)
-        print(f"log: {mb:.1f} MB, {sum(1 for _ in big.open('rb')):,} lines, from samples/")
+        big = args.log or work / "big.log"
+        if args.log is None:
+            build_log(big, args.mb)
+        mb = big.stat().st_size / (1 << 20)
+        with big.open("rb") as f:
+            count = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        print(f"log: {big} ({mb:.1f} MB, {count:,} lines); median of {args.runs} runs each")
 
-        wall, _, _ = timed([*CMD, "analyze", "--json", "--fail-on", "never", str(big)])
-        rss = peak_rss([*CMD, "analyze", "--json", "--fail-on", "never", str(big)])
-        print(f"analyze --json: {wall:.2f} s  {mb / wall:.1f} MB/s  peak RSS {rss / 1024:.0f} MB")
+        a = median_run([*ANALYZE, str(big)], args.runs, work)
+        print(line("analyze --json", a, mb))
 
-        ere, skipped = engine_regexes()
-        pats = work / "patterns.ere"
-        pats.write_text("\n".join(ere) + "\n")
-        grep = shutil.which("grep")
-        env = {**os.environ, "LC_ALL": "C"}
-        gwall = statistics.median(timed([grep, "-E", "-c", "-f", str(pats), str(big)], env=env)[0] for _ in range(3))
-        print(f"grep -E -c -f ({len(ere)} regexes, {skipped} without an ERE form, LC_ALL=C): "
-              f"{gwall:.2f} s  {mb / gwall:.1f} MB/s")
-        print(f"ratio analyze/grep: {wall / gwall:.1f}x")
+        grep = shutil.which("grep") or "grep"
+        n = sum(1 for s in sigs.read_text().splitlines() if s)
+        g = median_run([grep, "-E", "-c", "-f", str(sigs), str(big)], max(args.runs, 3), work)
+        locale = os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or "C"
+        print(f"grep -E -c -f {sigs.name} ({n} patterns, locale {locale}): CPU {g.cpu:.2f} s ({mb / g.cpu:.1f} MB/s), "
+              f"wall {g.wall:.2f} s")
+        print(f"ratio analyze/grep: {a.cpu / g.cpu:.1f}x by CPU, {a.wall / g.wall:.1f}x by wall "
+              f"(goal: 5x, {5 * g.cpu:.2f} s CPU here)")
+
+        for size in (1, 10):
+            part = work / f"{size}m.log"
+            head(big, part, size << 20)
+            r = median_run([*ANALYZE, str(part)], args.runs, work)
+            print(line(f"analyze --json, first {size} MB", r, part.stat().st_size / (1 << 20)))
 
         small = work / "64k.log"
-        small.write_bytes(big.read_bytes()[: 64 << 10])
-        print(f"cold start, median of {args.runs}: consolewatch --help "
-              f"{median_wall([*CMD, '--help'], args.runs) * 1000:.0f} ms; "
-              f"analyze of a 64 KB log {median_wall([*CMD, 'analyze', '--fail-on', 'never', str(small)], args.runs) * 1000:.0f} ms")
+        head(big, small, 64 << 10)
+        runs = max(args.runs, 5)
+        h = median_run([*CMD, "--help"], runs, work)
+        s = median_run([*CMD, "analyze", "--fail-on", "never", str(small)], runs, work)
+        print(f"cold start, median of {runs}: consolewatch --help {h.wall * 1000:.0f} ms (CPU {h.cpu * 1000:.0f} ms); "
+              f"analyze of a 64 KB log {s.wall * 1000:.0f} ms (CPU {s.cpu * 1000:.0f} ms)")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -89,9 +89,17 @@ class Catalog:
                     trigger = self._pattern_id.get(m.format_ref or "", -1)
                 self.by_trigger.setdefault(trigger, []).append((rule, m, index))
         self.scanner = Scanner(sources, backend=backend)
+        self.useful = frozenset(
+            {pid for pid, p in self.patterns.items() if p.milestone or p.restart or p.poweroff or p.context}
+            | set(self.by_trigger)
+        )
+        """Pattern ids that can make a line matter on their own (a milestone, a restart or power-off,
+        a context, a rule's trigger); a line flagged by none of them is skipped unread (`Reading.relevant` is False)."""
         self._rule_order = {r.id: i for i, r in enumerate(self.rules)}
         self._candidates: dict[frozenset[int], list[tuple[Rule, LineMatcher, int]]] = {}
         self._read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
+        self._match_cache: dict[tuple[str, str | None, frozenset[int], str],
+                                list[tuple[Rule, LineMatcher, int, dict[str, str]]]] = {}
 
     def read(self, text: str, triggers: frozenset[int]) -> Reading:
         """Split a flagged line's stamps and confirm the format patterns behind `triggers`."""
@@ -124,7 +132,8 @@ class Catalog:
         starts = tuple(h.pattern.milestone for h in hits if h.pattern.boot_start and h.pattern.milestone)
         milestones = tuple(h.pattern.milestone for h in hits if h.pattern.milestone)
         restart = any(h.pattern.restart for h in hits)
-        relevant = bool(milestones or restart or any(h.pattern.context for h in hits) or self.candidates(triggers))
+        relevant = bool(milestones or restart or any(h.pattern.context or h.pattern.poweroff for h in hits)
+                        or self.candidates(triggers))
         return Reading(stamps, tuple(hits), fields, starts, milestones, restart, relevant)
 
     def candidates(self, triggers: frozenset[int]) -> list[tuple[Rule, LineMatcher, int]]:
@@ -135,6 +144,25 @@ class Catalog:
             out.sort(key=lambda c: (self._rule_order[c[0].id], c[2]))
             self._candidates[triggers] = out
         return out
+
+    def matches(self, sl: ScannedLine) -> list[tuple[Rule, LineMatcher, int, dict[str, str]]]:
+        """(rule, matcher, matcher index, fields) of each candidate matcher that `check` finds
+        on `sl`, in definition order, whatever the rules' clouds and the cloud's facts (the
+        engine judges those).
+
+        Cached: `check` depends only on the line's message, program, triggers and origin (its
+        formats and fields are what `read` found in that message), and consoles repeat lines.
+        """
+        key = (sl.message, sl.program, sl.triggers, sl.line.origin)
+        got = self._match_cache.get(key)
+        if got is None:
+            if len(self._match_cache) > 20000:
+                self._match_cache.clear()
+            got = self._match_cache[key] = [
+                (rule, m, index, fields) for rule, m, index in self.candidates(sl.triggers)
+                if (fields := self.check(m, sl)) is not None
+            ]
+        return [(rule, m, index, dict(fields)) for rule, m, index, fields in got]  # callers may keep or change them
 
     def check(self, m: LineMatcher, sl: ScannedLine) -> dict[str, str] | None:
         """The fields a matcher yields on this line, or None when it does not match."""

@@ -211,11 +211,10 @@ class Engine(TwinLines):
     def _match(self, sl: ScannedLine) -> dict[str, list[tuple[int, dict[str, str]]]]:
         """rule id -> (matcher index, fields) of each of the rule's matchers the line satisfies."""
         matched: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        for rule, m, index in self.catalog.candidates(sl.triggers):
+        for rule, m, index, fields in self.catalog.matches(sl):
             if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
                 continue
-            fields = self.catalog.check(m, sl)
-            if fields is not None and (not m.context or facts.holds(m.context, fields, self.context_fields)):
+            if not m.context or facts.holds(m.context, fields, self.context_fields):
                 matched.setdefault(rule.id, []).append((index, fields))
         return matched
 

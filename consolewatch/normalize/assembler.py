@@ -11,7 +11,9 @@ On the way:
   (`terminal.RowTerminal`);
 - invalid UTF-8 stays visible as `\\xNN` escapes, never dropped.
 
-Clean blocks (the common case) are passed through without looking at single lines.
+Lines of plain printable ASCII (the common case) never reach Python one by one: one scan over
+the block (`_Hygiene`) finds the lines that need interpreting, and the runs between them are
+copied as bytes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 
-from consolewatch.normalize.terminal import RowTerminal
+from consolewatch.normalize.terminal import RowTerminal, row_dependent
 from consolewatch.safetext import UNICODE_HAZARD, escape_unicode
 
 try:  # pragma: no cover - depends on the machine
@@ -29,16 +31,18 @@ except Exception:
 
 #: Default cap on a line's length in characters.
 DEFAULT_CAP = 4096
+#: Interpreted lines remembered -> rows: firmware banners, GRUB menus and progress bars repeat on
+#: every boot. Only short lines, so the memo stays small.
+MEMO_LINES = 4096
+MEMO_LINE_BYTES = 512
 
-# Bytes that need the terminal interpreter: C0 controls except TAB and LF, ESC, DEL.
-_SPECIAL = bytes(b for b in range(0x20) if b not in (0x09, 0x0A)) + b"\x7f"
 _SGR = re.compile(rb"\x1b\[[0-9;]*m")
-# CR runs before LF end a line. The lookbehind makes this linear: inside a run of CRs that is
-# not followed by LF, each position fails at once instead of rescanning the run.
-_CRLF = re.compile(rb"(?<!\r)\r+\n")
 # What sends a line to the slow path: C0 controls and DEL, C1 controls, Unicode bidi/format
 # characters (see `safetext`).
 _DIRTY = re.compile(f"[\x00-\x08\x0b-\x1f\x7f]|{UNICODE_HAZARD.pattern}")
+# The first byte on a line that is not TAB or printable ASCII, unless it is the CR run of a CRLF.
+_ODD = rb"^[\t\x20-\x7e]*(?:[^\t\n\r\x20-\x7e]|\r+[^\r\n])"
+_ODD_RE = rb"^[\t\x20-\x7e]*+(?:[^\t\n\r\x20-\x7e]|\r++[^\r\n])"  # possessive: one read per line
 
 
 def _marker(cap: int) -> str:
@@ -46,51 +50,73 @@ def _marker(cap: int) -> str:
 
 
 class _Hygiene:
-    """Answers, for a block: does it hold a control byte, or a line longer than `cap` bytes?"""
+    """Finds the lines of a block that need a look in Python; every other line passes as it is.
 
-    def __init__(self, cap: int) -> None:
+    A line needs a look when it holds a byte other than TAB, printable ASCII or a CR run that
+    ends it (CRLF): a control byte, ESC, DEL, a lone CR, or any non-ASCII byte (invalid UTF-8,
+    C1 controls, bidi/format characters); or when it is longer than `cap` bytes. The pattern
+    for the first kind is anchored at line starts, so each such line is reported once however
+    many escapes it holds; the scan is one pass over the bytes (Hyperscan; `re` without it).
+    """
+
+    def __init__(self, cap: int, *, use_hyperscan: bool = True) -> None:
         self.cap = cap
         self._db = None
-        if _hs is not None:
+        if _hs is not None and use_hyperscan:
             try:
                 db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=[b"[\\x00-\\x08\\x0b-\\x1f\\x7f]", b"[^\\n]{%d}" % (cap + 1)],
-                    ids=[0, 1],
-                    elements=2,
-                    flags=[_hs.HS_FLAG_SINGLEMATCH, _hs.HS_FLAG_SINGLEMATCH],
-                )
+                # Long lines: one event per block says whether to look for them (a pattern
+                # anchored at line starts would report each, but costs 0.1 s to compile).
+                db.compile(expressions=[_ODD, b"[^\\n]{%d}" % (cap + 1)], ids=[0, 1], elements=2,
+                           flags=[_hs.HS_FLAG_MULTILINE, _hs.HS_FLAG_SINGLEMATCH])
                 self._db = db
             except Exception:
                 self._db = None
+        self._re = re.compile(_ODD_RE + b"|^[^\\n]{%d}" % (cap + 1), re.M)
 
-    def check(self, block: bytes) -> tuple[bool, bool]:
-        if self._db is not None:
-            found: set[int] = set()
-            self._db.scan(block, match_event_handler=lambda pid, *_: found.add(pid))
-            return 0 in found, 1 in found
-        special = len(block.translate(None, _SPECIAL)) != len(block)
-        long_line = len(block) > self.cap and max(map(len, block.split(b"\n"))) > self.cap
-        return special, long_line
+    def lines(self, block: bytes) -> list[int]:
+        """Start offsets (sorted) of the lines of `block` that need a look."""
+        if self._db is None:
+            return sorted({block.rfind(b"\n", 0, m.end() - 1) + 1 for m in self._re.finditer(block)})
+        ends: list[int] = []
+        long: list[int] = []
+        self._db.scan(block, match_event_handler=lambda i, _f, to, *_: (long if i else ends).append(to))
+        starts = {block.rfind(b"\n", 0, to - 1) + 1 for to in ends}
+        if long:
+            starts.update(self._long_lines(block))
+        return sorted(starts)
+
+    def _long_lines(self, block: bytes) -> list[int]:
+        out = []
+        start = 0
+        while (end := block.find(b"\n", start)) >= 0:
+            if end - start > self.cap:
+                out.append(start)
+            start = end + 1
+        return out
 
 
 @functools.lru_cache(maxsize=8)
-def _hygiene(cap: int) -> _Hygiene:
+def _hygiene(cap: int, use_hyperscan: bool) -> _Hygiene:
     """One compiled checker per cap: an assembler per source (and per OCR frame) costs nothing."""
-    return _Hygiene(cap)
+    return _Hygiene(cap, use_hyperscan=use_hyperscan)
 
 
 class LineAssembler:
     """Turns a byte stream into sanitised complete lines, incrementally."""
 
-    def __init__(self, cap: int = DEFAULT_CAP) -> None:
+    def __init__(self, cap: int = DEFAULT_CAP, *, backend: str = "auto") -> None:
+        """`backend`: auto (Hyperscan when installed) or re, for the scan that finds the lines
+        needing a look (both give the same lines)."""
         self.cap = cap
         self.raw_limit = 4 * cap
         """Bytes of one raw line kept before interpretation; the rest is dropped."""
         self._pending = bytearray()  # appended in place: many tiny chunks stay linear
         self._pending_cut = False
         self._terminal = RowTerminal()
-        self._hygiene = _hygiene(cap)
+        self._memo: dict[tuple[bytes, bool, int], tuple[bytes, int]] = {}
+        """(raw line, cut, cursor row or -1) -> (rows, how far the cursor row moved)."""
+        self._hygiene = _hygiene(cap, backend != "re")
 
     @property
     def pending(self) -> bytes:
@@ -132,75 +158,62 @@ class LineAssembler:
             self._pending_cut = True
 
     def _clean(self, block: bytes, first_cut: bool) -> bytes:
-        special, long_line = self._hygiene.check(block)
-        cut_lines = {0} if first_cut else set()
-        if long_line:
-            lines = block.split(b"\n")
-            for i, line in enumerate(lines):
-                if len(line) > self.raw_limit:
-                    lines[i] = line[: self.raw_limit]
-                    cut_lines.add(i)
-            block = b"\n".join(lines)
-        if b"\r" in block:
-            block = _CRLF.sub(b"\n", block)  # CRLF (and CRCRLF) end a line; a lone CR stays
-            special = special and len(block.translate(None, _SPECIAL)) != len(block)
-        if special and b"\x1b[" in block:
-            block = _SGR.sub(b"", block)
-            special = len(block.translate(None, _SPECIAL)) != len(block)
-        ascii_only = block.isascii()
-        if ascii_only and not special and not long_line and not cut_lines:
-            return block
-        text = block.decode("utf-8", "backslashreplace")
-        if not ascii_only and UNICODE_HAZARD.search(text):
-            special = True
-        # Valid UTF-8 (no `\\xNN` escapes added) and no raw line over the cap: no line can
-        # exceed the cap, so only lines with control characters need looking at.
-        valid = ascii_only or len(text.encode("utf-8")) == len(block)
-        if not special and not long_line and not cut_lines:
-            if ascii_only:
-                return block
-            if valid:
-                return text.encode("utf-8")
-        every = long_line or bool(cut_lines) or not valid
-        return self._slow(text, cut_lines, every_line=every).encode("utf-8")
+        """Lines the hygiene scan flags are interpreted one by one; the runs of lines between
+        them only lose the CRs of their CRLF ends."""
+        starts = self._hygiene.lines(block)
+        if first_cut and (not starts or starts[0] != 0):
+            starts.insert(0, 0)
+        if not starts:
+            return _crlf(block)
+        out: list[bytes] = []
+        pos = 0
+        for start in starts:
+            end = block.index(b"\n", start)
+            if start > pos:
+                out.append(_crlf(block[pos:start]))
+            out.append(self._line(block[start:end], first_cut and start == 0))
+            pos = end  # the line's newline goes with the next run
+        out.append(_crlf(block[pos:]))
+        return b"".join(out)
 
-    def _slow(self, text: str, cut_lines: set[int], *, every_line: bool = True) -> str:
-        """Interpret control sequences; cap rows. `every_line=False`: only lines holding a
-        control character can change (no line is too long), so only those are visited."""
-        if not every_line:
-            return self._dirty_lines_only(text)
-        out: list[str] = []
-        lines = text.split("\n")
-        lines.pop()  # the block ends with "\n"
-        for i, line in enumerate(lines):
-            dirty = line.translate(_SPECIAL_TABLE) != line or (not line.isascii() and UNICODE_HAZARD.search(line))
-            rows = [escape_unicode(r) for r in self._terminal.render(line)] if dirty else [line]
-            last = len(rows) - 1
-            for j, row in enumerate(rows):
-                if len(row) > self.cap or (j == last and i in cut_lines):
-                    row = self._cut(row)
-                out.append(row)
-        out.append("")
-        return "\n".join(out)
+    def _line(self, raw: bytes, cut: bool) -> bytes:
+        """One raw line (no newline) as the rows a terminal shows, sanitised and capped."""
+        if len(raw) > MEMO_LINE_BYTES:
+            return self._interpret(raw, cut)
+        term = self._terminal
+        key = (raw, cut, term.row if row_dependent(raw) else -1)
+        got = self._memo.get(key)
+        if got is not None:
+            term.row += got[1]
+            return got[0]
+        if len(self._memo) >= MEMO_LINES:
+            self._memo.clear()
+        row = term.row
+        out = self._interpret(raw, cut)
+        self._memo[key] = (out, term.row - row)
+        return out
+
+    def _interpret(self, raw: bytes, cut: bool) -> bytes:
+        if len(raw) > self.raw_limit:
+            raw, cut = raw[: self.raw_limit], True
+        raw = raw.rstrip(b"\r")  # CRLF (and CRCRLF) end a line; a lone CR stays
+        if b"\x1b[" in raw:
+            raw = _SGR.sub(b"", raw)  # colour first: an OSC string would run on over it
+        text = raw.decode("utf-8", "backslashreplace")
+        rows = [escape_unicode(r) for r in self._terminal.render(text)] if _DIRTY.search(text) else [text]
+        last = len(rows) - 1
+        return "\n".join(
+            self._cut(row) if len(row) > self.cap or (j == last and cut) else row for j, row in enumerate(rows)
+        ).encode("utf-8")
 
     def _cut(self, row: str) -> str:
         # Escaped again: a joiner kept between two characters may now end the cut row.
         return escape_unicode(row[: self.cap]) + _marker(self.cap)
 
-    def _dirty_lines_only(self, text: str) -> str:
-        out: list[str] = []
-        pos = 0
-        for m in _DIRTY.finditer(text):
-            if m.start() < pos:
-                continue  # another control character on a line already rendered
-            start = text.rfind("\n", 0, m.start()) + 1
-            end = text.index("\n", m.start())
-            out.append(text[pos:start])
-            rows = [escape_unicode(r) for r in self._terminal.render(text[start:end])]
-            out.append("\n".join(self._cut(r) if len(r) > self.cap else r for r in rows))
-            pos = end
-        out.append(text[pos:])
-        return "".join(out)
+
+def _crlf(run: bytes) -> bytes:
+    """`run`, lines the hygiene scan passed, without the CRs that end its lines (CRLF, CRCRLF):
+    it holds no other CR (a lone CR gets its line flagged)."""
+    return run.translate(None, b"\r") if b"\r" in run else run
 
 
-_SPECIAL_TABLE = {b: None for b in _SPECIAL}

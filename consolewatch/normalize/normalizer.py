@@ -159,26 +159,28 @@ class Normalizer:
         if count:
             hits, where = self.catalog.scanner.scan(block)
             read = self.catalog.read
+            useful = self.catalog.useful
             boots = self.boots
+            rfind, index = block.rfind, block.index
             for idx in sorted(hits):
-                at = where[idx]
-                start = block.rfind(b"\n", 0, at) + 1
-                text = block[start: block.index(b"\n", start)].decode("utf-8")
-                triggers = frozenset(hits[idx])
+                pids = hits[idx]
+                if useful.isdisjoint(pids):
+                    continue  # only patterns that add fields to another's match: nothing to add to
+                start = rfind(b"\n", 0, where[idx]) + 1
+                text = block[start: index(b"\n", start)].decode("utf-8")
+                triggers = frozenset(pids)
                 r = read(text, triggers)
                 if not r.relevant:
                     continue
                 seq = first + idx
                 starts[seq] = start
                 stamps = r.stamps
-                if boots.observe(r.boot_starts, r.milestones, stamps.guest_time, r.restart):
+                guest = stamps.guest_time
+                if boots.observe(r.boot_starts, r.milestones, guest, r.restart):
                     marks.append((seq, boots.index))
-                line = Line(
-                    seq=seq, text=text, source=source, boot=boots.index,
-                    guest_time=stamps.guest_time, wall_time=stamps.wall_time, observed_at=observed_at,
-                    origin=origin,  # type: ignore[arg-type]
-                    confidence=confidences[idx] if confidences is not None else None,
-                    t=boots.time(stamps.guest_time, stamps.wall_time),
+                line = Line(  # positional: a quarter faster than keywords, on the hot path
+                    seq, text, source, boots.index, guest, stamps.wall_time, observed_at, origin,  # type: ignore[arg-type]
+                    confidences[idx] if confidences is not None else None, boots.time(guest, stamps.wall_time),
                 )
                 scanned.append(ScannedLine(line, stamps.message, r.formats, triggers, r.fields, stamps.program))
         return LineBatch(

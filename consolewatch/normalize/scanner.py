@@ -97,8 +97,26 @@ class _ReBackend:
                     where.setdefault(ln, starts[ln])
 
 
+def _to_line_end(src: str) -> str:
+    """`src` extended to the end of its line, for Hyperscan: it reports a pattern once per end
+    offset, so a line is then one event per pattern, however many ways the pattern matches in
+    it (`\\w+(?: \\w+)*` would report each word). Kept as they are: a pattern with a `$` of its own
+    (Hyperscan refuses an end anchor inside a pattern) and one that matches the empty string
+    (Hyperscan refuses it, and the `re` backend takes it, as before)."""
+    if "$" in src or _matches_empty(src):
+        return src
+    return f"(?:{src})[^\\n]*$"
+
+
+def _matches_empty(src: str) -> bool:
+    try:
+        return re.compile(src, REGEX_FLAGS).search("") is not None
+    except re.error:
+        return False
+
+
 class _HyperscanBackend:
-    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-1"
+    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self._db = None
@@ -130,7 +148,7 @@ class _HyperscanBackend:
         base = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8
         db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
         db.compile(
-            expressions=[src.encode() for _, src, _ in pats],
+            expressions=[_to_line_end(src).encode() for _, src, _ in pats],
             ids=[pid for pid, _, _ in pats],
             elements=len(pats),
             flags=[base | _hs.HS_FLAG_CASELESS if icase else base for _, _, icase in pats],
@@ -149,16 +167,23 @@ class _HyperscanBackend:
         self._db.scan(buf, match_event_handler=on_match)
         ends.sort()
         line = pos = 0
+        last = -1
+        bucket: set[int] = set()
         for end, pid in ends:
+            if end == last:  # patterns run to the line end: a line's events mostly share one
+                bucket.add(pid)
+                continue
+            last = end
             at = end - 1 if end > 0 else 0
             if at > pos:
                 line += buf.count(b"\n", pos, at)
                 pos = at
-            bucket = hits.get(line)
-            if bucket is None:
-                hits[line] = {pid}
+            got = hits.get(line)
+            if got is None:
+                bucket = hits[line] = {pid}
                 where[line] = at
             else:
+                bucket = got
                 bucket.add(pid)
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 
 # ESC-introduced strings and sequences, in the order they are tried.
-_OSC_LIKE = re.compile(
-    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])"  # OSC, DCS, SOS, PM, APC (7- and 8-bit)
+_OSC_LIKE = re.compile(  # every branch opens with a literal: `re` then skips to candidates fast
+    r"(?:\x1b[\]PX^_]|\x90|\x98|\x9d|\x9e|\x9f)"  # OSC, DCS, SOS, PM, APC (7- and 8-bit)
     r"[^\x07\x1b\x9c]*"  # payload
     r"(?:\x07|\x1b\\|\x9c|(?=\x1b)|$)"  # BEL, ST, or an interrupted string
 )
@@ -35,6 +35,8 @@ _SKIP = "\x00"
 #: Blank cells a row may cost per input character (plus `WORK_BASE`), see the module doc.
 WORK_PER_CHAR = 8
 WORK_BASE = 512
+#: CSI finals that move the cursor or change cells; every other one is dropped.
+_ACTED_ON = frozenset("CDG`HfKJABEF")
 #: The farthest column a cursor sequence can address.
 MAX_COLUMN = 65535
 
@@ -56,6 +58,16 @@ def _number(param: str) -> int:
     if not digits.isdigit():
         return 0
     return int(digits) if len(digits) <= 5 else MAX_COLUMN
+
+
+def row_dependent(raw: bytes) -> bool:
+    """Whether rendering the line `raw` (UTF-8 bytes) may read the cursor row or set it
+    absolutely: a cursor position (CSI H/f) or a full reset (ESC c). Every other line moves the
+    row by the same amount wherever it starts, so the assembler may reuse its rows. Keep this in
+    step with `RowTerminal.render` and `_csi`."""
+    if b"\x1b" not in raw and b"\xc2\x9b" not in raw:
+        return False
+    return b"H" in raw or b"f" in raw or b"\x1bc" in raw
 
 
 def _visible(ch: str) -> str:
@@ -138,8 +150,8 @@ class RowTerminal:
         return True
 
     def _csi(self, params: str, final: str | None, col: int, cells: list[str], rows: list[str]) -> tuple[int, list[str]]:
-        if final is None or final == "m":
-            return col, cells
+        if final is None or final not in _ACTED_ON:
+            return min(col, MAX_COLUMN), cells  # colour, modes (?7l) and the rest change no cell
         nums = [_number(p) for p in params.split(";", 2)] if params else []
         first = nums[0] if nums else 0
         if final == "C":

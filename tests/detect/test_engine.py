@@ -57,6 +57,7 @@ def rule(rid, category, severity, match, extra=""):
 
 
 PANIC = "[    0.880011] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"
+VFS = '[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6'
 
 
 def test_line_rule_quotes_evidence_with_context_and_cloud_fix(tmp_path):
@@ -171,7 +172,8 @@ def test_batch_and_line_by_line_give_identical_results(catalog, size):
     assert whole and run([data[i:i + size] for i in range(0, len(data), size)]) == whole
 
 
-def test_remediation_quotes_what_the_cloud_api_said(tmp_path):
+@pytest.mark.parametrize("facts_first", [True, False])
+def test_remediation_quotes_what_the_cloud_api_said(tmp_path, facts_first):
     from consolewatch.model import MachineContext
 
     cat = catalog_with(tmp_path, """rules:
@@ -183,11 +185,67 @@ def test_remediation_quotes_what_the_cloud_api_said(tmp_path):
     remediation: {default: 'kernel said {root}; {instance_type} boots from {root_device}'}
     """ + SAMPLE)
     s = Session(cat)
-    s.feed(MachineContext("api", "aws", "nitro", {"instance_type": "m5.large", "root_device": "/dev/nvme0n1"}))
-    s.feed(Chunk("console", b'[    1.570210] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6\n'))
+    facts = MachineContext("api", "aws", "nitro", {"instance_type": "m5.large", "root_device": "/dev/nvme0n1"})
+    s.feed(facts if facts_first else MachineContext("api", "aws", "nitro", {}))
+    s.feed(Chunk("console", VFS.encode() + b"\n"))
+    if not facts_first:
+        s.feed(facts)  # facts that come after the finding (the cloud known before it) reach its fix too
     s.finish()
     [f] = s.result().findings()
     assert f.remediation == "kernel said xvda1; m5.large boots from /dev/nvme0n1"
+
+
+def test_a_fix_written_before_the_console_named_its_cloud_is_written_again_for_it(tmp_path):
+    cat = catalog_with(tmp_path, "rules:" + rule("panic", "kernel.panic", "critical",
+                                                  "{line: {regex: 'Kernel panic - not syncing: (?P<reason>.*)'}}"))
+    a = run_lines(cat, [PANIC, "SeaBIOS (version 1.8.2-google)"])  # the banner names GCE after the panic
+    [f] = a.findings()
+    assert f.remediation == "gce fix for Attempted to kill init! exitcode=0x00000100"
+
+
+def test_a_line_seen_again_on_the_screen_is_judged_by_its_origin_each_time(tmp_path):
+    # What a matcher said about a line is remembered by message, triggers and origin: the same
+    # panic read off the screen must not borrow the serial port's answer, and vice versa.
+    cat = catalog_with(tmp_path, "rules:" + rule("screen", "kernel.panic", "critical",
+                                                  "{line: {regex: 'Kernel panic - not syncing: (?P<reason>.*)', origin: ocr}}"))
+    s = Session(cat)
+    s.feed(Chunk("console", (PANIC + "\n").encode()))
+    s.engine.feed(s.normalizer.feed_lines("screen", [PANIC], origin="ocr"))
+    s.feed(Chunk("console", (PANIC + "\n").encode()))
+    s.finish()
+    [f] = s.result().findings()
+    assert [e.origin for e in f.evidence] == ["ocr"] and f.evidence[0].seq == 2
+
+
+@pytest.mark.parametrize("with_rule", [False, True])
+def test_a_rule_on_a_pattern_that_only_gives_fields_needs_nothing_but_its_yaml(tmp_path, with_rule):
+    # A format pattern with no milestone or context only adds fields: the normaliser skips a
+    # line it alone flags, until a rule (added in YAML, nothing else) matches on it.
+    fmt = FORMATS.replace("samples:\n", """  - {id: vfs, regex: 'VFS: Cannot open root device "(?P<root>[^"]+)"'}
+samples:
+  - {line: 'VFS: Cannot open root device "sda1" or unknown-block(0,0): error -6', pattern: vfs, source: x}
+""", 1)
+    (tmp_path / "formats").mkdir()
+    (tmp_path / "detectors").mkdir()
+    (tmp_path / "formats" / "t.yaml").write_text(fmt)
+    rules = rule("panic", "kernel.panic", "critical", "{line: {regex: 'Kernel panic - not syncing'}}")
+    if with_rule:
+        rules += rule("root", "disk.root-not-found", "critical", "{line: {format: t.vfs}}")
+    (tmp_path / "detectors" / "t.yaml").write_text("rules:" + rules)
+    defs = definitions.load([tmp_path])
+    assert not defs.problems, defs.problems
+    s = Session(Catalog(defs))
+    seen = []
+    s.engine.feed = lambda batch, feed=s.engine.feed: seen.extend(sl.line.seq for sl in batch.scanned) or feed(batch)
+    s.feed(Chunk("console", b"Booting from Hard Disk 0...\n" + VFS.encode() + b"\n"))
+    s.finish()
+    findings = s.result().findings()
+    if with_rule:
+        [f] = findings
+        assert f.rule == "root" and f.fields["root"] == "xvda1" and f.evidence[0].seq == 2
+        assert seen == [1, 2]
+    else:
+        assert findings == [] and seen == [1]  # the VFS line was flagged, and skipped unread
 
 
 OOM_RULE = """rules:
@@ -214,3 +272,14 @@ def test_an_event_told_by_two_alternatives_is_one_finding(tmp_path):
     other = "Apr  6 22:28:06 myserver1 kernel: [ 2170.372482] supervisord invoked oom-killer: gfp_mask=0x100cca"
     two = run_lines(cat, [killed, other]).findings("all")
     assert [x.fields["process"] for x in two] == ["awk", "supervisord"]  # two processes, two events
+
+
+def test_a_fix_quotes_the_fields_an_event_s_second_line_adds(tmp_path):
+    # The OOM killer's "invoked" line names the process, its "Killed process" line the pid too:
+    # joined into one finding, whose fix is written again with both (the cloud is known).
+    cat = catalog_with(tmp_path, OOM_RULE.replace("'more memory for {process}'", "'more memory for {process} (pid {pid})'"))
+    invoked = "[    5.192628] awk invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO)"
+    killed = ("[    5.209067] Out of memory: Killed process 83 (awk) total-vm:254168kB, anon-rss:192708kB, "
+              "file-rss:0kB, shmem-rss:1148kB, UID:0 pgtables:424kB oom_score_adj:0")
+    [f] = run_lines(cat, [invoked, killed], cloud="gce").findings("all")
+    assert f.remediation == "more memory for awk (pid 83)"

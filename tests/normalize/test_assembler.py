@@ -137,3 +137,85 @@ def test_flush_ends_a_prompt_without_newline():
     assert asm.feed(b"ok\ndebian login: ") == b"ok\n"
     assert asm.flush() == b"debian login: \n"
     assert asm.flush() == b""
+
+
+# -- the fast path against the old one ------------------------------------------------------
+# The assembler copies plain lines as bytes and remembers how it interpreted short lines; the
+# old path interpreted every line in Python. `interpret_each_line` is that old path, written
+# out plainly: both must give the same rows, byte for byte.
+
+def interpret_each_line(data: bytes, cap: int) -> list[str]:
+    import re
+
+    from consolewatch.normalize.terminal import RowTerminal
+    from consolewatch.safetext import UNICODE_HAZARD, escape_unicode
+
+    dirty = re.compile(f"[\x00-\x08\x0b-\x1f\x7f]|{UNICODE_HAZARD.pattern}")
+    marker = f" \u2026[line cut at {cap} characters]"
+    term = RowTerminal()
+    out: list[str] = []
+    raws = data.split(b"\n")
+    if raws[-1] == b"":
+        raws.pop()
+    for raw in raws:
+        cut = len(raw) > 4 * cap
+        raw = raw[: 4 * cap].rstrip(b"\r")
+        text = re.sub(rb"\x1b\[[0-9;]*m", b"", raw).decode("utf-8", "backslashreplace")
+        rows = [escape_unicode(r) for r in term.render(text)] if dirty.search(text) else [text]
+        for j, row in enumerate(rows):
+            if len(row) > cap or (cut and j == len(rows) - 1):
+                row = escape_unicode(row[:cap]) + marker
+            out.append(row)
+    return out
+
+
+# Whole lines real consoles repeat (GRUB menus redraw with cursor positioning, progress bars
+# with CR), pieces of lines, and lines longer than the caps tried.
+LINE_PARTS = [b"plain text", b"\x1b[2J\x1b[1;1H", b"\x1b[5;3H", b"\x1b[2;1H", b"\x1b[3;1H", b"\x1bc", b"\x1b[1;1f", b"\x1b[H", b"\x9b4;1H",
+              b"\xc2\x9b6;2H", b"menu entry", b"\x1b[K", b"\r", b"\r\r", b"40%\r50%", b"\x1b[0;32m", b"\x1b[1A",
+              b"\xff", b"\xe2\x80\xa6", "\u202e".encode(), b"\x00", b"\x01", b"\t", b"H", b"f", b"x" * 70, b"y" * 300]
+
+
+@st.composite
+def repetitive_streams(draw):
+    lines = draw(st.lists(st.lists(st.sampled_from(LINE_PARTS), max_size=5).map(b"".join), min_size=1, max_size=6))
+    order = draw(st.lists(st.integers(0, len(lines) - 1), max_size=40))
+    ends = draw(st.lists(st.sampled_from([b"\n", b"\r\n", b"\r\r\n"]), min_size=1, max_size=3))
+    return b"".join(lines[i] + ends[k % len(ends)] for k, i in enumerate(order))
+
+
+@given(repetitive_streams(), st.sampled_from([16, 64, 4096]), st.sampled_from(["auto", "re"]))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_fast_path_gives_the_rows_of_interpreting_every_line(data, cap, backend):
+    asm = LineAssembler(cap=cap, backend=backend)
+    got = (asm.feed(data) + asm.flush()).decode("utf-8").split("\n")[:-1]
+    assert got == interpret_each_line(data, cap)
+
+
+@given(streams(), st.sampled_from([8, 64, 4096]))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_fast_path_matches_the_old_one_on_any_bytes(stream, cap):
+    data, _ = stream
+    data = data if data.endswith(b"\n") else data + b"\n"
+    asm = LineAssembler(cap=cap)
+    assert asm.feed(data).decode("utf-8").split("\n")[:-1] == interpret_each_line(data, cap)
+
+
+def test_a_remembered_line_that_moves_the_cursor_is_interpreted_for_the_row_it_is_on():
+    # Two control lines take the cursor to row 2 (each interpreted line is one row down), so
+    # `\x1b[3;1H` (row 2) keeps "a" and "b" on one row: "b" overwrites "a". The same bytes
+    # again, from another row, end "a" there and write "b" on the new row.
+    data = b"\x01\n" * 2 + b"a\x1b[3;1Hb\n" + b"a\x1b[3;1Hb\n" + b"a\x1b[1;1Hb\n" * 2
+    asm = LineAssembler()
+    rows = asm.feed(data).decode().split("\n")[:-1]
+    assert rows == ["\\x01", "\\x01", "b", "a", "b", "a", "b", "a", "b"]
+    assert rows == interpret_each_line(data, 4096)
+
+
+def test_a_remembered_full_reset_homes_the_cursor_wherever_it_comes():
+    # ESC c puts the cursor on row 0 from any row: after it, "\x1b[2;1H" (row 1) stays on its
+    # row and "b" overwrites "a", the second time as the first.
+    data = (b"\x01\n" * 2 + b"\x1bcX\n" + b"a\x1b[2;1Hb\n") + (b"\x01\n" * 3 + b"\x1bcX\n" + b"a\x1b[2;1Hb\n")
+    rows = LineAssembler().feed(data).decode().split("\n")[:-1]
+    assert rows == ["\\x01", "\\x01", "X", "b", "\\x01", "\\x01", "\\x01", "X", "b"]
+    assert rows == interpret_each_line(data, 4096)

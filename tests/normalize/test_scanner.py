@@ -70,3 +70,24 @@ def test_a_tail_left_out_still_finds_the_same_lines():
     for backend in ("hyperscan", "re"):
         hits, _ = Scanner(pat, backend=backend).scan(buf)
         assert set(hits) == {0, 1}, backend
+
+
+def test_lines_flagged_only_by_field_patterns_are_the_ones_the_normaliser_may_skip(defs):
+    """The normaliser skips, unread, a line whose flags are all patterns that only add fields
+    (`Catalog.useful` holds the others): reading such a line must never find it relevant."""
+    from consolewatch.normalize.assembler import LineAssembler
+
+    cat = Catalog(defs)
+    skipped = 0
+    for log in LOGS:
+        asm = LineAssembler()
+        block = asm.feed(log.read_bytes()) + asm.flush()
+        hits, where = cat.scanner.scan(block)
+        for idx, pids in hits.items():
+            start = block.rfind(b"\n", 0, where[idx]) + 1
+            text = block[start: block.index(b"\n", start)].decode("utf-8")
+            reading = cat.read(text, frozenset(pids))
+            if cat.useful.isdisjoint(pids):
+                skipped += 1
+                assert not reading.relevant, (log, text)
+    assert skipped > 0  # the samples do have such lines: the skip is exercised
