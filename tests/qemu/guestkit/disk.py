@@ -17,6 +17,7 @@ PART_START_LBA = 2048  # 1 MiB, as fdisk/parted align it
 #: Fixed identities so images (and the kernel lines naming them) are reproducible.
 FS_UUID = "c0501e00-0000-4000-8000-000000000001"
 HASH_SEED = "c0501e00-0000-4000-8000-000000000002"
+FIXED_TIME = "20231114221320"  # E2FSPROGS_FAKE_TIME 1700000000, as debugfs writes a date
 DISK_SIGNATURE = 0xC0501E01
 
 
@@ -63,6 +64,21 @@ def mkfs_ext4(image: Path, size_mb: int, source_dir: Path | None = None,
         cmd += ["-d", str(source_dir)]
     cmd += [str(image), f"{size_mb}M"]
     _run(cmd)
+    if source_dir is not None:
+        _fix_times(image, source_dir)
+
+
+def _fix_times(image: Path, source_dir: Path) -> None:
+    """Every copied inode's times set to FIXED_TIME: mke2fs -d copies them from the source tree,
+    and reading a file moves its atime (and writing the tree sets ctime), so two trees with the
+    same files, or one tree read twice, a second apart gave different bytes."""
+    paths = ["/"] + sorted("/" + p.relative_to(source_dir).as_posix() for p in source_dir.rglob("*"))
+    with tempfile.NamedTemporaryFile("w", suffix=".debugfs") as script:
+        for path in paths:
+            for field in ("atime", "mtime", "ctime", "crtime"):
+                script.write(f'set_inode_field "{path}" {field} {FIXED_TIME}\n')
+        script.flush()
+        _run([_tool("debugfs"), "-w", "-f", script.name, str(image)])
 
 
 def mbr_disk(out: Path, fs_image: Path, part_type: int = 0x83) -> None:
