@@ -90,8 +90,8 @@ class Normalizer:
         twins: list[Line] = []
         if cross.waiting:
             kept = []
-            for text in block.decode("utf-8").split("\n")[:-1]:
-                hit = cross.text_twin(text)
+            texts = block.decode("utf-8").split("\n")[:-1]
+            for text, hit in zip(texts, cross.text_twins(texts)):
                 if hit is None:
                     kept.append(text)
                 else:

@@ -85,14 +85,27 @@ class CrossSource:
         alike = [(seq, seen) for seq, seen, d in reversed(self._text) if _same_numbers(d, digits)]
         return _best(key, alike)
 
-    def text_twin(self, text: str) -> tuple[int, int] | None:
-        """(seq, boot) of the waiting screen line this text line repeats, or None. That screen
-        line stops waiting (its text has come)."""
+    def text_twins(self, texts: list[str]) -> list[tuple[int, int] | None]:
+        """For each of a batch's text lines, (seq, boot) of the waiting screen line it repeats, or
+        None. Exact repeats are paired first over the whole batch, then the rest fuzzily: a screen
+        line close to two of the batch's lines goes to the one it shows ("Tracing variant of
+        Tasks RCU enabled." is not the twin of "Trampoline variant ..." printed just before it)."""
+        out: list[tuple[int, int] | None] = [None] * len(texts)
+        for fuzzy in (False, True):
+            for i, text in enumerate(texts):
+                if out[i] is None and self._screen:
+                    out[i] = self.text_twin(text, fuzzy=fuzzy)
+        return out
+
+    def text_twin(self, text: str, *, fuzzy: bool = True) -> tuple[int, int] | None:
+        """(seq, boot) of the waiting screen line this text line repeats (exactly, or with
+        `fuzzy` closely enough), or None. That screen line stops waiting (its text has come)."""
         key = _key(text)
         if not key or not self._screen:
             return None
         digits = _digits(key)
-        found = _best(key, [(seq, seen) for seq, (seen, d, _) in self._screen.items() if _same_numbers(d, digits)])
+        alike = [(seq, seen) for seq, (seen, d, _) in self._screen.items() if _same_numbers(d, digits)]
+        found = _best(key, alike, fuzzy=fuzzy)
         if found is None:
             return None
         return found, self._screen.pop(found)[2]
@@ -102,14 +115,16 @@ def _same_numbers(a: str, b: str) -> bool:
     return a.startswith(b) if len(a) >= len(b) else b.startswith(a)
 
 
-def _best(key: str, candidates: list[tuple[int, str]]) -> int | None:
-    """The seq of the candidate equal to `key`, else of the closest at MIN_SCORE or better
-    (the first of equals)."""
+def _best(key: str, candidates: list[tuple[int, str]], *, fuzzy: bool = True) -> int | None:
+    """The seq of the candidate equal to `key`, else (with `fuzzy`) of the closest at MIN_SCORE
+    or better (the first of equals)."""
     if not candidates:
         return None
     for seq, seen in candidates:
         if seen == key:
             return seq
+    if not fuzzy:
+        return None
     from rapidfuzz import fuzz, process
 
     hit = process.extractOne(key, [seen for _, seen in candidates], scorer=fuzz.ratio, score_cutoff=MIN_SCORE)

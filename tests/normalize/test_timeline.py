@@ -127,3 +127,16 @@ def test_lines_that_differ_in_a_number_are_not_twins():
     cross.saw_text([(9, "[    1.831160] VFS: Cannot open root device \"xvda1\" or unknown-block(0,0): error -6")])
     assert cross.screen_twin("[    1.831160] VFS: Cannot open root devlce \"xvda1\" or unknown-block(0,0): error -6") == 9
     assert cross.screen_twin("[    1.831161] VFS: Cannot open root device \"xvda1\" or unknown-block(0,0): error -6") is None
+
+
+def test_a_screen_line_goes_to_the_text_line_it_shows_not_to_a_close_one_before_it():
+    """samples/qemu/healthy/serial.log lines 85 and 87 (Linux 6.1): on Xen the screen showed the
+    second before GetConsoleOutput posted both; the first is within the fuzzy score of it."""
+    trampoline = "[    0.000000] \tTrampoline variant of Tasks RCU enabled."
+    tracing = "[    0.000000] \tTracing variant of Tasks RCU enabled."
+    cross = CrossSource()
+    cross.saw_screen(24, "[    0.000000]  Tracing variant of Tasks RCU enabled.", 1)
+    assert cross.text_twins([trampoline, "[    0.000000] \tRude variant of Tasks RCU enabled.", tracing]) == [
+        None, None, (24, 1)]
+    cross.saw_screen(30, "[    0.000000]  Tracing varlant of Tasks RCU enabled.", 1)  # misread: paired fuzzily
+    assert cross.text_twins([tracing]) == [(30, 1)]
