@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="tesseract-ocr tesseract-ocr-eng qemu-system-x86 busybox-static dnsmasq iproute2 e2fsprogs xfsprogs btrfs-progs kmod git chromium cpio prometheus-alertmanager"
+PACKAGES="tesseract-ocr tesseract-ocr-eng qemu-system-x86 busybox-static dnsmasq iproute2 e2fsprogs xfsprogs btrfs-progs kmod git chromium cpio prometheus-alertmanager zstd"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     missing=""
     for p in $PACKAGES; do
