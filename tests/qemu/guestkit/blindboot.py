@@ -20,7 +20,7 @@ from consolewatch.cpio import NewcWriter, pad4
 
 from . import datadisk, fetch, hostfiles, initramfs
 from . import disk as diskmod
-from .boot import Capture, _rootfs_files, gce_network
+from .boot import Capture, _rootfs_files, gce_network, isolated_network
 from .modules import ModuleTree, read_ko
 from .netns import NetNS
 from .runner import QMP, Drive, MachineSpec, Qemu
@@ -162,18 +162,16 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
         elif sc.network == "isolated":
             ns = stack.enter_context(NetNS())
             placeholders[ns.name] = "$NETNS"
-            ns.add_tap("tap0")
-            network_info = {"kind": "tap device in a private network namespace, "
-                                    "no DHCP server"}
+            network_info = isolated_network(ns)
             spec.nic, spec.netns = "tap", ns.name
         elif sc.network == "user":
             spec.nic = "user"
             network_info = {"kind": "qemu user-mode networking (slirp), its built-in DHCP"}
+        if sc.nic_rom and network_info is not None:
+            network_info["nic_option_rom"] = "QEMU's default for the NIC model (iPXE)"
         qdir = work / "qemu"
         qdir.mkdir()
         actions_qmp = qdir / "actions-qmp.sock"
-        if sc.nic_rom and network_info is not None:
-            network_info["nic_option_rom"] = "QEMU's default for the NIC model (iPXE)"
         if sc.actions:
             spec.extra_args += ["-qmp", f"unix:{actions_qmp},server=on,wait=off"]
         vm = stack.enter_context(Qemu(spec, accel=accel, workdir=qdir))
