@@ -217,6 +217,17 @@ def _survived(f: Finding, up: int) -> bool:
     return f.severity != "critical" or f.verdict != "failure" or f.first_seq < up
 
 
+def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
+    """A provisioning failure the boot went on past (an error whose rule decides no outcome:
+    the user's own user-data scripts failing, the Azure agent unable to provision): the machine
+    came up, but not as it was asked to be, so its ready line proves no success either."""
+    for f in findings:
+        if (f.category.startswith("cloudinit.") and f.verdict == "none" and f.demoted_from is None
+                and severity_rank(f.severity) >= severity_rank("error")):
+            return f
+    return None
+
+
 def demote(f: Finding) -> Finding:
     """`f` as a warning that decides no outcome, remembering the severity its rule gives."""
     if f.verdict not in ("failure", "stall") and severity_rank(f.severity) < severity_rank("error"):
@@ -239,7 +250,8 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     """The boot's findings as judged, its outcome and a one-line reason.
 
     - An error that stopped the boot is a failure; waiting forever (a stall finding, no
-      failure) is a stall; a boot that reached ready is a success.
+      failure) is a stall; a boot that reached ready is a success, unless a provisioning
+      failure it went on past leaves it up but not as asked (unknown).
     - A problem that did not stop the boot reaching ready is a warning, not the verdict: a
       failure or stall seen before the last ready line, or a non-fatal one after it (except
       network and provisioning failures, which a login prompt does not undo).
@@ -257,6 +269,10 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
         return findings, "failure", f"{top.category}: {top.title} (line {top.first_seq})"
     if "ready" in state.milestones:
         m = state.milestones["ready"]
+        unmet = _provisioning_unmet(findings)
+        if unmet is not None:
+            return findings, "unknown", (f"reached ready at line {m.seq}, but {unmet.category}: {unmet.title} "
+                                         f"(line {unmet.first_seq}): up, not as it was asked to be")
         also = f"; {demoted} problem(s) that did not stop it are warnings" if demoted else ""
         return findings, "success", f"reached ready at line {m.seq}{also}"
     top = verdict_finding("stall", findings)

@@ -1,0 +1,102 @@
+"""Which findings stop a boot, and which evidence means waiting forever (samples/blind/README.md:
+"Waiting forever is a stall; an error that stopped the boot is a failure; a capture that ends
+before the boot does, with nothing that stopped it, is unknown"), with the shipped catalog.
+
+Lines are real console lines; each names where it was seen (the rule samples cite the same).
+"""
+
+from __future__ import annotations
+
+from consolewatch.detect.checks import run_lines
+
+#: samples/qemu/fs-error/serial.log; samples/qemu-ext4-errors-remount-ro/serial.log
+EXT4 = ("[    2.573407] EXT4-fs error (device nvme0n1p1): __ext4_find_entry:1696: inode #2: comm swapper/0: "
+        "checksumming directory block 0")
+REMOUNT_RO = "[    3.798469] EXT4-fs (nvme0n1p1): Remounting filesystem read-only"
+#: https://github.com/cipi-sh/cipi/issues/190
+OOM = ("[ 2170.372798] Out of memory: Killed process 1154 (php) total-vm:120284kB, anon-rss:19156kB, "
+       "file-rss:3592kB, shmem-rss:0kB, UID:1002 pgtables:220kB oom_score_adj:0")
+OOM_TRACE = "Apr  6 22:28:06 myserver1 kernel: [ 2170.372506]  out_of_memory.part.0+0x1df/0x3d0"
+#: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log
+STARTED = "[  OK  ] Started Getty on tty1."
+#: https://github.com/IRATI/stack/issues/396; samples/qemu-kernel-soft-lockup/serial.log
+WALL = ["Message from syslogd@m at Oct  3 16:41:40 ...",
+        " kernel:[ 1044.858108] BUG: soft lockup - CPU#5 stuck for 23s! [modprobe:4176]"]
+LOCKUP = "[   11.789822] watchdog: BUG: soft lockup - CPU#0 stuck for 8s! [insmod:83]"
+#: search index file id 45400316007 (an EC2 Ubuntu 18.04 console); samples/aws-ubuntu-cloudinit-authkey-module-failed
+SCRIPTS_USER = ("2020-04-08 17:22:20,751 - util.py[WARNING]: Running module scripts-user (<module "
+                "'cloudinit.config.cc_scripts_user' from '/usr/lib/python3/dist-packages/cloudinit/config/"
+                "cc_scripts_user.py'>) failed")
+FINISHED = ("Cloud-init v. 19.4-33-gbb4131a2-0ubuntu1~18.04.1 finished at Wed, 08 Apr 2020 17:22:21 +0000. "
+            "Datasource DataSourceEc2Local.")
+AUTHKEY = ("2014-11-12 05:43:10,646 - util.py[WARNING]: Running ssh-authkey-fingerprints (<module "
+           "'cloudinit.config.cc_ssh_authkey_fingerprints' from '/usr/lib/python2.7/dist-packages/cloudinit/"
+           "config/cc_ssh_authkey_fingerprints.pyc'>) failed")
+#: https://github.com/Azure/WALinuxAgent/issues/676
+WAAGENT = ("2017/04/19 11:37:53.856294 ERROR Event: name=WALA, op=Provision, message=Failed to copy "
+           "ovf-env.xml: (000008)(000007)Failed to get dvd device")
+
+
+def _by_category(a, category):
+    return [f for f in a.findings() if f.category == category]
+
+
+def test_an_ext4_error_report_alone_does_not_stop_the_boot_its_read_only_remount_does(catalog):
+    report = run_lines(catalog, [EXT4])
+    assert report.outcome == "unknown"
+    assert {f.severity for f in _by_category(report, "disk.fs-error")} == {"error"}  # still reported
+    assert run_lines(catalog, [EXT4, REMOUNT_RO]).outcome == "failure"
+
+
+def test_an_oom_kill_decides_a_failure_only_when_the_boot_went_no_further(catalog):
+    stuck = run_lines(catalog, [OOM, OOM_TRACE])
+    assert stuck.outcome == "failure"
+    went_on = run_lines(catalog, [OOM, OOM_TRACE, STARTED])
+    assert went_on.outcome == "unknown"
+    [f] = _by_category(went_on, "kernel.oom")
+    assert (f.rule, f.severity) == ("oom-kill", "error")
+
+
+def test_a_lockup_broadcast_by_syslogd_comes_from_a_running_system_not_a_stalled_boot(catalog):
+    wall = run_lines(catalog, WALL)
+    assert wall.outcome == "unknown"
+    [f] = _by_category(wall, "kernel.oops")
+    assert (f.rule, f.severity) == ("lockup-broadcast-by-syslogd", "warning")
+    assert run_lines(catalog, [LOCKUP]).outcome == "stall"  # the console's own report, during boot
+
+
+def test_a_provisioning_failure_the_boot_went_past_leaves_it_neither_failed_nor_a_success(catalog):
+    scripts = run_lines(catalog, [SCRIPTS_USER, FINISHED])
+    assert scripts.outcome == "unknown"
+    assert "not as it was asked to be" in scripts.boots[-1].reason
+    assert [f.rule for f in _by_category(scripts, "cloudinit.error") if f.suppressed_by is None] == [
+        "cloudinit-user-scripts-failed"]
+    assert "boot.success" not in {f.category for f in scripts.findings()}
+    assert run_lines(catalog, [AUTHKEY, FINISHED]).outcome == "success"  # a cosmetic module failing
+    agent = run_lines(catalog, [WAAGENT])
+    assert agent.outcome == "unknown"
+    assert [f.rule for f in _by_category(agent, "cloudinit.error")] == ["waagent-provisioning-failed"]
+
+
+def test_unikernels_running_their_application_or_crashing(catalog):
+    # samples/kvm-solo5-hvt-dumpcore-abort/console.log, cut as the test program starts
+    solo5 = ["____/\\___/ _|\\___/____/", "Solo5: Bindings version v0.4.1-208-g0f901b7",
+             "Solo5: Memory map: 512 MB addressable:", "Solo5:   reserved @ (0x0 - 0xfffff)",
+             "Solo5:       text @ (0x100000 - 0x103fff)", "Solo5:     rodata @ (0x104000 - 0x105fff)",
+             "Solo5:       data @ (0x106000 - 0x10afff)", "Solo5:       heap >= 0x10b000 < stack < 0x20000000"]
+    assert run_lines(catalog, solo5).outcome == "unknown"  # nothing of the program yet
+    assert run_lines(catalog, solo5 + ["", "**** Solo5 standalone test_dumpcore ****"]).outcome == "success"
+    assert run_lines(catalog, solo5 + ["**** Solo5 standalone test_dumpcore ****",
+                                       "Solo5: solo5_abort() called"]).outcome == "failure"
+    # search index file id 8179490764: memory-hog on OSv 0.09
+    assert run_lines(catalog, ["OSv v0.09", "eth0: 192.168.122.15", "I'm a memory hog!"]).outcome == "success"
+    # https://github.com/nanovms/nanos/issues/137: an early Nanos, its address, then a fault
+    nanos = run_lines(catalog, ["assigned: 10.0.2.15  ", "enq", "Page fault      ", "interrupt: 000000000000000e"])
+    assert nanos.outcome == "failure"
+    assert {f.category for f in nanos.findings()} >= {"unikernel.crash"}
+    # search index file id 49601452933: real lines, joined here into one as some log collectors flatten them
+    flat = run_lines(catalog, ["en1: Interface is up Powered by Unikraft Pandora (0.15.0~689db89) "
+                               "[    1.017321] CRIT: Unikraft crash - Pandora (0.15.0~689db89) "
+                               "[    1.017876] CRIT: Thread \"perl\"@0x40b5e7020"])
+    assert flat.outcome == "failure"
+    assert [f.rule for f in _by_category(flat, "unikernel.crash")] == ["unikraft-crash-screen"]
