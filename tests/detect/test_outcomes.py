@@ -13,12 +13,6 @@ from consolewatch.detect.checks import run_lines
 EXT4 = ("[    2.573407] EXT4-fs error (device nvme0n1p1): __ext4_find_entry:1696: inode #2: comm swapper/0: "
         "checksumming directory block 0")
 REMOUNT_RO = "[    3.798469] EXT4-fs (nvme0n1p1): Remounting filesystem read-only"
-#: https://github.com/cipi-sh/cipi/issues/190
-OOM = ("[ 2170.372798] Out of memory: Killed process 1154 (php) total-vm:120284kB, anon-rss:19156kB, "
-       "file-rss:3592kB, shmem-rss:0kB, UID:1002 pgtables:220kB oom_score_adj:0")
-OOM_TRACE = "Apr  6 22:28:06 myserver1 kernel: [ 2170.372506]  out_of_memory.part.0+0x1df/0x3d0"
-#: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log
-STARTED = "[  OK  ] Started Getty on tty1."
 #: https://github.com/IRATI/stack/issues/396; samples/qemu-kernel-soft-lockup/serial.log
 WALL = ["Message from syslogd@m at Oct  3 16:41:40 ...",
         " kernel:[ 1044.858108] BUG: soft lockup - CPU#5 stuck for 23s! [modprobe:4176]"]
@@ -46,15 +40,6 @@ def test_an_ext4_error_report_alone_does_not_stop_the_boot_its_read_only_remount
     assert report.outcome == "unknown"
     assert {f.severity for f in _by_category(report, "disk.fs-error")} == {"error"}  # still reported
     assert run_lines(catalog, [EXT4, REMOUNT_RO]).outcome == "failure"
-
-
-def test_an_oom_kill_decides_a_failure_only_when_the_boot_went_no_further(catalog):
-    stuck = run_lines(catalog, [OOM, OOM_TRACE])
-    assert stuck.outcome == "failure"
-    went_on = run_lines(catalog, [OOM, OOM_TRACE, STARTED])
-    assert went_on.outcome == "unknown"
-    [f] = _by_category(went_on, "kernel.oom")
-    assert (f.rule, f.severity) == ("oom-kill", "error")
 
 
 def test_a_lockup_broadcast_by_syslogd_comes_from_a_running_system_not_a_stalled_boot(catalog):
