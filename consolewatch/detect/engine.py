@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from consolewatch.detect import bootstate, facts
@@ -44,6 +44,10 @@ def _trailing_blank(block: bytes) -> int:
     """How many of the block's last lines hold nothing but blanks."""
     kept = block.rstrip()
     return block.count(b"\n", len(kept)) - (1 if kept else 0)
+
+
+def _evidence(line: Line) -> Evidence:
+    return Evidence(line.seq, line.text, line.source, line.origin)  # type: ignore[arg-type]
 
 
 class _Ctx:
@@ -96,6 +100,12 @@ class Engine(TwinLines):
         """seq -> the rules a screen (OCR) line matched, until its text twin comes."""
         self._exact: dict[int, Evidence] = {}
         """seq -> the exact text of a line first read off a screen (the text twin's bytes)."""
+        self._facts_seen = 0
+        """Moves whenever `context_fields` change (the remembered matches depend on them)."""
+        self._matched: dict[tuple[Any, ...], dict[str, list[tuple[int, dict[str, str]]]]] = {}
+        self._matched_under: tuple[str, str, int] | None = None
+        self._masked: dict[str, bytes] = {}
+        """message -> its fingerprint (digits masked), for repeated lines."""
 
     # -- context -------------------------------------------------------------------------
 
@@ -106,6 +116,7 @@ class Engine(TwinLines):
         if ctx.hypervisor != "unknown":
             self.hypervisor = ctx.hypervisor
         self.context_fields.update({k: str(v) for k, v in ctx.fields.items()})
+        self._facts_seen += 1
         self._normalise_context()
 
     def _infer(self, context: Any) -> None:
@@ -209,13 +220,26 @@ class Engine(TwinLines):
         return _Ctx(batch, seq, ())
 
     def _match(self, sl: ScannedLine) -> dict[str, list[tuple[int, dict[str, str]]]]:
-        """rule id -> (matcher index, fields) of each of the rule's matchers the line satisfies."""
-        matched: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        for rule, m, index, fields in self.catalog.matches(sl):
-            if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
-                continue
-            if not m.context or facts.holds(m.context, fields, self.context_fields):
-                matched.setdefault(rule.id, []).append((index, fields))
+        """rule id -> (matcher index, fields) of each of the rule's matchers the line satisfies.
+
+        Remembered by what it depends on: the line's message, program, triggers and origin (see
+        `Catalog.matches`), the cloud and hypervisor, and the cloud's facts (`_facts_seen` moves
+        when they change). Shared between lines: callers never change the lists or the fields."""
+        state = (self.cloud, self.hypervisor, self._facts_seen)
+        if state != self._matched_under:
+            self._matched.clear()
+            self._matched_under = state
+        key = (sl.message, sl.program, sl.triggers, sl.line.origin)
+        matched = self._matched.get(key)
+        if matched is None:
+            if len(self._matched) > 20000:
+                self._matched.clear()
+            matched = self._matched[key] = {}
+            for rule, m, index, fields in self.catalog.matches(sl):
+                if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
+                    continue
+                if not m.context or facts.holds(m.context, fields, self.context_fields):
+                    matched.setdefault(rule.id, []).append((index, fields))
         return matched
 
     # -- conditions ------------------------------------------------------------------------
@@ -223,10 +247,13 @@ class Engine(TwinLines):
     def _advance(self, rule: Rule, hits: list[tuple[int, dict[str, str]]], sl: ScannedLine, ctx: _Ctx) -> list[Finding]:
         cond = rule.condition
         line = sl.line
-        ev = Evidence(line.seq, line.text, line.source, line.origin)
         if isinstance(cond, LineCond):
             index, fields = hits[0]
-            key = (rule.id, sl.message.encode("utf-8", "surrogateescape").translate(_MASK))
+            key = (rule.id, self._mask(sl.message))
+            if key in self._boot.counts and not rule.fallback:
+                self._boot.counts[key] += 1  # seen in this boot: one more occurrence (as _fire counts)
+                return []
+            ev = Evidence(line.seq, line.text, line.source, line.origin)
             if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
                 return []  # another line of an event already found
             found = self._fire(rule, [ev], fields, ctx, sl.message)
@@ -243,13 +270,13 @@ class Engine(TwinLines):
                 if got is None:
                     continue
                 if k == 0:
-                    progress[1] = ([ev], line.t, line.seq, got, ctx, sl.message)
+                    progress[1] = ([_evidence(line)], line.t, line.seq, got, ctx, sl.message)
                     continue
                 p = progress.get(k)
                 if p is None or cond.window.exceeded(p[1], p[2], line.t, line.seq):
                     progress.pop(k, None)
                     continue
-                chain = (p[0] + [ev], p[1], p[2], {**p[3], **got}, p[4], p[5])
+                chain = (p[0] + [_evidence(line)], p[1], p[2], {**p[3], **got}, p[4], p[5])
                 if k == len(cond.steps) - 1:
                     del progress[k]
                     out.extend(self._fire(rule, chain[0], chain[3], chain[4], chain[5]))
@@ -262,11 +289,11 @@ class Engine(TwinLines):
             if expect_i in matched and rule.id in pending:
                 del pending[rule.id]  # satisfied in time (expiry was checked before matching)
             elif first_i in matched and rule.id not in pending:
-                pending[rule.id] = (ev, line.t, line.seq, matched[first_i], ctx, sl.message)
+                pending[rule.id] = (_evidence(line), line.t, line.seq, matched[first_i], ctx, sl.message)
             return []
         if isinstance(cond, RepeatCond):
             seen: deque[Any] = st.setdefault(rule.id, deque())
-            seen.append((ev, line.t, line.seq, hits[0][1], ctx, sl.message))
+            seen.append((_evidence(line), line.t, line.seq, hits[0][1], ctx, sl.message))
             if cond.window is not None:
                 while seen and cond.window.exceeded(seen[0][1], seen[0][2], line.t, line.seq):
                     seen.popleft()
@@ -287,6 +314,16 @@ class Engine(TwinLines):
                 out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
         return out
 
+    def _mask(self, text: str) -> bytes:
+        """`text`'s fingerprint: its bytes with digits masked (a line repeating with other numbers
+        is one finding); remembered, as consoles repeat lines."""
+        masked = self._masked.get(text)
+        if masked is None:
+            if len(self._masked) > 20000:
+                self._masked.clear()
+            masked = self._masked[text] = text.encode("utf-8", "surrogateescape").translate(_MASK)
+        return masked
+
     # -- findings --------------------------------------------------------------------------
 
     def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: _Ctx | None,
@@ -300,7 +337,7 @@ class Engine(TwinLines):
             if rule.fallback and any(f.category == rule.category for f in b.findings):
                 return []  # the fuller evidence was seen: the fragment adds nothing
             text = message if message is not None else (evidence[0].text if evidence else "")
-            key = (rule.id, text.encode("utf-8", "surrogateescape").translate(_MASK))
+            key = (rule.id, self._mask(text))
             if key in b.counts:
                 b.counts[key] += 1
                 return []
@@ -326,15 +363,17 @@ class Engine(TwinLines):
                 return root.id
         return None
 
-    def _remedy(self, rule: Rule, fields: dict[str, str]) -> str:
-        if self.context_fields:
-            fields = {**self.context_fields, **fields}  # what the console said wins over the API
-        key = (rule.id, self.cloud, self.hypervisor, tuple(fields.get(n) for n in self._fields_used[rule.id]))
+    def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str:
+        facts = self.context_fields  # what the console said (`fields`) wins over the API
+        used = self._fields_used[rule.id]
+        values = tuple(fields[n] if n in fields else facts.get(n) for n in used) if used else ()
+        key = (rule.id, self.cloud, self.hypervisor, values)
         text = self._remedies.get(key)
         if text is None:
             if len(self._remedies) > 4096:
                 self._remedies.clear()
-            text = self._remedies[key] = render(rule.remediation, self.cloud, self.hypervisor, fields)
+            text = self._remedies[key] = render(rule.remediation, self.cloud, self.hypervisor,
+                                                {**facts, **fields} if facts else fields)
         return text
 
     def _close(self, ended_by: str) -> list[Finding]:
@@ -343,15 +382,16 @@ class Engine(TwinLines):
         for rule_id, p in list(b.pending.items()):
             out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
         b.pending.clear()
+        earlier = frozenset(self._origins_closed)
         for rule in self._early:
-            out.extend(self._boot_rule(rule, ended_by, None))
+            out.extend(self._boot_rule(rule, ended_by, None, earlier))
         findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
         findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
         findings = bootstate.without_fallbacks(findings, self.rules)
         findings, outcome, reason = bootstate.judge(b, findings)
         late: list[Finding] = []
         for rule in self._late:
-            late += self._boot_rule(rule, ended_by, outcome)
+            late += self._boot_rule(rule, ended_by, outcome, earlier)
         if late:
             findings += late  # judged from the outcome: they mute nothing and repeat nothing
             out.extend(late)
@@ -374,15 +414,15 @@ class Engine(TwinLines):
             return findings
         out = []
         for f in findings:
-            text = self._remedy(self.rules[f.rule], dict(f.fields)) if f.rule in self.rules else f.remediation
+            text = self._remedy(self.rules[f.rule], f.fields) if f.rule in self.rules else f.remediation
             out.append(f if text == f.remediation else dataclasses.replace(f, remediation=text))
         return out
 
-    def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None) -> list[Finding]:
+    def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None, earlier: frozenset[str]) -> list[Finding]:
+        """`earlier`: the origins on which a boot closed before this one printed."""
         if not rule.applies(self.cloud, self.hypervisor):
             return []
-        ev = self._boot.boot_matches(rule.condition, ended_by, outcome,  # type: ignore[arg-type]
-                                     frozenset(self._origins_closed))
+        ev = self._boot.boot_matches(rule.condition, ended_by, outcome, earlier)  # type: ignore[arg-type]
         return self._fire(rule, ev, {}, None, None) if ev else []
 
     def _capture_loop(self, ending: Evidence) -> list[Finding]:
