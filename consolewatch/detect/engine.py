@@ -90,6 +90,7 @@ class Engine(TwinLines):
         self._early = [r for r in boot_rules if not r.condition.outcome]  # type: ignore[union-attr]
         self._late = [r for r in boot_rules if r.condition.outcome]  # type: ignore[union-attr]
         self._capture_rules = [r for r in catalog.rules if isinstance(r.condition, CaptureCond)]
+        self._boot_gate: dict[tuple[Any, ...], list[Rule]] = {}
         self._idle_rules = [r for r in catalog.rules if isinstance(r.condition, IdleCond)]
         self._finished = False
         self._remedies: dict[tuple[Any, ...], str] = {}
@@ -383,14 +384,15 @@ class Engine(TwinLines):
             out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
         b.pending.clear()
         earlier = frozenset(self._origins_closed)
-        for rule in self._early:
+        ends = frozenset(b.ends(ended_by))
+        for rule in self._boot_rules(self._early, ends, None):
             out.extend(self._boot_rule(rule, ended_by, None, earlier))
         findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
         findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
         findings = bootstate.without_fallbacks(findings, self.rules)
         findings, outcome, reason = bootstate.judge(b, findings)
         late: list[Finding] = []
-        for rule in self._late:
+        for rule in self._boot_rules(self._late, ends, outcome):
             late += self._boot_rule(rule, ended_by, outcome, earlier)
         if late:
             findings += late  # judged from the outcome: they mute nothing and repeat nothing
@@ -418,10 +420,21 @@ class Engine(TwinLines):
             out.append(f if text == f.remediation else dataclasses.replace(f, remediation=text))
         return out
 
+    def _boot_rules(self, rules: list[Rule], ends: frozenset[str], outcome: str | None) -> list[Rule]:
+        """The boot rules among `rules` that can hold for a boot that ended so (`ends`, see
+        `BootState.ends`) with `outcome` on this cloud: what a boot's lines do not change,
+        judged once per combination (the rest is `BootState.boot_matches`)."""
+        key = (id(rules), ends, outcome, self.cloud, self.hypervisor)
+        got = self._boot_gate.get(key)
+        if got is None:
+            got = self._boot_gate[key] = [
+                r for r in rules if r.applies(self.cloud, self.hypervisor)
+                and (not r.condition.ended_by or not ends.isdisjoint(r.condition.ended_by))  # type: ignore[union-attr]
+                and (not r.condition.outcome or outcome in r.condition.outcome)]  # type: ignore[union-attr]
+        return got
+
     def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None, earlier: frozenset[str]) -> list[Finding]:
         """`earlier`: the origins on which a boot closed before this one printed."""
-        if not rule.applies(self.cloud, self.hypervisor):
-            return []
         ev = self._boot.boot_matches(rule.condition, ended_by, outcome, earlier)  # type: ignore[arg-type]
         return self._fire(rule, ev, {}, None, None) if ev else []
 
