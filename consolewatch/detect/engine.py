@@ -53,18 +53,25 @@ def _evidence(line: Line) -> Evidence:
 class _Ctx:
     """Where a line's context can be read later: its batch and the lines before that batch."""
 
-    __slots__ = ("batch", "seq", "tail")
+    __slots__ = ("batch", "seq", "tail", "_lines")
 
     def __init__(self, batch: LineBatch, seq: int, tail: tuple[tuple[int, str], ...]) -> None:
         self.batch, self.seq, self.tail = batch, seq, tail
+        self._lines: tuple[Evidence, ...] | None = None
 
     def lines(self) -> tuple[Evidence, ...]:
+        """The lines before line `seq` (read once: several findings may quote one line)."""
+        if self._lines is None:
+            self._lines = self._read()
+        return self._lines
+
+    def _read(self) -> tuple[Evidence, ...]:
         b = self.batch
         pairs = b.before(self.seq, CONTEXT_LINES)
         if len(pairs) < CONTEXT_LINES and self.seq - len(pairs) <= b.first_seq:
             older = [p for p in self.tail if p[0] < b.first_seq]
             pairs = older[max(0, len(older) - (CONTEXT_LINES - len(pairs))):] + pairs
-        return tuple(Evidence(s, t, b.source, b.origin) for s, t in pairs)  # type: ignore[arg-type]
+        return tuple([Evidence(s, t, b.source, b.origin) for s, t in pairs])  # type: ignore[arg-type]
 
 
 class Engine(TwinLines):
@@ -262,14 +269,12 @@ class Engine(TwinLines):
                 self._boot.alternatives[len(self._boot.findings) - 1] = {index}
             return found
         st = self._boot.state
-        matched = {i: f for i, f in hits}
         if isinstance(cond, SequenceCond):
             progress: dict[int, tuple[Any, ...]] = st.setdefault(rule.id, {})
             out: list[Finding] = []
-            for k in range(len(cond.steps) - 1, -1, -1):
-                got = matched.get(k)  # a sequence's matchers are its steps, in order
-                if got is None:
-                    continue
+            # A sequence's matchers are its steps, in order; `hits` come by matcher index, each
+            # once: the last step first, so one line does not take two steps.
+            for k, got in reversed(hits):
                 if k == 0:
                     progress[1] = ([_evidence(line)], line.t, line.seq, got, ctx, sl.message)
                     continue
@@ -286,11 +291,11 @@ class Engine(TwinLines):
             return out
         if isinstance(cond, AbsentCond):
             pending = self._boot.pending
-            first_i, expect_i = 0, 1  # an absent_after's matchers: first, expect
-            if expect_i in matched and rule.id in pending:
+            # An absent_after's matchers: 0 first, 1 expect; `hits` by matcher index.
+            if hits[-1][0] == 1 and rule.id in pending:
                 del pending[rule.id]  # satisfied in time (expiry was checked before matching)
-            elif first_i in matched and rule.id not in pending:
-                pending[rule.id] = (_evidence(line), line.t, line.seq, matched[first_i], ctx, sl.message)
+            elif hits[0][0] == 0 and rule.id not in pending:
+                pending[rule.id] = (_evidence(line), line.t, line.seq, hits[0][1], ctx, sl.message)
             return []
         if isinstance(cond, RepeatCond):
             seen: deque[Any] = st.setdefault(rule.id, deque())
