@@ -9,7 +9,6 @@ evidence text, carry the lines just before their evidence, and a root cause mute
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from consolewatch.detect import bootstate, facts
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
+from consolewatch.detect.closing import BootClosing
 from consolewatch.detect.remedy import placeholders, render
 from consolewatch.detect.rules import (
     AbsentCond,
@@ -36,8 +36,6 @@ from consolewatch.normalize.stamps import split_stamps
 #: Digits are masked in fingerprints so a line repeating with other numbers is one finding.
 _MASK = bytes.maketrans(b"0123456789", b"##########")
 CONTEXT_LINES = 3
-#: Closed boots kept in full; older ones are summarised (a long boot loop stays bounded).
-MAX_BOOTS_KEPT = 1000
 
 
 def _trailing_blank(block: bytes) -> int:
@@ -47,7 +45,7 @@ def _trailing_blank(block: bytes) -> int:
 
 
 def _evidence(line: Line) -> Evidence:
-    return Evidence(line.seq, line.text, line.source, line.origin)  # type: ignore[arg-type]
+    return Evidence(line.seq, line.text, line.source, line.origin)
 
 
 class _Ctx:
@@ -74,7 +72,7 @@ class _Ctx:
         return tuple([Evidence(s, t, b.source, b.origin) for s, t in pairs])  # type: ignore[arg-type]
 
 
-class Engine(TwinLines):
+class Engine(TwinLines, BootClosing):
     def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
         self.catalog = catalog
         self.rules = {r.id: r for r in catalog.rules}
@@ -261,7 +259,7 @@ class Engine(TwinLines):
             if key in self._boot.counts and not rule.fallback:
                 self._boot.counts[key] += 1  # seen in this boot: one more occurrence (as _fire counts)
                 return []
-            ev = Evidence(line.seq, line.text, line.source, line.origin)
+            ev = _evidence(line)
             if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
                 return []  # another line of an event already found
             found = self._fire(rule, [ev], fields, ctx, sl.message)
@@ -381,90 +379,6 @@ class Engine(TwinLines):
             text = self._remedies[key] = render(rule.remediation, self.cloud, self.hypervisor,
                                                 {**facts, **fields} if facts else fields)
         return text
-
-    def _close(self, ended_by: str) -> list[Finding]:
-        b = self._boot
-        out: list[Finding] = []
-        for rule_id, p in list(b.pending.items()):
-            out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
-        b.pending.clear()
-        earlier = frozenset(self._origins_closed)
-        ends = frozenset(b.ends(ended_by))
-        for rule in self._boot_rules(self._early, ends, None):
-            out.extend(self._boot_rule(rule, ended_by, None, earlier))
-        findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
-        findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
-        findings = bootstate.without_fallbacks(findings, self.rules)
-        findings, outcome, reason = bootstate.judge(b, findings)
-        late: list[Finding] = []
-        for rule in self._boot_rules(self._late, ends, outcome):
-            late += self._boot_rule(rule, ended_by, outcome, earlier)
-        if late:
-            findings += late  # judged from the outcome: they mute nothing and repeat nothing
-            out.extend(late)
-            decides = any(f.verdict in ("failure", "stall") for f in late) or (
-                outcome == "unknown" and any(f.verdict == "success" for f in late))
-            if decides:
-                findings, outcome, reason = bootstate.judge(b, findings)  # an undecided boot decided
-        self.boots.append(bootstate.close(b, findings, outcome, reason))
-        self._origins_closed.update(o for o, n in b.seen.items() if n)
-        self.boot_outcomes[outcome] += 1
-        if len(self.boots) > MAX_BOOTS_KEPT:
-            del self.boots[0]
-            self.boots_dropped += 1
-        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome)))
-        return out
-
-    def _rerender(self, findings: list[Finding]) -> list[Finding]:
-        """Fixes written before the console named its cloud, written again for that cloud."""
-        if self.cloud == "unknown":
-            return findings
-        out = []
-        for f in findings:
-            text = self._remedy(self.rules[f.rule], f.fields) if f.rule in self.rules else f.remediation
-            out.append(f if text == f.remediation else dataclasses.replace(f, remediation=text))
-        return out
-
-    def _boot_rules(self, rules: list[Rule], ends: frozenset[str], outcome: str | None) -> list[Rule]:
-        """The boot rules among `rules` that can hold for a boot that ended so (`ends`, see
-        `BootState.ends`) with `outcome` on this cloud: what a boot's lines do not change,
-        judged once per combination (the rest is `BootState.boot_matches`)."""
-        key = (id(rules), ends, outcome, self.cloud, self.hypervisor)
-        got = self._boot_gate.get(key)
-        if got is None:
-            got = self._boot_gate[key] = [
-                r for r in rules if r.applies(self.cloud, self.hypervisor)
-                and (not r.condition.ended_by or not ends.isdisjoint(r.condition.ended_by))  # type: ignore[union-attr]
-                and (not r.condition.outcome or outcome in r.condition.outcome)]  # type: ignore[union-attr]
-        return got
-
-    def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None, earlier: frozenset[str]) -> list[Finding]:
-        """`earlier`: the origins on which a boot closed before this one printed."""
-        ev = self._boot.boot_matches(rule.condition, ended_by, outcome, earlier)  # type: ignore[arg-type]
-        return self._fire(rule, ev, {}, None, None) if ev else []
-
-    def _capture_loop(self, ending: Evidence) -> list[Finding]:
-        """Capture rules on the boot that just closed: `min_boots` boots in a row with the
-        outcomes a rule counts (a boot with another outcome, one that came up, ends the run).
-        `ending`: the closed boot's line that says how it ended, quoted for it."""
-        out: list[Finding] = []
-        closed = self.boots[-1]
-        for rule in self._capture_rules:
-            cond = rule.condition
-            assert isinstance(cond, CaptureCond)
-            if cond.min_boots is None or rule.id in self._capture_fired or not rule.applies(self.cloud, self.hypervisor):
-                continue
-            run = self._streaks.setdefault(rule.id, [])
-            if cond.outcome and closed.outcome not in cond.outcome:
-                run.clear()
-                continue
-            run.append(ending)
-            if len(run) >= cond.min_boots:
-                ev = run[: cond.min_boots]
-                self._capture_fired.add(rule.id)
-                self._streaks.pop(rule.id, None)
-                out.extend(self._fire(rule, ev, {"boots": str(len(run))}, None, None, capture=True))
-        return out
 
     # -- live ----------------------------------------------------------------------------
 
