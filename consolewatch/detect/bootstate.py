@@ -74,6 +74,23 @@ class BootState:
             if name == "ready":
                 self.ready.append(ref)
 
+    def see_twin(self, ref: LineRef, time: float | None, milestones: Sequence[tuple[str, str]] = (),
+                 restart: bool = False) -> None:
+        """Line `ref.seq`, already on the timeline from a screen, printed by `ref.origin` too (its
+        text twin): the line counts among that origin's lines, where the timeline has it (before
+        the lines the origin prints next), with the (milestone, pattern) pairs it reaches and
+        whether it says the system restarts. What a source printed does not depend on whether a
+        screenshot showed the line first: conditions on an origin's own lines judge the same."""
+        o = ref.origin
+        self.seen[o] = self.seen.get(o, 0) + 1
+        self.trailing_blank[o] = 0
+        self.last_by_origin[o] = ref
+        for name, pattern in milestones:
+            self.reach_late(name, ref, time)
+            self.last_milestone[o] = (name, ref, pattern, self.seen[o])
+        if restart and self.restart is None:
+            self.restart = ref
+
     def see_line(self, ref: LineRef) -> None:
         if self.first is None:
             self.first = ref

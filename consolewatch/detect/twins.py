@@ -62,8 +62,10 @@ class TwinLines:
         is written again with them) but are not emitted again. Rules only the exact text
         matches (the OCR misread the line) are advanced now, at the line's seq, and may emit
         a finding. A finding made from the screen reading is never withdrawn. Milestones the
-        screen reading missed are reached without moving the boot's last milestone. A line of
-        a boot already closed changes nothing (that boot was judged as its lines came).
+        screen reading missed are reached without moving the boot's last milestone, and the
+        line counts among the text console's own lines (`BootState.see_twin`: conditions with
+        `origin: text` judge the same whichever source showed a line first). A line of a boot
+        already closed changes nothing (that boot was judged as its lines came).
         """
         if line.origin != "text" or line.boot != self._boot.index:
             return []
@@ -72,13 +74,13 @@ class TwinLines:
         remember(self._exact, line.seq, ev)
         bootstate.quote_exactly(b, ev)
         single = self._single(line)
-        if not single.scanned:
-            return []
-        sl = single.scanned[0]
         ref = LineRef(line.seq, line.text, "text", line.source)
-        for hit in sl.formats:
-            if hit.pattern.milestone:
-                b.reach_late(hit.pattern.milestone, ref, line.t)
+        sl = single.scanned[0] if single.scanned else None
+        patterns = [hit.pattern for hit in sl.formats] if sl is not None else []
+        b.see_twin(ref, line.t, [(p.milestone, p.ref) for p in patterns if p.milestone],
+                   any(p.restart for p in patterns))
+        if sl is None:
+            return []
         judged = self._screen_hits.pop(line.seq, frozenset())
         out: list[Finding] = []
         ctx = self._context(single, line.seq)
