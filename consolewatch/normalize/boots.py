@@ -1,7 +1,10 @@
 """Splitting a capture into boots, and the clock rules use within a boot.
 
 A boot begins at a `boot_start` line (firmware or bootloader banner, `Linux version`, a
-unikernel banner) when the current boot has already reached that stage or a later one, at the
+unikernel banner) when the current boot has already reached that stage or a later one, at any
+firmware or bootloader milestone line after a kernel ran (the firmware and the boot loader run
+only before the OS: "BdsDxe: loading Boot0001", "Booting from Hard Disk...", GRUB's
+"Booting `Debian'" after a kernel mean the machine started over, banner or not), at the
 first milestone line after the system said it was restarting (a `restart` line: "reboot:
 Restarting system", "rebooting..."), or when printk time jumps back to near zero after a
 kernel ran. All times come from the lines
@@ -40,6 +43,8 @@ class BootTracker:
         for m in starts:
             if self.max_rank >= RANK[m]:
                 new = True
+        if self.max_rank >= _KERNEL and any(RANK[m] < _KERNEL for m in milestones):
+            new = True  # the firmware or a bootloader runs again after a kernel ran: a reset
         if (
             not new
             and guest_time is not None

@@ -350,3 +350,38 @@ def test_a_passphrase_prompt_nobody_answers_is_a_stall_and_one_answered_is_not(c
     assert [f.rule for f in waiting.findings()] == ["disk-unlock-prompt"] and waiting.outcome == "stall"
     answered = run_lines(catalog, [UNLOCK, LOGIN])
     assert answered.outcome == "success" and answered.worst() == "warning"
+
+
+#: qemu 7.2 with Debian OVMF 2022.11 booting an EFI System Partition (the local run quoted by
+#: uefi-boot-option-failed), and qemu boot: ovmf-reset-during-boot (tests/qemu/kernel_faults.py)
+BDS = ['BdsDxe: loading Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)',
+       'BdsDxe: starting Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)']
+EFI_STUB = "EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path"
+LINUX = ("[    0.000000] Linux version 6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+         "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 "
+         "(2026-11-26)")
+
+
+def test_the_firmware_or_a_boot_loader_again_after_a_kernel_ran_is_a_new_boot_banner_or_not(catalog):
+    """UEFI firmware prints no banner on the serial port: its boot manager's lines (or the
+    kernel's EFI stub) coming back after a kernel ran mean the machine started over."""
+    a = run_lines(catalog, [*BDS, EFI_STUB, LINUX, *RESET, *BDS, EFI_STUB, LINUX])
+    assert [b.outcome for b in a.boots] == ["failure", "unknown"]
+    assert a.boots[1].first_text == BDS[0]  # the new boot begins at the firmware's first line
+    [f] = a.boots[0].findings
+    assert (f.rule, f.evidence[0].text) == ("reset-during-boot", RESET[-1])
+    stub_only = run_lines(catalog, [EFI_STUB, LINUX, *RESET, EFI_STUB, LINUX])  # -kernel: no BdsDxe lines
+    assert [b.first_text for b in stub_only.boots] == [EFI_STUB, EFI_STUB]
+    one = run_lines(catalog, [*BDS, EFI_STUB, LINUX, *RESET])  # the stub after the boot manager: one boot
+    assert len(one.boots) == 1
+
+
+#: https://github.com/QubesOS/qubes-issues/issues/6029 (xl dmesg of an HVM guest)
+TRIPLE = ["(d29) Invoking SeaBIOS ...", "(XEN) MMIO emulation failed (1): d29v0 32bit @ 0008:fffeedfd -> ",
+          "(XEN) d29v0 Triple fault - invoking HVM shutdown action 1"]
+
+
+def test_a_triple_fault_the_hypervisor_reports_is_a_reset_that_failed_the_boot(catalog):
+    a = run_lines(catalog, TRIPLE)
+    assert [f.rule for f in a.findings()] == ["triple-fault"] and a.outcome == "failure"
+    assert not run_lines(catalog, TRIPLE[:2]).findings()
