@@ -119,6 +119,9 @@ class BootState:
             return None
         if cond.unless_found and any(f.category in cond.unless_found for f in self.findings):
             return None
+        screen = self.last_milestone.get("ocr")
+        if cond.unless_screen_at and screen is not None and screen[0] in cond.unless_screen_at:
+            return None
         last_ms = self.last_milestone.get(origin)
         last_line = self.last_by_origin.get(origin)
         if cond.last_milestone and (last_ms is None or last_ms[0] not in cond.last_milestone):

@@ -385,3 +385,16 @@ def test_a_triple_fault_the_hypervisor_reports_is_a_reset_that_failed_the_boot(c
     a = run_lines(catalog, TRIPLE)
     assert [f.rule for f in a.findings()] == ["triple-fault"] and a.outcome == "failure"
     assert not run_lines(catalog, TRIPLE[:2]).findings()
+
+
+#: samples/qemu-grub-rescue-prompt/serial.log (GRUB cannot load its modules: rescue mode)
+GRUB_RESCUE = ["error: file `/boot/grub/i386-pc/normal.mod' not found.", "grub rescue> "]
+
+
+def test_a_stall_the_boot_loader_failure_explains_is_not_said_beside_it(catalog):
+    """GRUB asked for a passphrase and then failed into rescue mode: the boot never left the boot
+    loader, and its failure is the verdict, not a wait at the prompt."""
+    a = run_lines(catalog, [UNLOCK, *GRUB_RESCUE])
+    assert {f.category for f in a.findings()} == {"boot.bootloader-error"} and a.outcome == "failure"
+    handed_over = run_lines(catalog, [SEABIOS, "Booting from Hard Disk..."])
+    assert {f.category for f in handed_over.findings()} == {"console.silent", "boot.stall"}
