@@ -99,9 +99,9 @@ class BootCond:
     """True: only on the first boot the capture shows on this origin (an earlier boot there ended
     by restarting into this one: what it printed proves the console); False: only on later ones."""
     unless_screen_at: tuple[str, ...] = ()
-    """Not when a screen (the boot's lines of origin ocr) last showed one of these milestones: a
-    screen still at the firmware or boot loader shows the OS never started, whatever the
-    serial port did not print."""
+    """Not when a screen (the boot's lines of origin ocr) shows the boot still at one of these
+    milestones (its last milestone there, no kernel line after it): a screen still at the
+    firmware or boot loader shows the OS never started, whatever the serial port did not print."""
 
 
 @dataclass(frozen=True, slots=True)
