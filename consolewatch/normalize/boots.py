@@ -6,9 +6,10 @@ firmware or bootloader milestone line after a kernel ran (the firmware and the b
 only before the OS: "BdsDxe: loading Boot0001", "Booting from Hard Disk...", GRUB's
 "Booting `Debian'" after a kernel mean the machine started over, banner or not), at the
 first milestone line after the system said it was restarting (a `restart` line: "reboot:
-Restarting system", "rebooting..."), or when printk time jumps back to near zero after a
-kernel ran. All times come from the lines
-themselves, never the wall clock, so a replay decides exactly as the live run did.
+Restarting system", "rebooting...") or at the first line whose printk time is earlier than
+the restart line's (a pasted loop of panics, each boot's banner left out), or when printk time
+jumps back to near zero after a kernel ran. All times come from the lines themselves, never
+the wall clock, so a replay decides exactly as the live run did.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class BootTracker:
         self._last_t: float | None = None
         self._anchor: tuple[float, float] | None = None  # (wall, t)
         self._restarting = False
+        self._restart_at: float | None = None  # printk time of the restart line
 
     def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None,
                 restart: bool = False) -> bool:
@@ -40,6 +42,9 @@ class BootTracker:
         `restart`: the line says the system is restarting.
         """
         new = bool(self._restarting and milestones)
+        if self._restarting and guest_time is not None and self._restart_at is not None \
+                and guest_time < self._restart_at:
+            new = True  # after "Rebooting in 1 seconds..", the kernel's clock began again: the next boot
         for m in starts:
             if self.max_rank >= RANK[m]:
                 new = True
@@ -61,8 +66,10 @@ class BootTracker:
             self._last_t = None
             self._anchor = None
             self._restarting = False
+            self._restart_at = None
         if restart:
             self._restarting = True
+            self._restart_at = guest_time
         for m in milestones:
             self.max_rank = max(self.max_rank, RANK[m])
         if guest_time is not None:

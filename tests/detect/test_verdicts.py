@@ -398,3 +398,25 @@ def test_a_stall_the_boot_loader_failure_explains_is_not_said_beside_it(catalog)
     assert {f.category for f in a.findings()} == {"boot.bootloader-error"} and a.outcome == "failure"
     handed_over = run_lines(catalog, [SEABIOS, "Booting from Hard Disk..."])
     assert {f.category for f in handed_over.findings()} == {"console.silent", "boot.stall"}
+
+
+#: samples/qemu/boot-loop/serial.log: each boot's panic and the kernel's restart line (lines 338,
+#: 353; 690, 705; 1044, 1059), as a user pastes the repeating end of a loop without the banners
+PASTED_LOOP = ["[    1.826033] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+               "[    1.831308] Rebooting in 1 seconds..",
+               "[    1.785723] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+               "[    1.789014] Rebooting in 1 seconds..",
+               "[    2.105773] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+               "[    2.109002] Rebooting in 1 seconds.."]
+
+
+def test_after_a_restart_line_the_kernel_clock_starting_again_is_the_next_boot(catalog):
+    """The second boot's panic is stamped earlier than the first boot's restart line: the clock began
+    again. (The third's is not earlier than the second's restart line: a clock alone cannot
+    tell every boot apart, but two failed boots in a row already make the loop.)"""
+    a = run_lines(catalog, PASTED_LOOP)
+    assert [b.outcome for b in a.boots] == ["failure", "failure"]
+    assert "boot.loop" in {f.category for f in a.capture_findings} and a.outcome == "failure"
+    assert not run_lines(catalog, PASTED_LOOP[:2]).capture_findings  # one panic and its restart: no loop
+    later = run_lines(catalog, [PASTED_LOOP[0], PASTED_LOOP[1], "[    1.840000] reboot: machine restart"])
+    assert len(later.boots) == 1  # lines of the same boot after the restart line keep its clock
