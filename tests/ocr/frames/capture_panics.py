@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "qemu"))
 
-from guestkit import fetch, initramfs  # noqa: E402
-from guestkit.runner import MachineSpec, Qemu, StopRule  # noqa: E402
+from guestkit import fetch, initramfs
+from guestkit.runner import MachineSpec, Qemu, StopRule
 
 READY = "consolewatch-guest: ready"
 WAIT = f"echo {READY}; sleep 30"
