@@ -420,3 +420,13 @@ def test_after_a_restart_line_the_kernel_clock_starting_again_is_the_next_boot(c
     assert not run_lines(catalog, PASTED_LOOP[:2]).capture_findings  # one panic and its restart: no loop
     later = run_lines(catalog, [PASTED_LOOP[0], PASTED_LOOP[1], "[    1.840000] reboot: machine restart"])
     assert len(later.boots) == 1  # lines of the same boot after the restart line keep its clock
+
+
+def test_a_console_that_stops_in_the_boot_loader_is_neither_silent_nor_stalled_at_a_hand_off(catalog):
+    """samples/qemu-grub-rescue-prompt/serial.log lines 1-3: the boot sector reached GRUB; what
+    follows is GRUB's (a capture that ends here ends inside the boot loader, not after the OS
+    was handed the machine)."""
+    a = run_lines(catalog, [SEABIOS, "Booting from Hard Disk...", "GRUB loading."])
+    assert not a.findings() and a.outcome == "unknown"
+    rescue = run_lines(catalog, [SEABIOS, "Booting from Hard Disk...", "GRUB loading.", *GRUB_RESCUE])
+    assert {f.category for f in rescue.findings()} == {"boot.bootloader-error"} and len(rescue.boots) == 1
