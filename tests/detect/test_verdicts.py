@@ -430,3 +430,14 @@ def test_a_console_that_stops_in_the_boot_loader_is_neither_silent_nor_stalled_a
     assert not a.findings() and a.outcome == "unknown"
     rescue = run_lines(catalog, [SEABIOS, "Booting from Hard Disk...", "GRUB loading.", *GRUB_RESCUE])
     assert {f.category for f in rescue.findings()} == {"boot.bootloader-error"} and len(rescue.boots) == 1
+
+
+#: https://github.com/siderolabs/sidero/issues/447 (iPXE chain-loaded by UEFI PXE, its image fails)
+IPXE_FAILED = ["Could not boot image: Error 0x7f048287 (http://ipxe.org/7f048287)", "No more network devices"]
+
+
+def test_a_network_boot_that_fails_is_a_boot_loader_error_unless_the_disk_boots_after_it(catalog):
+    a = run_lines(catalog, IPXE_FAILED)
+    assert [f.rule for f in a.findings()] == ["ipxe-boot-failed"] and a.outcome == "failure"
+    disk = run_lines(catalog, [*IPXE_FAILED, "Booting from Hard Disk...", "GRUB loading."])  # PXE first, then the disk
+    assert not disk.findings()
