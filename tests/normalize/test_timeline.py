@@ -169,3 +169,18 @@ def test_a_text_console_judged_from_its_own_lines_whichever_source_shows_them_fi
         screen_first = verdict(events)
         assert any(s.duplicates for s in screen_first[2])  # the serial lines came as twins
         assert screen_first[:2] == (outcome, categories)
+
+
+def test_a_screen_left_at_the_boot_loader_while_the_kernel_writes_to_the_serial_port_is_one_boot(catalog):
+    """samples/qemu-floppy-failed-then-disk-boots: GRUB, then a kernel that writes to ttyS0 only;
+    the VGA screen keeps GRUB's last lines. A screenshot read after the serial port's kernel lines
+    shows a boot loader, but not one that ran again: it is the same boot (on one source, a boot
+    loader after a kernel means a reset)."""
+    folder = SAMPLES / "qemu-floppy-failed-then-disk-boots"
+    log = (folder / "serial.log").read_bytes()
+    grub = ["GNU GRUB  version 2.06-13+deb12u2", "", "   Booting `Debian GNU/Linux'"]
+    frames = [Frame("screen", render_screen(grub), "image/png", received_at=20.0)]
+    session, _ = _run(catalog, [Chunk("console", log, received_at=10.0)] + frames)
+    alone, _ = _run(catalog, [Chunk("console", log, received_at=10.0)])
+    assert len(session.result().boots) == len(alone.result().boots) == 1
+    assert session.result().outcome == alone.result().outcome
