@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consolewatch.detect.rules import BootCond, Rule
-from consolewatch.model import Boot, Evidence, Finding, Milestone, severity_rank
+from consolewatch.model import MILESTONES, Boot, Evidence, Finding, Milestone, severity_rank
 
 
 @dataclass
@@ -96,11 +96,16 @@ class BootState:
         if restart and self.restart is None:
             self.restart = ref
 
-    def screen_at(self, milestones: Sequence[str]) -> bool:
+    def screen_at(self, milestones: Sequence[str], origin: str) -> bool:
         """Does a screen (lines of origin ocr) show the boot still at one of `milestones`: its last
-        milestone is one of them and no kernel line (a printk time stamp) came after it there?"""
+        milestone is one of them, no kernel line (a printk time stamp) came after it there, and
+        `origin` got no further (a screenshot taken before the serial port's last hand-off line
+        is only older, not a boot that stopped earlier)?"""
         screen = self.last_milestone.get("ocr")
-        return screen is not None and screen[0] in milestones and self.stamped.get("ocr", -1) < screen[1].seq
+        if screen is None or screen[0] not in milestones or self.stamped.get("ocr", -1) > screen[1].seq:
+            return False
+        other = self.last_milestone.get(origin)
+        return other is None or MILESTONES.index(other[0]) <= MILESTONES.index(screen[0])
 
     def see_line(self, ref: LineRef) -> None:
         if self.first is None:
@@ -130,7 +135,7 @@ class BootState:
             return None
         if cond.unless_found and any(f.category in cond.unless_found for f in self.findings):
             return None
-        if cond.unless_screen_at and self.screen_at(cond.unless_screen_at):
+        if cond.unless_screen_at and self.screen_at(cond.unless_screen_at, cond.origin or "*"):
             return None
         last_ms = self.last_milestone.get(origin)
         last_line = self.last_by_origin.get(origin)
