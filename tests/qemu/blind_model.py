@@ -37,11 +37,15 @@ class BlindScenario:
     package_files: dict[str, list[str]] = field(default_factory=dict)  # package -> paths
     loose_modules: list[str] = field(default_factory=list)  # at /lib/extra/NAME.ko, not loaded
     initrd_padding_mb: int = 0                # an archive of zeros before the image
+    initrd_overwrite: int = 0                 # the image's first N bytes overwritten (0x5a)
     root_disk: DiskSpec | None = None
+    root_links: dict[str, str] = field(default_factory=dict)  # symlinks replacing root files
     data: str | None = None                   # a guestkit.datadisk builder, or "xfs-pair"
     data_interface: str = "virtio"
     no_kernel: bool = False                   # no -kernel: SeaBIOS boots the disks
-    network: str = "none"                     # none | user | gce
+    network: str = "none"                     # none | user | isolated | gce
+    nic_rom: bool = False                     # keep the NIC's iPXE option ROM (QEMU's own)
+    qemu_args: list[str] = field(default_factory=list)  # e.g. -bios OVMF.fd, a watchdog
     memory_mb: int = 256
     actions: list[Action] = field(default_factory=list)
     stop: list[StopRule] = field(default_factory=list)
@@ -57,6 +61,7 @@ class BlindScenario:
     screen_evidence: dict[str, list[str]] = field(default_factory=dict)
     excerpt_evidence: dict[str, list[str]] = field(default_factory=dict)
     notes: str = ""
+    half: str = "holdout"                     # study | holdout, for a scenario not yet recorded
 
 
 def panic_stop(settle: float = 1.0) -> list[StopRule]:

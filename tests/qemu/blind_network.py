@@ -59,6 +59,87 @@ def _networkd(name: str, extra_conf: str, what: str, **annotation) -> BlindScena
     )
 
 
+DHCLIENT = {"host_programs": DEBIAN_SH, "package_files": {"isc-dhcp-client": DHCLIENT_FILES}}
+DHCPCD = {"package_files": {"dhcpcd-base": ["/usr/sbin/dhcpcd", "/etc/dhcpcd.conf",
+                                            "/usr/lib/dhcpcd"]}}
+#: dhclient gives up after 10 s instead of the default 60 (the package's dhclient.conf
+#: asks for the usual options and sets no timeout)
+DHCLIENT_10S = {**BASE_FILES, "/etc/dhcp/dhclient.conf": ("timeout 10;\n", 0o644)}
+
+
+def _client(name: str, title: str, family: str, what: str, client_run: str, client: dict,
+            network: str, modules=NET_MODULES, files=BASE_FILES, after: str = FETCH_THEN_READY,
+            **annotation) -> BlindScenario:
+    return BlindScenario(
+        name=name, title=title, family=family, injected=what, append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            "mkdir -p /var/lib/dhcp /var/lib/dhcpcd /run/dhcpcd\n" + client_run + "\n" + after,
+            modules=modules, files=files),
+        network=network, stop=NET_STOP, timeout=50, **client, **annotation)
+
+
+ROUND3_NETWORK: list[BlindScenario] = [
+    _client("dhclient-no-nic", "ISC dhclient on a machine with no network device",
+            "network-dhcp",
+            "no NIC attached; the initramfs loads virtio_net and runs Debian's dhclient -v -1 "
+            "eth0 (with its dhclient-script), then the metadata fetch",
+            "dhclient -v -1 eth0", DHCLIENT, "none",
+            outcome="failure", categories=["network.no-device"],
+            optional=["network.metadata-unreachable"],
+            evidence={"network.no-device": ["Failed to get interface index: No such device"]},
+            half="study"),
+    _client("dhcpcd-nic-driver-missing",
+            "dhcpcd on a machine whose NIC has no driver loaded",
+            "network-dhcp",
+            "a virtio NIC on the GCE-like network, but the initramfs leaves out virtio_net "
+            "(no driver, so no eth0); Debian's dhcpcd -4 -1 -B eth0, then the metadata fetch",
+            "/usr/sbin/dhcpcd -4 -1 -B eth0", DHCPCD, "gce", modules=[],
+            outcome="failure", categories=["network.no-device"],
+            optional=["network.metadata-unreachable"],
+            evidence={"network.no-device": ["eth0: interface not found"]}),
+    _client("dhclient-no-offer", "ISC dhclient on a network whose DHCP server never answers",
+            "network-dhcp",
+            "a virtio NIC on a tap device in a private network namespace with no DHCP "
+            "server; Debian's dhclient -v -1 eth0 with 'timeout 10;' in dhclient.conf, then "
+            "the metadata fetch",
+            "dhclient -v -1 eth0", DHCLIENT, "isolated", files=DHCLIENT_10S,
+            outcome="failure", categories=["network.dhcp.no-lease"],
+            optional=["network.metadata-unreachable"],
+            evidence={"network.dhcp.no-lease": ["No DHCPOFFERS received."]}, half="study"),
+    BlindScenario(
+        name="dhcpcd-no-offer-ipv4ll",
+        title="dhcpcd with no DHCP answer falls back to IPv4LL; the metadata fetch hangs",
+        family="network-dhcp",
+        injected="a virtio NIC on a tap device in a private network namespace with no DHCP "
+                 "server; Debian's dhcpcd -4 -1 -t 10 -B eth0 (IPv4LL left on, as the package "
+                 "ships it), then the metadata fetch; stopped 12 s into the fetch",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            "mkdir -p /var/lib/dhcpcd /run/dhcpcd\n/usr/sbin/dhcpcd -4 -1 -t 10 -B eth0\n"
+            + FETCH_THEN_READY, modules=NET_MODULES, files=BASE_FILES),
+        **DHCPCD,
+        network="isolated",
+        stop=[StopRule(r"Connecting to 169\.254\.169\.254", settle=12.0)],
+        timeout=55,
+        outcome="stall",
+        categories=["network.dhcp.no-lease"],
+        optional=["boot.stall", "network.metadata-unreachable"],
+        evidence={"network.dhcp.no-lease": ["eth0: soliciting a DHCP lease",
+                                            "eth0: using IPv4LL address 169.254."]},
+        notes="No lease: dhcpcd gives the NIC a link-local address instead, which puts "
+              "169.254.169.254 on-link, so the metadata fetch waits for an answer that "
+              "never comes rather than failing.",
+    ),
+    _client("dhclient-user-net-up", "ISC dhclient gets a lease on QEMU user networking "
+            "(control case)", "healthy",
+            "nothing (control case): Debian's dhclient -v -1 eth0 on QEMU's user-mode "
+            "network (an ordinary /24 lease with a gateway), then a login prompt",
+            "dhclient -v -1 eth0", DHCLIENT, "user",
+            after=f"echo {READY}; {GETTY}\n" + IDLE,
+            outcome="success", categories=["boot.success"],
+            evidence={"boot.success": ["bound to 10.0.2.15", "debian login:"]}, half="study"),
+]
+
 NETWORK: list[BlindScenario] = [
     BlindScenario(
         name="dhclient-gce-lease-routes-applied",
@@ -133,4 +214,4 @@ NETWORK: list[BlindScenario] = [
               notes="Although the option 121 routes are not used, networkd installs the "
                     "lease's gateway itself and the metadata fetch succeeds: a /32 lease "
                     "without the classless routes applied that is nevertheless healthy."),
-]
+] + ROUND3_NETWORK

@@ -13,6 +13,7 @@ line comes from the kernel, SeaBIOS, busybox applets or the Debian programs name
 
 from __future__ import annotations
 
+from blind_boot_faults import ROUND3
 from blind_model import LOGIN, READY_THEN_GETTY, THREAD, VIRTIO_DISK, Action, BlindScenario, panic_stop
 from blind_network import NETWORK
 from guestkit.initramfs import InitramfsSpec
@@ -392,6 +393,6 @@ SCENARIOS: list[BlindScenario] = [
         categories=["boot.success"],
         evidence={"boot.success": ["0 FAILED", "reboot: Power down"]},
     ),
-] + NETWORK
+] + NETWORK + ROUND3
 
 BY_NAME: dict[str, BlindScenario] = {s.name: s for s in SCENARIOS}

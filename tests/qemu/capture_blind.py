@@ -4,7 +4,7 @@ samples/blind/<half>/qemu/<case>/ (serial.log, meta.yaml, expected.yaml), plus
 samples/blind/<half>/qemu-screens/<case>-<png|jpeg-qNN>/ for scenarios with a screen and
 samples/blind/<half>/qemu/<case>-excerpt/ for those with an excerpt. <half> is `study` or
 `holdout` (samples/blind/README.md): a re-recorded scenario stays in its half, a new one goes
-to the holdout.
+to the half it names (BlindScenario.half).
 
     python tests/qemu/capture_blind.py                  # all
     python tests/qemu/capture_blind.py mce-fatal        # some
@@ -14,7 +14,7 @@ to the holdout.
 The annotation is the scenario's (from the fault injected); a boot whose console lacks the
 annotated evidence, or that ended some other way than the scenario says, writes nothing and
 makes the exit status 1. Needs root (network namespaces), QEMU, apt-get/dpkg-deb, e2fsprogs,
-xfsprogs, btrfs-progs, dnsmasq, iproute2, Pillow.
+xfsprogs, btrfs-progs, dnsmasq, iproute2, ovmf, Pillow.
 """
 
 from __future__ import annotations
@@ -45,12 +45,13 @@ class CaptureError(RuntimeError):
     pass
 
 
-def half(out: Path, name: str) -> Path:
-    """The half of the blind set (study or holdout) holding scenario `name`'s cases."""
+def half(out: Path, sc) -> Path:
+    """The half of the blind set (study or holdout) holding scenario `sc`'s cases: where it
+    was recorded before, else the half the scenario names."""
     for h in ("study", "holdout"):
-        if (out / h / "qemu" / name).is_dir():
+        if (out / h / "qemu" / sc.name).is_dir():
             return out / h
-    return out / "holdout"
+    return out / sc.half
 
 
 def _missing(evidence: dict[str, list[str]], lines: list[str]) -> list[str]:
@@ -131,6 +132,9 @@ def base_meta(cap, name: str, files: list[str], capture: str, family: str, qemu_
             meta["initramfs"]["padding"] = (
                 f"a second gzip'd newc archive appended, one file of {sc.initrd_padding_mb} MB "
                 "of zeros (/padding.bin)")
+        if sc.initrd_overwrite:
+            meta["initramfs"]["overwritten"] = (
+                f"the first {sc.initrd_overwrite} bytes of the gzip'd image replaced by 0x5a")
     if cap.disk_info:
         meta["disks"] = cap.disk_info
     if cap.network_info:
@@ -160,6 +164,13 @@ def expected(outcome: str, categories, optional, evidence: dict, notes: str) -> 
     return exp
 
 
+def partial_optional(sc, shown) -> set[str]:
+    """A partial view (the last screen, the end of the log) of a boot: what the whole boot's
+    annotation names but the view does not prove is still true of the boot, so it is optional
+    there (neither rewarded nor penalised), never a false alarm."""
+    return (set(sc.categories) | set(sc.optional)) - set(shown)
+
+
 def _fresh(folder: Path) -> Path:
     if folder.exists():
         shutil.rmtree(folder)
@@ -175,7 +186,7 @@ ANNOTATION = ("Annotated from the fault injected (see meta.yaml injected), not f
 def write_case(cap, out: Path, qemu_ver: str) -> list[Path]:
     sc = cap.scenario
     written = []
-    folder = _fresh(half(out, sc.name) / "qemu" / sc.name)
+    folder = _fresh(half(out, sc) / "qemu" / sc.name)
     (folder / "serial.log").write_bytes(cap.result.serial)
     _dump(folder / "meta.yaml", base_meta(cap, f"qemu-{sc.name}", ["serial.log"],
                                           SERIAL_CAPTURE, sc.family, qemu_ver))
@@ -197,13 +208,14 @@ def write_excerpt(cap, out: Path, qemu_ver: str) -> Path:
     missing = _missing(sc.excerpt_evidence, sanitize_lines(data))
     if missing:
         raise CaptureError("evidence not in the excerpt: " + "; ".join(missing))
-    folder = _fresh(half(out, sc.name) / "qemu" / f"{sc.name}-excerpt")
+    folder = _fresh(half(out, sc) / "qemu" / f"{sc.name}-excerpt")
     (folder / "console.log").write_bytes(data)
     meta = base_meta(cap, f"qemu-{sc.name}-excerpt", ["console.log"],
                      f"excerpt: the last {sc.excerpt} lines of the serial log of the boot "
                      "(ttyS0 via QEMU -serial file:), unedited bytes", "partial-views", qemu_ver)
     _dump(folder / "meta.yaml", meta)
-    _dump(folder / "expected.yaml", expected(sc.outcome, sc.excerpt_evidence, (), sc.excerpt_evidence,
+    _dump(folder / "expected.yaml", expected(sc.outcome, sc.excerpt_evidence,
+                                             partial_optional(sc, sc.excerpt_evidence), sc.excerpt_evidence,
                                              ANNOTATION + " Only the end of the boot is given."))
     return folder
 
@@ -223,7 +235,7 @@ def write_screens(cap, out: Path, qemu_ver: str) -> list[Path]:
     folders = []
     text = "\n".join(cap.screen_rows or [])
     for suffix, filename, data in variants:
-        folder = _fresh(half(out, sc.name) / "qemu-screens" / f"{sc.name}-{suffix}")
+        folder = _fresh(half(out, sc) / "qemu-screens" / f"{sc.name}-{suffix}")
         (folder / filename).write_bytes(data)
         how = ("QMP screendump of the VGA screen (PPM converted to PNG)" if suffix == "png" else
                f"QMP screendump of the VGA screen, PNG re-encoded as JPEG quality "
@@ -233,7 +245,7 @@ def write_screens(cap, out: Path, qemu_ver: str) -> list[Path]:
         meta["screen_text"] = text
         _dump(folder / "meta.yaml", meta)
         _dump(folder / "expected.yaml", expected(
-            sc.outcome, sc.screen_evidence, (), sc.screen_evidence,
+            sc.outcome, sc.screen_evidence, partial_optional(sc, sc.screen_evidence), sc.screen_evidence,
             ANNOTATION + " Only the last screen is given; screen_text in meta.yaml is the VGA "
             "text buffer read at the same moment."))
         folders.append(folder)

@@ -44,6 +44,18 @@ def test_ext4_fault_disks(tmp_path, e2fsprogs):
     assert "clean with errors" in _dumpe2fs(fsck).stdout
 
 
+def test_boot_sector_disks_carry_their_code_and_the_boot_signature(tmp_path):
+    for build, code in ((datadisk.boot_triple_fault, datadisk.TRIPLE_FAULT),
+                        (datadisk.boot_hang, datadisk.HANG)):
+        image = tmp_path / "disk.img"
+        info = build(image, size_mb=1)
+        data = image.read_bytes()
+        assert len(data) == 1 << 20 and data[510:512] == b"\x55\xaa", info
+        assert data[:len(code)] == code and not data[len(code):510].strip(b"\0")
+    # the triple fault's lidt operand is the 6 zero bytes right after the code (0x7c07)
+    assert datadisk.TRIPLE_FAULT[4:6] == (0x7C07).to_bytes(2, "little")
+
+
 def test_host_program_comes_with_its_loader_and_libraries():
     files = hostfiles.program_files(Path("/usr/bin/dash"), "/bin/sh")
     assert files["/bin/sh"][0][:4] == b"\x7fELF"
@@ -61,6 +73,7 @@ def test_scenarios_are_annotated_with_known_names_and_evidence():
         assert set(sc.evidence) <= named and all(sc.evidence.values()), sc.name
         assert set(sc.categories) - {"boot.success"} <= set(sc.evidence) or sc.outcome == "success", sc.name
         assert bool(sc.screen) == bool(sc.screen_evidence) and bool(sc.excerpt) == bool(sc.excerpt_evidence)
+        assert sc.half in ("study", "holdout"), sc.name
 
 
 BLIND = Path(__file__).resolve().parents[2] / "samples" / "blind"

@@ -20,7 +20,7 @@ from consolewatch.cpio import NewcWriter, pad4
 
 from . import datadisk, fetch, hostfiles, initramfs
 from . import disk as diskmod
-from .boot import Capture, _rootfs_files, gce_network
+from .boot import Capture, _rootfs_files, gce_network, isolated_network
 from .modules import ModuleTree, read_ko
 from .netns import NetNS
 from .runner import QMP, Drive, MachineSpec, Qemu
@@ -100,8 +100,11 @@ def _initrd(sc, work: Path, kernel: fetch.Kernel, bb: fetch.Busybox) -> Path | N
     if extra:
         spec = dataclasses.replace(spec, files={**extra, **spec.files},
                                    sh_link="/bin/sh" not in extra)
+    image = initramfs.build(spec, bb, kernel)
+    if sc.initrd_overwrite:
+        image = b"\x5a" * sc.initrd_overwrite + image[sc.initrd_overwrite:]
     path = work / "initrd.img"
-    path.write_bytes(padding_archive(sc.initrd_padding_mb) + initramfs.build(spec, bb, kernel))
+    path.write_bytes(padding_archive(sc.initrd_padding_mb) + image)
     return path
 
 
@@ -110,8 +113,12 @@ def _drives(sc, work: Path, bb: fetch.Busybox) -> tuple[list[Drive], dict]:
     info: dict = {}
     if sc.root_disk is not None:
         image = work / "root.img"
-        info["root"] = diskmod.make_root_disk(image, _rootfs_files(bb, sc.root_disk.init),
+        files = {p: f for p, f in _rootfs_files(bb, sc.root_disk.init).items()
+                 if p not in sc.root_links}
+        info["root"] = diskmod.make_root_disk(image, files, symlinks=sc.root_links or None,
                                               size_mb=sc.root_disk.size_mb)
+        if sc.root_links:
+            info["root"]["symlinks"] = dict(sc.root_links)
         info["root"]["interface"] = sc.root_disk.interface
         drives.append(Drive(image, sc.root_disk.interface))
     if sc.data == "xfs-pair":
@@ -142,7 +149,8 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
     initrd = _initrd(sc, work, kernel, bb)
     drives, disk_info = _drives(sc, work, bb)
     spec = MachineSpec(kernel=None if sc.no_kernel else kernel.vmlinuz, initrd=initrd,
-                       append=sc.append, memory_mb=sc.memory_mb, drives=drives)
+                       append=sc.append, memory_mb=sc.memory_mb, drives=drives,
+                       nic_rom=sc.nic_rom, extra_args=list(sc.qemu_args))
     placeholders = {str(fetch.cache_dir()): "$CACHE", str(work): "$WORK"}
     network_info = None
     with ExitStack() as stack:
@@ -151,9 +159,16 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
             placeholders[ns.name] = "$NETNS"
             network_info = gce_network(ns)
             spec.nic, spec.netns = "tap", ns.name
+        elif sc.network == "isolated":
+            ns = stack.enter_context(NetNS())
+            placeholders[ns.name] = "$NETNS"
+            network_info = isolated_network(ns)
+            spec.nic, spec.netns = "tap", ns.name
         elif sc.network == "user":
             spec.nic = "user"
             network_info = {"kind": "qemu user-mode networking (slirp), its built-in DHCP"}
+        if sc.nic_rom and network_info is not None:
+            network_info["nic_option_rom"] = "QEMU's default for the NIC model (iPXE)"
         qdir = work / "qemu"
         qdir.mkdir()
         actions_qmp = qdir / "actions-qmp.sock"

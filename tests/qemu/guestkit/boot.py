@@ -125,6 +125,12 @@ def gce_network(ns: NetNS) -> dict:
     }
 
 
+def isolated_network(ns: NetNS) -> dict:
+    """A tap device in `ns` with nothing behind it (no DHCP server). Returns it for meta.yaml."""
+    ns.add_tap("tap0")
+    return {"kind": "tap device in a private network namespace, no DHCP server"}
+
+
 def run(scenario, workdir: Path | None = None, accel: str | None = None, observe=None) -> Capture:
     """Boot `scenario` once. Every resource (QEMU, namespace, dnsmasq, temp files when no
     workdir is given) is released before this returns or raises.
@@ -175,9 +181,7 @@ def _run(sc, work: Path, accel: str | None, observe=None) -> Capture:
             ns = stack.enter_context(NetNS())
             placeholders[ns.name] = "$NETNS"
             if sc.network == "isolated":
-                ns.add_tap("tap0")
-                network_info = {"kind": "tap device in a private network namespace, "
-                                        "no DHCP server"}
+                network_info = isolated_network(ns)
             else:
                 network_info = gce_network(ns)
             spec.nic = "tap"

@@ -119,7 +119,38 @@ def blank(image: Path, size_mb: int = 16) -> dict:
     return {"contents": "zeros (no MBR, no boot signature)", "size_mb": size_mb}
 
 
+#: 16-bit boot-sector code (loaded by the BIOS at 0x7c00):
+#: cli; lidt [0x7c07] (a 6-byte descriptor of zeros: IDT limit 0); int3 -> #GP -> triple fault
+TRIPLE_FAULT = bytes.fromhex("fa0f011e077ccc") + bytes(6)
+#: cli; hlt; jmp back to the hlt: a boot sector that never returns and never prints
+HANG = bytes.fromhex("faf4ebfd")
+
+
+def _boot_sector(image: Path, code: bytes, size_mb: int) -> None:
+    image.unlink(missing_ok=True)
+    with open(image, "wb") as fh:
+        fh.truncate(size_mb << 20)
+        fh.write(code.ljust(510, b"\0") + b"\x55\xaa")
+
+
+def boot_triple_fault(image: Path, size_mb: int = 16) -> dict:
+    """A disk whose MBR boot code loads an empty interrupt table and traps: the CPU
+    triple-faults and the machine resets (as a corrupt boot loader does)."""
+    _boot_sector(image, TRIPLE_FAULT, size_mb)
+    return {"contents": "MBR with the boot signature; boot code " + TRIPLE_FAULT[:7].hex()
+            + " (cli; lidt of a zero-limit table; int3): a triple fault", "size_mb": size_mb}
+
+
+def boot_hang(image: Path, size_mb: int = 16) -> dict:
+    """A disk whose MBR boot code halts with interrupts off: nothing after the BIOS."""
+    _boot_sector(image, HANG, size_mb)
+    return {"contents": "MBR with the boot signature; boot code " + HANG.hex()
+            + " (cli; hlt; jmp): a boot loader that hangs silently", "size_mb": size_mb}
+
+
 BUILDERS = {
+    "boot-triple-fault": boot_triple_fault,
+    "boot-hang": boot_hang,
     "ext4-data": ext4_data,
     "ext4-bad-magic": ext4_bad_magic,
     "ext4-larger-than-device": ext4_larger_than_device,

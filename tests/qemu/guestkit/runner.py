@@ -125,7 +125,7 @@ def ppm_to_png(ppm: bytes) -> bytes:
 @dataclass
 class Drive:
     path: Path
-    interface: str = "virtio"  # virtio | nvme | ide
+    interface: str = "virtio"  # virtio | nvme | ide | cdrom
     serial: str = "cw0"
 
 
@@ -139,6 +139,7 @@ class MachineSpec:
     drives: list[Drive] = field(default_factory=list)
     nic: str = "none"        # none | user | tap
     nic_model: str = "virtio-net-pci"  # its iPXE option ROM is left out (romfile=)
+    nic_rom: bool = False     # True: keep QEMU's own option ROM for the model (iPXE)
     tap_ifname: str = "tap0"
     netns: str | None = None  # run QEMU inside this network namespace (for tap)
     bios_serial: bool = True  # SeaBIOS mirrors its screen to ttyS0, as on GCE
@@ -278,13 +279,15 @@ class Qemu:
                          "-device", f"virtio-blk-pci,drive=d{i}"]
             elif d.interface == "ide":
                 argv += ["-drive", f"file={d.path},if=ide,index={i},format=raw"]
+            elif d.interface == "cdrom":
+                argv += ["-drive", f"file={d.path},if=ide,index={i},media=cdrom,format=raw"]
             else:
                 raise ValueError(f"unknown drive interface {d.interface!r}")
         if s.nic == "user":
-            argv += ["-netdev", "user,id=n0", "-device", f"{s.nic_model},netdev=n0,romfile="]
+            argv += ["-netdev", "user,id=n0", "-device", f"{s.nic_model},netdev=n0{'' if s.nic_rom else ',romfile='}"]
         elif s.nic == "tap":
             argv += ["-netdev", f"tap,id=n0,ifname={s.tap_ifname},script=no,downscript=no",
-                     "-device", f"{s.nic_model},netdev=n0,romfile="]
+                     "-device", f"{s.nic_model},netdev=n0{'' if s.nic_rom else ',romfile='}"]
         elif s.nic != "none":
             raise ValueError(f"unknown nic {s.nic!r}")
         argv += s.extra_args
