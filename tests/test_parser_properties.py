@@ -142,3 +142,16 @@ def test_json_output_escapes_what_a_terminal_would_act_on():
     out = dumps(doc)
     assert out.isascii() or not re.search("[\x7f-\x9f\u202e\u2028\U000e0041\ud800]", out)
     assert json.loads(out) == doc
+
+
+@FAST
+@given(st.lists(st.sampled_from([b"a", b"\n", b"\x00", b"\x7f", b"\x1b[1m", b"\xc3\xa9", b"\xc3", b"\xa9", b"\xed\xa0\x80",
+                                 b"\xf0\x9f\x98\x80", b"\xff", b"\xe2\x80"]), max_size=60).map(b"".join))
+def test_bytes_that_are_not_text_are_counted_as_each_byte_decoded(data):
+    """The fast path (a strict UTF-8 decode) counts what decoding every byte would: controls,
+    and bytes that are not UTF-8 (a character split by a chunk end, an encoded surrogate)."""
+    from consolewatch.normalize.normalizer import _NON_TEXT, non_text_bytes
+
+    controls = len(data) - len(data.translate(None, _NON_TEXT))
+    invalid = (len(data.decode("utf-8", "backslashreplace").encode("utf-8")) - len(data)) // 3
+    assert non_text_bytes(data) == controls + invalid

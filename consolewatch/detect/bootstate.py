@@ -123,9 +123,13 @@ class BootState:
                      earlier: frozenset[str] = frozenset()) -> list[Evidence] | None:
         """Evidence when the boot satisfies `cond`, else None. `earlier`: the origins on which an
         earlier boot of the capture printed."""
-        reached = set(self.milestones)
-        if any(m not in reached for m in cond.reached) or any(m in reached for m in cond.not_reached):
-            return None
+        reached = self.milestones
+        for m in cond.reached:
+            if m not in reached:
+                return None
+        for m in cond.not_reached:
+            if m in reached:
+                return None
         if cond.ended_by and not self.ends(ended_by) & set(cond.ended_by):
             return None
         if cond.outcome and outcome not in cond.outcome:

@@ -152,6 +152,7 @@ class Catalog:
 
         Cached: `check` depends only on the line's message, program, triggers and origin (its
         formats and fields are what `read` found in that message), and consoles repeat lines.
+        The list and its fields are shared by every line with that key: never change them.
         """
         key = (sl.message, sl.program, sl.triggers, sl.line.origin)
         got = self._match_cache.get(key)
@@ -162,7 +163,7 @@ class Catalog:
                 (rule, m, index, fields) for rule, m, index in self.candidates(sl.triggers)
                 if (fields := self.check(m, sl)) is not None
             ]
-        return [(rule, m, index, dict(fields)) for rule, m, index, fields in got]  # callers may keep or change them
+        return got
 
     def check(self, m: LineMatcher, sl: ScannedLine) -> dict[str, str] | None:
         """The fields a matcher yields on this line, or None when it does not match."""

@@ -9,14 +9,14 @@ evidence text, carry the lines just before their evidence, and a root cause mute
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from consolewatch.detect import bootstate, facts
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
+from consolewatch.detect.closing import BootClosing
 from consolewatch.detect.remedy import placeholders, render
 from consolewatch.detect.rules import (
     AbsentCond,
@@ -36,8 +36,6 @@ from consolewatch.normalize.stamps import split_stamps
 #: Digits are masked in fingerprints so a line repeating with other numbers is one finding.
 _MASK = bytes.maketrans(b"0123456789", b"##########")
 CONTEXT_LINES = 3
-#: Closed boots kept in full; older ones are summarised (a long boot loop stays bounded).
-MAX_BOOTS_KEPT = 1000
 
 
 def _trailing_blank(block: bytes) -> int:
@@ -46,24 +44,35 @@ def _trailing_blank(block: bytes) -> int:
     return block.count(b"\n", len(kept)) - (1 if kept else 0)
 
 
+def _evidence(line: Line) -> Evidence:
+    return Evidence(line.seq, line.text, line.source, line.origin)
+
+
 class _Ctx:
     """Where a line's context can be read later: its batch and the lines before that batch."""
 
-    __slots__ = ("batch", "seq", "tail")
+    __slots__ = ("batch", "seq", "tail", "_lines")
 
     def __init__(self, batch: LineBatch, seq: int, tail: tuple[tuple[int, str], ...]) -> None:
         self.batch, self.seq, self.tail = batch, seq, tail
+        self._lines: tuple[Evidence, ...] | None = None
 
     def lines(self) -> tuple[Evidence, ...]:
+        """The lines before line `seq` (read once: several findings may quote one line)."""
+        if self._lines is None:
+            self._lines = self._read()
+        return self._lines
+
+    def _read(self) -> tuple[Evidence, ...]:
         b = self.batch
         pairs = b.before(self.seq, CONTEXT_LINES)
         if len(pairs) < CONTEXT_LINES and self.seq - len(pairs) <= b.first_seq:
             older = [p for p in self.tail if p[0] < b.first_seq]
             pairs = older[max(0, len(older) - (CONTEXT_LINES - len(pairs))):] + pairs
-        return tuple(Evidence(s, t, b.source, b.origin) for s, t in pairs)  # type: ignore[arg-type]
+        return tuple([Evidence(s, t, b.source, b.origin) for s, t in pairs])  # type: ignore[arg-type]
 
 
-class Engine(TwinLines):
+class Engine(TwinLines, BootClosing):
     def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
         self.catalog = catalog
         self.rules = {r.id: r for r in catalog.rules}
@@ -86,6 +95,7 @@ class Engine(TwinLines):
         self._early = [r for r in boot_rules if not r.condition.outcome]  # type: ignore[union-attr]
         self._late = [r for r in boot_rules if r.condition.outcome]  # type: ignore[union-attr]
         self._capture_rules = [r for r in catalog.rules if isinstance(r.condition, CaptureCond)]
+        self._boot_gate: dict[tuple[Any, ...], list[Rule]] = {}
         self._idle_rules = [r for r in catalog.rules if isinstance(r.condition, IdleCond)]
         self._finished = False
         self._remedies: dict[tuple[Any, ...], str] = {}
@@ -96,6 +106,12 @@ class Engine(TwinLines):
         """seq -> the rules a screen (OCR) line matched, until its text twin comes."""
         self._exact: dict[int, Evidence] = {}
         """seq -> the exact text of a line first read off a screen (the text twin's bytes)."""
+        self._facts_seen = 0
+        """Moves whenever `context_fields` change (the remembered matches depend on them)."""
+        self._matched: dict[tuple[Any, ...], dict[str, list[tuple[int, dict[str, str]]]]] = {}
+        self._matched_under: tuple[str, str, int] | None = None
+        self._masked: dict[str, bytes] = {}
+        """message -> its fingerprint (digits masked), for repeated lines."""
 
     # -- context -------------------------------------------------------------------------
 
@@ -106,6 +122,7 @@ class Engine(TwinLines):
         if ctx.hypervisor != "unknown":
             self.hypervisor = ctx.hypervisor
         self.context_fields.update({k: str(v) for k, v in ctx.fields.items()})
+        self._facts_seen += 1
         self._normalise_context()
 
     def _infer(self, context: Any) -> None:
@@ -211,13 +228,26 @@ class Engine(TwinLines):
         return _Ctx(batch, seq, ())
 
     def _match(self, sl: ScannedLine) -> dict[str, list[tuple[int, dict[str, str]]]]:
-        """rule id -> (matcher index, fields) of each of the rule's matchers the line satisfies."""
-        matched: dict[str, list[tuple[int, dict[str, str]]]] = {}
-        for rule, m, index, fields in self.catalog.matches(sl):
-            if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
-                continue
-            if not m.context or facts.holds(m.context, fields, self.context_fields):
-                matched.setdefault(rule.id, []).append((index, fields))
+        """rule id -> (matcher index, fields) of each of the rule's matchers the line satisfies.
+
+        Remembered by what it depends on: the line's message, program, triggers and origin (see
+        `Catalog.matches`), the cloud and hypervisor, and the cloud's facts (`_facts_seen` moves
+        when they change). Shared between lines: callers never change the lists or the fields."""
+        state = (self.cloud, self.hypervisor, self._facts_seen)
+        if state != self._matched_under:
+            self._matched.clear()
+            self._matched_under = state
+        key = (sl.message, sl.program, sl.triggers, sl.line.origin)
+        matched = self._matched.get(key)
+        if matched is None:
+            if len(self._matched) > 20000:
+                self._matched.clear()
+            matched = self._matched[key] = {}
+            for rule, m, index, fields in self.catalog.matches(sl):
+                if (rule.clouds or rule.hypervisors) and not rule.applies(self.cloud, self.hypervisor):
+                    continue
+                if not m.context or facts.holds(m.context, fields, self.context_fields):
+                    matched.setdefault(rule.id, []).append((index, fields))
         return matched
 
     # -- conditions ------------------------------------------------------------------------
@@ -225,10 +255,13 @@ class Engine(TwinLines):
     def _advance(self, rule: Rule, hits: list[tuple[int, dict[str, str]]], sl: ScannedLine, ctx: _Ctx) -> list[Finding]:
         cond = rule.condition
         line = sl.line
-        ev = Evidence(line.seq, line.text, line.source, line.origin)
         if isinstance(cond, LineCond):
             index, fields = hits[0]
-            key = (rule.id, sl.message.encode("utf-8", "surrogateescape").translate(_MASK))
+            key = (rule.id, self._mask(sl.message))
+            if key in self._boot.counts and not rule.fallback:
+                self._boot.counts[key] += 1  # seen in this boot: one more occurrence (as _fire counts)
+                return []
+            ev = _evidence(line)
             if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
                 return []  # another line of an event already found
             found = self._fire(rule, [ev], fields, ctx, sl.message)
@@ -236,22 +269,20 @@ class Engine(TwinLines):
                 self._boot.alternatives[len(self._boot.findings) - 1] = {index}
             return found
         st = self._boot.state
-        matched = {i: f for i, f in hits}
         if isinstance(cond, SequenceCond):
             progress: dict[int, tuple[Any, ...]] = st.setdefault(rule.id, {})
             out: list[Finding] = []
-            for k in range(len(cond.steps) - 1, -1, -1):
-                got = matched.get(k)  # a sequence's matchers are its steps, in order
-                if got is None:
-                    continue
+            # A sequence's matchers are its steps, in order; `hits` come by matcher index, each
+            # once: the last step first, so one line does not take two steps.
+            for k, got in reversed(hits):
                 if k == 0:
-                    progress[1] = ([ev], line.t, line.seq, got, ctx, sl.message)
+                    progress[1] = ([_evidence(line)], line.t, line.seq, got, ctx, sl.message)
                     continue
                 p = progress.get(k)
                 if p is None or cond.window.exceeded(p[1], p[2], line.t, line.seq):
                     progress.pop(k, None)
                     continue
-                chain = (p[0] + [ev], p[1], p[2], {**p[3], **got}, p[4], p[5])
+                chain = (p[0] + [_evidence(line)], p[1], p[2], {**p[3], **got}, p[4], p[5])
                 if k == len(cond.steps) - 1:
                     del progress[k]
                     out.extend(self._fire(rule, chain[0], chain[3], chain[4], chain[5]))
@@ -260,15 +291,15 @@ class Engine(TwinLines):
             return out
         if isinstance(cond, AbsentCond):
             pending = self._boot.pending
-            first_i, expect_i = 0, 1  # an absent_after's matchers: first, expect
-            if expect_i in matched and rule.id in pending:
+            # An absent_after's matchers: 0 first, 1 expect; `hits` by matcher index.
+            if hits[-1][0] == 1 and rule.id in pending:
                 del pending[rule.id]  # satisfied in time (expiry was checked before matching)
-            elif first_i in matched and rule.id not in pending:
-                pending[rule.id] = (ev, line.t, line.seq, matched[first_i], ctx, sl.message)
+            elif hits[0][0] == 0 and rule.id not in pending:
+                pending[rule.id] = (_evidence(line), line.t, line.seq, hits[0][1], ctx, sl.message)
             return []
         if isinstance(cond, RepeatCond):
             seen: deque[Any] = st.setdefault(rule.id, deque())
-            seen.append((ev, line.t, line.seq, hits[0][1], ctx, sl.message))
+            seen.append((_evidence(line), line.t, line.seq, hits[0][1], ctx, sl.message))
             if cond.window is not None:
                 while seen and cond.window.exceeded(seen[0][1], seen[0][2], line.t, line.seq):
                     seen.popleft()
@@ -289,6 +320,16 @@ class Engine(TwinLines):
                 out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
         return out
 
+    def _mask(self, text: str) -> bytes:
+        """`text`'s fingerprint: its bytes with digits masked (a line repeating with other numbers
+        is one finding); remembered, as consoles repeat lines."""
+        masked = self._masked.get(text)
+        if masked is None:
+            if len(self._masked) > 20000:
+                self._masked.clear()
+            masked = self._masked[text] = text.encode("utf-8", "surrogateescape").translate(_MASK)
+        return masked
+
     # -- findings --------------------------------------------------------------------------
 
     def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: _Ctx | None,
@@ -302,7 +343,7 @@ class Engine(TwinLines):
             if rule.fallback and any(f.category == rule.category for f in b.findings):
                 return []  # the fuller evidence was seen: the fragment adds nothing
             text = message if message is not None else (evidence[0].text if evidence else "")
-            key = (rule.id, text.encode("utf-8", "surrogateescape").translate(_MASK))
+            key = (rule.id, self._mask(text))
             if key in b.counts:
                 b.counts[key] += 1
                 return []
@@ -328,87 +369,18 @@ class Engine(TwinLines):
                 return root.id
         return None
 
-    def _remedy(self, rule: Rule, fields: dict[str, str]) -> str:
-        if self.context_fields:
-            fields = {**self.context_fields, **fields}  # what the console said wins over the API
-        key = (rule.id, self.cloud, self.hypervisor, tuple(fields.get(n) for n in self._fields_used[rule.id]))
+    def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str:
+        facts = self.context_fields  # what the console said (`fields`) wins over the API
+        used = self._fields_used[rule.id]
+        values = tuple(fields[n] if n in fields else facts.get(n) for n in used) if used else ()
+        key = (rule.id, self.cloud, self.hypervisor, values)
         text = self._remedies.get(key)
         if text is None:
             if len(self._remedies) > 4096:
                 self._remedies.clear()
-            text = self._remedies[key] = render(rule.remediation, self.cloud, self.hypervisor, fields)
+            text = self._remedies[key] = render(rule.remediation, self.cloud, self.hypervisor,
+                                                {**facts, **fields} if facts else fields)
         return text
-
-    def _close(self, ended_by: str) -> list[Finding]:
-        b = self._boot
-        out: list[Finding] = []
-        for rule_id, p in list(b.pending.items()):
-            out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
-        b.pending.clear()
-        for rule in self._early:
-            out.extend(self._boot_rule(rule, ended_by, None))
-        findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
-        findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
-        findings = bootstate.without_fallbacks(findings, self.rules)
-        findings, outcome, reason = bootstate.judge(b, findings)
-        late: list[Finding] = []
-        for rule in self._late:
-            late += self._boot_rule(rule, ended_by, outcome)
-        if late:
-            findings += late  # judged from the outcome: they mute nothing and repeat nothing
-            out.extend(late)
-            decides = any(f.verdict in ("failure", "stall") for f in late) or (
-                outcome == "unknown" and any(f.verdict == "success" for f in late))
-            if decides:
-                findings, outcome, reason = bootstate.judge(b, findings)  # an undecided boot decided
-        self.boots.append(bootstate.close(b, findings, outcome, reason))
-        self._origins_closed.update(o for o, n in b.seen.items() if n)
-        self.boot_outcomes[outcome] += 1
-        if len(self.boots) > MAX_BOOTS_KEPT:
-            del self.boots[0]
-            self.boots_dropped += 1
-        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome)))
-        return out
-
-    def _rerender(self, findings: list[Finding]) -> list[Finding]:
-        """Fixes written before the console named its cloud, written again for that cloud."""
-        if self.cloud == "unknown":
-            return findings
-        out = []
-        for f in findings:
-            text = self._remedy(self.rules[f.rule], dict(f.fields)) if f.rule in self.rules else f.remediation
-            out.append(f if text == f.remediation else dataclasses.replace(f, remediation=text))
-        return out
-
-    def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None) -> list[Finding]:
-        if not rule.applies(self.cloud, self.hypervisor):
-            return []
-        ev = self._boot.boot_matches(rule.condition, ended_by, outcome,  # type: ignore[arg-type]
-                                     frozenset(self._origins_closed))
-        return self._fire(rule, ev, {}, None, None) if ev else []
-
-    def _capture_loop(self, ending: Evidence) -> list[Finding]:
-        """Capture rules on the boot that just closed: `min_boots` boots in a row with the
-        outcomes a rule counts (a boot with another outcome, one that came up, ends the run).
-        `ending`: the closed boot's line that says how it ended, quoted for it."""
-        out: list[Finding] = []
-        closed = self.boots[-1]
-        for rule in self._capture_rules:
-            cond = rule.condition
-            assert isinstance(cond, CaptureCond)
-            if cond.min_boots is None or rule.id in self._capture_fired or not rule.applies(self.cloud, self.hypervisor):
-                continue
-            run = self._streaks.setdefault(rule.id, [])
-            if cond.outcome and closed.outcome not in cond.outcome:
-                run.clear()
-                continue
-            run.append(ending)
-            if len(run) >= cond.min_boots:
-                ev = run[: cond.min_boots]
-                self._capture_fired.add(rule.id)
-                self._streaks.pop(rule.id, None)
-                out.extend(self._fire(rule, ev, {"boots": str(len(run))}, None, None, capture=True))
-        return out
 
     # -- live ----------------------------------------------------------------------------
 

@@ -52,3 +52,24 @@ def test_malformed_context_tests_are_reported_with_their_line(context, problem):
     doc = yaml.safe_load(yaml.safe_dump({"rules": [{**RULE, "match": {"line": {"regex": "a", "context": context}}}]}))
     rules, problems = parse_rules_file(doc, "x.yaml")
     assert not rules and any(problem in p.message for p in problems), problems
+
+
+# samples/qemu/gce-option121-applied/serial.log, line 353
+LEASE = "udhcpc: lease of 10.128.0.2 obtained from 10.128.0.1, lease time 3600"
+
+
+def test_a_line_is_judged_against_the_facts_known_when_it_comes(catalog):
+    """The engine remembers which rules a repeated line matched; facts that arrive (or change)
+    mid-capture must still change the verdict on the next copy of the line."""
+    from consolewatch.detect.engine import Engine
+    from consolewatch.model import Line, MachineContext
+
+    def differs(engine: Engine, seq: int) -> list[str]:
+        return [f.rule for f in engine.feed(Line(seq, LEASE)) if f.rule == "address-differs-from-assigned"]
+
+    engine = Engine(catalog)
+    assert differs(engine, 1) == []  # no facts: a bare log says nothing of what was assigned
+    engine.set_context(MachineContext("api", "gce", "kvm", {"ipv4_addresses": "10.128.0.2"}))
+    assert differs(engine, 2) == []  # the address the cloud assigned
+    engine.set_context(MachineContext("api", "gce", "kvm", {"ipv4_addresses": "10.128.0.9"}))
+    assert differs(engine, 3) == ["address-differs-from-assigned"]

@@ -10,6 +10,7 @@ from consolewatch.detect.catalog import Catalog
 from consolewatch.model import Chunk
 from consolewatch.normalize.scanner import Scanner, hyperscan_available
 from consolewatch.session import Session
+from consolewatch.sinks.jsonout import analysis_dict, dumps
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = sorted(p for p in (ROOT / "samples").rglob("*.log"))
@@ -17,12 +18,12 @@ LOGS = sorted(p for p in (ROOT / "samples").rglob("*.log"))
 needs_hs = pytest.mark.skipif(not hyperscan_available(), reason="the hyperscan wheel is not installed here")
 
 
-def findings(catalog: Catalog, data: bytes):
+def findings(catalog: Catalog, data: bytes) -> str:
+    """The whole `analyze --json --boot all` document: every boot, finding, field, count and fix."""
     s = Session(catalog)
     s.feed(Chunk("c", data))
     s.finish()
-    a = s.result()
-    return a.outcome, [(f.rule, f.evidence, f.context) for f in a.findings("all")]
+    return dumps(analysis_dict(s.result(), "all"))
 
 
 @needs_hs

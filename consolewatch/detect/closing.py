@@ -1,0 +1,141 @@
+"""How the engine closes a boot: pending absences fire, boot rules are judged, findings are
+muted and demoted, the boot gets its outcome, and capture rules count the run of boots.
+
+`BootClosing` is the part of `Engine` that does it (split out to keep the engine module small);
+it uses the engine's boot state, rules and firing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from consolewatch.detect import bootstate
+from consolewatch.detect.rules import CaptureCond, Rule
+from consolewatch.model import Boot, Evidence, Finding
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Protocol
+
+    from consolewatch.detect.bootstate import BootState
+    from consolewatch.detect.engine import _Ctx
+
+    class _Engine(Protocol):
+        """What `BootClosing` uses of the engine it is mixed into."""
+
+        _boot: BootState
+        rules: dict[str, Rule]
+        cloud: str
+        hypervisor: str
+        boots: list[Boot]
+        boots_dropped: int
+        boot_outcomes: Counter[str]
+        _early: list[Rule]
+        _late: list[Rule]
+        _capture_rules: list[Rule]
+        _capture_fired: set[str]
+        _streaks: dict[str, list[Evidence]]
+        _origins_closed: set[str]
+        _boot_gate: dict[tuple[Any, ...], list[Rule]]
+
+        def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: _Ctx | None,
+                  message: str | None, *, capture: bool = False) -> list[Finding]: ...
+        def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str: ...
+        def _rerender(self, findings: list[Finding]) -> list[Finding]: ...
+        def _boot_rules(self, rules: list[Rule], ends: frozenset[str], outcome: str | None) -> list[Rule]: ...
+        def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None,
+                       earlier: frozenset[str]) -> list[Finding]: ...
+        def _capture_loop(self, ending: Evidence) -> list[Finding]: ...
+
+#: Closed boots kept in full; older ones are summarised (a long boot loop stays bounded).
+MAX_BOOTS_KEPT = 1000
+
+
+class BootClosing:
+    """Mixed into `Engine`: `_close(ended_by)` when a boot ends."""
+
+    def _close(self: _Engine, ended_by: str) -> list[Finding]:
+        b = self._boot
+        out: list[Finding] = []
+        for rule_id, p in list(b.pending.items()):
+            out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
+        b.pending.clear()
+        earlier = frozenset(self._origins_closed)
+        ends = frozenset(b.ends(ended_by))
+        for rule in self._boot_rules(self._early, ends, None):
+            out.extend(self._boot_rule(rule, ended_by, None, earlier))
+        findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
+        findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
+        findings = bootstate.without_fallbacks(findings, self.rules)
+        findings, outcome, reason = bootstate.judge(b, findings)
+        late: list[Finding] = []
+        for rule in self._boot_rules(self._late, ends, outcome):
+            late += self._boot_rule(rule, ended_by, outcome, earlier)
+        if late:
+            findings += late  # judged from the outcome: they mute nothing and repeat nothing
+            out.extend(late)
+            decides = any(f.verdict in ("failure", "stall") for f in late) or (
+                outcome == "unknown" and any(f.verdict == "success" for f in late))
+            if decides:
+                findings, outcome, reason = bootstate.judge(b, findings)  # an undecided boot decided
+        self.boots.append(bootstate.close(b, findings, outcome, reason))
+        self._origins_closed.update(o for o, n in b.seen.items() if n)
+        self.boot_outcomes[outcome] += 1
+        if len(self.boots) > MAX_BOOTS_KEPT:
+            del self.boots[0]
+            self.boots_dropped += 1
+        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome)))
+        return out
+
+    def _rerender(self: _Engine, findings: list[Finding]) -> list[Finding]:
+        """Fixes written before the console named its cloud, written again for that cloud."""
+        if self.cloud == "unknown":
+            return findings
+        out = []
+        for f in findings:
+            text = self._remedy(self.rules[f.rule], f.fields) if f.rule in self.rules else f.remediation
+            out.append(f if text == f.remediation else dataclasses.replace(f, remediation=text))
+        return out
+
+    def _boot_rules(self: _Engine, rules: list[Rule], ends: frozenset[str], outcome: str | None) -> list[Rule]:
+        """The boot rules among `rules` that can hold for a boot that ended so (`ends`, see
+        `BootState.ends`) with `outcome` on this cloud: what a boot's lines do not change,
+        judged once per combination (the rest is `BootState.boot_matches`)."""
+        key = (id(rules), ends, outcome, self.cloud, self.hypervisor)
+        got = self._boot_gate.get(key)
+        if got is None:
+            got = self._boot_gate[key] = [
+                r for r in rules if r.applies(self.cloud, self.hypervisor)
+                and (not r.condition.ended_by or not ends.isdisjoint(r.condition.ended_by))  # type: ignore[union-attr]
+                and (not r.condition.outcome or outcome in r.condition.outcome)]  # type: ignore[union-attr]
+        return got
+
+    def _boot_rule(self: _Engine, rule: Rule, ended_by: str, outcome: str | None, earlier: frozenset[str]) -> list[Finding]:
+        """`earlier`: the origins on which a boot closed before this one printed."""
+        ev = self._boot.boot_matches(rule.condition, ended_by, outcome, earlier)  # type: ignore[arg-type]
+        return self._fire(rule, ev, {}, None, None) if ev else []
+
+    def _capture_loop(self: _Engine, ending: Evidence) -> list[Finding]:
+        """Capture rules on the boot that just closed: `min_boots` boots in a row with the
+        outcomes a rule counts (a boot with another outcome, one that came up, ends the run).
+        `ending`: the closed boot's line that says how it ended, quoted for it."""
+        out: list[Finding] = []
+        closed = self.boots[-1]
+        for rule in self._capture_rules:
+            cond = rule.condition
+            assert isinstance(cond, CaptureCond)
+            if cond.min_boots is None or rule.id in self._capture_fired or not rule.applies(self.cloud, self.hypervisor):
+                continue
+            run = self._streaks.setdefault(rule.id, [])
+            if cond.outcome and closed.outcome not in cond.outcome:
+                run.clear()
+                continue
+            run.append(ending)
+            if len(run) >= cond.min_boots:
+                ev = run[: cond.min_boots]
+                self._capture_fired.add(rule.id)
+                self._streaks.pop(rule.id, None)
+                out.extend(self._fire(rule, ev, {"boots": str(len(run))}, None, None, capture=True))
+        return out
