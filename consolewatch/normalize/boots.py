@@ -52,7 +52,7 @@ class BootTracker:
         for m in starts:
             if self.max_rank >= RANK[m]:
                 new = True
-        if origin in self._kernel_on and any(RANK[m] < _KERNEL for m in milestones):
+        if milestones and origin in self._kernel_on and any(RANK[m] < _KERNEL for m in milestones):
             new = True  # the firmware or a boot loader runs again after a kernel ran: a reset
         if (
             not new
@@ -76,8 +76,10 @@ class BootTracker:
             self._restarting = True
             self._restart_at = (guest_time, origin) if guest_time is not None else None
         for m in milestones:
-            self.max_rank = max(self.max_rank, RANK[m])
-            if RANK[m] >= _KERNEL:
+            rank = RANK[m]
+            if rank > self.max_rank:
+                self.max_rank = rank
+            if rank >= _KERNEL:
                 self._kernel_on.add(origin)
         if guest_time is not None:
             self._last_guest = guest_time
