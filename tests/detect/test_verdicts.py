@@ -441,3 +441,35 @@ def test_a_network_boot_that_fails_is_a_boot_loader_error_unless_the_disk_boots_
     assert [f.rule for f in a.findings()] == ["ipxe-boot-failed"] and a.outcome == "failure"
     disk = run_lines(catalog, [*IPXE_FAILED, "Booting from Hard Disk...", "GRUB loading."])  # PXE first, then the disk
     assert not disk.findings()
+
+
+#: public page in the search index (file id 28987634517): a Proxmox host's journal, stale /etc/fstab entries
+EMERGENCY = "oct 10 18:05:51 pve systemd[1]: Reached target emergency.target - Emergency Mode."
+#: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log
+MULTI_USER = "[  OK  ] Reached target Multi-User System."
+
+
+def test_emergency_mode_in_a_journals_earlier_boot_is_history(catalog):
+    """journalctl separates boots with "-- Reboot --" (systemd <= 246) or "-- Boot ID --"."""
+    for separator in ("-- Reboot --", "-- Boot 0e706ef4e7c64174bdd0cb139cf157bc --"):
+        a = run_lines(catalog, [EMERGENCY, separator, MULTI_USER])
+        assert [b.outcome for b in a.boots] == ["failure", "success"] and a.outcome == "success"
+        assert "init.emergency-mode" not in {f.category for f in a.findings()}
+    assert run_lines(catalog, [EMERGENCY]).outcome == "failure"
+
+
+def test_emergency_mode_is_claimed_only_when_a_shell_was_started(catalog):
+    """BusyBox 1.35.0 (Debian 12) `busybox sh -l` on a terminal; the AWS EC2 troubleshooting guide's
+    initramfs-tools console (awsdocs/amazon-ec2-user-guide); dracut 059's die() (synthetic, as in
+    parsers/detectors/systemd.yaml)."""
+    banner = "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) built-in shell (ash)"
+    assert "init.emergency-mode" not in {f.category for f in run_lines(catalog, [banner]).findings()}
+    dropped = run_lines(catalog, ["ALERT! /dev/sda1 does not exist. Dropping to a shell!", "",
+                                  "BusyBox v1.13.3 (Ubuntu 1:1.13.3-1ubuntu5) built-in shell (ash)"])
+    assert "init.emergency-mode" in {f.category for f in dropped.findings()}
+    fatal = ["[    2.913351] dracut: FATAL: No or empty root= argument", "[    2.913838] dracut: Refusing to continue"]
+    panicked = run_lines(catalog, fatal + ["[    2.915012] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"])
+    assert {f.category for f in panicked.findings()} >= {"disk.root-not-found", "kernel.panic"}
+    assert "init.emergency-mode" not in {f.category for f in panicked.findings()}
+    shell = run_lines(catalog, fatal + ["Entering emergency mode. Exit the shell to continue."])
+    assert "dracut-fatal" in {f.rule for f in shell.findings()}

@@ -76,7 +76,7 @@ def _test_vm_initramfs() -> InitramfsSpec:
                          files={"/lib/test_bpf.ko": (ko, 0o644)})
 
 
-def _run(sc: Scenario) -> boot.Capture:
+def run_until_power_off(sc: Scenario) -> boot.Capture:
     """Boot until the kernel's power-off line is on the serial log (QEMU exits at power-off
     and now and then the stop rule does not see the last line first)."""
     for _ in range(3):
@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
             continue
         if sc.initramfs is None:
             sc.initramfs = _test_vm_initramfs()
-        cap = _run(sc)
+        cap = run_until_power_off(sc)
         if "--show" in argv:
             print("\n".join(cap.lines))
             continue
