@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consolewatch.detect.rules import BootCond, Rule
-from consolewatch.model import Boot, Evidence, Finding, Milestone, severity_rank
+from consolewatch.model import MILESTONES, Boot, Evidence, Finding, Milestone, severity_rank
 
 
 @dataclass
@@ -52,6 +52,8 @@ class BootState:
     """absent_after conditions waiting for their expected line: rule id -> first line seen."""
     restart: LineRef | None = None
     """The first line saying the system restarts ("reboot: Restarting system"), if any."""
+    stamped: dict[str, int] = field(default_factory=dict)
+    """origin -> seq of its latest line with a printk time stamp (a kernel ran and printed there)."""
 
     def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int,
               poweroff: bool = False) -> None:
@@ -73,6 +75,37 @@ class BootState:
             self.milestones[name] = Milestone(name, ref.seq, ref.text, time)
             if name == "ready":
                 self.ready.append(ref)
+
+    def see_twin(self, ref: LineRef, time: float | None, milestones: Sequence[tuple[str, str]] = (),
+                 restart: bool = False) -> None:
+        """Line `ref.seq`, already on the timeline from the other kind of source, shown by
+        `ref.origin` too (its twin): the line counts among that origin's lines, where the
+        timeline has it (before the lines the origin prints next), with the (milestone, pattern)
+        pairs it reaches and whether it says the system restarts. What a source showed does not
+        depend on which source showed a line first: conditions on one origin's lines judge the
+        same. The last milestone over all sources does not move (the line was judged there)."""
+        o = ref.origin
+        self.seen[o] = self.seen.get(o, 0) + 1
+        if time is not None:
+            self.stamped[o] = ref.seq
+        self.trailing_blank[o] = 0
+        self.last_by_origin[o] = ref
+        for name, pattern in milestones:
+            self.reach_late(name, ref, time)
+            self.last_milestone[o] = (name, ref, pattern, self.seen[o])
+        if restart and self.restart is None:
+            self.restart = ref
+
+    def screen_at(self, milestones: Sequence[str], origin: str) -> bool:
+        """Does a screen (lines of origin ocr) show the boot still at one of `milestones`: its last
+        milestone is one of them, no kernel line (a printk time stamp) came after it there, and
+        `origin` got no further (a screenshot taken before the serial port's last hand-off line
+        is only older, not a boot that stopped earlier)?"""
+        screen = self.last_milestone.get("ocr")
+        if screen is None or screen[0] not in milestones or self.stamped.get("ocr", -1) > screen[1].seq:
+            return False
+        other = self.last_milestone.get(origin)
+        return other is None or MILESTONES.index(other[0]) <= MILESTONES.index(screen[0])
 
     def see_line(self, ref: LineRef) -> None:
         if self.first is None:
@@ -105,6 +138,8 @@ class BootState:
         if cond.first_boot is not None and (origin not in earlier) != cond.first_boot:
             return None
         if cond.unless_found and any(f.category in cond.unless_found for f in self.findings):
+            return None
+        if cond.unless_screen_at and self.screen_at(cond.unless_screen_at, cond.origin or "*"):
             return None
         last_ms = self.last_milestone.get(origin)
         last_line = self.last_by_origin.get(origin)

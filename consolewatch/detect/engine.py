@@ -202,6 +202,8 @@ class Engine(TwinLines, BootClosing):
         """`pos`: the line's position among the current boot's lines of this batch (1-based)."""
         line = sl.line
         b = self._boot
+        if line.guest_time is not None:
+            b.stamped[line.origin] = line.seq
         for hit in sl.formats:
             p = hit.pattern
             if p.context:

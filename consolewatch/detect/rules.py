@@ -98,6 +98,10 @@ class BootCond:
     first_boot: bool | None = None
     """True: only on the first boot the capture shows on this origin (an earlier boot there ended
     by restarting into this one: what it printed proves the console); False: only on later ones."""
+    unless_screen_at: tuple[str, ...] = ()
+    """Not when a screen (the boot's lines of origin ocr) shows the boot still at one of these
+    milestones (its last milestone there, no kernel line after it): a screen still at the
+    firmware or boot loader shows the OS never started, whatever the serial port did not print."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +392,8 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
     if kind == "boot":
         b = c.mapping(d["boot"], d, "`boot`")
         c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "min_lines_after",
-                           "ended_by", "outcome", "evidence", "origin", "last_pattern", "first_boot", "unless_found"},
+                           "ended_by", "outcome", "evidence", "origin", "last_pattern", "first_boot", "unless_found",
+                           "unless_screen_at"},
                        d, "a boot condition")
         if b.get("origin") not in (None, "text", "ocr"):
             c.add(d, "boot `origin` is text or ocr")
@@ -415,6 +420,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             last_pattern=c.strings(b, "last_pattern", d),
             first_boot=first if isinstance(first, bool) else None,
             unless_found=_strings(c, b, "unless_found", CATEGORIES, d),
+            unless_screen_at=_strings(c, b, "unless_screen_at", MILESTONES, d),
         )
     if kind == "idle":
         i = c.mapping(d["idle"], d, "`idle`") if d["idle"] is not None else {}

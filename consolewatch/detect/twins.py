@@ -55,30 +55,38 @@ class TwinLines:
     # The engine provides: _boot, rules, _single, _match, _context, _advance, _remedy (see _Engine).
 
     def _twin(self: _Engine, line: Line) -> list[Finding]:
-        """The exact text of line `line.seq`, which the engine first judged as read off a screen.
+        """A line already on the timeline (at `line.seq`), as the other kind of source showed it.
 
-        The rule: a line counts once. Rules the screen reading matched are not advanced again;
-        their findings quote the exact text from now on and take the values it quotes (the fix
-        is written again with them) but are not emitted again. Rules only the exact text
-        matches (the OCR misread the line) are advanced now, at the line's seq, and may emit
-        a finding. A finding made from the screen reading is never withdrawn. Milestones the
-        screen reading missed are reached without moving the boot's last milestone. A line of
-        a boot already closed changes nothing (that boot was judged as its lines came).
+        Either way the line counts among its own source's lines (`BootState.see_twin`: boot
+        conditions on one origin's lines judge the same whichever source showed a line first),
+        without moving the boot's last milestone over all sources. A screen's copy of a text
+        line adds nothing else: detectors judged the exact text.
+
+        The text console's copy of a line first read off a screen is its exact text. The rule:
+        a line counts once. Rules the screen reading matched are not advanced again; their
+        findings quote the exact text from now on and take the values it quotes (the fix is
+        written again with them) but are not emitted again. Rules only the exact text matches
+        (the OCR misread the line) are advanced now, at the line's seq, and may emit a finding.
+        A finding made from the screen reading is never withdrawn. Milestones the screen
+        reading missed are reached. A line of a boot already closed changes nothing (that boot
+        was judged as its lines came).
         """
-        if line.origin != "text" or line.boot != self._boot.index:
+        if line.boot != self._boot.index:
             return []
         b = self._boot
-        ev = Evidence(line.seq, line.text, line.source, "text")
-        remember(self._exact, line.seq, ev)
-        bootstate.quote_exactly(b, ev)
+        text = line.origin == "text"
+        if text:
+            ev = Evidence(line.seq, line.text, line.source, "text")
+            remember(self._exact, line.seq, ev)
+            bootstate.quote_exactly(b, ev)
         single = self._single(line)
-        if not single.scanned:
+        ref = LineRef(line.seq, line.text, line.origin, line.source)
+        sl = single.scanned[0] if single.scanned else None
+        patterns = [hit.pattern for hit in sl.formats] if sl is not None else []
+        b.see_twin(ref, line.t, [(p.milestone, p.ref) for p in patterns if p.milestone],
+                   any(p.restart for p in patterns))
+        if sl is None or not text:
             return []
-        sl = single.scanned[0]
-        ref = LineRef(line.seq, line.text, "text", line.source)
-        for hit in sl.formats:
-            if hit.pattern.milestone:
-                b.reach_late(hit.pattern.milestone, ref, line.t)
         judged = self._screen_hits.pop(line.seq, frozenset())
         out: list[Finding] = []
         ctx = self._context(single, line.seq)

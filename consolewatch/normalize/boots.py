@@ -1,11 +1,16 @@
 """Splitting a capture into boots, and the clock rules use within a boot.
 
 A boot begins at a `boot_start` line (firmware or bootloader banner, `Linux version`, a
-unikernel banner) when the current boot has already reached that stage or a later one, at the
+unikernel banner) when the current boot has already reached that stage or a later one, at any
+firmware or bootloader milestone line after a kernel ran on the same source kind (the firmware
+and the boot loader run only before the OS: "BdsDxe: loading Boot0001", "Booting from Hard
+Disk...", GRUB's "Booting `Debian'" after a kernel mean the machine started over, banner or
+not), at the
 first milestone line after the system said it was restarting (a `restart` line: "reboot:
-Restarting system", "rebooting..."), or when printk time jumps back to near zero after a
-kernel ran. All times come from the lines
-themselves, never the wall clock, so a replay decides exactly as the live run did.
+Restarting system", "rebooting...") or at the first line whose printk time is earlier than
+the restart line's (a pasted loop of panics, each boot's banner left out), or when printk time
+jumps back to near zero after a kernel ran. All times come from the lines themselves, never
+the wall clock, so a replay decides exactly as the live run did.
 """
 
 from __future__ import annotations
@@ -28,18 +33,27 @@ class BootTracker:
         self._last_t: float | None = None
         self._anchor: tuple[float, float] | None = None  # (wall, t)
         self._restarting = False
+        self._restart_at: tuple[float, str] | None = None  # printk time and origin of the restart line
+        self._kernel_on: set[str] = set()  # origins on which this boot showed a kernel (or later) milestone
 
     def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None,
-                restart: bool = False) -> bool:
+                restart: bool = False, origin: str = "text") -> bool:
         """Account for one flagged line; True when it begins a new boot.
 
         `starts`: milestones of the line's boot_start patterns; `milestones`: all its milestones;
-        `restart`: the line says the system is restarting.
+        `restart`: the line says the system is restarting; `origin`: text or ocr (a firmware or
+        boot loader line begins a new boot after a kernel ran on the same origin: a screen left
+        showing GRUB's last lines while the kernel writes only to the serial port is one boot).
         """
         new = bool(self._restarting and milestones)
+        if self._restarting and guest_time is not None and self._restart_at is not None \
+                and guest_time < self._restart_at[0] and origin == self._restart_at[1]:
+            new = True  # after "Rebooting in 1 seconds..", the kernel's clock began again: the next boot
         for m in starts:
             if self.max_rank >= RANK[m]:
                 new = True
+        if milestones and origin in self._kernel_on and any(RANK[m] < _KERNEL for m in milestones):
+            new = True  # the firmware or a boot loader runs again after a kernel ran: a reset
         if (
             not new
             and guest_time is not None
@@ -56,10 +70,17 @@ class BootTracker:
             self._last_t = None
             self._anchor = None
             self._restarting = False
+            self._restart_at = None
+            self._kernel_on = set()
         if restart:
             self._restarting = True
+            self._restart_at = (guest_time, origin) if guest_time is not None else None
         for m in milestones:
-            self.max_rank = max(self.max_rank, RANK[m])
+            rank = RANK[m]
+            if rank > self.max_rank:
+                self.max_rank = rank
+            if rank >= _KERNEL:
+                self._kernel_on.add(origin)
         if guest_time is not None:
             self._last_guest = guest_time
         return new

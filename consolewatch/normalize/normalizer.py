@@ -185,7 +185,7 @@ class Normalizer:
                 starts[seq] = start
                 stamps = r.stamps
                 guest = stamps.guest_time
-                if boots.observe(r.boot_starts, r.milestones, guest, r.restart):
+                if boots.observe(r.boot_starts, r.milestones, guest, r.restart, origin):
                     marks.append((seq, boots.index))
                 line = Line(  # positional: a quarter faster than keywords, on the hot path
                     seq, text, source, boots.index, guest, stamps.wall_time, observed_at, origin,  # type: ignore[arg-type]

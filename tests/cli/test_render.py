@@ -120,4 +120,5 @@ def test_a_screenshot_takes_its_place_on_the_timeline_whatever_the_order(cli):
             for paths in ([case / "serial.log", case / "screen.png"], [case / "screen.png", case / "serial.log"])]
     assert docs[0] == docs[1]
     where = {f["category"]: [e["line"] for e in f["evidence"]] for f in docs[0]["findings"]}
-    assert where["console.silent"] == [2] and where["kernel.panic"][0] > 2  # the BIOS first, then the screen
+    # the serial port first (its last line, the kernel's setup code, quoted for the silence), then the screen
+    assert where["console.silent"] == [3] and where["kernel.panic"][0] > 3

@@ -352,6 +352,97 @@ def test_a_passphrase_prompt_nobody_answers_is_a_stall_and_one_answered_is_not(c
     assert answered.outcome == "success" and answered.worst() == "warning"
 
 
+#: qemu 7.2 with Debian OVMF 2022.11 booting an EFI System Partition (the local run quoted by
+#: uefi-boot-option-failed), and qemu boot: ovmf-reset-during-boot (tests/qemu/kernel_faults.py)
+BDS = ['BdsDxe: loading Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)',
+       'BdsDxe: starting Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)']
+EFI_STUB = "EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path"
+LINUX = ("[    0.000000] Linux version 6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+         "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 "
+         "(2026-11-26)")
+
+
+def test_the_firmware_or_a_boot_loader_again_after_a_kernel_ran_is_a_new_boot_banner_or_not(catalog):
+    """UEFI firmware prints no banner on the serial port: its boot manager's lines (or the
+    kernel's EFI stub) coming back after a kernel ran mean the machine started over."""
+    a = run_lines(catalog, [*BDS, EFI_STUB, LINUX, *RESET, *BDS, EFI_STUB, LINUX])
+    assert [b.outcome for b in a.boots] == ["failure", "unknown"]
+    assert a.boots[1].first_text == BDS[0]  # the new boot begins at the firmware's first line
+    [f] = a.boots[0].findings
+    assert (f.rule, f.evidence[0].text) == ("reset-during-boot", RESET[-1])
+    stub_only = run_lines(catalog, [EFI_STUB, LINUX, *RESET, EFI_STUB, LINUX])  # -kernel: no BdsDxe lines
+    assert [b.first_text for b in stub_only.boots] == [EFI_STUB, EFI_STUB]
+    one = run_lines(catalog, [*BDS, EFI_STUB, LINUX, *RESET])  # the stub after the boot manager: one boot
+    assert len(one.boots) == 1
+
+
+#: https://github.com/QubesOS/qubes-issues/issues/6029 (xl dmesg of an HVM guest)
+TRIPLE = ["(d29) Invoking SeaBIOS ...", "(XEN) MMIO emulation failed (1): d29v0 32bit @ 0008:fffeedfd -> ",
+          "(XEN) d29v0 Triple fault - invoking HVM shutdown action 1"]
+
+
+def test_a_triple_fault_the_hypervisor_reports_is_a_reset_that_failed_the_boot(catalog):
+    a = run_lines(catalog, TRIPLE)
+    assert [f.rule for f in a.findings()] == ["triple-fault"] and a.outcome == "failure"
+    assert not run_lines(catalog, TRIPLE[:2]).findings()
+
+
+#: samples/qemu-grub-rescue-prompt/serial.log (GRUB cannot load its modules: rescue mode)
+GRUB_RESCUE = ["error: file `/boot/grub/i386-pc/normal.mod' not found.", "grub rescue> "]
+
+
+def test_a_stall_the_boot_loader_failure_explains_is_not_said_beside_it(catalog):
+    """GRUB asked for a passphrase and then failed into rescue mode: the boot never left the boot
+    loader, and its failure is the verdict, not a wait at the prompt."""
+    a = run_lines(catalog, [UNLOCK, *GRUB_RESCUE])
+    assert {f.category for f in a.findings()} == {"boot.bootloader-error"} and a.outcome == "failure"
+    handed_over = run_lines(catalog, [SEABIOS, "Booting from Hard Disk..."])
+    assert {f.category for f in handed_over.findings()} == {"console.silent", "boot.stall"}
+
+
+#: samples/qemu/boot-loop/serial.log: each boot's panic and the kernel's restart line (lines 338,
+#: 353; 690, 705; 1044, 1059), as a user pastes the repeating end of a loop without the banners
+PASTED_LOOP = ["[    1.826033] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+               "[    1.831308] Rebooting in 1 seconds..",
+               "[    1.785723] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+               "[    1.789014] Rebooting in 1 seconds..",
+               "[    2.105773] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",
+               "[    2.109002] Rebooting in 1 seconds.."]
+
+
+def test_after_a_restart_line_the_kernel_clock_starting_again_is_the_next_boot(catalog):
+    """The second boot's panic is stamped earlier than the first boot's restart line: the clock began
+    again. (The third's is not earlier than the second's restart line: a clock alone cannot
+    tell every boot apart, but two failed boots in a row already make the loop.)"""
+    a = run_lines(catalog, PASTED_LOOP)
+    assert [b.outcome for b in a.boots] == ["failure", "failure"]
+    assert "boot.loop" in {f.category for f in a.capture_findings} and a.outcome == "failure"
+    assert not run_lines(catalog, PASTED_LOOP[:2]).capture_findings  # one panic and its restart: no loop
+    later = run_lines(catalog, [PASTED_LOOP[0], PASTED_LOOP[1], "[    1.840000] reboot: machine restart"])
+    assert len(later.boots) == 1  # lines of the same boot after the restart line keep its clock
+
+
+def test_a_console_that_stops_in_the_boot_loader_is_neither_silent_nor_stalled_at_a_hand_off(catalog):
+    """samples/qemu-grub-rescue-prompt/serial.log lines 1-3: the boot sector reached GRUB; what
+    follows is GRUB's (a capture that ends here ends inside the boot loader, not after the OS
+    was handed the machine)."""
+    a = run_lines(catalog, [SEABIOS, "Booting from Hard Disk...", "GRUB loading."])
+    assert not a.findings() and a.outcome == "unknown"
+    rescue = run_lines(catalog, [SEABIOS, "Booting from Hard Disk...", "GRUB loading.", *GRUB_RESCUE])
+    assert {f.category for f in rescue.findings()} == {"boot.bootloader-error"} and len(rescue.boots) == 1
+
+
+#: https://github.com/siderolabs/sidero/issues/447 (iPXE chain-loaded by UEFI PXE, its image fails)
+IPXE_FAILED = ["Could not boot image: Error 0x7f048287 (http://ipxe.org/7f048287)", "No more network devices"]
+
+
+def test_a_network_boot_that_fails_is_a_boot_loader_error_unless_the_disk_boots_after_it(catalog):
+    a = run_lines(catalog, IPXE_FAILED)
+    assert [f.rule for f in a.findings()] == ["ipxe-boot-failed"] and a.outcome == "failure"
+    disk = run_lines(catalog, [*IPXE_FAILED, "Booting from Hard Disk...", "GRUB loading."])  # PXE first, then the disk
+    assert not disk.findings()
+
+
 #: public page in the search index (file id 28987634517): a Proxmox host's journal, stale /etc/fstab entries
 EMERGENCY = "oct 10 18:05:51 pve systemd[1]: Reached target emergency.target - Emergency Mode."
 #: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log

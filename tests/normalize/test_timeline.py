@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 
 from consolewatch.model import Chunk, Frame
+from consolewatch.normalize.assembler import LineAssembler
 from consolewatch.normalize.timeline import CrossSource
 from consolewatch.session import Session
 from consolewatch.sim.screen import render_screen
@@ -140,3 +141,46 @@ def test_a_screen_line_goes_to_the_text_line_it_shows_not_to_a_close_one_before_
         None, None, (24, 1)]
     cross.saw_screen(30, "[    0.000000]  Tracing varlant of Tasks RCU enabled.", 1)  # misread: paired fuzzily
     assert cross.text_twins([tracing]) == [(30, 1)]
+
+
+def test_a_text_console_judged_from_its_own_lines_whichever_source_shows_them_first(catalog):
+    """samples/qemu/console-silent: the serial port shows SeaBIOS and "Booting from ROM..." only,
+    the screen goes on with the kernel (console=tty0). console.silent is judged from the serial
+    port's own lines (origin: text); when a screenshot shows SeaBIOS before the serial poll
+    does, the serial lines are twins of the screen's, and they still count as what the serial
+    port printed (the live/offline race of tests/qemu/test_consolewatch_live.py)."""
+    import yaml
+
+    folder = SAMPLES / "qemu/console-silent"
+    log = (folder / "serial.log").read_bytes()
+    firmware = LineAssembler().feed(log).decode("utf-8").split("\n")[:-1]
+    kernel = yaml.safe_load((folder / "meta.yaml").read_text())["screen_text"].splitlines()
+    shots = [firmware, firmware + ["Probing EDD (edd=off to disable)... ok"] + kernel[:8]]
+    frames = [Frame("screen", render_screen(s), "image/png", received_at=i + 1.0) for i, s in enumerate(shots)]
+    text = [Chunk("console", log, received_at=10.0)]
+
+    def verdict(events):
+        session, steps = _run(catalog, events)
+        return session.result().outcome, {f.category for f in session.result().findings()}, steps
+
+    outcome, categories, _ = verdict(text + frames)
+    assert "console.silent" in categories
+    for events in (frames + text, frames[:1] + text + frames[1:]):
+        screen_first = verdict(events)
+        assert any(s.duplicates for s in screen_first[2])  # the serial lines came as twins
+        assert screen_first[:2] == (outcome, categories)
+
+
+def test_a_screen_left_at_the_boot_loader_while_the_kernel_writes_to_the_serial_port_is_one_boot(catalog):
+    """samples/qemu-floppy-failed-then-disk-boots: GRUB, then a kernel that writes to ttyS0 only;
+    the VGA screen keeps GRUB's last lines. A screenshot read after the serial port's kernel lines
+    shows a boot loader, but not one that ran again: it is the same boot (on one source, a boot
+    loader after a kernel means a reset)."""
+    folder = SAMPLES / "qemu-floppy-failed-then-disk-boots"
+    log = (folder / "serial.log").read_bytes()
+    grub = ["GNU GRUB  version 2.06-13+deb12u2", "", "   Booting `Debian GNU/Linux'"]
+    frames = [Frame("screen", render_screen(grub), "image/png", received_at=20.0)]
+    session, _ = _run(catalog, [Chunk("console", log, received_at=10.0)] + frames)
+    alone, _ = _run(catalog, [Chunk("console", log, received_at=10.0)])
+    assert len(session.result().boots) == len(alone.result().boots) == 1
+    assert session.result().outcome == alone.result().outcome

@@ -50,6 +50,10 @@ class Recipe:
     timeout: float = 50.0
     flavour: str = "cloud"
     """Debian kernel flavour: "generic" where the cloud kernel lacks the subsystem (MCE)."""
+    qemu_log: str = ""
+    """QEMU -d items (e.g. "int,cpu_reset"): QEMU runs with -no-reboot and its log is printed after the console."""
+    ovmf: bool = False
+    """UEFI: q35 with Debian's OVMF (OVMF_CODE_4M.fd, a copy of OVMF_VARS_4M.fd) instead of SeaBIOS."""
 
 
 def _run(cmd: list[str]) -> None:
@@ -96,6 +100,7 @@ def triple_fault_mbr(work: Path) -> Path:
 
 
 WAIT = f"echo {READY}; sleep 8; echo consolewatch-guest: done; sleep 30"
+OVMF_CODE, OVMF_VARS = "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"  # Debian ovmf
 XFS_MODULES = [*DISK_MODULES, "xfs"]
 CLONE_UUID = "5d1c0e7a-3b2f-4c6d-9e8a-1f2b3c4d5e6f"
 
@@ -131,6 +136,17 @@ RECIPES = {r.name: r for r in [
     Recipe("reset-during-boot", "the QEMU monitor resets the machine (system_reset) while init runs, as a "
            "triple fault, a hypervisor watchdog or a cloud reset does: no restart line, the firmware starts again",
            init=WAIT, actions=[(1.0, "system_reset")], stop=READY, stop_count=2, timeout=60),
+    Recipe("triple-fault-qemu-log", "the boot sector of reset-after-handoff with QEMU's own log (-d int,cpu_reset, "
+           "-no-reboot): the exceptions that end in \"Triple fault\", where QEMU would reset the machine",
+           init="", kernel=False, disks=[triple_fault_mbr], qemu_log="int,cpu_reset",
+           stop=r"SeaBIOS [(]version", stop_count=2, timeout=20),  # QEMU exits at the fault (-no-reboot)
+    Recipe("ovmf-reset-during-boot", "as reset-during-boot on a UEFI machine (OVMF): the firmware prints no "
+           "banner on the serial port, only its boot manager's lines (BdsDxe) again after the kernel",
+           init=WAIT, actions=[(1.0, "system_reset")], stop=READY, stop_count=2, timeout=60, ovmf=True),
+    Recipe("ovmf-panic-reboot-loop", "UEFI (OVMF), panic=1 and an /init that exits: the kernel panics "
+           "(Attempted to kill init), reboots after a second, and the firmware boots it into the same panic",
+           init="exit 1", append="console=ttyS0 panic=1", stop=r"Rebooting in 1 seconds", stop_count=3,
+           timeout=60, ovmf=True),
 ]}
 
 
@@ -145,12 +161,22 @@ def capture(recipe: Recipe) -> list[str]:
         drives = [Drive(make(work), bus, f"cw{i}") for i, make in enumerate(recipe.disks)]
         spec = (MachineSpec(kernel=kernel.vmlinuz, initrd=initrd, append=recipe.append, drives=drives)
                 if recipe.kernel else MachineSpec(kernel=None, drives=drives))
+        if recipe.ovmf:
+            shutil.copy(OVMF_VARS, work / "vars.fd")
+            spec.bios_serial = False
+            spec.extra_args = ["-machine", "q35", "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+                               "-drive", f"if=pflash,format=raw,unit=1,file={work / 'vars.fd'}"]
+        if recipe.qemu_log:
+            spec.extra_args = [*spec.extra_args, "-no-reboot", "-d", recipe.qemu_log, "-D", str(work / "qemu.log")]
         (work / "qemu").mkdir()
         with Qemu(spec, workdir=work / "qemu") as vm:
             if recipe.actions:
                 threading.Thread(target=_act, args=(vm, recipe), daemon=True).start()
             result = vm.wait(recipe.timeout, stop=[StopRule(recipe.stop, count=recipe.stop_count, settle=2.0)])
-        return sanitize_lines(result.serial)
+        lines = sanitize_lines(result.serial)
+        if recipe.qemu_log:
+            lines += ["--- QEMU log (-d " + recipe.qemu_log + ") ---", *(work / "qemu.log").read_text().splitlines()]
+        return lines
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -322,7 +322,7 @@ mount -t ext4 -o ro "$root" /newroot && exec switch_root /newroot /sbin/init
         timeout=40,
         outcome="failure",
         categories=["console.silent", "disk.root-not-found", "kernel.panic"],
-        evidence={"console.silent": [r"^Booting from ROM\.\.\.$"]},
+        evidence={"console.silent": [r"^Probing EDD \(edd=off to disable\)\.\.\. o"]},
         screen_categories=["disk.root-not-found", "kernel.panic"],
         screen_evidence=PANIC_EVIDENCE + r"VFS: Unable to mount root fs on unknown-block\(0,0\)",
         serial_only={"outcome": "stall", "categories": ["console.silent"]},

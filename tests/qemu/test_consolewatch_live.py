@@ -28,16 +28,7 @@ def offline(cap, tmp_path) -> dict:
     return json.loads(r.stdout)
 
 
-#: A known race, open: console.silent is judged from the serial port's own lines (origin: text),
-#: and whether the firmware banner reaches the timeline first from the serial port or from a
-#: screenshot (then the serial line is only its twin) depends on timing; about one run in five
-#: under load, live or offline misses console.silent. Not strict: it passes when the race goes
-#: the usual way, and the run shows XPASS/XFAIL rather than a pass.
-_RACY = {"console-silent": "console.silent depends on whether the serial or the screen shows SeaBIOS first"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(s.name, marks=pytest.mark.xfail(strict=False, reason=_RACY[s.name]))
-                                  if s.name in _RACY else s.name for s in SCENARIOS])
+@pytest.mark.parametrize("name", [s.name for s in SCENARIOS])
 def test_live_and_offline_agree_with_the_scenario(scenario_capture, name, tmp_path):
     cap = scenario_capture(name)
     sc, live = cap.scenario, cap.live

@@ -43,8 +43,9 @@ def test_a_real_capture_with_serial_and_screen(cli, tmp_path, browser, parse_dom
     [svg] = dom.all("svg")
     assert "boot-timeline" in svg.classes and svg.attrs["role"] == "img"
     phases = _titles(dom, "tl-phase")
-    assert phases[0].startswith("firmware: lines 1-23")
-    assert [t.split(":")[0] for t in _titles(dom, "tl-missing")] == ["bootloader", "kernel", "initramfs"]
+    # SeaBIOS, then the kernel's setup code ("Probing EDD", the boot loader's stage) and the screen
+    assert phases[0].startswith("firmware: lines 1-2") and phases[1].startswith("bootloader: lines 3-23")
+    assert [t.split(":")[0] for t in _titles(dom, "tl-missing")] == ["kernel", "initramfs", "root-mounted"]
     findings = _titles(dom, "tl-finding")
     assert len(findings) == len(doc["boots"][0]["findings"]) == 3
     assert any("(line 8) (read off the screen): [    1.910290] Kernel panic" in t for t in findings)

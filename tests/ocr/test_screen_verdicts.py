@@ -1,0 +1,76 @@
+"""What a screenshot says next to (or instead of) the serial port, read as a user's screenshot.
+
+- The VGA screen at the end of a real kernel panic shows the panic's own dump (the CPU line,
+  registers, the call trace through panic(), "---[ end Kernel panic"): that dump is the
+  panic's, not an oops (frames recorded by frames/capture_panics.py; PNG, and JPEG q50).
+- A serial port that goes quiet while the screen shows the boot still in the firmware or the
+  boot loader is not a console that is not configured: the OS never started.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from helpers import FRAMES
+from PIL import Image
+
+from consolewatch.analysis import analyze
+from consolewatch.sim.screen import render_screen
+
+#: recipe -> the categories the screen shows (the panic, and its cause where the screen names it)
+PANICS = {
+    "kill-init": {"kernel.panic"},
+    "nmi-panic": {"kernel.panic"},
+    "oom-init": {"kernel.panic", "kernel.oom"},
+    "mce-fatal": {"kernel.panic"},
+}
+
+
+@pytest.mark.parametrize("quality", [None, 50])
+@pytest.mark.parametrize("name", sorted(PANICS))
+def test_a_panics_own_dump_on_a_screen_is_not_an_oops(name, quality, tmp_path, catalog):
+    png = FRAMES / f"qemu-panic-{name}.png"
+    truth = (FRAMES / f"qemu-panic-{name}.txt").read_text()
+    assert "---[ end Kernel panic" in truth and ("</TASK>" in truth or name == "mce-fatal")  # the dump in view
+    path = png
+    if quality is not None:
+        buf = io.BytesIO()
+        Image.open(png).convert("RGB").save(buf, "JPEG", quality=quality)
+        path = tmp_path / "screen.jpg"
+        path.write_bytes(buf.getvalue())
+    result = analyze([path], catalog=catalog)
+    categories = {f.category for f in result.findings()}
+    assert result.outcome == "failure"
+    assert categories == PANICS[name], [(f.rule, f.category) for f in result.findings()]
+
+
+#: samples/qemu-grub-no-such-device/serial.log lines 1-2: SeaBIOS hands over to the disk
+HANDOFF = "SeaBIOS (version 1.16.2-debian-1.16.2-1)\r\nBooting from Hard Disk...\r\n"
+#: the same boot's GRUB menu (lines 4-5 and the menu's text, as the screen shows them)
+GRUB_MENU = ["GNU GRUB  version 2.06-13+deb12u2", "", "*Debian GNU/Linux", "",
+             "     Use the \u2191 and \u2193 keys to select which entry is highlighted.",
+             "      Press enter to boot the selected OS, `e' to edit the commands",
+             "      before booting or `c' for a command-line."]
+
+
+def test_a_quiet_serial_port_while_the_screen_shows_the_firmware_failing_is_that_failure(tmp_path, catalog):
+    serial = tmp_path / "serial.log"
+    serial.write_bytes(HANDOFF.split("\r\n")[0].encode() + b"\r\n")  # the banner, then nothing
+    result = analyze([serial, FRAMES / "qemu-seabios-no-bootable-device.png"], catalog=catalog)
+    assert {f.category for f in result.findings()} == {"boot.bootloader-error"}
+    assert result.outcome == "failure"
+    alone = analyze([serial], catalog=catalog)  # the serial port alone: it may well be silent
+    assert {f.category for f in alone.findings()} == {"console.silent"}
+
+
+def test_a_quiet_serial_port_while_the_screen_shows_the_boot_loader_is_no_silent_console(tmp_path, catalog):
+    serial = tmp_path / "serial.log"
+    serial.write_bytes(HANDOFF.encode())
+    screen = tmp_path / "screen.png"
+    screen.write_bytes(render_screen(["SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting from Hard Disk...",
+                                      "GRUB loading...", "Welcome to GRUB!", *GRUB_MENU]))
+    at_menu = analyze([serial, screen], catalog=catalog)  # in the boot loader's menu: nothing wrong seen yet
+    assert not at_menu.findings() and at_menu.outcome == "unknown"
+    alone = analyze([serial], catalog=catalog)
+    assert {f.category for f in alone.findings()} == {"console.silent", "boot.stall"}
