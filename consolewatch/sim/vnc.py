@@ -33,6 +33,7 @@ full-screen Raw update cut off halfway, then closed), "huge-cut-text" (a ServerC
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import struct
@@ -103,7 +104,7 @@ class VncSim:
 
         tcp = await asyncio.start_server(self._serve_tcp, host, 0)
         ws = await serve(self._serve_ws, host, 0, subprotocols=[Subprotocol("binary")], process_request=self._check_path,
-                         compression=None, max_size=1 << 20)
+                         compression=None, max_size=1 << 20, close_timeout=2)
         return tcp, ws
 
     def inject(self, fault: str, times: int = 1) -> None:
@@ -125,7 +126,10 @@ class VncSim:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
         try:
-            asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+            # A websocket whose peer left without a close frame holds its handler for the close
+            # handshake; a slow teardown of the simulator is not an error of what it served.
+            with contextlib.suppress(TimeoutError):
+                asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=5)
