@@ -35,6 +35,7 @@ class BootTracker:
         self._restarting = False
         self._restart_at: tuple[float, str] | None = None  # printk time and origin of the restart line
         self._kernel_on: set[str] = set()  # origins on which this boot showed a kernel (or later) milestone
+        self._rank_on: dict[str, int] = {}  # the furthest milestone rank this boot showed, per origin
 
     def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None,
                 restart: bool = False, origin: str = "text") -> bool:
@@ -50,8 +51,8 @@ class BootTracker:
                 and guest_time < self._restart_at[0] and origin == self._restart_at[1]:
             new = True  # after "Rebooting in 1 seconds..", the kernel's clock began again: the next boot
         for m in starts:
-            if self.max_rank >= RANK[m]:
-                new = True
+            if self._rank_on.get(origin, -1) >= RANK[m]:
+                new = True  # a banner again on the same origin (a screen and the serial port are two views of one boot)
         if milestones and origin in self._kernel_on and any(RANK[m] < _KERNEL for m in milestones):
             new = True  # the firmware or a boot loader runs again after a kernel ran: a reset
         if (
@@ -72,6 +73,7 @@ class BootTracker:
             self._restarting = False
             self._restart_at = None
             self._kernel_on = set()
+            self._rank_on = {}
         if restart:
             self._restarting = True
             self._restart_at = (guest_time, origin) if guest_time is not None else None
@@ -79,6 +81,8 @@ class BootTracker:
             rank = RANK[m]
             if rank > self.max_rank:
                 self.max_rank = rank
+            if rank > self._rank_on.get(origin, -1):
+                self._rank_on[origin] = rank
             if rank >= _KERNEL:
                 self._kernel_on.add(origin)
         if guest_time is not None:
