@@ -326,14 +326,38 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     return findings, "unknown", f"last milestone: {last[0]} (line {last[1].seq}); no failure and no ready line seen"
 
 
-def ending(state: BootState, findings: list[Finding], outcome: str) -> Evidence:
-    """The line that says how a closed boot ended: the failure or stall that decided its
-    outcome, else its restart line, else its last line."""
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a closed boot ended, as the loop rules quote it."""
+
+    lines: tuple[Evidence, ...]
+    """The failure or stall that decided its outcome (what made it restart), then its restart
+    line; with neither, its last milestone line and its last line."""
+    cause: str
+    """The deciding failure or stall in words (its category and title), "" when none."""
+    how: str
+    """How it ended in words: the restart the system asked for, or a reset nothing announced."""
+
+
+def ending(state: BootState, findings: list[Finding], outcome: str) -> Ending:
+    """The lines that say how a closed boot ended, its cause and how it restarted."""
     decisive = verdict_finding(outcome, findings) if outcome in ("failure", "stall") else None
+    lines: list[Evidence] = []
+    cause = ""
     if decisive is not None and decisive.evidence:
-        return decisive.evidence[0]
-    ref = state.restart or state.last
-    return ref.evidence() if ref else Evidence(0, "")
+        lines.append(decisive.evidence[0])
+        cause = f"{decisive.category} ({decisive.title})"
+    if state.restart is not None:
+        if not lines or lines[0].seq != state.restart.seq:
+            lines.append(state.restart.evidence())
+        how = f'a restart the system asked for ("{state.restart.text.strip()}")'
+    else:
+        how = "a reset nothing announced (a triple fault, a watchdog, a reset from outside)"
+    if not lines:
+        last_ms = state.last_milestone.get("*")
+        refs = [last_ms[1] if last_ms else None, state.last]
+        lines = [r.evidence() for i, r in enumerate(refs) if r is not None and r not in refs[:i]]
+    return Ending(tuple(lines) or (Evidence(0, ""),), cause, how)
 
 
 def with_counts(state: BootState) -> list[Finding]:

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from consolewatch.detect import bootstate
 from consolewatch.detect.rules import CaptureCond, Rule
-from consolewatch.model import Boot, Evidence, Finding
+from consolewatch.model import MILESTONES, Boot, Evidence, Finding
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Protocol
 
-    from consolewatch.detect.bootstate import BootState
+    from consolewatch.detect.bootstate import BootState, Ending
     from consolewatch.detect.engine import _Ctx
 
     class _Engine(Protocol):
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         _late: list[Rule]
         _capture_rules: list[Rule]
         _capture_fired: set[str]
-        _streaks: dict[str, list[Evidence]]
+        _streaks: dict[str, list[Ending]]
         _origins_closed: set[str]
         _boot_gate: dict[tuple[Any, ...], list[Rule]]
 
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         def _boot_rules(self, rules: list[Rule], ends: frozenset[str], outcome: str | None) -> list[Rule]: ...
         def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None,
                        earlier: frozenset[str]) -> list[Finding]: ...
-        def _capture_loop(self, ending: Evidence) -> list[Finding]: ...
+        def _capture_loop(self, ending: Ending, ended_by: str) -> list[Finding]: ...
 
 #: Closed boots kept in full; older ones are summarised (a long boot loop stays bounded).
 MAX_BOOTS_KEPT = 1000
@@ -86,7 +86,7 @@ class BootClosing:
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]
             self.boots_dropped += 1
-        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome)))
+        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome), ended_by))
         return out
 
     def _rerender(self: _Engine, findings: list[Finding]) -> list[Finding]:
@@ -117,25 +117,45 @@ class BootClosing:
         ev = self._boot.boot_matches(rule.condition, ended_by, outcome, earlier)  # type: ignore[arg-type]
         return self._fire(rule, ev, {}, None, None) if ev else []
 
-    def _capture_loop(self: _Engine, ending: Evidence) -> list[Finding]:
+    def _capture_loop(self: _Engine, ending: Ending, ended_by: str) -> list[Finding]:
         """Capture rules on the boot that just closed: `min_boots` boots in a row with the
         outcomes a rule counts (a boot with another outcome, one that came up, ends the run).
-        `ending`: the closed boot's line that says how it ended, quoted for it."""
+        `ending`: how the closed boot ended (the lines quoted for it, its cause); the finding
+        quotes each boot's and names the cause of the last one that had one."""
         out: list[Finding] = []
-        closed = self.boots[-1]
+        outcome = loop_outcome(self.boots, ended_by)
         for rule in self._capture_rules:
             cond = rule.condition
             assert isinstance(cond, CaptureCond)
             if cond.min_boots is None or rule.id in self._capture_fired or not rule.applies(self.cloud, self.hypervisor):
                 continue
             run = self._streaks.setdefault(rule.id, [])
-            if cond.outcome and closed.outcome not in cond.outcome:
+            if cond.outcome and outcome not in cond.outcome:
                 run.clear()
                 continue
             run.append(ending)
             if len(run) >= cond.min_boots:
-                ev = run[: cond.min_boots]
+                ev = [line for e in run[: cond.min_boots] for line in e.lines]
+                cause = next((e.cause for e in reversed(run) if e.cause), run[-1].how)
                 self._capture_fired.add(rule.id)
                 self._streaks.pop(rule.id, None)
-                out.extend(self._fire(rule, ev, {"boots": str(len(run))}, None, None, capture=True))
+                out.extend(self._fire(rule, ev, {"boots": str(len(run)), "cause": cause}, None, None, capture=True))
         return out
+
+
+def _furthest(boot: Boot) -> int:
+    return max((MILESTONES.index(m.name) for m in boot.milestones), default=-1)
+
+
+def loop_outcome(boots: list[Boot], ended_by: str) -> str:
+    """The last closed boot's outcome as the loop rules count it. A last boot the capture cuts
+    off undecided right after a failed boot, no further than where that boot got, is the loop
+    going on (the machine restarted into the same boot; "a capture that ends inside a boot
+    loop is a failure"): it counts as a failure. One that got further, or came up, does not."""
+    closed = boots[-1]
+    if ended_by != "capture-end" or closed.outcome != "unknown" or len(boots) < 2:
+        return closed.outcome
+    before = boots[-2]
+    if before.outcome == "failure" and before.index == closed.index - 1 and _furthest(closed) <= _furthest(before):
+        return "failure"
+    return closed.outcome

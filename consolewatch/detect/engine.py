@@ -83,7 +83,7 @@ class Engine(TwinLines, BootClosing):
         self.boot_outcomes: Counter[str] = Counter()
         """How many closed boots had each outcome (all of them, kept or not)."""
         self._capture_fired: set[str] = set()
-        self._streaks: dict[str, list[Evidence]] = {}
+        self._streaks: dict[str, list[bootstate.Ending]] = {}
         """capture rule id -> how each of the latest closed boots in a row that the rule counts ended."""
         self._origins_closed: set[str] = set()
         """Origins ("*": any) on which a closed boot printed."""

@@ -54,6 +54,8 @@ class Recipe:
     """QEMU -d items (e.g. "int,cpu_reset"): QEMU runs with -no-reboot and its log is printed after the console."""
     ovmf: bool = False
     """UEFI: q35 with Debian's OVMF (OVMF_CODE_4M.fd, a copy of OVMF_VARS_4M.fd) instead of SeaBIOS."""
+    qemu_args: list[str] = field(default_factory=list)
+    """More QEMU arguments (e.g. "-boot reboot-timeout=1000": SeaBIOS retries when nothing boots)."""
 
 
 def _run(cmd: list[str]) -> None:
@@ -101,6 +103,9 @@ def triple_fault_mbr(work: Path) -> Path:
 
 WAIT = f"echo {READY}; sleep 8; echo consolewatch-guest: done; sleep 30"
 OVMF_CODE, OVMF_VARS = "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"  # Debian ovmf
+FIRST_BOOT = ('if [ "$(dd if=/dev/vda bs=9 count=1 2>/dev/null)" = firstboot ]; then hostname debian; '
+              'exec getty 115200 ttyS0; fi; echo consolewatch-guest: first boot setup done, restarting; '
+              'printf firstboot | dd of=/dev/vda conv=notrunc 2>/dev/null; sync; reboot -f')
 XFS_MODULES = [*DISK_MODULES, "xfs"]
 CLONE_UUID = "5d1c0e7a-3b2f-4c6d-9e8a-1f2b3c4d5e6f"
 
@@ -147,6 +152,25 @@ RECIPES = {r.name: r for r in [
            "(Attempted to kill init), reboots after a second, and the firmware boots it into the same panic",
            init="exit 1", append="console=ttyS0 panic=1", stop=r"Rebooting in 1 seconds", stop_count=3,
            timeout=60, ovmf=True),
+    Recipe("seabios-no-bootable-retry", "no disk and no kernel, SeaBIOS told to retry (-boot reboot-timeout=1000, "
+           "as libvirt's rebootTimeout): it finds nothing to boot, waits a second, reboots and tries again",
+           init="", kernel=False, qemu_args=["-boot", "reboot-timeout=1000"], stop=r"SeaBIOS [(]version",
+           stop_count=3, timeout=40),
+    Recipe("ovmf-no-disk-shell", "UEFI (OVMF) with no disk and no kernel: the boot manager finds no boot option "
+           "and starts the UEFI shell, which waits at its prompt", init="", kernel=False, ovmf=True,
+           stop=r"Shell> ", timeout=60),
+    Recipe("softdog-reboot-loop", "an init that starts the software watchdog (softdog) with a 3 s timeout and then "
+           "stops feeding it (busybox watchdog pinging every 60 s): the watchdog restarts the machine, which boots "
+           "into the same init", init="watchdog -T 3 -t 60 /dev/watchdog; echo consolewatch-guest: watchdog armed; "
+           "sleep 60", modules=["softdog"],
+           stop=r"Initiating system reboot", stop_count=3, timeout=60),
+    Recipe("sysrq-reset-every-boot", "an init that resets the machine at once through the magic SysRq key (echo b "
+           "> /proc/sysrq-trigger, the kernel's emergency restart: no shutdown, no \"Restarting system\")",
+           init="echo consolewatch-guest: resetting; echo b > /proc/sysrq-trigger; sleep 30",
+           stop=r"Resetting", stop_count=2, timeout=60),
+    Recipe("first-boot-reboot-then-ready", "a first boot that finishes its setup and restarts once (busybox reboot, "
+           "leaving a marker on its disk), then a second boot that reaches a login prompt: one intended reboot",
+           init=FIRST_BOOT, modules=DISK_MODULES, disks=[blank_disk(8)], stop=r"login: ", timeout=60),
 ]}
 
 
@@ -166,6 +190,7 @@ def capture(recipe: Recipe) -> list[str]:
             spec.bios_serial = False
             spec.extra_args = ["-machine", "q35", "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
                                "-drive", f"if=pflash,format=raw,unit=1,file={work / 'vars.fd'}"]
+        spec.extra_args = [*spec.extra_args, *recipe.qemu_args]
         if recipe.qemu_log:
             spec.extra_args = [*spec.extra_args, "-no-reboot", "-d", recipe.qemu_log, "-D", str(work / "qemu.log")]
         (work / "qemu").mkdir()
