@@ -2,7 +2,9 @@
 
 A boot begins at a `boot_start` line (firmware or bootloader banner, `Linux version`, a
 unikernel banner) when the current boot has already reached that stage or a later one, at any
-firmware or bootloader milestone line after a kernel ran on the same source kind (the firmware
+firmware or bootloader milestone line after a kernel ran on the same source kind (a kernel
+milestone, or any line with a printk time stamp: `quiet` hides the kernel's banner but not its
+panic; the firmware
 and the boot loader run only before the OS: "BdsDxe: loading Boot0001", "Booting from Hard
 Disk...", GRUB's "Booting `Debian'" after a kernel mean the machine started over, banner or
 not), at the
@@ -87,6 +89,7 @@ class BootTracker:
                 self._kernel_on.add(origin)
         if guest_time is not None:
             self._last_guest = guest_time
+            self._kernel_on.add(origin)  # a printk time stamp: a kernel ran here (quiet hides its banner)
         return new
 
     def time(self, guest_time: float | None, wall_time: float | None) -> float | None:

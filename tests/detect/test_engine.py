@@ -23,12 +23,14 @@ patterns:
   - {id: linux, regex: '^Linux version (?P<version>\\S+)', milestone: kernel, boot_start: true}
   - {id: agent, regex: 'GCE Agent Started', milestone: ready}
   - {id: google, regex: '^SeaBIOS \\(version [^)]*-google\\)', context: {cloud: gce, hypervisor: kvm}}
+  - {id: dmi-gce, regex: 'Hardware name: Google Google Compute Engine', context: {cloud: gce, hypervisor: kvm}}
 samples:
   - {line: 'SeaBIOS (version 1.8.2-google)', pattern: seabios, source: x}
   - {line: 'Booting from Hard Disk 0...', pattern: booting, source: x}
   - {line: 'Linux version 6.1.0-27-cloud-amd64 (x)', pattern: linux, source: x}
   - {line: '2024/03/12 14:36:48 GCEGuestAgent: GCE Agent Started (version 20240109.00)', pattern: agent, source: x}
   - {line: 'SeaBIOS (version 1.8.2-google)', pattern: google, source: x}
+  - {line: 'Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google 01/01/2011', pattern: dmi-gce, source: x}
 """
 
 SAMPLE = "samples: {match: [{line: x, source: x}], no_match: [{line: y, source: x}]}"
@@ -198,7 +200,8 @@ def test_remediation_quotes_what_the_cloud_api_said(tmp_path, facts_first):
 def test_a_fix_written_before_the_console_named_its_cloud_is_written_again_for_it(tmp_path):
     cat = catalog_with(tmp_path, "rules:" + rule("panic", "kernel.panic", "critical",
                                                   "{line: {regex: 'Kernel panic - not syncing: (?P<reason>.*)'}}"))
-    a = run_lines(cat, [PANIC, "SeaBIOS (version 1.8.2-google)"])  # the banner names GCE after the panic
+    # the panic's dump names GCE after the panic line (the firmware banner after it would be a new boot)
+    a = run_lines(cat, [PANIC, "[    2.260114] Hardware name: Google Google Compute Engine/Google Compute Engine, BIOS Google 01/01/2011"])
     [f] = a.findings()
     assert f.remediation == "gce fix for Attempted to kill init! exitcode=0x00000100"
 
