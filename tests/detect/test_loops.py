@@ -1,0 +1,102 @@
+"""Boot loops as a person reads them, with the shipped catalog on real consoles.
+
+- boots that restart before the machine is ready, in a row, are a loop, and the loop names what
+  each boot ended with (a panic, a watchdog, a restart the system asked for);
+- a capture that ends inside the loop (its last boot cut off no further than the failed one got)
+  is a failure;
+- one intended restart and a healthy boot after it is no loop, and an earlier failure the later
+  boot came back from is history.
+
+Consoles are real QEMU boots (tests/qemu/kernel_faults.py recipes) stored under samples/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import consolewatch
+from consolewatch.detect.checks import run_lines
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+#: samples/qemu/boot-loop/serial.log (lines 1-2, 338, 353-355, ...)
+SEABIOS = "SeaBIOS (version 1.16.2-debian-1.16.2-1)"
+ROM = "Booting from ROM..."
+PANIC = "[    1.826033] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"
+REBOOTING = "[    1.831308] Rebooting in 1 seconds.."
+#: samples/qemu/healthy/serial.log-style kernel lines of a second boot that gets further
+LINUX = ("[    0.000000] Linux version 6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+         "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 "
+         "(2026-11-26)")
+RUN_INIT = "[    2.933121] Run /init as init process"
+
+
+def _loops(a) -> dict[str, object]:
+    return {f.rule: f for f in a.capture_findings if f.category == "boot.loop"}
+
+
+def test_a_watchdog_that_resets_every_boot_is_a_loop_that_names_the_watchdog():
+    a = consolewatch.analyze([SAMPLES / "qemu-softdog-reboot-loop" / "serial.log"])
+    assert a.outcome == "failure" and len(a.boots) == 4
+    loop = _loops(a)["boot-loop"]
+    assert "watchdog" in loop.fields["cause"] and "watchdog" in loop.remediation
+    assert [e.text for e in loop.evidence] == [
+        "[    5.538855] softdog: Initiating system reboot",
+        "[    5.629492] softdog: Initiating system reboot",
+        "[    6.570387] softdog: Initiating system reboot"]
+
+
+def test_a_panic_loop_quotes_each_panic_and_the_restart_it_asked_for(catalog):
+    a = run_lines(catalog, [SEABIOS, ROM, PANIC, REBOOTING] * 3 + [SEABIOS, ROM])
+    loop = _loops(a)["boot-loop"]
+    assert [e.text for e in loop.evidence] == [PANIC, REBOOTING] * 3
+    # the root cause of each panic, not the panic
+    assert loop.fields["cause"].startswith("disk.root-not-found") and a.outcome == "failure"
+
+
+def test_one_intended_restart_then_a_healthy_boot_is_no_loop():
+    a = consolewatch.analyze([SAMPLES / "qemu-first-boot-reboot-then-ready" / "serial.log"])
+    assert len(a.boots) == 2 and a.outcome == "success"
+    assert not _loops(a) and not [f for f in a.findings("all") if f.severity in ("error", "critical")]
+
+
+def test_a_failure_the_next_boot_recovered_from_is_history():
+    a = consolewatch.analyze([SAMPLES / "qemu-fail-then-success" / "serial.log"])
+    assert a.outcome == "success" and not _loops(a)
+
+
+def test_a_capture_cut_off_right_after_a_failed_boot_restarted_ends_inside_a_loop(catalog):
+    a = run_lines(catalog, [SEABIOS, ROM, PANIC, REBOOTING, SEABIOS, ROM])
+    loop = _loops(a)["reboot-after-failure"]
+    assert a.outcome == "failure" and loop.fields["cause"].startswith("disk.root-not-found")
+    assert [e.text for e in loop.evidence] == [PANIC, REBOOTING, ROM]
+    # the second boot got further than the first one failed: the capture ends in a new boot, no loop
+    further = run_lines(catalog, [SEABIOS, ROM, PANIC, REBOOTING, SEABIOS, ROM, LINUX, RUN_INIT])
+    assert not _loops(further) and further.outcome == "unknown"
+    # one panic that restarts, and nothing after it: no loop yet
+    assert not _loops(run_lines(catalog, [SEABIOS, ROM, PANIC, REBOOTING]))
+
+
+def test_the_firmware_after_a_quiet_kernel_panicked_begins_a_new_boot(catalog):
+    """`quiet` hides the kernel's banner; its panic still carries the printk time stamp."""
+    a = run_lines(catalog, [SEABIOS, ROM, PANIC, SEABIOS, ROM])
+    assert len(a.boots) == 2 and a.boots[0].outcome == "failure"
+
+
+def test_seabios_retrying_with_nothing_to_boot_is_a_firmware_error_and_a_loop():
+    a = consolewatch.analyze([SAMPLES / "qemu-seabios-no-bootable-retry" / "serial.log"])
+    assert a.outcome == "failure"
+    assert {f.category for f in a.findings()} >= {"boot.bootloader-error", "boot.loop"}
+
+
+def test_the_uefi_shell_the_firmware_falls_back_to_is_a_boot_failure_not_a_silent_console():
+    a = consolewatch.analyze([SAMPLES / "qemu-ovmf-no-disk-shell" / "serial.log"])
+    assert a.outcome == "failure"
+    assert [f.rule for f in a.findings()] == ["uefi-shell-fallback"]
+
+
+def test_hostile_bytes_around_the_shell_prompt_stay_bounded(catalog):
+    junk = b"Shell> " + b"\x1b[2J\x00\xff" * 50_000
+    a = run_lines(catalog, ["UEFI Interactive Shell v2.2", junk, "\x1b]0;x\x07Shell> \x9b"])
+    assert a.outcome == "failure" and all(len(e.text) < 70_000 for f in a.findings() for e in f.evidence)
+
