@@ -100,3 +100,12 @@ def test_hostile_bytes_around_the_shell_prompt_stay_bounded(catalog):
     a = run_lines(catalog, ["UEFI Interactive Shell v2.2", junk, "\x1b]0;x\x07Shell> \x9b"])
     assert a.outcome == "failure" and all(len(e.text) < 70_000 for f in a.findings() for e in f.evidence)
 
+
+
+def test_two_resets_soon_after_the_hand_off_are_a_loop_and_a_run_the_capture_cut_is_not(catalog):
+    """samples/qemu-reset-after-output: a boot sector prints four lines and triple-faults."""
+    lines = (SAMPLES / "qemu-reset-after-output" / "serial.log").read_text().splitlines()
+    two = run_lines(catalog, lines[:12])  # two boots reset, the third one's banner
+    assert "reboot-after-failure" in _loops(two) and two.outcome == "failure"
+    running = run_lines(catalog, lines[:4])  # the capture ends while it runs
+    assert not _loops(running) and running.outcome == "unknown"

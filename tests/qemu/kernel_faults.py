@@ -101,6 +101,24 @@ def triple_fault_mbr(work: Path) -> Path:
     return img
 
 
+def print_then_fault_mbr(work: Path) -> Path:
+    """A disk whose boot sector prints four lines (BIOS teletype, which SeaBIOS mirrors to the
+    serial port) and then triple-faults as triple_fault_mbr's does: an OS that starts, says
+    something, and dies before it has an interrupt table (OSv's early faults look so)."""
+    msg = b"mbr: started\r\nmbr: a20 on\r\nmbr: memory 640k\r\nmbr: loading idt\r\n\x00"
+    head = bytes([0x31, 0xC0, 0x8E, 0xD8])                                    # xor ax,ax; mov ds,ax
+    body = bytes([0xAC, 0x08, 0xC0, 0x74, 0x06, 0xB4, 0x0E, 0xCD, 0x10, 0xEB, 0xF5])  # lodsb; or; jz; int 10h; jmp
+    tail_at = len(head) + 3 + len(body)
+    idt_at = tail_at + 9
+    msg_at = idt_at + 6
+    code = (head + bytes([0xBE]) + (0x7C00 + msg_at).to_bytes(2, "little") + body
+            + bytes([0xFA, 0x0F, 0x01, 0x1E]) + (0x7C00 + idt_at).to_bytes(2, "little")  # cli; lidt [idt]
+            + bytes([0xCC, 0xEB, 0xFE]) + bytes(6) + msg)                            # int3; jmp $; idt; msg
+    img = work / "mbr.img"
+    img.write_bytes(code + bytes(510 - len(code)) + b"\x55\xaa" + bytes(1 << 20))
+    return img
+
+
 WAIT = f"echo {READY}; sleep 8; echo consolewatch-guest: done; sleep 30"
 OVMF_CODE, OVMF_VARS = "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"  # Debian ovmf
 FIRST_BOOT = ('if [ "$(dd if=/dev/vda bs=9 count=1 2>/dev/null)" = firstboot ]; then hostname debian; '
@@ -141,6 +159,9 @@ RECIPES = {r.name: r for r in [
     Recipe("reset-during-boot", "the QEMU monitor resets the machine (system_reset) while init runs, as a "
            "triple fault, a hypervisor watchdog or a cloud reset does: no restart line, the firmware starts again",
            init=WAIT, actions=[(1.0, "system_reset")], stop=READY, stop_count=2, timeout=60),
+    Recipe("reset-after-output", "a boot sector that prints four lines after SeaBIOS hands over and then "
+           "triple-faults: QEMU resets, SeaBIOS starts again, over and over", init="", kernel=False,
+           disks=[print_then_fault_mbr], stop=r"SeaBIOS [(]version", stop_count=4, timeout=30),
     Recipe("triple-fault-qemu-log", "the boot sector of reset-after-handoff with QEMU's own log (-d int,cpu_reset, "
            "-no-reboot): the exceptions that end in \"Triple fault\", where QEMU would reset the machine",
            init="", kernel=False, disks=[triple_fault_mbr], qemu_log="int,cpu_reset",
