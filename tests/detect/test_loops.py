@@ -109,3 +109,18 @@ def test_two_resets_soon_after_the_hand_off_are_a_loop_and_a_run_the_capture_cut
     assert "reboot-after-failure" in _loops(two) and two.outcome == "failure"
     running = run_lines(catalog, lines[:4])  # the capture ends while it runs
     assert not _loops(running) and running.outcome == "unknown"
+
+
+#: https://github.com/copy/v86/issues/89 (loader), https://github.com/golang/go/issues/22894 (panic),
+#: FreeBSD sys/sys/copyright.h and sys/kern/kern_shutdown.c (the kernel's banner and reboot notice)
+FREEBSD_BOOT = ["Consoles: serial port  ", "FreeBSD/x86 bootstrap loader, Revision 1.1",
+                "Copyright (c) 1992-2023 The FreeBSD Project.",
+                "Extracting git-2.14.1:  98%panic: ufs_dirbad: /: bad dir ino 1048795 at offset 0", ": mangled entry",
+                "cpuid = 1", "Automatic reboot in 15 seconds - press a key on the console to abort", "Rebooting..."]
+
+
+def test_a_freebsd_kernel_that_panics_on_every_boot_loops_and_the_loop_names_the_panic(catalog):
+    a = run_lines(catalog, FREEBSD_BOOT * 3 + FREEBSD_BOOT[:2])
+    assert len(a.boots) == 4 and a.outcome == "failure"
+    assert _loops(a)["boot-loop"].fields["cause"].startswith("kernel.panic")
+    assert not _loops(run_lines(catalog, FREEBSD_BOOT))  # one panic: no loop yet
