@@ -124,3 +124,12 @@ def test_a_freebsd_kernel_that_panics_on_every_boot_loops_and_the_loop_names_the
     assert len(a.boots) == 4 and a.outcome == "failure"
     assert _loops(a)["boot-loop"].fields["cause"].startswith("kernel.panic")
     assert not _loops(run_lines(catalog, FREEBSD_BOOT))  # one panic: no loop yet
+
+
+def test_pv_grub_starting_over_soon_after_it_handed_over_is_a_loop(catalog):
+    """samples/aws-pvgrub-turnkey-benign-blkfront-errors (PV-GRUB's hand-off, lines 23-28) and
+    Mini-OS's banner, which PV-GRUB prints first on every start of the domain."""
+    pvgrub = (SAMPLES / "aws-pvgrub-turnkey-benign-blkfront-errors" / "console.log").read_text().splitlines()[22:28]
+    a = run_lines(catalog, ["Xen Minimal OS!", *pvgrub] * 2 + ["Xen Minimal OS!"])
+    assert "reboot-after-failure" in _loops(a) and a.outcome == "failure"
+    assert not _loops(run_lines(catalog, ["Xen Minimal OS!", *pvgrub]))  # one start, cut off while it runs
