@@ -20,6 +20,26 @@ KLIBC_GCE = [
     " dns0   : 169.254.169.254  dns1     : 0.0.0.0         ",
     " rootserver: 10.128.0.1 rootpath: ",
 ]
+#: systemd-networkd 252 (Debian 12, DHCP=ipv4) in a network namespace against the same dnsmasq
+NETWORKD_GCE = [
+    "veth0: Link UP",
+    "veth0: Gained carrier",
+    "veth0: Configuring with /run/systemd/network/10-veth0.network.",
+    "veth0: Gained IPv6LL",
+    "veth0: DHCPv4 address 10.128.0.2/32, gateway 10.128.0.1 acquired from 10.128.0.1",
+]
+#: ISC dhclient 4.4.3-P1 (Debian 12, its rfc3442 hook) `dhclient -4 -d -1 -v veth0` against the same dnsmasq
+DHCLIENT_GCE = [
+    "Listening on LPF/veth0/f2:90:01:1b:12:49",
+    "DHCPDISCOVER on veth0 to 255.255.255.255 port 67 interval 8",
+    "DHCPOFFER of 10.128.0.2 from 10.128.0.1",
+    "DHCPREQUEST for 10.128.0.2 on veth0 to 255.255.255.255 port 67",
+    "DHCPACK of 10.128.0.2 from 10.128.0.1",
+    "bound to 10.128.0.2 -- renewal in 1549 seconds.",
+]
+#: search index file id 47289622583 (an OSv unikernel booted with --verbose)
+OSV_SLOW_LEASE = ["[I/28 dhcp]: Waiting for IP...", "[I/28 dhcp]: Waiting for IP...",
+                  "[I/198 dhcp]: Server acknowledged IP for interface eth0", "eth0: 192.168.100.201"]
 #: search index file id 57054173410 (a NetworkManager journal)
 NM_TIMEOUT = [
     "Jan  4 20:48:57 R4SH33D-PC NetworkManager[862]: <info>  [1483580937.5588] dhcp4 (wlp2s0): state changed timeout -> done",
@@ -64,6 +84,18 @@ def test_a_healthy_klibc_lease_on_gce_with_its_routes_raises_no_error(catalog):
     for cloud in ("gce", "unknown"):
         a = run_lines(catalog, KLIBC_GCE, cloud=cloud)
         assert _errors(a) == [], cloud
+
+
+def test_healthy_leases_of_other_clients_raise_no_error_on_gce_or_anywhere(catalog):
+    for lines in (NETWORKD_GCE, DHCLIENT_GCE, OSV_SLOW_LEASE):
+        for cloud in ("gce", "unknown"):
+            assert _errors(run_lines(catalog, lines, cloud=cloud)) == [], (cloud, lines[-1])
+
+
+def test_an_osv_unikernel_still_waiting_for_its_ip_is_a_stall_without_a_lease(catalog):
+    waiting = run_lines(catalog, OSV_SLOW_LEASE[:2])
+    assert _categories(waiting) == {"network.dhcp.no-lease"}
+    assert waiting.outcome == "stall"
 
 
 def test_the_same_klibc_lease_without_its_routes_line_is_option121_not_applied(catalog):
@@ -126,3 +158,32 @@ def test_nixos_stage1_timing_out_on_its_root_is_root_not_found(catalog):
     data = run_lines(catalog, ["[ TIME ] Timed out waiting for device /dev/disk/by-label/boot.",
                                "[DEPEND] Dependency failed for /boot."])
     assert "disk.root-not-found" not in _categories(data)
+
+
+#: LKML thread in the search index (file id 29296511682); file id 47070819712 (a resume device)
+ROOT_WAIT = ["Begin: Waiting for root file system ... Begin: Running /scripts/local-block ....",
+             "Begin: Running /scripts/local-block ... done.", "Begin: Running /scripts/local-block ... done."]
+RESUME_WAIT = ["Begin: Waiting for suspend/resume device ... Begin: Running /scripts/local-block ... done.",
+               "Begin: Running /scripts/local-block ... done.", "Begin: Running /scripts/local-block ... done."]
+#: search index file id 2705761877 (a Debian guest with a root= UUID that does not exist)
+GAVE_UP = ["Begin: Waiting for root file system ... Begin: Running /scripts/local-block ... done.", "done.",
+           "Gave up waiting for root file system device.  Common problems:"]
+
+
+def test_an_initramfs_still_waiting_for_its_root_is_a_stall_and_a_resume_wait_is_nothing(catalog):
+    waiting = run_lines(catalog, ROOT_WAIT)
+    assert _categories(waiting) == {"disk.root-not-found"}
+    assert waiting.outcome == "stall"
+    assert _errors(run_lines(catalog, RESUME_WAIT)) == []
+    gave_up = run_lines(catalog, GAVE_UP)  # the initramfs gave up: a failure, named once
+    assert gave_up.outcome == "failure"
+    assert [f.rule for f in gave_up.findings() if f.category == "disk.root-not-found"] == ["gave-up-waiting-for-root"]
+
+
+def test_ubuntu_booting_without_its_network_is_no_lease(catalog):
+    #: search index file id 56955776516 (an Ubuntu 12.04 server's boot screen)
+    a = run_lines(catalog, ["Waiting for server network configuration...",
+                            "Waiting up to 60 more seconds for network configuration...",
+                            "Booting system without full network configuration..."])
+    assert _categories(a) == {"network.dhcp.no-lease"}
+    assert _errors(run_lines(catalog, ["Waiting for network configuration..."])) == []
