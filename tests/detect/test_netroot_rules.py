@@ -187,3 +187,11 @@ def test_ubuntu_booting_without_its_network_is_no_lease(catalog):
                             "Booting system without full network configuration..."])
     assert _categories(a) == {"network.dhcp.no-lease"}
     assert _errors(run_lines(catalog, ["Waiting for network configuration..."])) == []
+
+
+def test_the_metadata_servers_name_not_resolving_is_named_metadata_unreachable_as_a_warning(catalog):
+    #: busybox 1.35.0 wget and curl 7.88.1 in an empty network namespace
+    for line in ("wget: bad address 'metadata.google.internal'",
+                 "curl: (6) Could not resolve host: metadata.google.internal"):
+        [f] = run_lines(catalog, [line]).findings()
+        assert (f.category, f.severity) == ("network.metadata-unreachable", "warning")
