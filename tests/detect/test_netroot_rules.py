@@ -195,3 +195,10 @@ def test_the_metadata_servers_name_not_resolving_is_named_metadata_unreachable_a
                  "curl: (6) Could not resolve host: metadata.google.internal"):
         [f] = run_lines(catalog, [line]).findings()
         assert (f.category, f.severity) == ("network.metadata-unreachable", "warning")
+
+
+def test_dhcpcd_without_a_carrier_is_no_lease_with_the_link_named(catalog):
+    #: dhcpcd 9.4.1 on a veth whose peer is down
+    a = run_lines(catalog, ["veth0: waiting for carrier", "timed out"])
+    [f] = [f for f in a.findings() if f.category == "network.dhcp.no-lease"]
+    assert f.rule == "dhcpcd-no-carrier" and "veth0 has no link" in f.remediation
