@@ -18,28 +18,6 @@ from consolewatch.normalize.boots import BootTracker
 from consolewatch.normalize.stamps import split_stamps
 from consolewatch.normalize.timeline import RECENT_LINES, CrossSource
 
-#: Bytes that are not text on a console: C0 controls other than TAB, LF, CR and ESC; DEL.
-_NON_TEXT = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D, 0x1B)) + b"\x7f"
-
-
-def non_text_bytes(data: bytes) -> int:
-    """How many bytes of `data` are not text: the controls above and bytes that are not UTF-8."""
-    n = len(data) - len(data.translate(None, _NON_TEXT))
-    if not data.isascii() and not _is_utf8(data):
-        # each byte that is not UTF-8 becomes a 4-character `\xNN` escape: 3 bytes more
-        n += (len(data.decode("utf-8", "backslashreplace").encode("utf-8")) - len(data)) // 3
-    return n
-
-
-def _is_utf8(data: bytes) -> bool:
-    """Valid UTF-8 (no byte to count): a strict decode, a quarter of the cost of re-encoding."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 class Normalizer:
     def __init__(self, catalog: Catalog, *, cap: int = DEFAULT_CAP, first_seq: int = 1) -> None:
         self.catalog = catalog
@@ -49,8 +27,6 @@ class Normalizer:
         self._assemblers: dict[str, LineAssembler] = {}
         self._lines: LineAssembler | None = None
         self.bytes_read = 0
-        self.non_text = 0
-        """Bytes of the text sources that were not text (a baud-rate mismatch reads as such)."""
         self.cross: CrossSource | None = None
         """Set by `expect_frames`: lines a screen and a text source both show are kept once."""
 
@@ -58,6 +34,11 @@ class Normalizer:
         """Screens and text consoles of one machine may show the same lines: keep each once."""
         if self.cross is None:
             self.cross = CrossSource()
+
+    @property
+    def non_text(self) -> int:
+        """Bytes of the text sources that were not text (a baud-rate mismatch reads as such)."""
+        return sum(asm.non_text for asm in self._assemblers.values())
 
     def _assembler(self, source: str) -> LineAssembler:
         asm = self._assemblers.get(source)
@@ -70,7 +51,6 @@ class Normalizer:
         if chunk.kind != "stream":
             raise ValueError("snapshot chunks must be stitched into a stream first (normalize.stitch)")
         self.bytes_read += len(chunk.data)
-        self.non_text += non_text_bytes(chunk.data)
         block = self._assembler(chunk.source).feed(chunk.data)
         return self._text_batch(chunk.source, block, chunk.received_at or None)
 
