@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from consolewatch.definitions import Definitions
 from consolewatch.detect.rules import LineMatcher, Rule
-from consolewatch.model import MILESTONES, Line
+from consolewatch.model import MILESTONES, Line, Origin
 from consolewatch.normalize.formats import FormatPattern
 from consolewatch.normalize.scanner import Scanner
 from consolewatch.normalize.stamps import Stamps, split_stamps
@@ -59,7 +59,7 @@ class ScannedLine(NamedTuple):
     guest_time: float | None
     wall_time: float | None
     observed_at: float | None
-    origin: str
+    origin: Origin
     confidence: float | None
     t: float | None
     message: str

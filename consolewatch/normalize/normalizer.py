@@ -18,6 +18,7 @@ from consolewatch.normalize.boots import BootTracker
 from consolewatch.normalize.stamps import split_stamps
 from consolewatch.normalize.timeline import RECENT_LINES, CrossSource
 
+
 class Normalizer:
     def __init__(self, catalog: Catalog, *, cap: int = DEFAULT_CAP, first_seq: int = 1) -> None:
         self.catalog = catalog
@@ -168,7 +169,7 @@ class Normalizer:
                 if boots.observe(r.boot_starts, r.milestones, guest, r.restart, origin):
                     marks.append((seq, boots.index))
                 scanned.append(ScannedLine(  # positional: a quarter faster than keywords, on the hot path
-                    seq, text, source, boots.index, guest, stamps.wall_time, observed_at, origin,
+                    seq, text, source, boots.index, guest, stamps.wall_time, observed_at, origin,  # type: ignore[arg-type]
                     confidences[idx] if confidences is not None else None, boots.time(guest, stamps.wall_time),
                     stamps.message, r.formats, triggers, r.fields, stamps.program,
                 ))
