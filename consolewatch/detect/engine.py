@@ -39,9 +39,13 @@ CONTEXT_LINES = 3
 
 
 def _trailing_blank(block: bytes) -> int:
-    """How many of the block's last lines hold nothing but blanks."""
-    kept = block.rstrip()
-    return block.count(b"\n", len(kept)) - (1 if kept else 0)
+    """How many of the block's last lines hold nothing but blanks. (`rstrip` copies what it keeps:
+    the block's end is looked at first, not a copy of the whole block made for every batch.)"""
+    tail = block[-4096:]
+    kept = tail.rstrip()
+    if not kept and len(tail) < len(block):
+        tail, kept = block, block.rstrip()
+    return tail.count(b"\n", len(kept)) - (1 if kept else 0)
 
 
 def _evidence(line: Line | ScannedLine) -> Evidence:
@@ -131,6 +135,7 @@ class Engine(TwinLines, BootClosing):
         if self.hypervisor == "unknown" and context.get("hypervisor"):
             self.hypervisor = context["hypervisor"]
         self._normalise_context()
+        self._matched_for_context()
 
     def _normalise_context(self) -> None:
         if self.cloud == "aws" and self.hypervisor == "kvm":
@@ -161,6 +166,7 @@ class Engine(TwinLines, BootClosing):
 
     def _feed_batch(self, batch: LineBatch) -> list[Finding]:
         out: list[Finding] = []
+        self._matched_for_context()  # the cloud's facts may have come since the last batch
         for twin in batch.twins:  # lines already on the timeline, older than the batch's
             out.extend(self._twin(twin))
         if not batch:
@@ -224,16 +230,22 @@ class Engine(TwinLines, BootClosing):
         """Where line `seq` of `batch` finds the lines before it (none before the batch)."""
         return _Ctx(batch, seq, ())
 
+    def _matched_for_context(self) -> None:
+        """Forget the remembered matches when what they depend on besides the line changed (the
+        cloud, the hypervisor, the cloud's facts): checked when a batch starts and when a line
+        names the cloud (`_infer`), the only places these change, not for every line."""
+        state = (self.cloud, self.hypervisor, self._facts_seen)
+        if state != self._matched_under:
+            self._matched.clear()
+            self._matched_under = state
+
     def _match(self, sl: ScannedLine) -> dict[str, list[tuple[int, dict[str, str]]]]:
         """rule id -> (matcher index, fields) of each of the rule's matchers the line satisfies.
 
         Remembered by what it depends on: the line's message, program, triggers and origin (see
         `Catalog.matches`), the cloud and hypervisor, and the cloud's facts (`_facts_seen` moves
-        when they change). Shared between lines: callers never change the lists or the fields."""
-        state = (self.cloud, self.hypervisor, self._facts_seen)
-        if state != self._matched_under:
-            self._matched.clear()
-            self._matched_under = state
+        when they change; `_matched_for_context` forgets). Shared between lines: callers never
+        change the lists or the fields."""
         key = (sl.message, sl.program, sl.triggers, sl.origin)
         matched = self._matched.get(key)
         if matched is None:

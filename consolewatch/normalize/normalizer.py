@@ -166,7 +166,10 @@ class Normalizer:
                 starts[seq] = start
                 stamps = r.stamps
                 guest = stamps.guest_time
-                if boots.observe(r.boot_starts, r.milestones, guest, r.restart, origin):
+                # A line with no milestone, no restart and no printk time changes nothing in the
+                # tracker (BootTracker.observe): the call is skipped for such lines.
+                if (r.milestones or r.restart or guest is not None) and \
+                        boots.observe(r.boot_starts, r.milestones, guest, r.restart, origin):
                     marks.append((seq, boots.index))
                 scanned.append(ScannedLine(  # positional: a quarter faster than keywords, on the hot path
                     seq, text, source, boots.index, guest, stamps.wall_time, observed_at, origin,  # type: ignore[arg-type]
