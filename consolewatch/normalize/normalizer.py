@@ -140,19 +140,22 @@ class Normalizer:
         origin: str = "text",
         confidences: Sequence[float | None] | None = None,
     ) -> LineBatch:
-        count = block.count(b"\n")
+        hits, where = self.catalog.scanner.scan(block) if block else ({}, {})
+        flagged = sorted(hits)
+        # The scan counted the lines up to its last hit (`where[i]` is inside line i): only the
+        # rest is counted here, not the whole block again (~0.05 s on the 101 MB bench mix).
+        count = flagged[-1] + block.count(b"\n", where[flagged[-1]]) if flagged else block.count(b"\n")
         first = self.next_seq
         self.next_seq += count
         marks = [(first, self.boots.index)]
         scanned: list[ScannedLine] = []
         starts: dict[int, int] = {}
-        if count:
-            hits, where = self.catalog.scanner.scan(block)
+        if flagged:
             read = self.catalog.read
             useful = self.catalog.useful
             boots = self.boots
             rfind, index = block.rfind, block.index
-            for idx in sorted(hits):
+            for idx in flagged:
                 pids = hits[idx]
                 if useful.isdisjoint(pids):
                     continue  # only patterns that add fields to another's match: nothing to add to
