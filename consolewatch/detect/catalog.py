@@ -124,19 +124,20 @@ class Catalog:
         a context, a rule's trigger); a line flagged by none of them is skipped unread (`Reading.relevant` is False)."""
         self._rule_order = {r.id: i for i, r in enumerate(self.rules)}
         self._candidates: dict[frozenset[int], list[tuple[Rule, LineMatcher, int]]] = {}
-        self._read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
+        self.read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
+        """(text, triggers) -> what `read` said: the normaliser looks here first (hot path)."""
         self._match_cache: dict[tuple[str, str | None, frozenset[int], str],
                                 list[tuple[Rule, LineMatcher, int, dict[str, str]]]] = {}
 
     def read(self, text: str, triggers: frozenset[int]) -> Reading:
         """Split a flagged line's stamps and confirm the format patterns behind `triggers`."""
         key = (text, triggers)
-        cached = self._read_cache.get(key)
+        cached = self.read_cache.get(key)
         if cached is not None:
             return cached
-        if len(self._read_cache) > 20000:
-            self._read_cache.clear()
-        result = self._read_cache[key] = self._read(text, triggers)
+        if len(self.read_cache) > 20000:
+            self.read_cache.clear()
+        result = self.read_cache[key] = self._read(text, triggers)
         return result
 
     def _read(self, text: str, triggers: frozenset[int]) -> Reading:

@@ -186,7 +186,7 @@ class Engine(TwinLines, BootClosing):
                 self._boot = BootState(sl.boot)
                 self._boot.see_line(LineRef(sl.seq, sl.text, sl.origin, sl.source))
                 start = sl.seq
-            out.extend(self._on_line(sl, batch, tail, sl.seq - start + 1))
+            self._on_line(sl, batch, tail, sl.seq - start + 1, out)
         last = LineRef(batch.last_seq, batch.text(len(batch) - 1), batch.origin, batch.source)
         self._boot.see_line(last)
         self._count(batch.origin, batch.last_seq - start + 1, _trailing_blank(batch.block))
@@ -202,8 +202,10 @@ class Engine(TwinLines, BootClosing):
             seen[o] = seen.get(o, 0) + n
             trailing[o] = trailing.get(o, 0) + n if blank >= n else blank
 
-    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple[Any, ...], pos: int) -> list[Finding]:
-        """`pos`: the line's position among the current boot's lines of this batch (1-based)."""
+    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple[Any, ...], pos: int,
+                 out: list[Finding]) -> None:
+        """Add the findings line `sl` makes certain to `out`. `pos`: the line's position among the
+        current boot's lines of this batch (1-based)."""
         b = self._boot
         if sl.guest_time is not None:
             b.stamped[sl.origin] = sl.seq
@@ -216,15 +218,18 @@ class Engine(TwinLines, BootClosing):
             if p.milestone:
                 b.reach(p.milestone, LineRef(sl.seq, sl.text, sl.origin, sl.source), sl.t, p.ref,
                         b.seen.get(sl.origin, 0) + pos, b.seen.get("*", 0) + pos, p.poweroff)
-        out = self._expire(sl.t, sl.seq) if b.pending else []
-        matched = self._match(sl)
+        if b.pending:
+            out.extend(self._expire(sl.t, sl.seq))
+        # `_match`'s remembered answer looked up here first: most lines repeat one already seen
+        matched = self._matched.get((sl.message, sl.program, sl.triggers, sl.origin))
+        if matched is None:
+            matched = self._match(sl)
         if matched:
             if sl.origin == "ocr":
                 remember(self._screen_hits, sl.seq, frozenset(matched))
             ctx = _Ctx(batch, sl.seq, tail)
             for rule_id, hits in matched.items():
                 out.extend(self._advance(self.rules[rule_id], hits, sl, ctx))
-        return out
 
     def _context(self, batch: LineBatch, seq: int) -> _Ctx:
         """Where line `seq` of `batch` finds the lines before it (none before the batch)."""

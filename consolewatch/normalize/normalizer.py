@@ -151,7 +151,7 @@ class Normalizer:
         scanned: list[ScannedLine] = []
         starts: dict[int, int] = {}
         if flagged:
-            read = self.catalog.read
+            read, remembered = self.catalog.read, self.catalog.read_cache.get  # `read`'s memory first
             useful = self.catalog.useful
             boots = self.boots
             rfind, index = block.rfind, block.index
@@ -162,7 +162,7 @@ class Normalizer:
                 start = rfind(b"\n", 0, where[idx]) + 1
                 text = block[start: index(b"\n", start)].decode("utf-8")
                 triggers = frozenset(pids)
-                r = read(text, triggers)
+                r = remembered((text, triggers)) or read(text, triggers)
                 if not r.relevant:
                     continue
                 seq = first + idx
