@@ -4,9 +4,9 @@ Loading parsers/ (YAML parsing, the checks, the backtracking lint of every regex
 0.15 s of every `analyze`; reading the result back costs about half of that (the regexes are
 compiled again on loading). The entry is keyed by everything the result depends on: the exact
 bytes of every definition file on the search path (and which directories exist), the source of
-every module of this package (the code that parses them) and the Python build, so it is never
-stale; an entry is only written for definitions without problems (their errors are reported
-from a fresh load).
+every module of this package (the code that parses them), the PyYAML install and the Python
+build, so it is never stale; an entry is only written for definitions without problems (their
+errors are reported from a fresh load).
 
 Location: `$CONSOLEWATCH_CACHE_DIR/definitions/`, default the platform's user cache directory.
 A missing, unreadable, corrupt or foreign entry means loading again; writers go through a
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -46,6 +47,7 @@ def key(dirs: Sequence[Path]) -> str:
     """A digest of what loading `dirs` depends on: their definition files' bytes and this code."""
     h = hashlib.sha256(_SALT)
     h.update(sys.version.encode())
+    h.update(_yaml_build().encode())
     for path in sorted(_PACKAGE.rglob("*.py")):
         h.update(b"\0code\0" + str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes())
     for d in dirs:
@@ -54,6 +56,14 @@ def key(dirs: Sequence[Path]) -> str:
             for path in definitions._files(d, sub):
                 h.update(b"\0file\0" + os.fsencode(path) + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:40]
+
+
+def _yaml_build() -> str:
+    """Which PyYAML parses the files (its module's place, size and time; found, not imported)."""
+    spec = importlib.util.find_spec("yaml")
+    origin = spec.origin if spec is not None and spec.origin else ""
+    st = os.stat(origin) if origin else None
+    return f"{origin}:{st.st_size}:{st.st_mtime_ns}" if st else "none"
 
 
 def load(dirs: Sequence[Path]) -> Definitions:
