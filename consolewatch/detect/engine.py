@@ -208,6 +208,8 @@ class Engine(TwinLines, BootClosing):
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
+            if p.progress or p.milestone:
+                b.progress = line.seq
             if p.restart and b.restart is None:
                 b.restart = LineRef(line.seq, line.text, line.origin, line.source)
             if p.milestone:

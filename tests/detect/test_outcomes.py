@@ -85,3 +85,25 @@ def test_unikernels_running_their_application_or_crashing(catalog):
                                "[    1.017876] CRIT: Thread \"perl\"@0x40b5e7020"])
     assert flat.outcome == "failure"
     assert [f.rule for f in _by_category(flat, "unikernel.crash")] == ["unikraft-crash-screen"]
+
+
+#: samples/qemu/oom/serial.log
+OOM_KILL = ("[    5.209067] Out of memory: Killed process 83 (awk) total-vm:254168kB, anon-rss:192708kB, "
+            "file-rss:0kB, shmem-rss:1148kB, UID:0 pgtables:424kB oom_score_adj:0")
+OOM_INVOKED = ("[    5.192628] awk invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), "
+               "order=0, oom_score_adj=0")
+#: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log
+UNIT_STARTED = "[  OK  ] Started Dynamic System Tuning Daemon."
+#: samples/aws-nixos-reboot-kill-init-panic
+PANIC = "[    0.880011] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"
+
+
+def test_an_oom_kill_the_boot_went_on_after_is_reported_not_the_verdict(catalog):
+    ended = run_lines(catalog, [OOM_INVOKED, OOM_KILL])
+    assert ended.outcome == "failure"  # nothing after the kill: the boot went no further
+    went_on = run_lines(catalog, [OOM_INVOKED, OOM_KILL, UNIT_STARTED])
+    assert went_on.outcome == "unknown"
+    [f] = _by_category(went_on, "kernel.oom")  # one event, one finding, still an error
+    assert (f.severity, f.verdict, len(f.evidence)) == ("error", "none", 2)
+    assert run_lines(catalog, [UNIT_STARTED, OOM_INVOKED, OOM_KILL]).outcome == "failure"  # progress before it proves nothing
+    assert run_lines(catalog, [OOM_KILL, UNIT_STARTED, PANIC]).outcome == "failure"
