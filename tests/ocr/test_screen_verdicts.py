@@ -82,6 +82,7 @@ SHELLS = {
     "qemu-itools-no-root-device": {"disk.root-not-found", "init.emergency-mode"},
     "qemu-itools-no-init": {"init.not-found", "init.emergency-mode"},
     "qemu-init-fallback-shell-switch-root-usage": {"init.emergency-mode"},
+    "qemu-init-fallback-shell-command-not-found": {"init.emergency-mode"},
 }
 
 

@@ -26,6 +26,8 @@ kit's own /init, no initramfs-tools:
   turned off" and the "/ #" prompt.
 - qemu-init-fallback-shell-switch-root-usage: switch_root run without exec (not PID 1) prints
   its usage and fails, then `exec sh`.
+- qemu-init-fallback-shell-command-not-found: /init runs /sbin/lvm, which the initramfs lacks
+  (ash: "/init: line N: /sbin/lvm: not found"), then `exec sh`.
 
     python tests/qemu/extra/initramfs_tools_shell.py [NAME...] [--show] [--debs DIR]
 """
@@ -123,6 +125,15 @@ def scenarios(files: dict[str, tuple[bytes | str, int]]) -> list[Scenario]:
                  categories=["init.emergency-mode"],
                  notes="The kit's busybox /init; the hand-over fails and the shell it falls back to "
                        "waits for input."),
+        Scenario(name="qemu-init-fallback-shell-command-not-found",
+                 title="A busybox /init cannot run a tool it needs and falls back to a shell",
+                 injected="/init runs `/sbin/lvm vgchange -ay || exec sh`; the initramfs has no lvm",
+                 append="console=ttyS0 console=tty0",
+                 initramfs=InitramfsSpec("/sbin/lvm vgchange -ay || exec sh\n"),
+                 screen=True, screen_stop=FALLBACK_PROMPT, timeout=45, outcome="failure",
+                 categories=["init.emergency-mode"],
+                 notes="The kit's busybox /init; its shell reports the missing command, then the "
+                       "shell it falls back to waits for input."),
     ]
 
 
