@@ -83,6 +83,7 @@ SHELLS = {
     "qemu-itools-no-init": {"init.not-found", "init.emergency-mode"},
     "qemu-init-fallback-shell-switch-root-usage": {"init.emergency-mode"},
     "qemu-init-fallback-shell-command-not-found": {"init.emergency-mode"},
+    "qemu-systemd-emergency-root-locked": {"init.emergency-mode", "init.unit-failed"},
 }
 
 

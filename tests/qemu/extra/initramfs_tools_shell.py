@@ -29,6 +29,12 @@ kit's own /init, no initramfs-tools:
 - qemu-init-fallback-shell-command-not-found: /init runs /sbin/lvm, which the initramfs lacks
   (ash: "/init: line N: /sbin/lvm: not found"), then `exec sh`.
 
+And one where systemd gives up: qemu-systemd-emergency-root-locked: Debian 12's systemd 252 as
+PID 1 (tests/qemu/extra/systemd_pid1.py's files), local-fs.target requiring a mount of
+/dev/vdz (no such disk, its job timeout 3 s): "Dependency failed for Local File Systems", the
+emergency target, and sulogin (util-linux, this machine's) with root locked: "Cannot open access
+to console, the root account is locked."
+
     python tests/qemu/extra/initramfs_tools_shell.py [NAME...] [--show] [--debs DIR]
 """
 
@@ -48,6 +54,7 @@ from guestkit.hostfiles import program_files  # noqa: E402
 from guestkit.initramfs import InitramfsSpec  # noqa: E402
 from guestkit.runner import StopRule  # noqa: E402
 from scenarios import DiskSpec, Scenario  # noqa: E402
+from systemd_pid1 import EXEC_SYSTEMD, TMPFS_RUN, systemd_files  # noqa: E402
 
 PACKAGES = ("initramfs-tools-core_0.142+deb12u3_all", "klibc-utils_2.0.12-1_amd64", "libklibc_2.0.12-1_amd64")
 WRAPPER = "#!/bin/busybox sh\n/bin/busybox --install -s /bin\nexec /init.initramfs-tools\n"
@@ -134,7 +141,33 @@ def scenarios(files: dict[str, tuple[bytes | str, int]]) -> list[Scenario]:
                  categories=["init.emergency-mode"],
                  notes="The kit's busybox /init; its shell reports the missing command, then the "
                        "shell it falls back to waits for input."),
+        Scenario(name="qemu-systemd-emergency-root-locked",
+                 title="systemd cannot mount a required file system, enters emergency mode, root is locked",
+                 injected="local-fs.target requires data.mount (What=/dev/vdz, no such disk; the device "
+                          "job times out after 3 s); /etc/shadow locks root",
+                 append="console=ttyS0 console=tty0", memory_mb=512,
+                 initramfs=InitramfsSpec(TMPFS_RUN + "\n" + EXEC_SYSTEMD, files=emergency_files()),
+                 screen=True, screen_stop=StopRule(r"root account is locked", settle=2.0), timeout=58,
+                 outcome="failure", categories=["init.emergency-mode", "init.unit-failed"],
+                 notes="systemd 252 as PID 1; the emergency shell cannot be entered (root locked): "
+                       "the machine waits on the console."),
     ]
+
+
+def emergency_files() -> dict[str, tuple[bytes | str, int]]:
+    files = systemd_files()
+    for prog in ("/lib/systemd/systemd-sulogin-shell", "/sbin/sulogin", "/bin/systemctl"):
+        files.update(program_files(Path(prog)))
+    files["/etc/passwd"] = ("root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    files["/etc/group"] = ("root:x:0:\n", 0o644)
+    files["/etc/shadow"] = ("root:*:19000:0:99999:7:::\n", 0o600)
+    files["/etc/systemd/system/data.mount"] = ("[Unit]\nDescription=/data\n\n[Mount]\nWhat=/dev/vdz\n"
+                                               "Where=/data\nType=ext4\n", 0o644)
+    files["/etc/systemd/system/dev-vdz.device.d/timeout.conf"] = ("[Unit]\nJobRunningTimeoutSec=3\n", 0o644)
+    files["/etc/systemd/system/local-fs.target.d/data.conf"] = ("[Unit]\nRequires=data.mount\nAfter=data.mount\n",
+                                                                0o644)
+    files["/data/.keep"] = ("", 0o644)
+    return files
 
 
 def main(argv: list[str]) -> int:
