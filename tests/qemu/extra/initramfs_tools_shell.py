@@ -170,6 +170,13 @@ def emergency_files() -> dict[str, tuple[bytes | str, int]]:
     return files
 
 
+ROOTFS_FILES = boot._rootfs_files
+
+
+def _without_init(bb, init: str) -> dict[str, tuple[bytes | str, int]]:
+    return {k: v for k, v in ROOTFS_FILES(bb, init).items() if k != "/sbin/init"}
+
+
 def main(argv: list[str]) -> int:
     names = [a for a in argv if not a.startswith("--") and not Path(a).is_dir()]
     debs = Path(argv[argv.index("--debs") + 1]) if "--debs" in argv else Path("/var/cache/apt/archives")
@@ -179,13 +186,12 @@ def main(argv: list[str]) -> int:
         for sc in scenarios(files):
             if names and sc.name not in names:
                 continue
-            rootfs = boot._rootfs_files
             if sc.name == "qemu-itools-no-init":  # a data volume: the kit's root files but no init
-                boot._rootfs_files = lambda bb, init: {k: v for k, v in rootfs(bb, init).items() if k != "/sbin/init"}
+                boot._rootfs_files = _without_init
             try:
                 cap = boot.run(sc)
             finally:
-                boot._rootfs_files = rootfs
+                boot._rootfs_files = ROOTFS_FILES
             if "--show" in argv:
                 print("\n".join(cap.screen_rows or []))
                 continue
