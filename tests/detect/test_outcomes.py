@@ -107,3 +107,15 @@ def test_an_oom_kill_the_boot_went_on_after_is_reported_not_the_verdict(catalog)
     assert (f.severity, f.verdict, len(f.evidence)) == ("error", "none", 2)
     assert run_lines(catalog, [UNIT_STARTED, OOM_INVOKED, OOM_KILL]).outcome == "failure"  # progress before it proves nothing
     assert run_lines(catalog, [OOM_KILL, UNIT_STARTED, PANIC]).outcome == "failure"
+
+
+#: samples/qemu-kernel-oops-fatal-exception/serial.log
+OOPS = ["[    2.215971] BUG: kernel NULL pointer dereference, address: 0000000000000000",
+        "[    2.216692] Oops: 0002 [#1] PREEMPT SMP NOPTI"]
+
+
+def test_an_oops_the_boot_went_on_after_did_not_stop_it(catalog):
+    assert run_lines(catalog, OOPS).outcome == "failure"  # the capture ends with it: it stopped the boot
+    went_on = run_lines(catalog, [*OOPS, UNIT_STARTED])
+    assert went_on.outcome == "unknown"
+    assert {(f.category, f.severity) for f in went_on.findings()} == {("kernel.oops", "error")}
