@@ -270,14 +270,15 @@ def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
 
 
 def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule]) -> list[Finding]:
-    """Failures of `survivable` rules (an action on one process that the system carries on
-    after: the OOM killer's kill) that the boot went on past (a line showing progress after
-    their evidence, seq < `progress`): reported at their severity, deciding no outcome."""
+    """Findings the boot went on past (a line showing progress after their evidence, seq <
+    `progress`), reported at their severity, deciding no outcome: a stall (a wait that ended
+    was not forever) and a failure of a `survivable` rule (an action on one process that the
+    system carries on after: the OOM killer's kill, an oops)."""
     out = []
     for f in findings:
         rule = rules.get(f.rule)
-        if (rule is not None and rule.survivable and f.verdict == "failure" and f.evidence
-                and progress > max(e.seq for e in f.evidence)):
+        decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
+        if decides and f.evidence and progress > max(e.seq for e in f.evidence):
             f = dataclasses.replace(f, verdict="none")
         out.append(f)
     return out

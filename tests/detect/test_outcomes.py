@@ -119,3 +119,15 @@ def test_an_oops_the_boot_went_on_after_did_not_stop_it(catalog):
     went_on = run_lines(catalog, [*OOPS, UNIT_STARTED])
     assert went_on.outcome == "unknown"
     assert {(f.category, f.severity) for f in went_on.findings()} == {("kernel.oops", "error")}
+
+
+#: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log line 1
+START_JOB = "[**    ] A start job is running for LSB: Bri... networking (1min 22s / 5min 6s)"
+
+
+def test_a_wait_the_boot_went_on_after_was_not_forever(catalog):
+    waiting = run_lines(catalog, [START_JOB])
+    assert waiting.outcome == "stall"  # the capture ends waiting
+    went_on = run_lines(catalog, [START_JOB, UNIT_STARTED])
+    assert went_on.outcome == "unknown"
+    assert "boot.stall" in {f.category for f in went_on.findings()}  # still reported
