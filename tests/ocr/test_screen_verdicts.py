@@ -27,19 +27,24 @@ PANICS = {
 }
 
 
+def _as_shown(png, quality, tmp_path):
+    """The screenshot as a user sends it: the PNG, or re-encoded as JPEG at `quality`."""
+    if quality is None:
+        return png
+    buf = io.BytesIO()
+    Image.open(png).convert("RGB").save(buf, "JPEG", quality=quality)
+    path = tmp_path / "screen.jpg"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
 @pytest.mark.parametrize("quality", [None, 50])
 @pytest.mark.parametrize("name", sorted(PANICS))
 def test_a_panics_own_dump_on_a_screen_is_not_an_oops(name, quality, tmp_path, catalog):
     png = FRAMES / f"qemu-panic-{name}.png"
     truth = (FRAMES / f"qemu-panic-{name}.txt").read_text()
     assert "---[ end Kernel panic" in truth and ("</TASK>" in truth or name == "mce-fatal")  # the dump in view
-    path = png
-    if quality is not None:
-        buf = io.BytesIO()
-        Image.open(png).convert("RGB").save(buf, "JPEG", quality=quality)
-        path = tmp_path / "screen.jpg"
-        path.write_bytes(buf.getvalue())
-    result = analyze([path], catalog=catalog)
+    result = analyze([_as_shown(png, quality, tmp_path)], catalog=catalog)
     categories = {f.category for f in result.findings()}
     assert result.outcome == "failure"
     assert categories == PANICS[name], [(f.rule, f.category) for f in result.findings()]
@@ -90,14 +95,8 @@ SHELLS = {
 @pytest.mark.parametrize("quality", [None, 50])
 @pytest.mark.parametrize("name", sorted(SHELLS))
 def test_a_shell_waiting_on_the_screen_after_the_boot_gave_up_is_a_failure(name, quality, tmp_path, catalog):
-    png = FRAMES.parents[2] / "samples" / name / "screen.png"
-    path = png
-    if quality is not None:
-        buf = io.BytesIO()
-        Image.open(png).convert("RGB").save(buf, "JPEG", quality=quality)
-        path = tmp_path / "screen.jpg"
-        path.write_bytes(buf.getvalue())
-    result = analyze([path], catalog=catalog)
+    result = analyze([_as_shown(FRAMES.parents[2] / "samples" / name / "screen.png", quality, tmp_path)],
+                     catalog=catalog)
     categories = {f.category for f in result.findings()}
     assert result.outcome == "failure"
     assert SHELLS[name] <= categories, [(f.rule, f.category) for f in result.findings()]

@@ -92,6 +92,8 @@ def scenarios(files: dict[str, tuple[bytes | str, int]]) -> list[Scenario]:
     spec = dict(initramfs=InitramfsSpec(WRAPPER, raw_init=True, files=files,
                                         modules=["virtio_blk", "virtio_pci"]),
                 screen=True, screen_stop=SHELL_PROMPT, timeout=58, outcome="failure")
+    fallback = dict(append="console=ttyS0 console=tty0", screen=True, screen_stop=FALLBACK_PROMPT, timeout=45,
+                    outcome="failure")
     note = ("Real initramfs-tools scripts under a Debian 12 cloud kernel; the shell waits for "
             "input on the screen: the boot stopped in the initramfs.")
     return [
@@ -105,7 +107,9 @@ def scenarios(files: dict[str, tuple[bytes | str, int]]) -> list[Scenario]:
                  injected="root=/dev/vda1 rootfstype=xfs: the partition holds ext4",
                  append="console=ttyS0 console=tty0 root=/dev/vda1 rootfstype=xfs",
                  disk=DiskSpec("virtio"),
-                 categories=["disk.root-not-found", "init.emergency-mode"], notes=note, **spec),
+                 categories=["disk.driver-missing", "disk.fs-error", "init.emergency-mode"],
+                 notes="rootfstype=xfs: this kernel has no xfs driver loaded, so busybox mount says "
+                       "'No such device' (a failed mount, the file system's driver missing). " + note, **spec),
         Scenario(name="qemu-itools-no-init",
                  title="initramfs-tools mounts the root but finds no init, and drops to its shell",
                  injected="root=/dev/vda1: an ext4 data volume (the kit's root files without "
@@ -116,28 +120,25 @@ def scenarios(files: dict[str, tuple[bytes | str, int]]) -> list[Scenario]:
         Scenario(name="qemu-init-fallback-shell-mount-failed",
                  title="A busybox /init cannot mount the root and falls back to a shell",
                  injected="/init runs `mount -t ext4 /dev/vda1 /newroot || exec sh`; no disk is attached",
-                 append="console=ttyS0 console=tty0",
                  initramfs=InitramfsSpec("mkdir -p /newroot\nmount -t ext4 /dev/vda1 /newroot || exec sh\n"
                                          "exec switch_root /newroot /sbin/init\n", modules=["virtio_blk", "virtio_pci"]),
-                 screen=True, screen_stop=FALLBACK_PROMPT, timeout=45, outcome="failure",
+                 **fallback,
                  categories=["disk.root-not-found", "init.emergency-mode"],
                  notes="The kit's busybox /init; the shell it falls back to waits for input."),
         Scenario(name="qemu-init-fallback-shell-switch-root-usage",
                  title="A busybox /init's switch_root fails (not PID 1) and it falls back to a shell",
                  injected="/init runs `switch_root /newroot /sbin/init || exec sh` without exec: "
                           "switch_root refuses (PID must be 1) and prints its usage",
-                 append="console=ttyS0 console=tty0",
                  initramfs=InitramfsSpec("mkdir -p /newroot\nswitch_root /newroot /sbin/init || exec sh\n"),
-                 screen=True, screen_stop=FALLBACK_PROMPT, timeout=45, outcome="failure",
+                 **fallback,
                  categories=["init.emergency-mode"],
                  notes="The kit's busybox /init; the hand-over fails and the shell it falls back to "
                        "waits for input."),
         Scenario(name="qemu-init-fallback-shell-command-not-found",
                  title="A busybox /init cannot run a tool it needs and falls back to a shell",
                  injected="/init runs `/sbin/lvm vgchange -ay || exec sh`; the initramfs has no lvm",
-                 append="console=ttyS0 console=tty0",
                  initramfs=InitramfsSpec("/sbin/lvm vgchange -ay || exec sh\n"),
-                 screen=True, screen_stop=FALLBACK_PROMPT, timeout=45, outcome="failure",
+                 **fallback,
                  categories=["init.emergency-mode"],
                  notes="The kit's busybox /init; its shell reports the missing command, then the "
                        "shell it falls back to waits for input."),
