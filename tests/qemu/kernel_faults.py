@@ -54,6 +54,8 @@ class Recipe:
     """QEMU -d items (e.g. "int,cpu_reset"): QEMU runs with -no-reboot and its log is printed after the console."""
     ovmf: bool = False
     """UEFI: q35 with Debian's OVMF (OVMF_CODE_4M.fd, a copy of OVMF_VARS_4M.fd) instead of SeaBIOS."""
+    initrd: bool = True
+    """False: no initramfs, the kernel mounts root= itself (its own root device messages)."""
 
 
 def _run(cmd: list[str]) -> None:
@@ -143,6 +145,10 @@ RECIPES = {r.name: r for r in [
     Recipe("ovmf-reset-during-boot", "as reset-during-boot on a UEFI machine (OVMF): the firmware prints no "
            "banner on the serial port, only its boot manager's lines (BdsDxe) again after the kernel",
            init=WAIT, actions=[(1.0, "system_reset")], stop=READY, stop_count=2, timeout=60, ovmf=True),
+    Recipe("root-uuid-no-initramfs", "no initramfs, root=UUID=... rootwait: the kernel cannot resolve UUID= itself "
+           "(only an initramfs can), disables rootwait and panics", init="",
+           append="console=ttyS0 root=UUID=0f3e8a5c-1b2d-4e6f-8a9b-0c1d2e3f4a5b rootwait panic=-1", initrd=False,
+           disks=[ext4_image(16)], stop=r"end Kernel panic", timeout=40),
     Recipe("ovmf-panic-reboot-loop", "UEFI (OVMF), panic=1 and an /init that exits: the kernel panics "
            "(Attempted to kill init), reboots after a second, and the firmware boots it into the same panic",
            init="exit 1", append="console=ttyS0 panic=1", stop=r"Rebooting in 1 seconds", stop_count=3,
@@ -155,8 +161,10 @@ def capture(recipe: Recipe) -> list[str]:
     bb = fetch.busybox()
     work = Path(tempfile.mkdtemp(prefix=f"cw-kf-{recipe.name}-"))
     try:
-        initrd = work / "initrd.img"
-        initrd.write_bytes(initramfs.build(initramfs.InitramfsSpec(recipe.init, modules=recipe.modules), bb, kernel))
+        initrd: Path | None = None
+        if recipe.initrd:
+            initrd = work / "initrd.img"
+            initrd.write_bytes(initramfs.build(initramfs.InitramfsSpec(recipe.init, modules=recipe.modules), bb, kernel))
         bus = "virtio" if recipe.kernel else "ide"
         drives = [Drive(make(work), bus, f"cw{i}") for i, make in enumerate(recipe.disks)]
         spec = (MachineSpec(kernel=kernel.vmlinuz, initrd=initrd, append=recipe.append, drives=drives)
