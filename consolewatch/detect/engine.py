@@ -214,7 +214,7 @@ class Engine(TwinLines, BootClosing):
             if p.context:
                 self._infer(p.context)
             if p.progress or p.milestone:
-                b.progress = line.seq
+                b.progress = sl.seq
             if p.restart and b.restart is None:
                 b.restart = LineRef(sl.seq, sl.text, sl.origin, sl.source)
             if p.milestone:
