@@ -1,6 +1,8 @@
 """Data disks with file-system faults a machine meets after its root is up: an ext4 whose
 superblock magic is gone, an ext4 larger than its block device, an ext4 that fsck must repair,
-two disks holding the same XFS file system, and one half of a two-device Btrfs RAID1.
+two disks holding the same XFS file system, and one half of a two-device Btrfs RAID1; and disks
+the firmware meets (blank, boot sectors that hang or triple-fault, an MBR without its boot
+signature, a blank floppy), and an XFS on a whole disk for a root.
 
 Every builder writes raw images (sparse where the tools allow) and returns what it did, for
 meta.yaml. Tools: e2fsprogs (mke2fs, debugfs), xfsprogs (mkfs.xfs), btrfs-progs (mkfs.btrfs).
