@@ -36,9 +36,9 @@ class DefinitionsError(Exception):
 
 def load_catalog(extra_dirs: Sequence[str | os.PathLike] = ()) -> Catalog:
     """The definitions on the search path plus `extra_dirs`, compiled; DefinitionsError on any problem."""
-    from consolewatch import definitions
+    from consolewatch import defcache, definitions
 
-    defs = definitions.load(definitions.search_path([str(d) for d in extra_dirs]))
+    defs = defcache.load(definitions.search_path([str(d) for d in extra_dirs]))
     if defs.problems:
         raise DefinitionsError(defs.problems)
     return Catalog(defs)

@@ -118,7 +118,7 @@ class Follower:
             start = max(self.printed + 1, batch.first_seq)
             if start <= batch.last_seq:
                 lines = batch[start - batch.first_seq:]
-                styles = {s.line.seq: _style(s) for s in batch.scanned if s.formats}
+                styles = {s.seq: _style(s) for s in batch.scanned if s.formats}
                 self.sink.lines(name, lines, styles)
                 self.printed = batch.last_seq
         fresh = not self._replaying or any(b.last_seq >= self._resume_floor for b in step.batches)

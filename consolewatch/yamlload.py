@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
-
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LocDict(dict):
@@ -17,27 +14,34 @@ class LocDict(dict):
     line: int = 0
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
-    pass
+@functools.cache
+def _loader() -> type:
+    """The YAML loader, built on first use: a command that reads its definitions from the cache
+    (consolewatch.defcache) never imports PyYAML (about 15 ms of every start)."""
+    import yaml
 
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LocDict:
-    loader.flatten_mapping(node)
-    out = LocDict()
-    out.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "unhashable mapping key", key_node.start_mark
-            ) from None
-        out[key] = loader.construct_object(value_node, deep=True)
-    return out
+    class Loader(base):  # type: ignore[misc, valid-type]
+        pass
 
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LocDict:
+        loader.flatten_mapping(node)
+        out = LocDict()
+        out.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "unhashable mapping key", key_node.start_mark
+                ) from None
+            out[key] = loader.construct_object(value_node, deep=True)
+        return out
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return Loader
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +62,10 @@ def load_yaml(path: Path) -> tuple[Any, Problem | None]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, Problem(str(path), 0, f"cannot read: {exc}")
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_Loader), None  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_loader()), None  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -150,7 +150,7 @@ def test_json_output_escapes_what_a_terminal_would_act_on():
 def test_bytes_that_are_not_text_are_counted_as_each_byte_decoded(data):
     """The fast path (a strict UTF-8 decode) counts what decoding every byte would: controls,
     and bytes that are not UTF-8 (a character split by a chunk end, an encoded surrogate)."""
-    from consolewatch.normalize.normalizer import _NON_TEXT, non_text_bytes
+    from consolewatch.normalize.assembler import _NON_TEXT, non_text_bytes
 
     controls = len(data) - len(data.translate(None, _NON_TEXT))
     invalid = (len(data.decode("utf-8", "backslashreplace").encode("utf-8")) - len(data)) // 3

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 from consolewatch.cli import EXIT_OK, EXIT_USAGE, UsageError
-from consolewatch.cli.common import console, load_catalog
 
 
 def add_parser(sub) -> None:
@@ -22,6 +20,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: every command builds this module's options (--help too)
+
+    from consolewatch.cli.common import console, load_catalog
     from consolewatch.fetchers import FetchError, parse_target
     from consolewatch.pipeline import Follower
     from consolewatch.sim.demo import ACTS, sample_path

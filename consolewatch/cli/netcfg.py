@@ -8,7 +8,6 @@ goes to stdout (the configuration, or the GRUB entry with --initrd), notes to st
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
 import os
@@ -69,6 +68,8 @@ async def machine_context(target):
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: every command builds this module's options (--help too)
+
     from consolewatch.fetchers import FetchError, parse_target
     from consolewatch.netcfg import render
     from consolewatch.netcfg.addressing import NetcfgError, plan

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, Options, UsageError
-from consolewatch.cli.common import load_catalog, open_store
+
+if TYPE_CHECKING:  # imported where used: every command builds this module's options (--help too)
+    import asyncio
 
 
 def add_target_options(p: argparse.ArgumentParser) -> None:
@@ -118,7 +119,9 @@ def stop_on_signals(loop: asyncio.AbstractEventLoop, stop, caught: list[int]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from consolewatch.cli.common import console, say
+    import asyncio
+
+    from consolewatch.cli.common import console, load_catalog, open_store, say
     from consolewatch.fetchers import FetchError
     from consolewatch.pipeline import Follower
     from consolewatch.sinks.live import JsonLinesSink, LiveSink, TerminalSink

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from consolewatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_TIMEOUT, UsageError
-from consolewatch.cli.common import load_catalog, open_store
 
 
 def add_parser(sub) -> None:
@@ -25,6 +23,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: every command builds this module's options (--help too)
+
+    from consolewatch.cli.common import load_catalog, open_store
     from consolewatch.cli.tail import parse, stop_on_signals
     from consolewatch.fetchers import FetchError, Target
     from consolewatch.fetchers.ratelimit import limiter_for

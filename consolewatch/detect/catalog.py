@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from consolewatch.definitions import Definitions
 from consolewatch.detect.rules import LineMatcher, Rule
-from consolewatch.model import MILESTONES, Line
+from consolewatch.model import MILESTONES, Line, Origin
 from consolewatch.normalize.formats import FormatPattern
 from consolewatch.normalize.scanner import Scanner
 from consolewatch.normalize.stamps import Stamps, split_stamps
@@ -44,19 +44,46 @@ class Reading(NamedTuple):
 
 
 class ScannedLine(NamedTuple):
-    """A line that may interest a format or rule, with what its formats said about it.
+    """A line that may interest a format or rule: the line's own values (the first ten, those of
+    `Line`, in its order) and what its formats said about it.
 
-    (An immutable NamedTuple rather than a frozen dataclass: one is built per flagged line on
-    the hot path, and a NamedTuple builds four times faster.)
+    (An immutable NamedTuple rather than a frozen dataclass holding a `Line`: one is built per
+    flagged line on the hot path, a NamedTuple builds four times faster, and building a `Line`
+    as well cost as much again; `line` builds it when a consumer asks.)
     """
 
-    line: Line
+    seq: int
+    text: str
+    source: str
+    boot: int
+    guest_time: float | None
+    wall_time: float | None
+    observed_at: float | None
+    origin: Origin
+    confidence: float | None
+    t: float | None
     message: str
     formats: tuple[FormatHit, ...]
     triggers: frozenset[int]
     fields: Mapping[str, str]
     """Fields of every format pattern the line matched (shared: never mutate)."""
     program: str | None = None
+
+    @property
+    def line(self) -> Line:
+        return Line(*self[:LINE_FIELDS])  # type: ignore[arg-type]
+
+    @classmethod
+    def of(cls, line: Line, reading: Reading, triggers: frozenset[int]) -> ScannedLine:
+        """`line` with what `Catalog.read` found in it."""
+        s = reading.stamps
+        return cls(line.seq, line.text, line.source, line.boot, line.guest_time, line.wall_time, line.observed_at,
+                   line.origin, line.confidence, line.t, s.message, reading.formats, triggers, reading.fields,
+                   s.program)
+
+
+#: How many of `ScannedLine`'s values are the line's own (`Line`'s fields, in order).
+LINE_FIELDS = 10
 
 
 class Catalog:
@@ -97,19 +124,20 @@ class Catalog:
         a context, a rule's trigger); a line flagged by none of them is skipped unread (`Reading.relevant` is False)."""
         self._rule_order = {r.id: i for i, r in enumerate(self.rules)}
         self._candidates: dict[frozenset[int], list[tuple[Rule, LineMatcher, int]]] = {}
-        self._read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
+        self.read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
+        """(text, triggers) -> what `read` said: the normaliser looks here first (hot path)."""
         self._match_cache: dict[tuple[str, str | None, frozenset[int], str],
                                 list[tuple[Rule, LineMatcher, int, dict[str, str]]]] = {}
 
     def read(self, text: str, triggers: frozenset[int]) -> Reading:
         """Split a flagged line's stamps and confirm the format patterns behind `triggers`."""
         key = (text, triggers)
-        cached = self._read_cache.get(key)
+        cached = self.read_cache.get(key)
         if cached is not None:
             return cached
-        if len(self._read_cache) > 20000:
-            self._read_cache.clear()
-        result = self._read_cache[key] = self._read(text, triggers)
+        if len(self.read_cache) > 20000:
+            self.read_cache.clear()
+        result = self.read_cache[key] = self._read(text, triggers)
         return result
 
     def _read(self, text: str, triggers: frozenset[int]) -> Reading:
@@ -154,7 +182,7 @@ class Catalog:
         formats and fields are what `read` found in that message), and consoles repeat lines.
         The list and its fields are shared by every line with that key: never change them.
         """
-        key = (sl.message, sl.program, sl.triggers, sl.line.origin)
+        key = (sl.message, sl.program, sl.triggers, sl.origin)
         got = self._match_cache.get(key)
         if got is None:
             if len(self._match_cache) > 20000:
@@ -167,7 +195,7 @@ class Catalog:
 
     def check(self, m: LineMatcher, sl: ScannedLine) -> dict[str, str] | None:
         """The fields a matcher yields on this line, or None when it does not match."""
-        if m.origin is not None and sl.line.origin != m.origin:
+        if m.origin is not None and sl.origin != m.origin:
             return None
         fields = dict(sl.fields)
         if m.format_ref is not None:

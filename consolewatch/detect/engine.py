@@ -39,12 +39,16 @@ CONTEXT_LINES = 3
 
 
 def _trailing_blank(block: bytes) -> int:
-    """How many of the block's last lines hold nothing but blanks."""
-    kept = block.rstrip()
-    return block.count(b"\n", len(kept)) - (1 if kept else 0)
+    """How many of the block's last lines hold nothing but blanks. (`rstrip` copies what it keeps:
+    the block's end is looked at first, not a copy of the whole block made for every batch.)"""
+    tail = block[-4096:]
+    kept = tail.rstrip()
+    if not kept and len(tail) < len(block):
+        tail, kept = block, block.rstrip()
+    return tail.count(b"\n", len(kept)) - (1 if kept else 0)
 
 
-def _evidence(line: Line) -> Evidence:
+def _evidence(line: Line | ScannedLine) -> Evidence:
     return Evidence(line.seq, line.text, line.source, line.origin)
 
 
@@ -131,6 +135,7 @@ class Engine(TwinLines, BootClosing):
         if self.hypervisor == "unknown" and context.get("hypervisor"):
             self.hypervisor = context["hypervisor"]
         self._normalise_context()
+        self._matched_for_context()
 
     def _normalise_context(self) -> None:
         if self.cloud == "aws" and self.hypervisor == "kvm":
@@ -154,14 +159,14 @@ class Engine(TwinLines, BootClosing):
         scanned = []
         if hits:
             triggers = frozenset(hits[0])
-            r = self.catalog.read(line.text, triggers)
-            scanned.append(ScannedLine(line, r.stamps.message, r.formats, triggers, r.fields, r.stamps.program))
+            scanned.append(ScannedLine.of(line, self.catalog.read(line.text, triggers), triggers))
         return LineBatch(source=line.source, block=block, count=1, first_seq=line.seq,
                          boot_marks=[(line.seq, line.boot)], scanned=scanned, origin=line.origin,
                          texts=[line.text])
 
     def _feed_batch(self, batch: LineBatch) -> list[Finding]:
         out: list[Finding] = []
+        self._matched_for_context()  # the cloud's facts may have come since the last batch
         for twin in batch.twins:  # lines already on the timeline, older than the batch's
             out.extend(self._twin(twin))
         if not batch:
@@ -172,17 +177,16 @@ class Engine(TwinLines, BootClosing):
         tail = tuple(self._tail)
         start = batch.first_seq  # first line of the batch in the current boot
         for sl in batch.scanned:
-            line = sl.line
-            if line.boot != self._boot.index:
-                if line.seq - 1 >= batch.first_seq:
-                    i = line.seq - 1 - batch.first_seq
-                    self._boot.see_line(LineRef(line.seq - 1, batch.text(i), batch.origin, batch.source))
-                self._count(batch.origin, line.seq - start)
+            if sl.boot != self._boot.index:
+                if sl.seq - 1 >= batch.first_seq:
+                    i = sl.seq - 1 - batch.first_seq
+                    self._boot.see_line(LineRef(sl.seq - 1, batch.text(i), batch.origin, batch.source))
+                self._count(batch.origin, sl.seq - start)
                 out.extend(self._close("next-boot"))
-                self._boot = BootState(line.boot)
-                self._boot.see_line(LineRef(line.seq, line.text, line.origin, line.source))
-                start = line.seq
-            out.extend(self._on_line(sl, batch, tail, line.seq - start + 1))
+                self._boot = BootState(sl.boot)
+                self._boot.see_line(LineRef(sl.seq, sl.text, sl.origin, sl.source))
+                start = sl.seq
+            self._on_line(sl, batch, tail, sl.seq - start + 1, out)
         last = LineRef(batch.last_seq, batch.text(len(batch) - 1), batch.origin, batch.source)
         self._boot.see_line(last)
         self._count(batch.origin, batch.last_seq - start + 1, _trailing_blank(batch.block))
@@ -198,46 +202,56 @@ class Engine(TwinLines, BootClosing):
             seen[o] = seen.get(o, 0) + n
             trailing[o] = trailing.get(o, 0) + n if blank >= n else blank
 
-    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple[Any, ...], pos: int) -> list[Finding]:
-        """`pos`: the line's position among the current boot's lines of this batch (1-based)."""
-        line = sl.line
+    def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple[Any, ...], pos: int,
+                 out: list[Finding]) -> None:
+        """Add the findings line `sl` makes certain to `out`. `pos`: the line's position among the
+        current boot's lines of this batch (1-based)."""
         b = self._boot
-        if line.guest_time is not None:
-            b.stamped[line.origin] = line.seq
+        if sl.guest_time is not None:
+            b.stamped[sl.origin] = sl.seq
         for hit in sl.formats:
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
             if p.restart and b.restart is None:
-                b.restart = LineRef(line.seq, line.text, line.origin, line.source)
+                b.restart = LineRef(sl.seq, sl.text, sl.origin, sl.source)
             if p.milestone:
-                b.reach(p.milestone, LineRef(line.seq, line.text, line.origin, line.source), line.t, p.ref,
-                        b.seen.get(line.origin, 0) + pos, b.seen.get("*", 0) + pos, p.poweroff)
-        out = self._expire(line.t, line.seq) if b.pending else []
-        matched = self._match(sl)
+                b.reach(p.milestone, LineRef(sl.seq, sl.text, sl.origin, sl.source), sl.t, p.ref,
+                        b.seen.get(sl.origin, 0) + pos, b.seen.get("*", 0) + pos, p.poweroff)
+        if b.pending:
+            out.extend(self._expire(sl.t, sl.seq))
+        # `_match`'s remembered answer looked up here first: most lines repeat one already seen
+        matched = self._matched.get((sl.message, sl.program, sl.triggers, sl.origin))
+        if matched is None:
+            matched = self._match(sl)
         if matched:
-            if line.origin == "ocr":
-                remember(self._screen_hits, line.seq, frozenset(matched))
-            ctx = _Ctx(batch, line.seq, tail)
+            if sl.origin == "ocr":
+                remember(self._screen_hits, sl.seq, frozenset(matched))
+            ctx = _Ctx(batch, sl.seq, tail)
             for rule_id, hits in matched.items():
                 out.extend(self._advance(self.rules[rule_id], hits, sl, ctx))
-        return out
 
     def _context(self, batch: LineBatch, seq: int) -> _Ctx:
         """Where line `seq` of `batch` finds the lines before it (none before the batch)."""
         return _Ctx(batch, seq, ())
+
+    def _matched_for_context(self) -> None:
+        """Forget the remembered matches when what they depend on besides the line changed (the
+        cloud, the hypervisor, the cloud's facts): checked when a batch starts and when a line
+        names the cloud (`_infer`), the only places these change, not for every line."""
+        state = (self.cloud, self.hypervisor, self._facts_seen)
+        if state != self._matched_under:
+            self._matched.clear()
+            self._matched_under = state
 
     def _match(self, sl: ScannedLine) -> dict[str, list[tuple[int, dict[str, str]]]]:
         """rule id -> (matcher index, fields) of each of the rule's matchers the line satisfies.
 
         Remembered by what it depends on: the line's message, program, triggers and origin (see
         `Catalog.matches`), the cloud and hypervisor, and the cloud's facts (`_facts_seen` moves
-        when they change). Shared between lines: callers never change the lists or the fields."""
-        state = (self.cloud, self.hypervisor, self._facts_seen)
-        if state != self._matched_under:
-            self._matched.clear()
-            self._matched_under = state
-        key = (sl.message, sl.program, sl.triggers, sl.line.origin)
+        when they change; `_matched_for_context` forgets). Shared between lines: callers never
+        change the lists or the fields."""
+        key = (sl.message, sl.program, sl.triggers, sl.origin)
         matched = self._matched.get(key)
         if matched is None:
             if len(self._matched) > 20000:
@@ -254,7 +268,7 @@ class Engine(TwinLines, BootClosing):
 
     def _advance(self, rule: Rule, hits: list[tuple[int, dict[str, str]]], sl: ScannedLine, ctx: _Ctx) -> list[Finding]:
         cond = rule.condition
-        line = sl.line
+        line = sl  # its first values are the line's own (no `Line` built on the hot path)
         if isinstance(cond, LineCond):
             index, fields = hits[0]
             key = (rule.id, self._mask(sl.message))

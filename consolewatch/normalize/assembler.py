@@ -45,6 +45,28 @@ _ODD = rb"^[\t\x20-\x7e]*(?:[^\t\n\r\x20-\x7e]|\r+[^\r\n])"
 _ODD_RE = rb"^[\t\x20-\x7e]*+(?:[^\t\n\r\x20-\x7e]|\r++[^\r\n])"  # possessive: one read per line
 
 
+#: Bytes that are not text on a console: C0 controls other than TAB, LF, CR and ESC; DEL.
+_NON_TEXT = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D, 0x1B)) + b"\x7f"
+
+
+def non_text_bytes(data: bytes) -> int:
+    """How many bytes of `data` are not text: the controls above and bytes that are not UTF-8."""
+    n = len(data) - len(data.translate(None, _NON_TEXT))
+    if not data.isascii() and not _is_utf8(data):
+        # each byte that is not UTF-8 becomes a 4-character `\xNN` escape: 3 bytes more
+        n += (len(data.decode("utf-8", "backslashreplace").encode("utf-8")) - len(data)) // 3
+    return n
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Valid UTF-8 (no byte to count): a strict decode, a quarter of the cost of re-encoding."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _marker(cap: int) -> str:
     return f" \u2026[line cut at {cap} characters]"
 
@@ -117,6 +139,10 @@ class LineAssembler:
         self._memo: dict[tuple[bytes, bool, int], tuple[bytes, int]] = {}
         """(raw line, cut, cursor row or -1) -> (rows, how far the cursor row moved)."""
         self._hygiene = _hygiene(cap, backend != "re")
+        self.non_text = 0
+        """Bytes fed so far that are not text (`non_text_bytes`): counted on the lines the
+        hygiene scan flags (no other line holds one) and on the bytes of a line beyond
+        `raw_limit` (dropped unread), so plain lines cost nothing."""
 
     @property
     def pending(self) -> bytes:
@@ -134,7 +160,10 @@ class LineAssembler:
         first_cut = False
         if self._pending or self._pending_cut:
             nl = data.find(b"\n")
-            first = bytes(self._pending) + data[: min(nl, self.raw_limit + 1 - len(self._pending))]
+            taken = min(nl, self.raw_limit + 1 - len(self._pending))
+            first = bytes(self._pending) + data[:taken]
+            if len(first) > self.raw_limit or taken < nl:
+                self.non_text += non_text_bytes(first[self.raw_limit:] + data[taken:nl])  # dropped below
             first_cut = self._pending_cut or len(first) > self.raw_limit
             block = first[: self.raw_limit] + data[nl: cut + 1]
             self._pending, self._pending_cut = bytearray(), False
@@ -150,12 +179,14 @@ class LineAssembler:
         return self.feed(b"\n")
 
     def _hold(self, tail: bytes) -> None:
-        if not tail or self._pending_cut:
-            return  # beyond the limit the rest of the line is dropped, not copied
-        room = self.raw_limit - len(self._pending)
-        self._pending += tail[:room]
-        if len(tail) > room:
-            self._pending_cut = True
+        if self._pending_cut:  # beyond the limit the rest of the line is dropped, not copied
+            self.non_text += non_text_bytes(tail)
+        elif tail:
+            room = self.raw_limit - len(self._pending)
+            self._pending += tail[:room]
+            if len(tail) > room:
+                self.non_text += non_text_bytes(tail[room:])
+                self._pending_cut = True
 
     def _clean(self, block: bytes, first_cut: bool) -> bytes:
         """Lines the hygiene scan flags are interpreted one by one; the runs of lines between
@@ -171,7 +202,9 @@ class LineAssembler:
             end = block.index(b"\n", start)
             if start > pos:
                 out.append(_crlf(block[pos:start]))
-            out.append(self._line(block[start:end], first_cut and start == 0))
+            raw = block[start:end]
+            self.non_text += non_text_bytes(raw)
+            out.append(self._line(raw, first_cut and start == 0))
             pos = end  # the line's newline goes with the next run
         out.append(_crlf(block[pos:]))
         return b"".join(out)
@@ -214,6 +247,6 @@ class LineAssembler:
 def _crlf(run: bytes) -> bytes:
     """`run`, lines the hygiene scan passed, without the CRs that end its lines (CRLF, CRCRLF):
     it holds no other CR (a lone CR gets its line flagged)."""
-    return run.translate(None, b"\r") if b"\r" in run else run
+    return run.replace(b"\r", b"")  # copies the spans between CRs: a third faster than translate
 
 

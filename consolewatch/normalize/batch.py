@@ -50,10 +50,17 @@ class LineBatch(Sequence[Line]):
         self._texts = texts
         self._starts = starts or {}
         """seq -> byte offset of the line's start in `block`, where known."""
-        self._by_seq = {s.line.seq: s.line for s in scanned}
+        self._scanned_by_seq: dict[int, ScannedLine] | None = None
         self.twins: list[Line] = []
         """Lines of this source already on the timeline from another source (a screen and a text
         console showing the same line): each carries the seq it has there, and this source's text."""
+
+    @property
+    def _by_seq(self) -> dict[int, ScannedLine]:
+        """seq -> the scanned line (built when first asked: `analyze` seldom asks)."""
+        if self._scanned_by_seq is None:
+            self._scanned_by_seq = {s.seq: s for s in self.scanned}
+        return self._scanned_by_seq
 
     @property
     def last_seq(self) -> int:
@@ -70,10 +77,7 @@ class LineBatch(Sequence[Line]):
         if self._texts is not None:
             return self._texts[i]
         seq = self.first_seq + i
-        ready = self._by_seq.get(seq)
-        if ready is not None:
-            return ready.text
-        start = 0 if i == 0 else self._starts.get(seq)
+        start = 0 if i == 0 else self._starts.get(seq)  # known for every scanned line
         if start is None and i == self._n - 1:
             start = self.block.rfind(b"\n", 0, len(self.block) - 1) + 1
         if start is None and seq + 1 in self._starts:
@@ -111,7 +115,7 @@ class LineBatch(Sequence[Line]):
         seq = self.first_seq + i
         ready = self._by_seq.get(seq)
         if ready is not None:
-            return ready
+            return ready.line
         text = self.text(i)
         stamps = split_stamps(text)
         return Line(

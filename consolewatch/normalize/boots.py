@@ -45,6 +45,8 @@ class BootTracker:
         `restart`: the line says the system is restarting; `origin`: text or ocr (a firmware or
         boot loader line begins a new boot after a kernel ran on the same origin: a screen left
         showing GRUB's last lines while the kernel writes only to the serial port is one boot).
+        A line with no milestone, no restart and no `guest_time` changes nothing here (the
+        normaliser skips the call for it; keep it so).
         """
         new = bool(self._restarting and milestones)
         if self._restarting and guest_time is not None and self._restart_at is not None \

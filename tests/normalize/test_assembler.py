@@ -43,6 +43,30 @@ def test_any_split_into_chunks_yields_the_same_lines(stream, cap):
     assert lines_of(chunks, cap) == lines_of([data], cap)
 
 
+@given(streams())
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_bytes_that_are_not_text_are_counted_alike_in_any_chunking(stream):
+    """`console.garbled` judges the share of bytes that are not text: counted on the lines that
+    need a look, it is what counting the whole stream at once gives, however it was chunked
+    (a multi-byte character split by a chunk end is one character, not two bad bytes)."""
+    from consolewatch.normalize.assembler import non_text_bytes
+
+    data, chunks = stream
+    asm = LineAssembler()
+    for c in chunks:
+        asm.feed(c)
+    asm.flush()
+    assert asm.non_text == non_text_bytes(data)
+
+
+def test_bytes_of_an_over_long_line_that_are_dropped_are_still_counted():
+    asm = LineAssembler(cap=8)  # lines are kept up to 32 raw bytes
+    for _ in range(10):
+        asm.feed(b"\x00\x01abc\xff")
+    asm.feed(b"\n")
+    assert asm.non_text == 30
+
+
 @given(st.binary(max_size=2000), st.integers(1, 50))
 @settings(max_examples=200, deadline=None)
 def test_random_bytes_in_random_chunk_sizes(data, size):

@@ -1,0 +1,113 @@
+"""A disk cache of loaded definitions, so a command does not parse and check them every time.
+
+Loading parsers/ (YAML parsing, the checks, the backtracking lint of every regex) costs about
+0.15 s of every `analyze`; reading the result back costs about half of that (the regexes are
+compiled again on loading). The entry is keyed by everything the result depends on: the exact
+bytes of every definition file on the search path (and which directories exist), the source of
+every module of this package (the code that parses them), the PyYAML install and the Python
+build, so it is never stale; an entry is only written for definitions without problems (their
+errors are reported from a fresh load).
+
+Location: `$CONSOLEWATCH_CACHE_DIR/definitions/`, default the platform's user cache directory.
+A missing, unreadable, corrupt or foreign entry means loading again; writers go through a
+temporary file and an atomic rename, so concurrent commands never read half an entry; the
+newest `KEEP` entries are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import pickle
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from consolewatch import definitions
+from consolewatch.definitions import Definitions
+
+#: Entries kept (one per set of definitions and code: a checkout switching branches, `--parsers`).
+KEEP = 16
+_SALT = b"consolewatch-definitions-1"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("CONSOLEWATCH_CACHE_DIR")
+    if not base:
+        import platformdirs
+
+        base = platformdirs.user_cache_dir("consolewatch")
+    return Path(base) / "definitions"
+
+
+def key(dirs: Sequence[Path]) -> str:
+    """A digest of what loading `dirs` depends on: their definition files' bytes and this code."""
+    h = hashlib.sha256(_SALT)
+    h.update(sys.version.encode())
+    h.update(_yaml_build().encode())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        h.update(b"\0code\0" + str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes())
+    for d in dirs:
+        h.update(b"\0dir\0" + os.fsencode(d) + (b"\0+" if d.is_dir() else b"\0-"))
+        for sub in ("formats", "detectors"):
+            for path in definitions._files(d, sub):
+                h.update(b"\0file\0" + os.fsencode(path) + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:40]
+
+
+def _yaml_build() -> str:
+    """Which PyYAML parses the files (its module's place, size and time; found, not imported)."""
+    spec = importlib.util.find_spec("yaml")
+    origin = spec.origin if spec is not None and spec.origin else ""
+    st = os.stat(origin) if origin else None
+    return f"{origin}:{st.st_size}:{st.st_mtime_ns}" if st else "none"
+
+
+def load(dirs: Sequence[Path]) -> Definitions:
+    """`definitions.load(dirs)`, from the cache when an entry for exactly these files exists."""
+    try:
+        entry = cache_dir() / f"{key(dirs)}.pickle"
+    except OSError:  # a file vanished while hashing: load it the ordinary way (it says what is wrong)
+        return definitions.load(dirs)
+    got = _read(entry)
+    if got is not None:
+        return got
+    defs = definitions.load(dirs)
+    try:
+        unchanged = entry.name == f"{key(dirs)}.pickle"  # no file changed while it was being loaded
+    except OSError:
+        unchanged = False
+    if unchanged and not defs.problems:
+        _write(entry, defs)
+    return defs
+
+
+def _read(entry: Path) -> Definitions | None:
+    try:
+        # The entry is this user's own file, written by `_write` below (as trusted as the code).
+        got = pickle.loads(entry.read_bytes())
+    except Exception:  # missing, truncated, corrupt, from another version: load again
+        return None
+    return got if isinstance(got, Definitions) else None
+
+
+def _write(entry: Path, defs: Definitions) -> None:
+    tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(pickle.dumps(defs, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, entry)
+        _prune(entry.parent)
+    except Exception:  # a read-only or full cache directory: load again next time
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest `KEEP` entries."""
+    entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in entries[KEEP:]:
+        old.unlink(missing_ok=True)
