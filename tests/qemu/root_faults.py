@@ -6,13 +6,11 @@ The Debian cloud kernel has the NVMe driver and ext4 built in, so with no initra
 root= itself and prints init/do_mounts.c's messages. Rule samples and tests quote these lines
 with `source: qemu boot: <recipe> (tests/qemu/root_faults.py)`.
 
-    python tests/qemu/root_faults.py --list
-    python tests/qemu/root_faults.py RECIPE [--out FILE]
+    python tests/qemu/root_faults.py RECIPE      # without RECIPE: the list
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -61,22 +59,7 @@ def capture(recipe: RootRecipe) -> list[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("recipe", nargs="?")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--out")
-    args = ap.parse_args()
-    if args.list or not args.recipe:
-        for r in RECIPES.values():
-            print(f"{r.name:26} {r.how}")
-        return
-    text = "\n".join(capture(RECIPES[args.recipe])) + "\n"
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
-
-
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) != 2 or sys.argv[1] not in RECIPES:
+        sys.exit("usage: root_faults.py RECIPE\n" + "\n".join(f"  {r.name:26} {r.how}" for r in RECIPES.values()))
+    sys.stdout.write("\n".join(capture(RECIPES[sys.argv[1]])) + "\n")
