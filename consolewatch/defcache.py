@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from consolewatch import definitions
+from consolewatch import cachedir, definitions
 from consolewatch.definitions import Definitions
 
 #: Entries kept (one per set of definitions and code: a checkout switching branches, `--parsers`).
@@ -35,12 +35,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("CONSOLEWATCH_CACHE_DIR")
-    if not base:
-        import platformdirs
-
-        base = platformdirs.user_cache_dir("consolewatch")
-    return Path(base) / "definitions"
+    return cachedir.folder("definitions")
 
 
 def key(dirs: Sequence[Path]) -> str:
@@ -100,14 +95,7 @@ def _write(entry: Path, defs: Definitions) -> None:
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(pickle.dumps(defs, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, entry)
-        _prune(entry.parent)
+        cachedir.prune(entry.parent, "*.pickle", KEEP)
     except Exception:  # a read-only or full cache directory: load again next time
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-
-
-def _prune(folder: Path) -> None:
-    """Keep the newest `KEEP` entries."""
-    entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in entries[KEEP:]:
-        old.unlink(missing_ok=True)

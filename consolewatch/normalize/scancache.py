@@ -2,7 +2,8 @@
 
 Keyed by the exact patterns, their flags and the Hyperscan version; a missing, stale or
 unreadable entry just means compiling again (about 0.2 s for the built-in definitions).
-Location: `$CONSOLEWATCH_CACHE_DIR/scanner/`, default the platform's user cache directory.
+Location: `$CONSOLEWATCH_CACHE_DIR/scanner/`, default the platform's user cache directory; the
+newest `KEEP` entries are kept (each is about half a megabyte).
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from consolewatch import cachedir
+
+#: Entries kept (one per set of patterns and flags: a checkout switching branches, `--parsers`).
+KEEP = 16
+
 
 def _path(patterns: Sequence[Any], salt: str) -> Path:
     key = hashlib.sha256(repr((salt, list(patterns))).encode()).hexdigest()
-    base = os.environ.get("CONSOLEWATCH_CACHE_DIR")
-    if not base:
-        import platformdirs
-
-        base = platformdirs.user_cache_dir("consolewatch")
-    return Path(base) / "scanner" / f"{key[:32]}.hsdb"
+    return cachedir.folder("scanner") / f"{key[:32]}.hsdb"
 
 
 def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple[Any, ...]]] | None:
@@ -46,5 +47,6 @@ def store(hs: Any, patterns: Sequence[Any], salt: str, db: Any, rejected: list[t
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(json.dumps(rejected).encode() + b"\n" + (hs.dumpb(db) if db is not None else b""))
         os.replace(tmp, path)
+        cachedir.prune(path.parent, "*.hsdb", KEEP)
     except Exception:  # a read-only home: compile next time
         pass

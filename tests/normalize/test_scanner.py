@@ -92,3 +92,20 @@ def test_lines_flagged_only_by_field_patterns_are_the_ones_the_normaliser_may_sk
                 skipped += 1
                 assert not reading.relevant, (log, text)
     assert skipped > 0  # the samples do have such lines: the skip is exercised
+
+
+@needs_hs
+def test_the_compiled_scanner_cache_keeps_only_its_newest_entries_and_still_scans(tmp_path, monkeypatch):
+    # One entry per set of patterns (a checkout switching branches, `--parsers`): without pruning
+    # the folder grew by half a megabyte per variant (118 MB seen on a developer's machine).
+    from consolewatch.normalize import scancache
+
+    monkeypatch.setenv("CONSOLEWATCH_CACHE_DIR", str(tmp_path))
+    for i in range(scancache.KEEP + 4):
+        Scanner([(0, rf"variant {i} root=\S+", False)], backend="hyperscan")
+    kept = sorted((tmp_path / "scanner").iterdir())
+    assert len(kept) == scancache.KEEP and all(p.suffix == ".hsdb" for p in kept)
+    last = scancache.KEEP + 3
+    newest = Scanner([(0, rf"variant {last} root=\S+", False)], backend="hyperscan")
+    assert newest.scan(f"x\nvariant {last} root=/dev/vda1\n".encode())[0] == {1: {0}}
+    assert len(list((tmp_path / "scanner").iterdir())) == scancache.KEEP  # read back, not written again
