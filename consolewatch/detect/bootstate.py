@@ -54,6 +54,8 @@ class BootState:
     """The first line saying the system restarts ("reboot: Restarting system"), if any."""
     stamped: dict[str, int] = field(default_factory=dict)
     """origin -> seq of its latest line with a printk time stamp (a kernel ran and printed there)."""
+    progress: int = 0
+    """seq of the latest line that shows the boot going on (a milestone, a unit started)."""
 
     def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int,
               poweroff: bool = False) -> None:
@@ -265,6 +267,21 @@ def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
                 and severity_rank(f.severity) >= severity_rank("error")):
             return f
     return None
+
+
+def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule]) -> list[Finding]:
+    """Findings the boot went on past (a line showing progress after their evidence, seq <
+    `progress`), reported at their severity, deciding no outcome: a stall (a wait that ended
+    was not forever) and a failure of a `survivable` rule (an action on one process that the
+    system carries on after: the OOM killer's kill, an oops)."""
+    out = []
+    for f in findings:
+        rule = rules.get(f.rule)
+        decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
+        if decides and f.evidence and progress > max(e.seq for e in f.evidence):
+            f = dataclasses.replace(f, verdict="none")
+        out.append(f)
+    return out
 
 
 def demote(f: Finding) -> Finding:

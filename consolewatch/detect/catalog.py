@@ -117,10 +117,10 @@ class Catalog:
                 self.by_trigger.setdefault(trigger, []).append((rule, m, index))
         self.scanner = Scanner(sources, backend=backend)
         self.useful = frozenset(
-            {pid for pid, p in self.patterns.items() if p.milestone or p.restart or p.poweroff or p.context}
+            {pid for pid, p in self.patterns.items() if p.milestone or p.restart or p.poweroff or p.progress or p.context}
             | set(self.by_trigger)
         )
-        """Pattern ids that can make a line matter on their own (a milestone, a restart or power-off,
+        """Pattern ids that can make a line matter on their own (a milestone, a restart or power-off, progress,
         a context, a rule's trigger); a line flagged by none of them is skipped unread (`Reading.relevant` is False)."""
         self._rule_order = {r.id: i for i, r in enumerate(self.rules)}
         self._candidates: dict[frozenset[int], list[tuple[Rule, LineMatcher, int]]] = {}
@@ -160,7 +160,7 @@ class Catalog:
         starts = tuple(h.pattern.milestone for h in hits if h.pattern.boot_start and h.pattern.milestone)
         milestones = tuple(h.pattern.milestone for h in hits if h.pattern.milestone)
         restart = any(h.pattern.restart for h in hits)
-        relevant = bool(milestones or restart or any(h.pattern.context or h.pattern.poweroff for h in hits)
+        relevant = bool(milestones or restart or any(h.pattern.context or h.pattern.poweroff or h.pattern.progress for h in hits)
                         or self.candidates(triggers))
         return Reading(stamps, tuple(hits), fields, starts, milestones, restart, relevant)
 

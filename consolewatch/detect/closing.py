@@ -69,6 +69,7 @@ class BootClosing:
         findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
         findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
         findings = bootstate.without_fallbacks(findings, self.rules)
+        findings = bootstate.gone_past(findings, b.progress, self.rules)
         findings, outcome, reason = bootstate.judge(b, findings)
         late: list[Finding] = []
         for rule in self._boot_rules(self._late, ends, outcome):

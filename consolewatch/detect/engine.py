@@ -213,6 +213,8 @@ class Engine(TwinLines, BootClosing):
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
+            if p.progress or p.milestone:
+                b.progress = sl.seq
             if p.restart and b.restart is None:
                 b.restart = LineRef(sl.seq, sl.text, sl.origin, sl.source)
             if p.milestone:

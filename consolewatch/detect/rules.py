@@ -150,6 +150,9 @@ class Rule:
     hypervisors: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     inhibits: tuple[str, ...] = ()
+    survivable: bool = False
+    """Reports an action the system carries on after (the OOM killer killing one process): its
+    verdict decides the outcome only when the boot shows no progress after it."""
     fallback: bool = False
     """Stands in for its category's fuller evidence (a panic footer when the header scrolled
     away): dropped when another finding of the same category is in the boot."""
@@ -168,7 +171,7 @@ class Rule:
 
 _RULE_KEYS = {
     "id", "title", "category", "severity", "verdict", "scope", "description", "match",
-    "remediation", "references", "inhibits", "fallback", "samples",
+    "remediation", "references", "inhibits", "fallback", "survivable", "samples",
 }
 
 
@@ -248,7 +251,8 @@ def _rule(c: Checker, r: Any) -> Rule | None:
         id=rid, title=c.text(d, "title", d), category=category, severity=severity, verdict=verdict,
         condition=cond, remediation=rem, description=str(d.get("description", "")).strip(),
         clouds=clouds, hypervisors=hypervisors, references=c.strings(d, "references", d),
-        inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") is True, match_samples=match_s, no_match_samples=no_match_s,
+        inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") is True,
+        survivable=d.get("survivable") is True, match_samples=match_s, no_match_samples=no_match_s,
         path=c.path, at=line_of(d), matchers=tuple(matchers),
     )
 

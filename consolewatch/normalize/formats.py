@@ -36,6 +36,8 @@ class FormatPattern:
     """The system says it is restarting: the next milestone line belongs to a new boot."""
     poweroff: bool = False
     """A clean power-off or halt: a ready line that does not undo a fatal failure before it."""
+    progress: bool = False
+    """The boot goes on (a unit started, a target reached): what came before did not stop it."""
     context: Mapping[str, str] = field(default_factory=dict)
     level: str | None = None
     component: str = ""
@@ -153,7 +155,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
         pd = c.mapping(p, d, "a pattern")
         if not pd:
             continue
-        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "poweroff", "context", "level"}, pd, "a pattern")
+        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "poweroff", "progress", "context", "level"}, pd, "a pattern")
         pid = c.text(pd, "id", pd)
         if pid in seen:
             c.add(pd, f"duplicate pattern id {pid!r}")
@@ -181,7 +183,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
                 FormatPattern(
                     format_id=fid, id=pid, regex=rx, ignore_case=icase, milestone=milestone,
                     boot_start=bool(pd.get("boot_start", False)), restart=bool(pd.get("restart", False)),
-                    poweroff=bool(pd.get("poweroff", False)),
+                    poweroff=bool(pd.get("poweroff", False)), progress=bool(pd.get("progress", False)),
                     context=dict(context),
                     level=level, component=component,
                 )

@@ -85,3 +85,49 @@ def test_unikernels_running_their_application_or_crashing(catalog):
                                "[    1.017876] CRIT: Thread \"perl\"@0x40b5e7020"])
     assert flat.outcome == "failure"
     assert [f.rule for f in _by_category(flat, "unikernel.crash")] == ["unikraft-crash-screen"]
+
+
+#: samples/qemu/oom/serial.log
+OOM_KILL = ("[    5.209067] Out of memory: Killed process 83 (awk) total-vm:254168kB, anon-rss:192708kB, "
+            "file-rss:0kB, shmem-rss:1148kB, UID:0 pgtables:424kB oom_score_adj:0")
+OOM_INVOKED = ("[    5.192628] awk invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), "
+               "order=0, oom_score_adj=0")
+#: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log
+UNIT_STARTED = "[  OK  ] Started Dynamic System Tuning Daemon."
+#: samples/aws-nixos-reboot-kill-init-panic
+PANIC = "[    0.880011] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"
+
+
+def test_an_oom_kill_the_boot_went_on_after_is_reported_not_the_verdict(catalog):
+    ended = run_lines(catalog, [OOM_INVOKED, OOM_KILL])
+    assert ended.outcome == "failure"  # nothing after the kill: the boot went no further
+    went_on = run_lines(catalog, [OOM_INVOKED, OOM_KILL, UNIT_STARTED])
+    assert went_on.outcome == "unknown"
+    [f] = _by_category(went_on, "kernel.oom")  # one event, one finding, still an error
+    assert (f.severity, f.verdict, len(f.evidence)) == ("error", "none", 2)
+    assert run_lines(catalog, [UNIT_STARTED, OOM_INVOKED, OOM_KILL]).outcome == "failure"  # progress before it proves nothing
+    assert run_lines(catalog, [OOM_KILL, UNIT_STARTED, PANIC]).outcome == "failure"
+
+
+#: samples/qemu-kernel-oops-fatal-exception/serial.log
+OOPS = ["[    2.215971] BUG: kernel NULL pointer dereference, address: 0000000000000000",
+        "[    2.216692] Oops: 0002 [#1] PREEMPT SMP NOPTI"]
+
+
+def test_an_oops_the_boot_went_on_after_did_not_stop_it(catalog):
+    assert run_lines(catalog, OOPS).outcome == "failure"  # the capture ends with it: it stopped the boot
+    went_on = run_lines(catalog, [*OOPS, UNIT_STARTED])
+    assert went_on.outcome == "unknown"
+    assert {(f.category, f.severity) for f in went_on.findings()} == {("kernel.oops", "error")}
+
+
+#: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log line 1
+START_JOB = "[**    ] A start job is running for LSB: Bri... networking (1min 22s / 5min 6s)"
+
+
+def test_a_wait_the_boot_went_on_after_was_not_forever(catalog):
+    waiting = run_lines(catalog, [START_JOB])
+    assert waiting.outcome == "stall"  # the capture ends waiting
+    went_on = run_lines(catalog, [START_JOB, UNIT_STARTED])
+    assert went_on.outcome == "unknown"
+    assert "boot.stall" in {f.category for f in went_on.findings()}  # still reported

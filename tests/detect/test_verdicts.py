@@ -473,3 +473,26 @@ def test_emergency_mode_is_claimed_only_when_a_shell_was_started(catalog):
     assert "init.emergency-mode" not in {f.category for f in panicked.findings()}
     shell = run_lines(catalog, fatal + ["Entering emergency mode. Exit the shell to continue."])
     assert "dracut-fatal" in {f.rule for f in shell.findings()}
+
+
+#: samples/qemu-initramfs-exec-init-missing/serial.log lines 349-356: the panic's call trace, cut
+#: before its "Kernel panic" line and its end (a pasted excerpt, a screen scrolled past them)
+PANIC_TRACE = ["[    3.078453] Call Trace:", "[    3.078990]  <TASK>", "[    3.079147]  dump_stack_lvl+0x44/0x5c",
+               "[    3.079412]  panic+0x118/0x2f4", "[    3.079480]  do_exit.cold+0x15/0x15",
+               "[    3.079547]  do_group_exit+0x2d/0x80"]
+#: samples/qemu/oom/serial.log lines 350-351: the OOM killer's frames, without its report lines
+OOM_TRACE = ["[    5.195623]  oom_kill_process.cold+0xb/0x10", "[    5.195738]  out_of_memory+0x1fd/0x4c0"]
+#: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log
+STARTED = "[  OK  ] Started Dynamic System Tuning Daemon."
+
+
+def test_a_call_trace_without_its_header_still_names_a_panic_or_the_oom_killer(catalog):
+    panic = run_lines(catalog, PANIC_TRACE)
+    assert [(f.rule, f.category) for f in panic.findings()] == [("kernel-panic-call-trace", "kernel.panic")]
+    assert panic.outcome == "failure"
+    whole = run_lines(catalog, ["[    3.076188] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00007f00",
+                                *PANIC_TRACE])
+    assert "kernel-panic-call-trace" not in {f.rule for f in whole.findings()}  # the panic line says more
+    oom = run_lines(catalog, OOM_TRACE)
+    assert [f.category for f in oom.findings()] == ["kernel.oom"] and oom.outcome == "failure"
+    assert run_lines(catalog, [*OOM_TRACE, STARTED]).outcome == "unknown"  # the boot went on after it

@@ -27,19 +27,24 @@ PANICS = {
 }
 
 
+def _as_shown(png, quality, tmp_path):
+    """The screenshot as a user sends it: the PNG, or re-encoded as JPEG at `quality`."""
+    if quality is None:
+        return png
+    buf = io.BytesIO()
+    Image.open(png).convert("RGB").save(buf, "JPEG", quality=quality)
+    path = tmp_path / "screen.jpg"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
 @pytest.mark.parametrize("quality", [None, 50])
 @pytest.mark.parametrize("name", sorted(PANICS))
 def test_a_panics_own_dump_on_a_screen_is_not_an_oops(name, quality, tmp_path, catalog):
     png = FRAMES / f"qemu-panic-{name}.png"
     truth = (FRAMES / f"qemu-panic-{name}.txt").read_text()
     assert "---[ end Kernel panic" in truth and ("</TASK>" in truth or name == "mce-fatal")  # the dump in view
-    path = png
-    if quality is not None:
-        buf = io.BytesIO()
-        Image.open(png).convert("RGB").save(buf, "JPEG", quality=quality)
-        path = tmp_path / "screen.jpg"
-        path.write_bytes(buf.getvalue())
-    result = analyze([path], catalog=catalog)
+    result = analyze([_as_shown(png, quality, tmp_path)], catalog=catalog)
     categories = {f.category for f in result.findings()}
     assert result.outcome == "failure"
     assert categories == PANICS[name], [(f.rule, f.category) for f in result.findings()]
@@ -74,3 +79,24 @@ def test_a_quiet_serial_port_while_the_screen_shows_the_boot_loader_is_no_silent
     assert not at_menu.findings() and at_menu.outcome == "unknown"
     alone = analyze([serial], catalog=catalog)
     assert {f.category for f in alone.findings()} == {"console.silent", "boot.stall"}
+
+
+#: samples/<name>/screen.png (tests/qemu/extra/initramfs_tools_shell.py) -> the categories the
+#: screen alone must show: a shell waiting for input after the initramfs or /init gave up
+SHELLS = {
+    "qemu-itools-no-root-device": {"disk.root-not-found", "init.emergency-mode"},
+    "qemu-itools-no-init": {"init.not-found", "init.emergency-mode"},
+    "qemu-init-fallback-shell-switch-root-usage": {"init.emergency-mode"},
+    "qemu-init-fallback-shell-command-not-found": {"init.emergency-mode"},
+    "qemu-systemd-emergency-root-locked": {"init.emergency-mode", "init.unit-failed"},
+}
+
+
+@pytest.mark.parametrize("quality", [None, 50])
+@pytest.mark.parametrize("name", sorted(SHELLS))
+def test_a_shell_waiting_on_the_screen_after_the_boot_gave_up_is_a_failure(name, quality, tmp_path, catalog):
+    result = analyze([_as_shown(FRAMES.parents[2] / "samples" / name / "screen.png", quality, tmp_path)],
+                     catalog=catalog)
+    categories = {f.category for f in result.findings()}
+    assert result.outcome == "failure"
+    assert SHELLS[name] <= categories, [(f.rule, f.category) for f in result.findings()]
