@@ -42,8 +42,11 @@ class BlindScenario:
     root_links: dict[str, str] = field(default_factory=dict)  # symlinks replacing root files
     data: str | None = None                   # a guestkit.datadisk builder, or "xfs-pair"
     data_interface: str = "virtio"
+    extra_disks: list[tuple[str, str]] = field(default_factory=list)  # (builder, interface)
+    root_hotplug: bool = False                # root disk only as -drive if=none,id=late:
+                                              # an Action's device_add attaches it later
     no_kernel: bool = False                   # no -kernel: SeaBIOS boots the disks
-    network: str = "none"                     # none | user | isolated | gce
+    network: str = "none"   # none | user | isolated | gce (| gce-no-router | gce-no-121)
     nic_rom: bool = False                     # keep the NIC's iPXE option ROM (QEMU's own)
     qemu_args: list[str] = field(default_factory=list)  # e.g. -bios OVMF.fd, a watchdog
     memory_mb: int = 256

@@ -1,12 +1,13 @@
 """The network-dhcp half of the blind QEMU scenarios: Debian's DHCP clients (ISC dhclient,
-dhcpcd, systemd-networkd) on a GCE-like /32 lease with option 121, as they print it."""
+dhcpcd, systemd-networkd, busybox udhcpc with its own example script) on a GCE-like /32 lease
+with option 121 (or without its router or its option 121), as they print it."""
 
 from __future__ import annotations
 
 from blind_model import BlindScenario
 from guestkit.initramfs import InitramfsSpec
 from guestkit.runner import StopRule
-from scenarios import GETTY, IDLE, READY
+from scenarios import GETTY, IDLE, READY, UDHCPC_APPLIES_121
 
 NET_MODULES = ["virtio_net", "virtio_pci"]
 METADATA_URL = "http://169.254.169.254/computeMetadata/v1/instance/hostname"
@@ -215,3 +216,83 @@ NETWORK: list[BlindScenario] = [
                     "lease's gateway itself and the metadata fetch succeeds: a /32 lease "
                     "without the classless routes applied that is nevertheless healthy."),
 ] + ROUND3_NETWORK
+
+
+# -- round 4: leases without a router or without option 121, busybox's own udhcpc script ----
+
+#: busybox's own udhcpc example script, as Debian's busybox-static ships it
+SIMPLE_SCRIPT = "/usr/share/doc/busybox-static/examples/udhcp/simple.script"
+UDHCPC_SIMPLE = {"package_files": {"busybox-static": [SIMPLE_SCRIPT]}}
+UDHCPC = f"udhcpc -i eth0 -n -q -t 3 -T 2 -s {SIMPLE_SCRIPT}"
+
+ROUND4_NETWORK: list[BlindScenario] = [
+    _client("udhcpc-lease-no-router", "busybox udhcpc (its example script) on a /32 lease with "
+            "no router and no option 121", "network-dhcp",
+            "dnsmasq hands out a /32 lease with neither a router (option 3 suppressed) nor "
+            "option 121; busybox udhcpc runs busybox's own example script simple.script "
+            "(Debian's busybox-static), then the metadata fetch",
+            UDHCPC, UDHCPC_SIMPLE, "gce-no-router",
+            outcome="failure", categories=["network.metadata-unreachable"],
+            evidence={"network.metadata-unreachable": ["wget: can't connect to remote host"]},
+            notes="The lease works but routes nothing beyond the machine itself."),
+    _client("udhcpc-simple-script-gce-lease", "busybox udhcpc (its example script) on a "
+            "GCE-like /32 lease with option 121", "network-dhcp",
+            "nothing (control case): busybox udhcpc with busybox's own example script "
+            "simple.script, which ignores option 121 but adds a host route to the router "
+            "for a /32 lease, on dnsmasq handing out a /32 lease with router 10.128.0.1 "
+            "and option 121; then the metadata fetch",
+            UDHCPC, UDHCPC_SIMPLE, "gce",
+            outcome="success", categories=["boot.success"],
+            evidence={"boot.success": ["Adding router 10.128.0.1", "debian login:"]},
+            half="study"),
+    _client("dhclient-lease-no-router", "ISC dhclient on a /32 lease with no router and no "
+            "option 121", "network-dhcp",
+            "dnsmasq hands out a /32 lease with neither a router nor option 121; Debian's "
+            "dhclient -v -1 eth0 with its dhclient-script, then the metadata fetch",
+            "dhclient -v -1 eth0", DHCLIENT, "gce-no-router",
+            outcome="failure", categories=["network.metadata-unreachable"],
+            evidence={"network.metadata-unreachable": ["wget: can't connect to remote host"]}),
+    _client("dhcpcd-gce-lease-nooption-121", "dhcpcd told to drop option 121 on a GCE-like "
+            "/32 lease", "network-dhcp",
+            "Debian's dhcpcd -4 -1 -B --nooption classless_static_routes eth0 (option 121 "
+            "removed from the lease before it is used) on dnsmasq handing out a /32 lease "
+            "with router 10.128.0.1 and option 121; then the metadata fetch",
+            "/usr/sbin/dhcpcd -4 -1 -B --nooption classless_static_routes eth0",
+            DHCPCD, "gce",
+            outcome="success", categories=["boot.success"],
+            evidence={"boot.success": ["leased 10.128.0.2", "debian login:"]},
+            notes="Without the classless routes dhcpcd sees that the router is off-link, adds "
+                  "a host route to it and the default route via it: the fetch succeeds.",
+            half="study"),
+    _client("dhclient-gce-lease-without-121", "ISC dhclient on a /32 lease with an off-link "
+            "router and no option 121", "network-dhcp",
+            "dnsmasq hands out a /32 lease with router 10.128.0.1 but without option 121; "
+            "Debian's dhclient -v -1 eth0 with its dhclient-script, then the metadata fetch",
+            "dhclient -v -1 eth0", DHCLIENT, "gce-no-121",
+            outcome="success", categories=["boot.success"],
+            evidence={"boot.success": ["bound to 10.128.0.2", "debian login:"]}),
+]
+
+UDHCPC_PING = BlindScenario(
+    name="udhcpc-ping-then-poweroff",
+    title="A lease on a GCE-like network, a ping to the gateway and the metadata fetch, "
+          "then power off (control case)",
+    family="healthy",
+    injected="nothing (control case): busybox udhcpc with a script that applies option 121 "
+             "on dnsmasq's /32 lease, busybox ping -c 2 to the gateway, wget of the "
+             "metadata server, then busybox 'poweroff -f'",
+    append="console=ttyS0",
+    initramfs=InitramfsSpec(
+        "udhcpc -i eth0 -n -q -t 3 -T 2 -s /etc/udhcpc.script\nping -c 2 10.128.0.1\n"
+        "wget -O /tmp/hostname http://169.254.169.254/computeMetadata/v1/instance/hostname"
+        "\npoweroff -f\n" + IDLE, modules=NET_MODULES,
+        files={**BASE_FILES, "/etc/udhcpc.script": (UDHCPC_APPLIES_121, 0o755)}),
+    network="gce",
+    ends=("exited",),
+    timeout=50,
+    outcome="success",
+    categories=["boot.success"],
+    evidence={"boot.success": ["2 packets transmitted, 2 packets received, 0% packet loss",
+                               "reboot: Power down"]},
+    half="study",
+)

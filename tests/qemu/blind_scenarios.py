@@ -16,6 +16,7 @@ from __future__ import annotations
 from blind_boot_faults import ROUND3
 from blind_model import LOGIN, READY_THEN_GETTY, THREAD, VIRTIO_DISK, Action, BlindScenario, panic_stop
 from blind_network import NETWORK
+from blind_round4 import ROUND4
 from guestkit.initramfs import InitramfsSpec
 from guestkit.runner import StopRule
 from scenarios import IDLE, DiskSpec
@@ -393,6 +394,6 @@ SCENARIOS: list[BlindScenario] = [
         categories=["boot.success"],
         evidence={"boot.success": ["0 FAILED", "reboot: Power down"]},
     ),
-] + NETWORK + ROUND3
+] + NETWORK + ROUND3 + ROUND4
 
 BY_NAME: dict[str, BlindScenario] = {s.name: s for s in SCENARIOS}

@@ -5,15 +5,19 @@ recorded from them in samples/blind/ (never run through consolewatch here)."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import subprocess
 from pathlib import Path
 
+import capture_blind
+import pytest
 import yaml
-from blind_scenarios import SCENARIOS
+from blind_scenarios import BY_NAME, SCENARIOS
 from guestkit import cpio, datadisk, disk, hostfiles
 from guestkit.blindboot import padding_archive
-from guestkit.boot import sanitize_lines
+from guestkit.boot import Capture, sanitize_lines
+from guestkit.runner import BootResult, Drive, MachineSpec, Qemu
 from PIL import Image
 
 from consolewatch.detect.score import FAMILIES
@@ -109,3 +113,48 @@ def test_every_scenario_has_its_recorded_cases_with_its_annotation():
                 assert _expected(shot)["evidence"] == sc.screen_evidence
                 with Image.open(shot / image) as img:
                     assert img.format == ("PNG" if variant == "png" else "JPEG") and img.size[0] >= 640
+
+
+def test_round4_disks_floppy_and_a_partition_table_without_its_boot_signature(tmp_path):
+    image = tmp_path / "mbr.img"
+    datadisk.mbr_no_signature(image, size_mb=4)
+    data = image.read_bytes()
+    assert data[510:512] == b"\0\0" and data[446] == 0x80 and data[450] == 0x83
+    floppy = tmp_path / "floppy.img"
+    datadisk.floppy_blank(floppy)
+    assert floppy.stat().st_size == 1474560 and not floppy.read_bytes().strip(b"\0")
+
+
+def test_floppy_and_virtio_scsi_drives_are_attached_as_such(tmp_path):
+    spec = MachineSpec(kernel=None, drives=[Drive(tmp_path / "f.img", "floppy"),
+                                            Drive(tmp_path / "s.img", "scsi")])
+    vm = Qemu(spec, accel="tcg", workdir=tmp_path)
+    argv = " ".join(vm.argv)
+    assert f"file={tmp_path / 'f.img'},if=floppy" in argv
+    assert "-device virtio-scsi-pci,id=scsi1" in argv and "scsi-hd,drive=d1,bus=scsi1.0" in argv
+
+
+def _recorded_capture(sc) -> Capture:
+    """A round-4 scenario's recorded boot, as the recipe's check sees a fresh one."""
+    serial = (case("qemu", sc.name) / "serial.log").read_bytes()
+    result = BootResult(argv=[], accel="tcg", serial=serial, frames=[], duration=1.0,
+                        reason=sc.ends[0], returncode=None, stderr="")
+    cap = Capture(sc, result, None, None, None, None, Path("."))
+    cap.actions = [{"command": a.qmp or a.hmp} for a in sc.actions]
+    return cap
+
+
+def test_the_recipe_refuses_a_boot_without_its_evidence_or_ended_otherwise():
+    sc = BY_NAME["root-panic-reboot-triple"]
+    capture_blind.check(_recorded_capture(sc))        # the boot as recorded passes
+    wrong = dataclasses.replace(sc, evidence={**sc.evidence, "kernel.panic": ["Fatal machine check"]})
+    with pytest.raises(capture_blind.CaptureError, match="evidence not on the console"):
+        capture_blind.check(_recorded_capture(wrong))
+    cap = _recorded_capture(sc)
+    cap.result = dataclasses.replace(cap.result, reason="timeout")
+    with pytest.raises(capture_blind.CaptureError, match="boot ended by timeout"):
+        capture_blind.check(cap)
+    sent = _recorded_capture(BY_NAME["nmi-panic-reboot-loop"])
+    sent.actions = sent.actions[:1]                   # the second NMI never went out
+    with pytest.raises(capture_blind.CaptureError, match="monitor commands sent"):
+        capture_blind.check(sent)

@@ -108,9 +108,10 @@ def _initrd(sc, work: Path, kernel: fetch.Kernel, bb: fetch.Busybox) -> Path | N
     return path
 
 
-def _drives(sc, work: Path, bb: fetch.Busybox) -> tuple[list[Drive], dict]:
+def _drives(sc, work: Path, bb: fetch.Busybox) -> tuple[list[Drive], dict, list[str]]:
     drives: list[Drive] = []
     info: dict = {}
+    late: list[str] = []
     if sc.root_disk is not None:
         image = work / "root.img"
         files = {p: f for p, f in _rootfs_files(bb, sc.root_disk.init).items()
@@ -120,7 +121,11 @@ def _drives(sc, work: Path, bb: fetch.Busybox) -> tuple[list[Drive], dict]:
         if sc.root_links:
             info["root"]["symlinks"] = dict(sc.root_links)
         info["root"]["interface"] = sc.root_disk.interface
-        drives.append(Drive(image, sc.root_disk.interface))
+        if sc.root_hotplug:
+            late = ["-drive", f"file={image},if=none,id=late,format=raw"]
+            info["root"]["attached"] = "later, by the monitor command device_add (hot-plug)"
+        else:
+            drives.append(Drive(image, sc.root_disk.interface))
     if sc.data == "xfs-pair":
         first, second = work / "data0.img", work / "data1.img"
         info["data"] = datadisk.xfs_pair(first, second)
@@ -131,7 +136,12 @@ def _drives(sc, work: Path, bb: fetch.Busybox) -> tuple[list[Drive], dict]:
         drives.append(Drive(image, sc.data_interface, "cwd0"))
     if info.get("data") is not None:
         info["data"]["interface"] = sc.data_interface
-    return drives, info
+    for n, (builder, interface) in enumerate(sc.extra_disks, start=1):
+        image = work / f"extra{n}.img"
+        info.setdefault("more", []).append({**datadisk.BUILDERS[builder](image),
+                                            "interface": interface})
+        drives.append(Drive(image, interface, f"cwx{n}"))
+    return drives, info, late
 
 
 def run(sc, accel: str | None = None) -> Capture:
@@ -147,17 +157,18 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
     kernel = fetch.kernel(sc.kernel)
     bb = fetch.busybox()
     initrd = _initrd(sc, work, kernel, bb)
-    drives, disk_info = _drives(sc, work, bb)
+    drives, disk_info, late = _drives(sc, work, bb)
     spec = MachineSpec(kernel=None if sc.no_kernel else kernel.vmlinuz, initrd=initrd,
                        append=sc.append, memory_mb=sc.memory_mb, drives=drives,
-                       nic_rom=sc.nic_rom, extra_args=list(sc.qemu_args))
+                       nic_rom=sc.nic_rom, extra_args=[*late, *sc.qemu_args])
     placeholders = {str(fetch.cache_dir()): "$CACHE", str(work): "$WORK"}
     network_info = None
     with ExitStack() as stack:
-        if sc.network == "gce":
+        if sc.network in ("gce", "gce-no-router", "gce-no-121"):
             ns = stack.enter_context(NetNS())
             placeholders[ns.name] = "$NETNS"
-            network_info = gce_network(ns)
+            network_info = gce_network(ns, router=sc.network != "gce-no-router",
+                                       classless_routes=sc.network == "gce")
             spec.nic, spec.netns = "tap", ns.name
         elif sc.network == "isolated":
             ns = stack.enter_context(NetNS())

@@ -104,23 +104,24 @@ def _rootfs_files(bb: fetch.Busybox, init: str) -> dict[str, tuple[bytes | str, 
     }
 
 
-def gce_network(ns: NetNS) -> dict:
-    """GCE-like networking in `ns` on tap0: dnsmasq handing out a /32 lease with option 121
-    and an HTTP server on the metadata address. Returns what was set up (for meta.yaml)."""
+def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True) -> dict:
+    """GCE-like networking in `ns` on tap0: dnsmasq handing out a /32 lease with a router and
+    option 121 (either can be left out) and an HTTP server on the metadata address. Returns
+    what was set up (for meta.yaml)."""
     lease = GCE_LEASE
     ns.add_tap("tap0", lease.host_cidr)
     ns.add_address(f"{lease.metadata}/32", "lo")
-    ns.dnsmasq("tap0", lease)
+    ns.dnsmasq("tap0", lease, classless_routes=classless_routes, router=router)
     ns.metadata_server(lease.metadata, {
         "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
     return {
         "kind": "tap device in a private network namespace, dnsmasq as a "
                 "GCE-like DHCP server, an HTTP server on the metadata address",
         "lease": {"address": lease.client, "netmask": "255.255.255.255",
-                  "router": lease.gateway, "dns": lease.metadata,
+                  "router": lease.gateway if router else None, "dns": lease.metadata,
                   "mtu": lease.mtu,
                   "option121": [f"{lease.gateway}/32 via 0.0.0.0",
-                                f"0.0.0.0/0 via {lease.gateway}"]},
+                                f"0.0.0.0/0 via {lease.gateway}"] if classless_routes else None},
         "namespace_side": lease.host_cidr,
     }
 

@@ -1,6 +1,8 @@
 """Data disks with file-system faults a machine meets after its root is up: an ext4 whose
 superblock magic is gone, an ext4 larger than its block device, an ext4 that fsck must repair,
-two disks holding the same XFS file system, and one half of a two-device Btrfs RAID1.
+two disks holding the same XFS file system, and one half of a two-device Btrfs RAID1; and disks
+the firmware meets (blank, boot sectors that hang or triple-fault, an MBR without its boot
+signature, a blank floppy), and an XFS on a whole disk for a root.
 
 Every builder writes raw images (sparse where the tools allow) and returns what it did, for
 meta.yaml. Tools: e2fsprogs (mke2fs, debugfs), xfsprogs (mkfs.xfs), btrfs-progs (mkfs.btrfs).
@@ -83,16 +85,27 @@ def ext4_needs_fsck(image: Path, size_mb: int = 32) -> dict:
     return {"filesystem": "ext4", "size_mb": size_mb, "label": "data", "corruption": info}
 
 
-def xfs_pair(first: Path, second: Path, size_mb: int = 320) -> dict:
-    """Two disks carrying one XFS file system (a cloned volume attached next to its source)."""
-    first.unlink(missing_ok=True)
-    with open(first, "wb") as fh:
+def _mkfs_xfs(image: Path, size_mb: int) -> None:
+    image.unlink(missing_ok=True)
+    with open(image, "wb") as fh:
         fh.truncate(size_mb << 20)
     _run([_tool("mkfs.xfs", "xfsprogs"), "-q", "-f", "-L", "data", "-m", f"uuid={XFS_UUID}",
-          str(first)])
+          str(image)])
+
+
+def xfs_pair(first: Path, second: Path, size_mb: int = 320) -> dict:
+    """Two disks carrying one XFS file system (a cloned volume attached next to its source)."""
+    _mkfs_xfs(first, size_mb)
     _run(["cp", "--sparse=always", str(first), str(second)])
     return {"filesystem": "xfs", "size_mb": size_mb, "label": "data", "fs_uuid": XFS_UUID,
             "fault": "the second disk is a block-for-block copy of the first (same UUID)"}
+
+
+def xfs_whole(image: Path, size_mb: int = 320) -> dict:
+    """An XFS file system on the whole disk (no partition table)."""
+    _mkfs_xfs(image, size_mb)
+    return {"filesystem": "xfs", "size_mb": size_mb, "label": "data", "fs_uuid": XFS_UUID,
+            "partitioned": False}
 
 
 def btrfs_raid1_half(kept: Path, size_mb: int = 160) -> dict:
@@ -148,7 +161,30 @@ def boot_hang(image: Path, size_mb: int = 16) -> dict:
             + " (cli; hlt; jmp): a boot loader that hangs silently", "size_mb": size_mb}
 
 
+def mbr_no_signature(image: Path, size_mb: int = 16) -> dict:
+    """A disk whose MBR has a partition table (one Linux partition at 1 MiB, marked active)
+    and boot code, but whose boot signature (0x55AA at offset 510) is zeroed."""
+    _boot_sector(image, HANG, size_mb)
+    entry = (b"\x80\xfe\xff\xff\x83\xfe\xff\xff" + (2048).to_bytes(4, "little")
+             + ((size_mb << 11) - 4096).to_bytes(4, "little"))
+    disk.overwrite(image, 446, entry)
+    disk.overwrite(image, 510, b"\0\0")
+    return {"contents": "MBR with one active Linux partition and boot code, boot signature "
+            "zeroed (bytes 510-511 = 00 00)", "size_mb": size_mb}
+
+
+def floppy_blank(image: Path) -> dict:
+    """A 1.44 MB floppy image of zeros (no boot sector)."""
+    image.unlink(missing_ok=True)
+    with open(image, "wb") as fh:
+        fh.truncate(1474560)
+    return {"contents": "zeros (no boot sector)", "size": "1440 KiB floppy"}
+
+
 BUILDERS = {
+    "mbr-no-signature": mbr_no_signature,
+    "floppy-blank": floppy_blank,
+    "xfs": xfs_whole,
     "boot-triple-fault": boot_triple_fault,
     "boot-hang": boot_hang,
     "ext4-data": ext4_data,

@@ -181,8 +181,9 @@ class NetNS:
             return ""
 
     def dnsmasq(self, ifname: str, lease: GceLease = GCE_LEASE,
-                classless_routes: bool = True) -> subprocess.Popen:
-        """dnsmasq serving one GCE-like /32 lease on ifname (DNS disabled)."""
+                classless_routes: bool = True, router: bool = True) -> subprocess.Popen:
+        """dnsmasq serving one GCE-like /32 lease on ifname (DNS disabled); `router=False`
+        sends no router option at all (dnsmasq's default is its own address)."""
         exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
         if not Path(exe).exists():
             raise NetNSError("dnsmasq not found (Debian package dnsmasq)")
@@ -194,7 +195,7 @@ class NetNS:
             f"--dhcp-leasefile={self.workdir / 'dnsmasq.leases'}",
             f"--dhcp-range={lease.client},{lease.client},{lease.lease_time}",
             "--dhcp-option=option:netmask,255.255.255.255",
-            f"--dhcp-option=option:router,{lease.gateway}",
+            f"--dhcp-option=option:router,{lease.gateway}" if router else "--dhcp-option=option:router",
             f"--dhcp-option=option:dns-server,{lease.metadata}",
             f"--dhcp-option=option:mtu,{lease.mtu}",
         ]

@@ -125,7 +125,7 @@ def ppm_to_png(ppm: bytes) -> bytes:
 @dataclass
 class Drive:
     path: Path
-    interface: str = "virtio"  # virtio | nvme | ide | cdrom
+    interface: str = "virtio"  # virtio | nvme | ide | cdrom | floppy | scsi (virtio-scsi)
     serial: str = "cw0"
 
 
@@ -281,6 +281,12 @@ class Qemu:
                 argv += ["-drive", f"file={d.path},if=ide,index={i},format=raw"]
             elif d.interface == "cdrom":
                 argv += ["-drive", f"file={d.path},if=ide,index={i},media=cdrom,format=raw"]
+            elif d.interface == "floppy":
+                argv += ["-drive", f"file={d.path},if=floppy,index=0,format=raw"]
+            elif d.interface == "scsi":   # a virtio-scsi controller, as GCE attaches disks
+                argv += ["-device", f"virtio-scsi-pci,id=scsi{i}",
+                         "-drive", f"file={d.path},if=none,id=d{i},format=raw",
+                         "-device", f"scsi-hd,drive=d{i},bus=scsi{i}.0"]
             else:
                 raise ValueError(f"unknown drive interface {d.interface!r}")
         if s.nic == "user":
