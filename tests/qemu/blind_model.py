@@ -47,6 +47,7 @@ class BlindScenario:
                                               # an Action's device_add attaches it later
     no_kernel: bool = False                   # no -kernel: SeaBIOS boots the disks
     network: str = "none"   # none | user | isolated | gce (| gce-no-router | gce-no-121)
+    dnsmasq_args: list[str] = field(default_factory=list)  # more dnsmasq options (gce*)
     nic_rom: bool = False                     # keep the NIC's iPXE option ROM (QEMU's own)
     qemu_args: list[str] = field(default_factory=list)  # e.g. -bios OVMF.fd, a watchdog
     memory_mb: int = 256
@@ -62,6 +63,7 @@ class BlindScenario:
     optional: list[str] = field(default_factory=list)
     evidence: dict[str, list[str]] = field(default_factory=dict)
     screen_evidence: dict[str, list[str]] = field(default_factory=dict)
+    screen_outcome: str = ""                  # the last screen's outcome, if not `outcome`
     excerpt_evidence: dict[str, list[str]] = field(default_factory=dict)
     notes: str = ""
     half: str = "holdout"                     # study | holdout, for a scenario not yet recorded

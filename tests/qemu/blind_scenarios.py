@@ -17,6 +17,7 @@ from blind_boot_faults import ROUND3
 from blind_model import LOGIN, READY_THEN_GETTY, THREAD, VIRTIO_DISK, Action, BlindScenario, panic_stop
 from blind_network import NETWORK
 from blind_round4 import ROUND4
+from blind_round5 import ROUND5
 from guestkit.initramfs import InitramfsSpec
 from guestkit.runner import StopRule
 from scenarios import IDLE, DiskSpec
@@ -394,6 +395,6 @@ SCENARIOS: list[BlindScenario] = [
         categories=["boot.success"],
         evidence={"boot.success": ["0 FAILED", "reboot: Power down"]},
     ),
-] + NETWORK + ROUND3 + ROUND4
+] + NETWORK + ROUND3 + ROUND4 + ROUND5
 
 BY_NAME: dict[str, BlindScenario] = {s.name: s for s in SCENARIOS}

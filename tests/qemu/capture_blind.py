@@ -245,7 +245,7 @@ def write_screens(cap, out: Path, qemu_ver: str) -> list[Path]:
         meta["screen_text"] = text
         _dump(folder / "meta.yaml", meta)
         _dump(folder / "expected.yaml", expected(
-            sc.outcome, sc.screen_evidence, partial_optional(sc, sc.screen_evidence), sc.screen_evidence,
+            sc.screen_outcome or sc.outcome, sc.screen_evidence, partial_optional(sc, sc.screen_evidence), sc.screen_evidence,
             ANNOTATION + " Only the last screen is given; screen_text in meta.yaml is the VGA "
             "text buffer read at the same moment."))
         folders.append(folder)

@@ -78,6 +78,7 @@ def test_scenarios_are_annotated_with_known_names_and_evidence():
         assert set(sc.categories) - {"boot.success"} <= set(sc.evidence) or sc.outcome == "success", sc.name
         assert bool(sc.screen) == bool(sc.screen_evidence) and bool(sc.excerpt) == bool(sc.excerpt_evidence)
         assert sc.half in ("study", "holdout"), sc.name
+        assert sc.screen_outcome in ("", *OUTCOMES) and (sc.screen or not sc.screen_outcome), sc.name
 
 
 BLIND = Path(__file__).resolve().parents[2] / "samples" / "blind"
@@ -105,12 +106,15 @@ def test_every_scenario_has_its_recorded_cases_with_its_annotation():
             assert all(any(s in line for line in lines) for s in subs), sc.name
         meta = yaml.safe_load((folder / "meta.yaml").read_text())
         assert meta["synthetic"] is False and meta["qemu_argv"] and meta["family"] == sc.family
+        if sc.dnsmasq_args:   # the boot ran with the DHCP server the scenario names
+            assert meta["network"]["dnsmasq_options"] == sc.dnsmasq_args, sc.name
         if sc.excerpt:
             assert _expected(case("qemu", f"{sc.name}-excerpt"))["evidence"] == sc.excerpt_evidence
         if sc.screen:
             for variant, image in [("png", "screen.png")] + [(f"jpeg-q{q}", "screen.jpg") for q in (90, 70, 50)]:
                 shot = case("qemu-screens", f"{sc.name}-{variant}")
                 assert _expected(shot)["evidence"] == sc.screen_evidence
+                assert _expected(shot)["outcome"] == (sc.screen_outcome or sc.outcome)
                 with Image.open(shot / image) as img:
                     assert img.format == ("PNG" if variant == "png" else "JPEG") and img.size[0] >= 640
 

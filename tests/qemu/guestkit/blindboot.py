@@ -168,7 +168,8 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
             ns = stack.enter_context(NetNS())
             placeholders[ns.name] = "$NETNS"
             network_info = gce_network(ns, router=sc.network != "gce-no-router",
-                                       classless_routes=sc.network == "gce")
+                                       classless_routes=sc.network == "gce",
+                                       dnsmasq_args=tuple(sc.dnsmasq_args))
             spec.nic, spec.netns = "tap", ns.name
         elif sc.network == "isolated":
             ns = stack.enter_context(NetNS())

@@ -104,14 +104,16 @@ def _rootfs_files(bb: fetch.Busybox, init: str) -> dict[str, tuple[bytes | str, 
     }
 
 
-def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True) -> dict:
+def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True,
+                dnsmasq_args: tuple[str, ...] = ()) -> dict:
     """GCE-like networking in `ns` on tap0: dnsmasq handing out a /32 lease with a router and
-    option 121 (either can be left out) and an HTTP server on the metadata address. Returns
-    what was set up (for meta.yaml)."""
+    option 121 (either can be left out; `dnsmasq_args` adds options) and an HTTP server on
+    the metadata address. Returns what was set up (for meta.yaml)."""
     lease = GCE_LEASE
     ns.add_tap("tap0", lease.host_cidr)
     ns.add_address(f"{lease.metadata}/32", "lo")
-    ns.dnsmasq("tap0", lease, classless_routes=classless_routes, router=router)
+    ns.dnsmasq("tap0", lease, classless_routes=classless_routes, router=router,
+               extra=tuple(dnsmasq_args))
     ns.metadata_server(lease.metadata, {
         "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
     return {
@@ -123,6 +125,7 @@ def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True) -
                   "option121": [f"{lease.gateway}/32 via 0.0.0.0",
                                 f"0.0.0.0/0 via {lease.gateway}"] if classless_routes else None},
         "namespace_side": lease.host_cidr,
+        **({"dnsmasq_options": list(dnsmasq_args)} if dnsmasq_args else {}),
     }
 
 

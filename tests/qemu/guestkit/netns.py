@@ -181,9 +181,11 @@ class NetNS:
             return ""
 
     def dnsmasq(self, ifname: str, lease: GceLease = GCE_LEASE,
-                classless_routes: bool = True, router: bool = True) -> subprocess.Popen:
+                classless_routes: bool = True, router: bool = True,
+                extra: tuple[str, ...] = ()) -> subprocess.Popen:
         """dnsmasq serving one GCE-like /32 lease on ifname (DNS disabled); `router=False`
-        sends no router option at all (dnsmasq's default is its own address)."""
+        sends no router option at all (dnsmasq's default is its own address); `extra` are
+        further dnsmasq options (a MAC filter, --dhcp-authoritative)."""
         exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
         if not Path(exe).exists():
             raise NetNSError("dnsmasq not found (Debian package dnsmasq)")
@@ -204,6 +206,7 @@ class NetNS:
                 "--dhcp-option-force=option:classless-static-route,"
                 f"{lease.gateway}/32,0.0.0.0,0.0.0.0/0,{lease.gateway}"
             )
+        argv += extra
         proc = self.spawn(argv, "dnsmasq.log")
         _wait_for(lambda: "started" in self.log("dnsmasq.log") or proc.poll() is not None, 5)
         if proc.poll() is not None:
