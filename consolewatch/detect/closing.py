@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         def _boot_rules(self, rules: list[Rule], ends: frozenset[str], outcome: str | None) -> list[Rule]: ...
         def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None,
                        earlier: frozenset[str]) -> list[Finding]: ...
-        def _capture_loop(self, ending: Ending, ended_by: str) -> list[Finding]: ...
+        def _capture_loop(self, ending: Ending, ended_by: str, ends: frozenset[str]) -> list[Finding]: ...
 
 #: Closed boots kept in full; older ones are summarised (a long boot loop stays bounded).
 MAX_BOOTS_KEPT = 1000
@@ -87,7 +87,7 @@ class BootClosing:
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]
             self.boots_dropped += 1
-        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome), ended_by))
+        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome), ended_by, ends))
         return out
 
     def _rerender(self: _Engine, findings: list[Finding]) -> list[Finding]:
@@ -118,9 +118,10 @@ class BootClosing:
         ev = self._boot.boot_matches(rule.condition, ended_by, outcome, earlier)  # type: ignore[arg-type]
         return self._fire(rule, ev, {}, None, None) if ev else []
 
-    def _capture_loop(self: _Engine, ending: Ending, ended_by: str) -> list[Finding]:
+    def _capture_loop(self: _Engine, ending: Ending, ended_by: str, ends: frozenset[str]) -> list[Finding]:
         """Capture rules on the boot that just closed: `min_boots` boots in a row with the
-        outcomes a rule counts (a boot with another outcome, one that came up, ends the run).
+        outcomes a rule counts (a boot with another outcome, one that came up, ends the run) and,
+        when the rule says so, that ended so (`ends`, see `BootState.ends`: restarted).
         `ending`: how the closed boot ended (the lines quoted for it, its cause); the finding
         quotes each boot's and names the cause of the last one that had one."""
         out: list[Finding] = []
@@ -131,7 +132,7 @@ class BootClosing:
             if cond.min_boots is None or rule.id in self._capture_fired or not rule.applies(self.cloud, self.hypervisor):
                 continue
             run = self._streaks.setdefault(rule.id, [])
-            if cond.outcome and outcome not in cond.outcome:
+            if (cond.outcome and outcome not in cond.outcome) or (cond.ended_by and ends.isdisjoint(cond.ended_by)):
                 run.clear()
                 continue
             run.append(ending)

@@ -111,6 +111,8 @@ class CaptureCond:
     min_boots: int | None = None
     outcome: tuple[str, ...] = ()
     max_lines: int | None = None
+    ended_by: tuple[str, ...] = ()
+    """With `min_boots`: count only boots that ended so (`next-boot`, `reset`: they restarted)."""
     non_text: float | None = None
     """At least this fraction of the console's bytes were not text (controls, invalid UTF-8)."""
 
@@ -431,7 +433,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
         c.unknown_keys(i, {"not_reached"}, d, "an idle condition")
         return IdleCond(_strings(c, i, "not_reached", MILESTONES, d))
     cap = c.mapping(d["capture"], d, "`capture`")
-    c.unknown_keys(cap, {"min_boots", "outcome", "max_lines", "non_text"}, d, "a capture condition")
+    c.unknown_keys(cap, {"min_boots", "outcome", "max_lines", "non_text", "ended_by"}, d, "a capture condition")
     n, most, garbled = cap.get("min_boots"), cap.get("max_lines"), cap.get("non_text")
     if [n, most, garbled].count(None) != 2:
         c.add(d, "a capture condition needs one of `min_boots` (>= 2), `max_lines` (>= 0), `non_text` (0..1)")
@@ -447,4 +449,8 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
     if most is not None and (not isinstance(most, int) or most < 0):
         c.add(d, "`capture.max_lines` must be an integer >= 0")
         return None
-    return CaptureCond(n, _strings(c, cap, "outcome", OUTCOMES, d), most)
+    ended_by = _strings(c, cap, "ended_by", ("next-boot", "reset"), d)
+    if ended_by and n is None:
+        c.add(d, "`capture.ended_by` goes with `min_boots`")
+        return None
+    return CaptureCond(n, _strings(c, cap, "outcome", OUTCOMES, d), most, ended_by)

@@ -198,6 +198,20 @@ RECIPES = {r.name: r for r in [
     Recipe("first-boot-reboot-then-ready", "a first boot that finishes its setup and restarts once (busybox reboot, "
            "leaving a marker on its disk), then a second boot that reaches a login prompt: one intended reboot",
            init=FIRST_BOOT, modules=DISK_MODULES, disks=[blank_disk(8)], stop=r"login: ", timeout=60),
+    Recipe("init-execs-missing-service", "an /init that hands over to an application the image does not hold "
+           "(exec of a missing path): the shell exits 127 and the kernel panics (exitcode=0x00007f00)",
+           init="echo consolewatch-guest: starting the service; exec /opt/svc/bin/svcd --foreground",
+           stop=r"end Kernel panic", timeout=40),
+    Recipe("init-execs-non-executable", "an /init that hands over to a program without its execute bit: the "
+           "shell exits 126 and the kernel panics (exitcode=0x00007e00)",
+           init="mkdir -p /opt/svc; printf '#!/bin/sh\\necho svc\\n' > /opt/svc/start; chmod 644 /opt/svc/start; "
+                "exec /opt/svc/start",
+           stop=r"end Kernel panic", timeout=40),
+    Recipe("ready-then-supervisor-reboot", "each boot offers a login, then a supervisor whose service exits "
+           "restarts the machine (busybox reboot -f) a few seconds later: the same boot again and again",
+           init="echo consolewatch-guest: ready; dmesg -n 4; hostname cw-node; getty -L 115200 ttyS0 vt100 & "
+                "sleep 4; echo 'svc-supervisor: service exited (status 1), restarting the machine'; reboot -f",
+           stop=r"reboot: Restarting system", stop_count=3, timeout=60),
 ]}
 
 
