@@ -252,15 +252,12 @@ NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
 def _survived(f: Finding, up: int) -> bool:
     """Did the boot reach its target despite `f`? A problem that was not fatal did; a fatal one
     did when the machine came up after it (a ready line that is not a power-off: powering off
-    after a panic or from an emergency shell is no recovery). A boot whose only ready line is a
-    power-off (`up` 0) reached no target but its end: a failure or a stall that decides the
-    outcome stands (a user powering off a stalled machine, a batch VM whose work failed)."""
-    if f.category.startswith(NOT_UNDONE_BY_READY):
+    after a panic or from an emergency shell is no recovery), judged by its last line (a
+    sequence's first lines only set the scene). With no ready line but a power-off (`up` 0), a
+    deciding failure or stall stands: a stalled machine stopped, a batch VM whose work failed."""
+    if f.category.startswith(NOT_UNDONE_BY_READY) or (not up and f.verdict in ("failure", "stall")):
         return False
-    if not up and f.verdict in ("failure", "stall"):
-        return False
-    # when it happened: its last line (a sequence's first lines, a unikernel's banner, only set the scene)
-    return f.severity != "critical" or f.verdict != "failure" or max(e.seq for e in f.evidence or [Evidence(0, "")]) < up
+    return f.severity != "critical" or f.verdict != "failure" or max((e.seq for e in f.evidence), default=0) < up
 
 
 def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
@@ -312,8 +309,8 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
 
     - An error that stopped the boot is a failure; waiting forever (a stall finding, no
       failure) is a stall; a boot that reached ready is a success, unless a provisioning
-      failure it went on past leaves it up but not as asked (unknown). A power-off is no
-      ready line that ends a wait: a stall before it, with nothing showing the machine up, stands.
+      failure it went on past leaves it up but not as asked (unknown). A power-off with
+      nothing showing the machine up before it ends no wait: a stall stands.
     - A problem that did not stop the boot reaching ready is a warning, not the verdict: a
       failure or stall seen before the last ready line, or a non-fatal one after it (except
       network and provisioning failures, which a login prompt does not undo).
