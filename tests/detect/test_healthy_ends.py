@@ -37,6 +37,10 @@ HEALTHY_ENDS = {
     "Rumprun server": ["rump kernel bare metal bootstrap", '=== calling "rumprun" main() ===', "",
                        "This is the Rumprun Hello World ..."],  # samples/kvm-rumprun-solo5-hvt-hello-success
     "CTest": [KERNEL, "100% tests passed, 0 tests failed out of 2"],  # ctest 3.25.1
+    "Zephyr ztest": ["------ TESTSUITE SUMMARY END ------", "",
+                     "PROJECT EXECUTION SUCCESSFUL"],  # file id 3239221499
+    "cloud-config final message": [KERNEL, "[   25.611062] cloud-init[1203]: The system is finally up, after "
+                                   "25.47 seconds"],  # cloud-init's documented final_message, rendered
     "BSD halt": ["Copyright (c) 1992-2023 The FreeBSD Project.", "Uptime: 10m54s",
                  "The operating system has halted.", "Please press any key to reboot."],  # file id 1846267723
 }
@@ -95,6 +99,9 @@ def test_a_ready_line_then_a_failure_stays_a_failure(catalog):
     [KERNEL, "Last login: Thu Jun 22 15:59:36 on ttyu0"],  # file id 17999539482, after a login
     [KERNEL, "67% tests passed, 1 tests failed out of 3"],  # ctest 3.25.1 with a failing test
     [KERNEL, "# fail 1"],  # node v20.20.2 --test with a failing test
+    [KERNEL, "PROJECT EXECUTION FAILED"],  # Zephyr's ztest with a failing test
+    # Ignition's stage ending is progress, not the real root coming up (file id 24701850037)
+    [KERNEL, "Oct 22 01:11:33 localhost ignition[1056]: INFO     : Ignition finished successfully"],
 ])
 def test_lines_that_prove_no_healthy_end_leave_the_boot_undecided(catalog, lines):
     assert run_lines(catalog, lines).outcome == "unknown"
