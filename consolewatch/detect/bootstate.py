@@ -252,10 +252,12 @@ NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
 def _survived(f: Finding, up: int) -> bool:
     """Did the boot reach its target despite `f`? A problem that was not fatal did; a fatal one
     did when the machine came up after it (a ready line that is not a power-off: powering off
-    after a panic or from an emergency shell is no recovery)."""
-    if f.category.startswith(NOT_UNDONE_BY_READY):
+    after a panic or from an emergency shell is no recovery), judged by its last line (a
+    sequence's first lines only set the scene). With no ready line but a power-off (`up` 0), a
+    deciding failure or stall stands: a stalled machine stopped, a batch VM whose work failed."""
+    if f.category.startswith(NOT_UNDONE_BY_READY) or (not up and f.verdict in ("failure", "stall")):
         return False
-    return f.severity != "critical" or f.verdict != "failure" or f.first_seq < up
+    return f.severity != "critical" or f.verdict != "failure" or max((e.seq for e in f.evidence), default=0) < up
 
 
 def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
@@ -307,7 +309,8 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
 
     - An error that stopped the boot is a failure; waiting forever (a stall finding, no
       failure) is a stall; a boot that reached ready is a success, unless a provisioning
-      failure it went on past leaves it up but not as asked (unknown).
+      failure it went on past leaves it up but not as asked (unknown). A power-off with
+      nothing showing the machine up before it ends no wait: a stall stands.
     - A problem that did not stop the boot reaching ready is a warning, not the verdict: a
       failure or stall seen before the last ready line, or a non-fatal one after it (except
       network and provisioning failures, which a login prompt does not undo).
@@ -323,7 +326,8 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     top = verdict_finding("failure", findings)
     if top is not None:
         return findings, "failure", f"{top.category}: {top.title} (line {top.first_seq})"
-    if "ready" in state.milestones:
+    stall = verdict_finding("stall", findings)
+    if "ready" in state.milestones and (state.up or stall is None):  # a power-off ends no wait
         m = state.milestones["ready"]
         unmet = _provisioning_unmet(findings)
         if unmet is not None:
@@ -331,9 +335,8 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
                                          f"(line {unmet.first_seq}): up, not as it was asked to be")
         also = f"; {demoted} problem(s) that did not stop it are warnings" if demoted else ""
         return findings, "success", f"reached ready at line {m.seq}{also}"
-    top = verdict_finding("stall", findings)
-    if top is not None:
-        return findings, "stall", f"{top.category}: {top.title} (line {top.first_seq})"
+    if stall is not None:
+        return findings, "stall", f"{stall.category}: {stall.title} (line {stall.first_seq})"
     top = verdict_finding("success", findings)
     if top is not None:  # an outcome rule that recognised a run with no ready line (a unikernel's)
         return findings, "success", f"{top.title} (line {top.first_seq})"

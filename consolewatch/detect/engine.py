@@ -213,7 +213,7 @@ class Engine(TwinLines, BootClosing):
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
-            if p.progress or p.milestone:
+            if p.progress or (p.milestone and not p.poweroff):  # a power-off ends a wait, it does not pass it
                 b.progress = sl.seq
             if p.restart and b.restart is None:
                 b.restart = LineRef(sl.seq, sl.text, sl.origin, sl.source)
