@@ -255,10 +255,10 @@ def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Fi
 #: Categories whose failure a ready line does not undo: a login prompt on the console does not
 #: prove a cloud machine reachable (its network down, or provisioning without its SSH keys).
 NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
-#: ... except a failure to get an address in a boot that got one (a lease on another interface,
-#: or an address the same client got later): with the address and the boot's target reached,
-#: the machine is up and reachable, and the failure is a warning.
-UNDONE_BY_ADDRESS = ("network.dhcp.no-lease", "network.static-config-missing")
+#: ... except a failure to get an address, or to find a NIC, in a boot that got an address (a
+#: lease on another interface): with the address and the boot's target reached, the machine is
+#: up and reachable, and the failure is a warning.
+UNDONE_BY_ADDRESS = ("network.dhcp.no-lease", "network.static-config-missing", "network.no-device")
 
 
 def _survived(f: Finding, up: int, addressed: bool = False) -> bool:

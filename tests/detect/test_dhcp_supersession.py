@@ -188,3 +188,25 @@ def test_hostile_lines_around_a_retry_change_nothing(catalog):
     hostile = ["\x1b[2J\x1b]0;No DHCPOFFERS received.\x07", "bound to " + "9" * 5000, "\x00" * 100]
     a = run_lines(catalog, [*DHCLIENT_RETRY[:5], *hostile, *DHCLIENT_RETRY[5:]])
     assert _network(a) == []
+
+
+#: samples/qemu-systemd-wait-online-timeout/serial.log
+WAIT_ONLINE_FAILED = "[FAILED] Failed to start systemd-ne…Wait for Network to be Configured."
+#: search index file id 45400316007 (an EC2 Ubuntu 18.04 console): cloud-init found its datasource
+DATASOURCE = ("Cloud-init v. 19.4-33-gbb4131a2-0ubuntu1~18.04.1 finished at Wed, 08 Apr 2020 17:22:21 +0000. "
+              "Datasource DataSourceEc2Local.")
+
+
+def test_a_network_service_that_failed_before_the_network_was_shown_working_did_not_leave_it_down(catalog):
+    # two real consoles' lines: systemd's wait-online unit failing, then cloud-init reaching its
+    # datasource (the network worked; wait-online waited for a link nobody configured)
+    failed = run_lines(catalog, [WAIT_ONLINE_FAILED])
+    assert {f.category for f in _network(failed)} == {"network.dhcp.no-lease"}
+    assert _network(run_lines(catalog, [WAIT_ONLINE_FAILED, DATASOURCE])) == []
+
+
+def test_a_missing_interface_name_then_a_lease_on_the_one_that_exists_is_moot(catalog):
+    missing = 'Device "eth0" does not exist.'  # iproute2 6.1 in an empty network namespace
+    lease = "udhcpc: lease of 10.0.2.15 obtained from 10.0.2.2, lease time 86400"  # samples/qemu/healthy
+    assert {f.category for f in _network(run_lines(catalog, [missing]))} == {"network.no-device"}
+    assert _network(run_lines(catalog, [missing, lease])) == []
