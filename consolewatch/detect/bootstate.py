@@ -56,6 +56,12 @@ class BootState:
     """origin -> seq of its latest line with a printk time stamp (a kernel ran and printed there)."""
     progress: int = 0
     """seq of the latest line that shows the boot going on (a milestone, a unit started)."""
+    reached_at: dict[str, int] = field(default_factory=dict)
+    """milestone -> seq of the latest line that reached it."""
+    superseding: dict[str, int] = field(default_factory=dict)
+    """rule id -> seq of the latest line its `superseded_by` line matcher matched."""
+    repeated_at: dict[int, int] = field(default_factory=dict)
+    """finding index -> seq of the latest line that repeated its evidence."""
 
     def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int,
               poweroff: bool = False) -> None:
@@ -63,6 +69,7 @@ class BootState:
         `poweroff`: the line is a clean power-off."""
         if name not in self.milestones:
             self.milestones[name] = Milestone(name, ref.seq, ref.text, time)
+        self.reached_at[name] = max(ref.seq, self.reached_at.get(name, 0))
         self.last_milestone[ref.origin] = (name, ref, pattern, pos)
         self.last_milestone["*"] = (name, ref, pattern, pos_all)
         if name == "ready":
@@ -73,6 +80,7 @@ class BootState:
     def reach_late(self, name: str, ref: LineRef, time: float | None) -> None:
         """Milestone `name` found on a line already judged (its exact text came after a screen
         reading that missed it): recorded if new, without moving the boot's last milestone."""
+        self.reached_at[name] = max(ref.seq, self.reached_at.get(name, 0))
         if name not in self.milestones:
             self.milestones[name] = Milestone(name, ref.seq, ref.text, time)
             if name == "ready":
@@ -247,17 +255,41 @@ def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Fi
 #: Categories whose failure a ready line does not undo: a login prompt on the console does not
 #: prove a cloud machine reachable (its network down, or provisioning without its SSH keys).
 NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
+#: ... except a failure to get an address, or to find a NIC, in a boot that got an address (a
+#: lease on another interface): with the address and the boot's target reached, the machine is
+#: up and reachable, and the failure is a warning.
+UNDONE_BY_ADDRESS = ("network.dhcp.no-lease", "network.static-config-missing", "network.no-device")
 
 
-def _survived(f: Finding, up: int) -> bool:
+def _survived(f: Finding, up: int, addressed: bool = False) -> bool:
     """Did the boot reach its target despite `f`? A problem that was not fatal did; a fatal one
     did when the machine came up after it (a ready line that is not a power-off: powering off
     after a panic or from an emergency shell is no recovery), judged by its last line (a
     sequence's first lines only set the scene). With no ready line but a power-off (`up` 0), a
-    deciding failure or stall stands: a stalled machine stopped, a batch VM whose work failed."""
-    if f.category.startswith(NOT_UNDONE_BY_READY) or (not up and f.verdict in ("failure", "stall")):
+    deciding failure or stall stands: a stalled machine stopped, a batch VM whose work failed.
+    `addressed`: the boot got an address (a network-up milestone)."""
+    if f.category.startswith(NOT_UNDONE_BY_READY):
+        return addressed and f.category in UNDONE_BY_ADDRESS
+    if not up and f.verdict in ("failure", "stall"):
         return False
     return f.severity != "critical" or f.verdict != "failure" or max((e.seq for e in f.evidence), default=0) < up
+
+
+def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """`findings` (the boot's, in the order `state.findings` has them) without those a later line
+    made moot: their rule's `superseded_by` milestone reached, or its line seen, after the
+    finding's last occurrence (a DHCP client that retried and got its lease; firmware that
+    booted from disk after its network boot failed; the network working after a route error)."""
+    out = []
+    for i, f in enumerate(findings):
+        rule = rules.get(f.rule)
+        if rule is not None and (rule.superseded_reached or rule.superseded_at >= 0) and f.evidence:
+            last = max(state.repeated_at.get(i, 0), max(e.seq for e in f.evidence))
+            later = max([state.superseding.get(f.rule, 0)] + [state.reached_at.get(m, 0) for m in rule.superseded_reached])
+            if later > last:
+                continue
+        out.append(f)
+    return out
 
 
 def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
@@ -318,8 +350,9 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     demoted = 0
     if state.ready:
         out = []
+        addressed = "network-up" in state.milestones
         for f in findings:
-            g = demote(f) if _survived(f, state.up) else f
+            g = demote(f) if _survived(f, state.up, addressed) else f
             demoted += g is not f
             out.append(g)
         findings = out

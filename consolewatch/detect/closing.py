@@ -66,7 +66,8 @@ class BootClosing:
         ends = frozenset(b.ends(ended_by))
         for rule in self._boot_rules(self._early, ends, None):
             out.extend(self._boot_rule(rule, ended_by, None, earlier))
-        findings = bootstate.without_fallbacks(bootstate.with_counts(b), self.rules)
+        findings = bootstate.superseded(b, bootstate.with_counts(b), self.rules)
+        findings = bootstate.without_fallbacks(findings, self.rules)
         findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
         findings = bootstate.without_fallbacks(findings, self.rules)
         findings = bootstate.gone_past(findings, b.progress, self.rules)

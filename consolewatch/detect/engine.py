@@ -231,7 +231,13 @@ class Engine(TwinLines, BootClosing):
                 remember(self._screen_hits, sl.seq, frozenset(matched))
             ctx = _Ctx(batch, sl.seq, tail)
             for rule_id, hits in matched.items():
-                out.extend(self._advance(self.rules[rule_id], hits, sl, ctx))
+                rule = self.rules[rule_id]
+                if hits[-1][0] == rule.superseded_at:  # the line that makes the rule's findings moot
+                    b.superseding[rule_id] = sl.seq
+                    hits = hits[:-1]
+                    if not hits:
+                        continue
+                out.extend(self._advance(rule, hits, sl, ctx))
 
     def _context(self, batch: LineBatch, seq: int) -> _Ctx:
         """Where line `seq` of `batch` finds the lines before it (none before the batch)."""
@@ -276,6 +282,7 @@ class Engine(TwinLines, BootClosing):
             key = (rule.id, self._mask(sl.message))
             if key in self._boot.counts and not rule.fallback:
                 self._boot.counts[key] += 1  # seen in this boot: one more occurrence (as _fire counts)
+                self._boot.repeated_at[self._boot.index_of[key]] = sl.seq
                 return []
             ev = _evidence(line)
             if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
@@ -362,6 +369,7 @@ class Engine(TwinLines, BootClosing):
             key = (rule.id, self._mask(text))
             if key in b.counts:
                 b.counts[key] += 1
+                b.repeated_at[b.index_of[key]] = max(e.seq for e in evidence) if evidence else 0
                 return []
             b.counts[key] = 1
             b.index_of[key] = len(b.findings)
@@ -403,7 +411,7 @@ class Engine(TwinLines, BootClosing):
     def provisional(self) -> str | None:
         """The open boot's outcome as far as it is certain now (live gates), else None."""
         b = self._boot
-        _, outcome, _ = bootstate.judge(b, b.findings)
+        _, outcome, _ = bootstate.judge(b, bootstate.superseded(b, b.findings, self.rules))
         return None if outcome == "unknown" else outcome
 
     @property

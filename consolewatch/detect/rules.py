@@ -155,6 +155,13 @@ class Rule:
     survivable: bool = False
     """Reports an action the system carries on after (the OOM killer killing one process): its
     verdict decides the outcome only when the boot shows no progress after it."""
+    superseded_reached: tuple[str, ...] = ()
+    """Milestones that make a finding of this rule moot when the boot reaches one after its last
+    occurrence (a DHCP client that retried and got its lease; firmware that booted from disk
+    after its network boot failed): the finding is dropped, and decides nothing."""
+    superseded_at: int = -1
+    """Index in `matchers` of the line matcher that makes a finding moot the same way (the
+    network shown working after a route error), -1 when none."""
     fallback: bool = False
     """Stands in for its category's fuller evidence (a panic footer when the header scrolled
     away): dropped when another finding of the same category is in the boot."""
@@ -173,7 +180,7 @@ class Rule:
 
 _RULE_KEYS = {
     "id", "title", "category", "severity", "verdict", "scope", "description", "match",
-    "remediation", "references", "inhibits", "fallback", "survivable", "samples",
+    "remediation", "references", "inhibits", "fallback", "survivable", "superseded_by", "samples",
 }
 
 
@@ -226,6 +233,7 @@ def _rule(c: Checker, r: Any) -> Rule | None:
             c.add(d, f"unknown hypervisor {x!r} in scope")
     matchers: list[LineMatcher] = []
     cond = _condition(c, d.get("match"), d, matchers)
+    reached, superseded_at = _superseded(c, d, matchers)
     remediation = d.get("remediation")
     rem: dict[str, str] = {}
     if isinstance(remediation, str):
@@ -254,9 +262,33 @@ def _rule(c: Checker, r: Any) -> Rule | None:
         condition=cond, remediation=rem, description=str(d.get("description", "")).strip(),
         clouds=clouds, hypervisors=hypervisors, references=c.strings(d, "references", d),
         inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") is True,
-        survivable=d.get("survivable") is True, match_samples=match_s, no_match_samples=no_match_s,
+        survivable=d.get("survivable") is True, superseded_reached=reached, superseded_at=superseded_at,
+        match_samples=match_s, no_match_samples=no_match_s,
         path=c.path, at=line_of(d), matchers=tuple(matchers),
     )
+
+
+def _superseded(c: Checker, d: dict[str, Any], matchers: list[LineMatcher]) -> tuple[tuple[str, ...], int]:
+    """`superseded_by: {reached: [milestone, ...], line: <line matcher>}`: what, after a
+    finding, makes it moot. The line matcher goes last among the rule's matchers."""
+    raw = d.get("superseded_by")
+    if raw is None:
+        return (), -1
+    if not isinstance(raw, dict):
+        c.add(d, "`superseded_by` must be a mapping")
+        return (), -1
+    s = raw
+    c.unknown_keys(s, {"reached", "line"}, d, "superseded_by")
+    if isinstance(d.get("match"), dict) and ({"boot", "capture", "idle"} & set(d["match"])):
+        c.add(d, "`superseded_by` is for line conditions (a boot or capture condition is judged at the end)")
+    reached = _strings(c, s, "reached", MILESTONES, d)
+    at = -1
+    if "line" in s:
+        if _matcher(c, s["line"], d, matchers) is not None:
+            at = len(matchers) - 1
+    if not reached and at < 0:
+        c.add(d, "`superseded_by` needs `reached` milestones and/or a `line` matcher")
+    return reached, at
 
 
 def _samples(c: Checker, raw: Any, where: Any, kind: str) -> tuple[RuleSample, ...]:
