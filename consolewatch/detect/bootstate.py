@@ -49,7 +49,8 @@ class BootState:
     state: dict[str, Any] = field(default_factory=dict)
     """Per-rule progress of sequence and repeat conditions."""
     pending: dict[str, Any] = field(default_factory=dict)
-    """absent_after conditions waiting for their expected line: rule id -> first line seen."""
+    """absent_after conditions waiting for their expected line: rule id -> ([first line seen, and
+    with `latest` the latest such line], its time, seq, fields, context, message)."""
     restart: LineRef | None = None
     """The first line saying the system restarts ("reboot: Restarting system"), if any."""
     stamped: dict[str, int] = field(default_factory=dict)

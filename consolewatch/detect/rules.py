@@ -68,6 +68,8 @@ class AbsentCond:
     expect: LineMatcher
     window: Window | None
     """None: by the end of the boot."""
+    latest: bool = False
+    """Quote the latest `first` line too (an agent retrying: its last error is the current one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,12 +384,15 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
         return SequenceCond(tuple(s for s in steps if s), window) if all(steps) else None
     if kind == "absent_after":
         a = c.mapping(d["absent_after"], d, "`absent_after`")
-        c.unknown_keys(a, {"first", "expect"}, d, "absent_after")
+        c.unknown_keys(a, {"first", "expect", "latest"}, d, "absent_after")
         first = _matcher(c, a.get("first"), d, out) if a else None
         expect = _matcher(c, a.get("expect"), d, out) if a else None
+        latest = a.get("latest", False) if a else False
+        if not isinstance(latest, bool):
+            c.add(d, "`absent_after.latest` must be true or false")
         if first is None or expect is None:
             return None
-        return AbsentCond(first, expect, _window(c, d.get("within"), d))
+        return AbsentCond(first, expect, _window(c, d.get("within"), d), latest is True)
     if kind == "repeat":
         m = _matcher(c, d["repeat"], d, out)
         count = d.get("count")
