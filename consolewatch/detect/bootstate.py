@@ -261,10 +261,11 @@ def _survived(f: Finding, up: int) -> bool:
 
 def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
     """A provisioning failure the boot went on past (an error whose rule decides no outcome:
-    the user's own user-data scripts failing, the Azure agent unable to provision): the machine
-    came up, but not as it was asked to be, so its ready line proves no success either."""
+    the user's own user-data scripts failing, the Azure agent unable to provision), or an agent
+    still waiting after the machine came up (a stall): the machine came up, but not as it was
+    asked to be, so its ready line proves no success either."""
     for f in findings:
-        if (f.category.startswith("cloudinit.") and f.verdict == "none" and f.demoted_from is None
+        if (f.category.startswith("cloudinit.") and f.verdict in ("none", "stall") and f.demoted_from is None
                 and severity_rank(f.severity) >= severity_rank("error")):
             return f
     return None
