@@ -307,8 +307,8 @@ class Engine(TwinLines, BootClosing):
             return out
         if isinstance(cond, AbsentCond):
             pending = self._boot.pending
-            # An absent_after's matchers: 0 first, 1 expect; `hits` by matcher index.
-            if hits[-1][0] == 1 and rule.id in pending:
+            # An absent_after's matchers: 0 first, 1.. its expects; `hits` by matcher index.
+            if hits[-1][0] >= 1 and rule.id in pending:
                 del pending[rule.id]  # satisfied in time (expiry was checked before matching)
             elif hits[0][0] == 0 and rule.id not in pending:
                 pending[rule.id] = ([_evidence(line)], line.t, line.seq, hits[0][1], ctx, sl.message)

@@ -126,11 +126,18 @@ def test_coreos_installer_giving_up_on_the_ignition_config_leaves_the_install_un
     assert run_lines(catalog, [*COREOS_INSTALLER, LOGIN]).outcome == "unknown"
 
 
-def test_absent_after_latest_must_be_a_boolean():
-    doc = {"rules": [{
+def _absent_rule(**absent):
+    return {"rules": [{
         "id": "x-retrying", "title": "t", "category": "cloudinit.error", "severity": "error",
         "verdict": "stall", "description": "d", "remediation": {"default": "r"},
-        "match": {"absent_after": {"first": {"regex": "A"}, "expect": {"regex": "B"}, "latest": "yes"}},
+        "match": {"absent_after": {"first": {"regex": "A"}, **absent}},
         "samples": {"match": [{"line": "A", "source": "x"}], "no_match": [{"line": "B", "source": "x"}]}}]}
-    _, problems = parse_rules_file(doc, "t.yaml")
-    assert any("latest" in str(p) for p in problems), problems
+
+
+def test_absent_after_takes_a_list_of_expects_and_a_boolean_latest():
+    [r], problems = parse_rules_file(_absent_rule(expect=[{"regex": "B"}, {"format": "systemd.started"}],
+                                                  latest=True), "t.yaml")
+    assert not problems and len(r.condition.expect) == 2 and r.condition.latest
+    for bad in ({"expect": {"regex": "B"}, "latest": "yes"}, {"expect": []}):
+        _, problems = parse_rules_file(_absent_rule(**bad), "t.yaml")
+        assert problems, bad
