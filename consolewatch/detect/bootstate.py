@@ -49,7 +49,8 @@ class BootState:
     state: dict[str, Any] = field(default_factory=dict)
     """Per-rule progress of sequence and repeat conditions."""
     pending: dict[str, Any] = field(default_factory=dict)
-    """absent_after conditions waiting for their expected line: rule id -> first line seen."""
+    """absent_after conditions waiting for their expected line: rule id -> ([first line seen, and
+    with `latest` the latest such line], its time, seq, fields, context, message)."""
     restart: LineRef | None = None
     """The first line saying the system restarts ("reboot: Restarting system"), if any."""
     stamped: dict[str, int] = field(default_factory=dict)
@@ -294,10 +295,11 @@ def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]
 
 def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
     """A provisioning failure the boot went on past (an error whose rule decides no outcome:
-    the user's own user-data scripts failing, the Azure agent unable to provision): the machine
-    came up, but not as it was asked to be, so its ready line proves no success either."""
+    the user's own user-data scripts failing, the Azure agent unable to provision), or an agent
+    still waiting after the machine came up (a stall): the machine came up, but not as it was
+    asked to be, so its ready line proves no success either."""
     for f in findings:
-        if (f.category.startswith("cloudinit.") and f.verdict == "none" and f.demoted_from is None
+        if (f.category.startswith("cloudinit.") and f.verdict in ("none", "stall") and f.demoted_from is None
                 and severity_rank(f.severity) >= severity_rank("error")):
             return f
     return None

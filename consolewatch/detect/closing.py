@@ -60,7 +60,7 @@ class BootClosing:
         b = self._boot
         out: list[Finding] = []
         for rule_id, p in list(b.pending.items()):
-            out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
+            out.extend(self._fire(self.rules[rule_id], p[0], p[3], p[4], p[5]))
         b.pending.clear()
         earlier = frozenset(self._origins_closed)
         ends = frozenset(b.ends(ended_by))

@@ -314,11 +314,14 @@ class Engine(TwinLines, BootClosing):
             return out
         if isinstance(cond, AbsentCond):
             pending = self._boot.pending
-            # An absent_after's matchers: 0 first, 1 expect; `hits` by matcher index.
-            if hits[-1][0] == 1 and rule.id in pending:
+            # An absent_after's matchers: 0 first, 1.. its expects; `hits` by matcher index.
+            if hits[-1][0] >= 1 and rule.id in pending:
                 del pending[rule.id]  # satisfied in time (expiry was checked before matching)
             elif hits[0][0] == 0 and rule.id not in pending:
-                pending[rule.id] = (_evidence(line), line.t, line.seq, hits[0][1], ctx, sl.message)
+                pending[rule.id] = ([_evidence(line)], line.t, line.seq, hits[0][1], ctx, sl.message)
+            elif hits[0][0] == 0 and cond.latest:  # still waiting: quote the first and the latest
+                p = pending[rule.id]
+                pending[rule.id] = ([p[0][0], _evidence(line)], p[1], p[2], {**p[3], **hits[0][1]}, p[4], p[5])
             return []
         if isinstance(cond, RepeatCond):
             seen: deque[Any] = st.setdefault(rule.id, deque())
@@ -340,7 +343,7 @@ class Engine(TwinLines, BootClosing):
             p = pending[rule_id]
             if cond.window is not None and cond.window.exceeded(p[1], p[2], t, seq):  # type: ignore[union-attr]
                 del pending[rule_id]
-                out.extend(self._fire(self.rules[rule_id], [p[0]], p[3], p[4], p[5]))
+                out.extend(self._fire(self.rules[rule_id], p[0], p[3], p[4], p[5]))
         return out
 
     def _mask(self, text: str) -> bytes:

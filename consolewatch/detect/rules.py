@@ -65,9 +65,12 @@ class SequenceCond:
 @dataclass(frozen=True, slots=True)
 class AbsentCond:
     first: LineMatcher
-    expect: LineMatcher
+    expect: tuple[LineMatcher, ...]
+    """Any of them ends the wait (a format pattern reference costs no scanning of its own)."""
     window: Window | None
     """None: by the end of the boot."""
+    latest: bool = False
+    """Quote the latest `first` line too (an agent retrying: its last error is the current one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,12 +417,18 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
         return SequenceCond(tuple(s for s in steps if s), window) if all(steps) else None
     if kind == "absent_after":
         a = c.mapping(d["absent_after"], d, "`absent_after`")
-        c.unknown_keys(a, {"first", "expect"}, d, "absent_after")
+        c.unknown_keys(a, {"first", "expect", "latest"}, d, "absent_after")
         first = _matcher(c, a.get("first"), d, out) if a else None
-        expect = _matcher(c, a.get("expect"), d, out) if a else None
-        if first is None or expect is None:
+        raw = a.get("expect") if a else None
+        if isinstance(raw, list) and not raw:
+            c.add(d, "`absent_after.expect` must be a line matcher or a non-empty list of them")
+        expect = [_matcher(c, x, d, out) for x in (raw if isinstance(raw, list) else [raw])]
+        latest = a.get("latest", False) if a else False
+        if not isinstance(latest, bool):
+            c.add(d, "`absent_after.latest` must be true or false")
+        if first is None or not expect or None in expect:
             return None
-        return AbsentCond(first, expect, _window(c, d.get("within"), d))
+        return AbsentCond(first, tuple(e for e in expect if e), _window(c, d.get("within"), d), latest is True)
     if kind == "repeat":
         m = _matcher(c, d["repeat"], d, out)
         count = d.get("count")
