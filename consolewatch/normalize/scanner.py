@@ -117,7 +117,7 @@ def _matches_empty(src: str) -> bool:
 
 
 class _HyperscanBackend:
-    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-2"
+    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-3"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self._db = None

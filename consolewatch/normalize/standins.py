@@ -1,13 +1,13 @@
 """Literal stand-ins: what Hyperscan scans for in place of a pattern that is costly to scan for.
 
-A pattern with a broad unbounded repeat (`\\S+`, `.*`, `[^)]+`) keeps Hyperscan's automata busy
-on nearly every byte once a frequent prefix (`: `, a blank) has been seen: the ~620 patterns of
-the catalog scanned at ~125 MB/s, a third of `analyze`'s CPU, and a tenth of the patterns cost
-more than the other nine tenths. When every branch of such a pattern holds a long run of literal
-characters, the scanner looks for those runs instead (Hyperscan's literal matcher does this at
-memory speed) and confirms each line they flag with the pattern itself (Python `re`, as the `re`
-backend does), so the lines reported stay those the pattern matches.
-"""
+A pattern that repeats a character class without bound (`\\S+`, `.*`, `\\d+`, `\\s*`) before
+its longest literal keeps Hyperscan's automata busy on nearly every byte after each frequent
+prefix (`: `, a blank, a digit): the ~620 patterns of the catalog scanned at ~125 MB/s, a third
+of `analyze`'s CPU, and a few such patterns cost more than hundreds of others. When every branch
+of such a pattern holds a long run of literal characters, the scanner looks for those runs
+instead (Hyperscan's literal matcher does that at memory speed) and confirms each line they flag
+with the pattern itself (Python `re`, as the `re` backend checks a candidate line), so the lines
+reported are those the pattern matches."""
 
 from __future__ import annotations
 
@@ -18,16 +18,16 @@ from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 #: Shortest literal run that stands in for a pattern (shorter ones flag too many lines to confirm).
-MIN_LITERAL = 8
+MIN_LITERAL = 10
 
 _META = frozenset("\\.^$|?*+()[]{}")
 
 
 def literal_stand_ins(src: str, flags: int) -> list[str] | None:
     """Hyperscan sources (one per top-level branch) of the longest literal run each branch of
-    `src` requires, when a branch repeats a broad class without bound before its run and every
+    `src` requires, when a branch repeats a character class without bound before its run and every
     branch has a run of at least `MIN_LITERAL` characters; else None (`src` is scanned as it is).
-    (A pattern whose broad repeats all come after its literal is cheap: Hyperscan runs them only
+    (A pattern whose class repeats all come after its literal is cheap: Hyperscan runs them only
     from where the literal was found.)"""
     try:
         tree = _parser.parse(src, flags)
@@ -43,8 +43,15 @@ def literal_stand_ins(src: str, flags: int) -> list[str] | None:
         if len(run) < MIN_LITERAL:
             return None
         costly = costly or _broad(branch[:at])
-        out.append("".join("\\" + c if c in _META else c for c in run))
+        out.append("".join(map(_escaped, run)))
     return out if costly else None
+
+
+def _escaped(c: str) -> str:
+    """`c` as a literal in a Hyperscan expression (a C string: no NUL, no raw control bytes)."""
+    if c in _META:
+        return "\\" + c
+    return f"\\x{ord(c):02x}" if ord(c) < 0x20 or c == "\x7f" else c
 
 
 def _longest_run(seq: Sequence[tuple[Any, Any]]) -> tuple[int, str]:
@@ -61,12 +68,12 @@ def _longest_run(seq: Sequence[tuple[Any, Any]]) -> tuple[int, str]:
 
 
 def _broad(seq: Sequence[tuple[Any, Any]]) -> bool:
-    """Whether `seq` (a parsed pattern) repeats, without bound, a class that takes nearly any
-    character: `.`, `\\S`, a negated class or character."""
+    """Whether `seq` (a parsed pattern) repeats a character class without bound (`\\S+`,
+    `.*`, `[^)]+`, `\\d+`, `\\s*`)."""
     for op, av in seq:
         if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
             _, hi, body = av
-            if (hi is C.MAXREPEAT and any(_any_char(o, a) for o, a in body)) or _broad(body):
+            if (hi is C.MAXREPEAT and any(_a_class(o) for o, _ in body)) or _broad(body):
                 return True
         elif op is C.SUBPATTERN:
             if _broad(av[-1]):
@@ -79,9 +86,5 @@ def _broad(seq: Sequence[tuple[Any, Any]]) -> bool:
     return False
 
 
-def _any_char(op: Any, av: Any) -> bool:
-    if op in (C.ANY, C.NOT_LITERAL):
-        return True
-    if op is C.IN:
-        return any(o is C.NEGATE or (o is C.CATEGORY and a is C.CATEGORY_NOT_SPACE) for o, a in av)
-    return False
+def _a_class(op: Any) -> bool:
+    return op in (C.ANY, C.NOT_LITERAL, C.IN)
