@@ -10,7 +10,6 @@ from typing import Any
 from consolewatch.detect.rules import BootCond, Rule
 from consolewatch.model import MILESTONES, Boot, Evidence, Finding, Milestone, severity_rank
 
-
 _FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
 
 
