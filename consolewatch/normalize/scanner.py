@@ -10,6 +10,10 @@ mode matches the same way.
 Two backends with one interface: Hyperscan (when the `hyperscan` wheel is installed; about
 1 GB/s here) and Python `re` (always available, slower). Patterns Hyperscan cannot compile go to
 the `re` backend, so every pattern is always scanned.
+
+A pattern that keeps Hyperscan's automata busy (a class repeated without bound before its
+literal) is scanned for by its literal runs, and the lines they flag are confirmed with the
+pattern in Python (`standins`): the lines reported are the same.
 """
 
 from __future__ import annotations
@@ -116,6 +120,12 @@ def _matches_empty(src: str) -> bool:
         return False
 
 
+#: Stand-in confirmations remembered (line bytes -> whether the pattern matched), and the longest
+#: line remembered: bounded memory whatever the lines (~2 MB at most).
+CONFIRMED_KEPT = 4096
+CONFIRMED_LINE_BYTES = 512
+
+
 class _HyperscanBackend:
     SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-3"
 
@@ -214,15 +224,17 @@ class _HyperscanBackend:
         """Drop the stand-in hits (line, end offset, pattern id) whose pattern does not match
         the line, as the `re` backend checks a candidate line."""
         known = self._confirmed
-        if len(known) > 20000:
+        if len(known) > CONFIRMED_KEPT:
             known.clear()
         for line, end, pid in dict.fromkeys(doubtful):  # two branches' stand-ins on a line: once
             start = buf.rfind(b"\n", 0, end - 1 if end > 0 else 0) + 1
             stop = buf.find(b"\n", start)
             raw = buf[start: stop if stop >= 0 else len(buf)]
             ok = known.get((pid, raw))
-            if ok is None:  # consoles repeat lines: each (pattern, line) is checked once
-                ok = known[(pid, raw)] = self._pattern(pid).search(raw.decode("utf-8", "replace")) is not None
+            if ok is None:  # consoles repeat lines: each short (pattern, line) is checked once
+                ok = self._pattern(pid).search(raw.decode("utf-8", "replace")) is not None
+                if len(raw) <= CONFIRMED_LINE_BYTES:
+                    known[(pid, raw)] = ok
             if not ok:
                 bucket = hits[line]
                 bucket.discard(pid)
