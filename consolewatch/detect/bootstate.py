@@ -10,6 +10,14 @@ from typing import Any
 from consolewatch.detect.rules import BootCond, Rule
 from consolewatch.model import MILESTONES, Boot, Evidence, Finding, Milestone, severity_rank
 
+_FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
+
+
+def replaced(f: Finding, **changes: Any) -> Finding:
+    """`dataclasses.replace(f, **changes)`, built positionally: twice as fast (judging a boot
+    replaces a few findings; a 100 MB capture closes thousands of boots)."""
+    return Finding(*[changes[n] if n in changes else getattr(f, n) for n in _FINDING_FIELDS])
+
 
 @dataclass
 class LineRef:
@@ -184,7 +192,7 @@ def quote_exactly(state: BootState, ev: Evidence) -> None:
     for i, f in enumerate(state.findings):
         evidence, context = swap(f.evidence), swap(f.context)
         if evidence != f.evidence or context != f.context:
-            state.findings[i] = dataclasses.replace(f, evidence=evidence, context=context)
+            state.findings[i] = replaced(f, evidence=evidence, context=context)
     for name, m in state.milestones.items():
         if m.seq == seq:
             state.milestones[name] = dataclasses.replace(m, text=ev.text)
@@ -229,7 +237,7 @@ def join_event(state: BootState, rule_id: str, matchers: tuple[Any, ...], index:
             return False
         seen.add(index)
         state.counts[key], state.index_of[key] = 1, i
-        state.findings[i] = dataclasses.replace(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
+        state.findings[i] = replaced(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
         return True
     return False
 
@@ -248,7 +256,7 @@ def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Fi
         by = muted.get(f.rule) or muted.get(f.category)
         if by == f.rule:
             by = None
-        out.append(dataclasses.replace(f, suppressed_by=by) if by != f.suppressed_by else f)
+        out.append(replaced(f, suppressed_by=by) if by != f.suppressed_by else f)
     out.sort(key=lambda f: (f.suppressed_by is not None, f.first_seq))
     return out
 
@@ -315,7 +323,7 @@ def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule]) ->
         rule = rules.get(f.rule)
         decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
         if decides and f.evidence and progress > max(e.seq for e in f.evidence):
-            f = dataclasses.replace(f, verdict="none")
+            f = replaced(f, verdict="none")
         out.append(f)
     return out
 
@@ -324,7 +332,7 @@ def demote(f: Finding) -> Finding:
     """`f` as a warning that decides no outcome, remembering the severity its rule gives."""
     if f.verdict not in ("failure", "stall") and severity_rank(f.severity) < severity_rank("error"):
         return f
-    return dataclasses.replace(f, severity="warning", verdict="none", demoted_from=f.demoted_from or f.severity)
+    return replaced(f, severity="warning", verdict="none", demoted_from=f.demoted_from or f.severity)
 
 
 def verdict_finding(outcome: str, findings: Sequence[Finding]) -> Finding | None:
@@ -421,7 +429,7 @@ def with_counts(state: BootState) -> list[Finding]:
     for key, i in state.index_of.items():
         n = state.counts.get(key, 1)
         if n > out[i].occurrences:  # an event told by several lines: the most repeated one
-            out[i] = dataclasses.replace(out[i], occurrences=n)
+            out[i] = replaced(out[i], occurrences=n)
     return out
 
 

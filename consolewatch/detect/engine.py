@@ -399,7 +399,7 @@ class Engine(TwinLines, BootClosing):
     def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str:
         facts = self.context_fields  # what the console said (`fields`) wins over the API
         used = self._fields_used[rule.id]
-        values = tuple(fields[n] if n in fields else facts.get(n) for n in used) if used else ()
+        values = tuple([fields[n] if n in fields else facts.get(n) for n in used]) if used else ()
         key = (rule.id, self.cloud, self.hypervisor, values)
         text = self._remedies.get(key)
         if text is None:

@@ -26,26 +26,29 @@ def _path(patterns: Sequence[Any], salt: str) -> Path:
     return cachedir.folder("scanner") / f"{key[:32]}.hsdb"
 
 
-def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple[Any, ...]]] | None:
-    """(database or None, rejected patterns) from an earlier run, or None."""
+def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple[Any, ...]], list[int]] | None:
+    """(database or None, rejected patterns, ids of the patterns scanned by a stand-in) from an
+    earlier run, or None."""
     try:
         head, _, blob = _path(patterns, salt).read_bytes().partition(b"\n")
-        rejected = [tuple(x) for x in json.loads(head)]
+        rejected, stand_ins = json.loads(head)
         db = None
         if blob:
             db = hs.loadb(blob, hs.HS_MODE_BLOCK)
             db.scratch = hs.Scratch(db)  # a deserialised database has none
-        return db, rejected
+        return db, [tuple(x) for x in rejected], [int(x) for x in stand_ins]
     except Exception:  # missing, unreadable, stale or from another hyperscan: compile again
         return None
 
 
-def store(hs: Any, patterns: Sequence[Any], salt: str, db: Any, rejected: list[tuple[Any, ...]]) -> None:
+def store(hs: Any, patterns: Sequence[Any], salt: str, db: Any, rejected: list[tuple[Any, ...]],
+          stand_ins: Sequence[int]) -> None:
     try:
         path = _path(patterns, salt)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(json.dumps(rejected).encode() + b"\n" + (hs.dumpb(db) if db is not None else b""))
+        head = json.dumps([rejected, list(stand_ins)]).encode()
+        tmp.write_bytes(head + b"\n" + (hs.dumpb(db) if db is not None else b""))
         os.replace(tmp, path)
         cachedir.prune(path.parent, "*.hsdb", KEEP)
     except Exception:  # a read-only home: compile next time

@@ -10,6 +10,10 @@ mode matches the same way.
 Two backends with one interface: Hyperscan (when the `hyperscan` wheel is installed; about
 1 GB/s here) and Python `re` (always available, slower). Patterns Hyperscan cannot compile go to
 the `re` backend, so every pattern is always scanned.
+
+A pattern that keeps Hyperscan's automata busy (a class repeated without bound before its
+literal) is scanned for by its literal runs, and the lines they flag are confirmed with the
+pattern in Python (`standins`): the lines reported are the same.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from consolewatch.normalize import scancache
+from consolewatch.normalize.standins import literal_stand_ins
 
 try:  # pragma: no cover - exercised by whichever backend the machine has
     import hyperscan as _hs
@@ -115,20 +120,37 @@ def _matches_empty(src: str) -> bool:
         return False
 
 
+#: Stand-in confirmations remembered (line bytes -> whether the pattern matched), and the longest
+#: line remembered: bounded memory whatever the lines (~2 MB at most).
+CONFIRMED_KEPT = 4096
+CONFIRMED_LINE_BYTES = 512
+
+
 class _HyperscanBackend:
-    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3"
+    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-3"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self._db = None
         self.rejected: list[Pattern] = []
+        self._confirm: dict[int, tuple[str, bool]] = {}
+        """id -> (source, ignore_case) of the patterns scanned by a literal stand-in (`standins`):
+        a line their stand-in flags is kept only if the pattern itself matches it."""
+        self._regex: dict[int, re.Pattern[str]] = {}
+        self._confirmed: dict[tuple[int, bytes], bool] = {}
         if not patterns:
             return
         cached = scancache.load(_hs, patterns, self.SALT)
         if cached is not None:
-            self._db, self.rejected = cached
-            return
+            self._db, self.rejected, stand_ins = cached
+        else:
+            self._db, stand_ins = self._compile_all(patterns)
+            scancache.store(_hs, patterns, self.SALT, self._db, self.rejected, stand_ins)
+        wanted = set(stand_ins)
+        self._confirm = {pid: (src, icase) for pid, src, icase in patterns if pid in wanted}
+
+    def _compile_all(self, patterns: Sequence[Pattern]) -> tuple[Any, list[int]]:
         try:
-            self._db = self._compile(patterns)
+            return self._compile(patterns)
         except Exception:
             # Some construct is unsupported even in prefilter mode: find which, scan those with re.
             ok = []
@@ -138,22 +160,29 @@ class _HyperscanBackend:
                     ok.append(p)
                 except Exception:
                     self.rejected.append(p)
-            self._db = self._compile(ok) if ok else None
-        scancache.store(_hs, patterns, self.SALT, self._db, self.rejected)
+            return self._compile(ok) if ok else (None, [])
 
     @staticmethod
-    def _compile(pats: Sequence[Pattern]) -> Any:
+    def _compile(pats: Sequence[Pattern]) -> tuple[Any, list[int]]:
+        """The database, and the ids of the patterns it scans by a literal stand-in."""
         # UTF-8 (`.` is one character) with ASCII classes, like REGEX_FLAGS; Unicode
         # properties (HS_FLAG_UCP) would make compiling twenty times slower.
         base = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8
+        exprs: list[bytes] = []
+        ids: list[int] = []
+        flags: list[int] = []
+        stood: list[int] = []
+        for pid, src, icase in pats:
+            stand_ins = literal_stand_ins(src, REGEX_FLAGS | (re.I if icase else 0))
+            if stand_ins:
+                stood.append(pid)
+            for expr in stand_ins or [src]:
+                exprs.append(_to_line_end(expr).encode())
+                ids.append(pid)
+                flags.append(base | _hs.HS_FLAG_CASELESS if icase else base)
         db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-        db.compile(
-            expressions=[_to_line_end(src).encode() for _, src, _ in pats],
-            ids=[pid for pid, _, _ in pats],
-            elements=len(pats),
-            flags=[base | _hs.HS_FLAG_CASELESS if icase else base for _, _, icase in pats],
-        )
-        return db
+        db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=flags)
+        return db, stood
 
     def scan(self, buf: bytes, hits: dict[int, set[int]], where: dict[int, int]) -> None:
         if self._db is None or not buf:
@@ -166,25 +195,58 @@ class _HyperscanBackend:
 
         self._db.scan(buf, match_event_handler=on_match)
         ends.sort()
+        confirm = self._confirm
+        doubtful: list[tuple[int, int, int]] = []
         line = pos = 0
         last = -1
         bucket: set[int] = set()
         for end, pid in ends:
-            if end == last:  # patterns run to the line end: a line's events mostly share one
-                bucket.add(pid)
-                continue
-            last = end
-            at = end - 1 if end > 0 else 0
-            if at > pos:
-                line += buf.count(b"\n", pos, at)
-                pos = at
-            got = hits.get(line)
-            if got is None:
-                bucket = hits[line] = {pid}
-                where[line] = at
-            else:
-                bucket = got
-                bucket.add(pid)
+            if end != last:  # patterns run to the line end: a line's events mostly share one
+                last = end
+                at = end - 1 if end > 0 else 0
+                if at > pos:
+                    line += buf.count(b"\n", pos, at)
+                    pos = at
+                got = hits.get(line)
+                if got is None:
+                    bucket = hits[line] = set()
+                    where[line] = at
+                else:
+                    bucket = got
+            bucket.add(pid)
+            if pid in confirm:
+                doubtful.append((line, end, pid))
+        if doubtful:
+            self._confirm_lines(buf, doubtful, hits, where)
+
+    def _confirm_lines(self, buf: bytes, doubtful: list[tuple[int, int, int]], hits: dict[int, set[int]],
+                       where: dict[int, int]) -> None:
+        """Drop the stand-in hits (line, end offset, pattern id) whose pattern does not match
+        the line, as the `re` backend checks a candidate line."""
+        known = self._confirmed
+        if len(known) > CONFIRMED_KEPT:
+            known.clear()
+        for line, end, pid in dict.fromkeys(doubtful):  # two branches' stand-ins on a line: once
+            start = buf.rfind(b"\n", 0, end - 1 if end > 0 else 0) + 1
+            stop = buf.find(b"\n", start)
+            raw = buf[start: stop if stop >= 0 else len(buf)]
+            ok = known.get((pid, raw))
+            if ok is None:  # consoles repeat lines: each short (pattern, line) is checked once
+                ok = self._pattern(pid).search(raw.decode("utf-8", "replace")) is not None
+                if len(raw) <= CONFIRMED_LINE_BYTES:
+                    known[(pid, raw)] = ok
+            if not ok:
+                bucket = hits[line]
+                bucket.discard(pid)
+                if not bucket:
+                    del hits[line], where[line]
+
+    def _pattern(self, pid: int) -> re.Pattern[str]:
+        rx = self._regex.get(pid)
+        if rx is None:  # compiled when first needed: most runs meet few of these patterns
+            src, icase = self._confirm[pid]
+            rx = self._regex[pid] = re.compile(src, re.M | REGEX_FLAGS | (re.I if icase else 0))
+        return rx
 
 
 class Scanner:

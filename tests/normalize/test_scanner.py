@@ -109,3 +109,33 @@ def test_the_compiled_scanner_cache_keeps_only_its_newest_entries_and_still_scan
     newest = Scanner([(0, rf"variant {last} root=\S+", False)], backend="hyperscan")
     assert newest.scan(f"x\nvariant {last} root=/dev/vda1\n".encode())[0] == {1: {0}}
     assert len(list((tmp_path / "scanner").iterdir())) == scancache.KEEP  # read back, not written again
+
+
+@needs_hs
+def test_a_costly_pattern_scanned_by_its_literal_still_reports_only_the_lines_it_matches():
+    # `\S+` before the literal kept Hyperscan's automata busy on every byte after each ": ":
+    # the scanner looks for the literal and confirms each line it flags with the pattern.
+    from consolewatch.normalize.standins import literal_stand_ins
+
+    src = r"(?P<driver>[^\s:]+): (?P<alg>\S+) alg self test failed in fips mode"
+    assert literal_stand_ins(src, 0) == [" alg self test failed in fips mode"]
+    pats = [(0, src, False), (1, r"Linux version \S+ \(", False)]
+    buf = ("x\n: alg self test failed in fips mode\ncryptomgr: sha1 alg self test failed in fips mode\n"
+           "Linux version 6.1 (gcc)\naes: ccm(aes) alg self test failed in fips mode, é\n").encode()
+    for backend in ("hyperscan", "re"):
+        hits, where = Scanner(pats, backend=backend).scan(buf)
+        assert hits == {2: {0}, 3: {1}, 4: {0}}, backend
+        assert set(where) == set(hits)
+
+
+def test_patterns_get_a_literal_stand_in_only_when_a_broad_repeat_comes_before_a_long_literal():
+    import re
+
+    from consolewatch.normalize.standins import literal_stand_ins
+
+    assert literal_stand_ins(r"Linux version \S+ \(", re.ASCII) is None  # the literal comes first: cheap
+    assert literal_stand_ins(r"(?P<dev>\S+): short", re.ASCII) is None  # too short to stand in
+    assert literal_stand_ins(r"(?i)(?P<dev>\S+): failed in fips mode", re.ASCII) is None  # (?i): not literal
+    assert literal_stand_ins(r"\S+ does not exist\.|ALERT! \S+ does not exist", re.ASCII) == [
+        r" does not exist\.", r" does not exist"]  # one per branch, escaped for Hyperscan
+    assert literal_stand_ins(r"\S+ does not exist|\d+ x", re.ASCII) is None  # one branch has no long literal
