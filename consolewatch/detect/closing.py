@@ -11,7 +11,7 @@ import dataclasses
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from consolewatch.detect import bootstate
+from consolewatch.detect import bootstate, sieves
 from consolewatch.detect.rules import CaptureCond, Rule
 from consolewatch.model import MILESTONES, Boot, Evidence, Finding
 
@@ -66,11 +66,11 @@ class BootClosing:
         ends = frozenset(b.ends(ended_by))
         for rule in self._boot_rules(self._early, ends, None):
             out.extend(self._boot_rule(rule, ended_by, None, earlier))
-        findings = bootstate.superseded(b, bootstate.with_counts(b), self.rules)
-        findings = bootstate.without_fallbacks(findings, self.rules)
-        findings = bootstate.apply_inhibition(self._rerender(findings), self.rules)
-        findings = bootstate.without_fallbacks(findings, self.rules)
-        findings = bootstate.gone_past(findings, b.progress, self.rules)
+        findings = sieves.superseded(b, bootstate.with_counts(b), self.rules)
+        findings = sieves.without_fallbacks(findings, self.rules)
+        findings = sieves.apply_inhibition(self._rerender(findings), self.rules)
+        findings = sieves.without_fallbacks(findings, self.rules)
+        findings = sieves.gone_past(findings, b.progress, self.rules)
         findings, outcome, reason = bootstate.judge(b, findings)
         late: list[Finding] = []
         for rule in self._boot_rules(self._late, ends, outcome):

@@ -13,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from consolewatch.detect import bootstate, facts
+from consolewatch.detect import bootstate, facts, sieves
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.closing import BootClosing
@@ -414,7 +414,7 @@ class Engine(TwinLines, BootClosing):
     def provisional(self) -> str | None:
         """The open boot's outcome as far as it is certain now (live gates), else None."""
         b = self._boot
-        _, outcome, _ = bootstate.judge(b, bootstate.superseded(b, b.findings, self.rules))
+        _, outcome, _ = bootstate.judge(b, sieves.superseded(b, b.findings, self.rules))
         return None if outcome == "unknown" else outcome
 
     @property

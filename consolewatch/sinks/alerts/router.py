@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from consolewatch.detect.bootstate import apply_inhibition
+from consolewatch.detect.sieves import apply_inhibition
 from consolewatch.model import Boot, Finding
 from consolewatch.sinks.alerts import notice as notices
 from consolewatch.sinks.alerts.outbox import enqueue

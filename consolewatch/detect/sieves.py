@@ -1,0 +1,74 @@
+"""The sieves a boot's findings pass through before the boot is judged: fallbacks that add
+nothing dropped, symptoms muted by their root cause, reports a later line made moot, and
+reports the boot went on past kept without deciding its outcome."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from consolewatch.detect.bootstate import replaced
+from consolewatch.model import Finding
+
+if TYPE_CHECKING:
+    from consolewatch.detect.bootstate import BootState
+    from consolewatch.detect.rules import Rule
+
+def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """Drop fallback findings (evidence fragments) that add nothing: their category was found
+    from fuller evidence, or a root cause in the boot explains them (run after inhibition too)."""
+    def is_fallback(f: Finding) -> bool:
+        rule = rules.get(f.rule)
+        return rule is not None and rule.fallback
+    full = {f.category for f in findings if not is_fallback(f)}
+    return [f for f in findings if not is_fallback(f) or (f.category not in full and f.suppressed_by is None)]
+
+
+def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """Mark symptoms muted by a root cause in the same boot; root causes sort first."""
+    if len(findings) < 2:
+        return list(findings)
+    muted: dict[str, str] = {}  # rule id or category -> the rule that mutes it
+    for g in findings:
+        rule = rules.get(g.rule)
+        for target in rule.inhibits if rule is not None else ():
+            muted.setdefault(target, g.rule)
+    out: list[Finding] = []
+    for f in findings:
+        by = muted.get(f.rule) or muted.get(f.category)
+        if by == f.rule:
+            by = None
+        out.append(replaced(f, suppressed_by=by) if by != f.suppressed_by else f)
+    out.sort(key=lambda f: (f.suppressed_by is not None, f.first_seq))
+    return out
+
+
+def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """`findings` (the boot's, in the order `state.findings` has them) without those a later line
+    made moot: their rule's `superseded_by` milestone reached, or its line seen, after the
+    finding's last occurrence (a DHCP client that retried and got its lease; firmware that
+    booted from disk after its network boot failed; the network working after a route error)."""
+    out = []
+    for i, f in enumerate(findings):
+        rule = rules.get(f.rule)
+        if rule is not None and (rule.superseded_reached or rule.superseded_at >= 0) and f.evidence:
+            last = max(state.repeated_at.get(i, 0), max(e.seq for e in f.evidence))
+            later = max([state.superseding.get(f.rule, 0)] + [state.reached_at.get(m, 0) for m in rule.superseded_reached])
+            if later > last:
+                continue
+        out.append(f)
+    return out
+
+
+def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule]) -> list[Finding]:
+    """Findings the boot went on past (a line showing progress after their evidence, seq <
+    `progress`), reported at their severity, deciding no outcome: a stall (a wait that ended
+    was not forever) and a failure of a `survivable` rule (an action on one process that the
+    system carries on after: the OOM killer's kill, an oops)."""
+    out = []
+    for f in findings:
+        rule = rules.get(f.rule)
+        decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
+        if decides and f.evidence and progress > max(e.seq for e in f.evidence):
+            f = replaced(f, verdict="none")
+        out.append(f)
+    return out
