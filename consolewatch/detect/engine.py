@@ -80,6 +80,8 @@ class Engine(TwinLines, BootClosing):
     def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
         self.catalog = catalog
         self.rules = {r.id: r for r in catalog.rules}
+        self._absent = frozenset(r.id for r in catalog.rules if isinstance(r.condition, AbsentCond))
+        """absent_after rules: a line that only meets one of their `expect`s matters while they wait."""
         self.cloud = cloud
         self.hypervisor = hypervisor
         self.boots: list[Boot] = []
@@ -237,6 +239,8 @@ class Engine(TwinLines, BootClosing):
                     hits = hits[:-1]
                     if not hits:
                         continue
+                if hits[0][0] and rule_id in self._absent and rule_id not in b.pending:
+                    continue  # an `expect` met with nothing waiting for it (as `_advance` would)
                 out.extend(self._advance(rule, hits, sl, ctx))
 
     def _context(self, batch: LineBatch, seq: int) -> _Ctx:
