@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -77,9 +78,12 @@ def cases(samples: Path) -> list[dict]:
     return out
 
 
-def start(checkout: Path, todo: list[dict], out) -> subprocess.Popen:
+def start(checkout: Path, todo: list[dict], out, data_dir: str) -> subprocess.Popen:
+    # Each side keeps its own store: `tail` records its capture there, and one store takes one
+    # writer per target, so two sides following one file at once would refuse each other (exit 2).
+    env = {**os.environ, "CONSOLEWATCH_DATA_DIR": data_dir}
     proc = subprocess.Popen([sys.executable, "-c", DRIVER], cwd=checkout, stdin=subprocess.PIPE, stdout=out,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=env)
     proc.stdin.write(json.dumps(todo))
     proc.stdin.close()
     return proc
@@ -141,7 +145,8 @@ def main() -> int:
             base = Path(tmp)
         with tempfile.TemporaryFile("w+") as out_ref, tempfile.TemporaryFile("w+") as out_now:
             # Both at once (two cores); each writes to a file, so neither blocks on a pipe.
-            p_ref, p_now = start(base.resolve(), todo, out_ref), start(ROOT, todo, out_now)
+            stores = (os.path.join(tmp, ".store-base"), os.path.join(tmp, ".store-this"))
+            p_ref, p_now = start(base.resolve(), todo, out_ref, stores[0]), start(ROOT, todo, out_now, stores[1])
             ref, now = collect(base, p_ref, out_ref), collect(ROOT, p_now, out_now)
     differ = 0
     for key in sorted(ref):
