@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from consolewatch.detect.rules import Rule, parse_rules_file
+from consolewatch.detect.ruleparse import parse_rules_file
+from consolewatch.detect.rules import Rule
 from consolewatch.model import CATEGORIES
 from consolewatch.normalize.formats import Format, FormatPattern, parse_format
 from consolewatch.yamlload import Problem, load_yaml

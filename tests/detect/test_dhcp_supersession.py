@@ -166,7 +166,7 @@ def test_a_metadata_fetch_that_failed_before_the_network_worked_is_not_reported(
 
 
 def test_superseded_by_is_checked_when_the_rules_load():
-    from consolewatch.detect.rules import parse_rules_file
+    from consolewatch.detect.ruleparse import parse_rules_file
 
     base = {"id": "x-rule", "title": "t", "category": "network.dhcp.no-lease", "severity": "error",
             "match": {"line": {"regex": "No lease"}}, "remediation": "r",

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from consolewatch.detect.facts import ContextTest, holds, same
-from consolewatch.detect.rules import parse_rules_file
+from consolewatch.detect.ruleparse import parse_rules_file
 
 
 @pytest.mark.parametrize("value,fact,expected", [

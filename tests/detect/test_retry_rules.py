@@ -11,7 +11,7 @@ and the "no config dir" lines left out). Lines from elsewhere name their source.
 from __future__ import annotations
 
 from consolewatch.detect.checks import run_lines
-from consolewatch.detect.rules import parse_rules_file
+from consolewatch.detect.ruleparse import parse_rules_file
 
 _URL = "http://config.example.test:8080/master"
 _DNS_ERR = ('GET error: Get "http://config.example.test:8080/master": dial tcp: lookup config.example.test on '
