@@ -132,14 +132,13 @@ def _superseded(c: Checker, d: dict[str, Any], matchers: list[LineMatcher]) -> t
     if not isinstance(raw, dict):
         c.add(d, "`superseded_by` must be a mapping")
         return (), -1
-    s = raw
-    c.unknown_keys(s, {"reached", "line"}, d, "superseded_by")
+    c.unknown_keys(raw, {"reached", "line"}, d, "superseded_by")
     if isinstance(d.get("match"), dict) and ({"boot", "capture", "idle"} & set(d["match"])):
         c.add(d, "`superseded_by` is for line conditions (a boot or capture condition is judged at the end)")
-    reached = _strings(c, s, "reached", MILESTONES, d)
+    reached = _strings(c, raw, "reached", MILESTONES, d)
     at = -1
-    if "line" in s:
-        if _matcher(c, s["line"], d, matchers) is not None:
+    if "line" in raw:
+        if _matcher(c, raw["line"], d, matchers) is not None:
             at = len(matchers) - 1
     if not reached and at < 0:
         c.add(d, "`superseded_by` needs `reached` milestones and/or a `line` matcher")
