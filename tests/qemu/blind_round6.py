@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from blind_boot_faults import OVMF
-from blind_model import LOGIN, READY_THEN_GETTY, VIRTIO_DISK, BlindScenario, panic_stop
+from blind_model import LOGIN, READY_THEN_GETTY, VIRTIO_DISK, Action, BlindScenario, panic_stop
 from blind_network import (
     BASE_FILES,
     _networkd,
@@ -526,6 +526,95 @@ MORE: list[BlindScenario] = [
                  "option 121; this machine's systemd-networkd 252 (Debian 12) run from the "
                  "initramfs with a .network file DHCP=ipv4, logging to the console (/sys "
                  "remounted read-only: no udev), then the metadata fetch"),
+    BlindScenario(
+        name="ext4-errors-panic-reboot-loop",
+        title="A data disk mounted errors=panic hits a corrupt inode every boot; panic=2 "
+              "reboots, again",
+        family="loops-resets",
+        injected="a 32 MB ext4 data disk (virtio, vda) with one inode (/app/config) "
+                 "overwritten; init mounts it with -o errors=panic and reads /app/config, and "
+                 "panic=2 on the command line reboots into the same boot; stopped after the "
+                 "second 'Rebooting in 2 seconds'",
+        append="console=ttyS0 panic=2",
+        initramfs=InitramfsSpec(
+            "mkdir -p /data\nmount -t ext4 -o loud,errors=panic /dev/vda /data\n"
+            "cat /data/app/config\n" + READY_THEN_GETTY + IDLE,
+            modules=VIRTIO_DISK),
+        data="ext4-needs-fsck",
+        stop=[StopRule(r"Rebooting in 2 seconds", count=2, settle=0.5)],
+        timeout=58,
+        excerpt=50,
+        outcome="failure",
+        categories=["boot.loop", "disk.fs-error", "kernel.panic"],
+        evidence={"boot.loop": ["Rebooting in 2 seconds.."],
+                  "disk.fs-error": ["EXT4-fs error (device vda)"],
+                  "kernel.panic": ["panic forced after error"]},
+        excerpt_evidence={"disk.fs-error": ["EXT4-fs error (device vda)"],
+                          "kernel.panic": ["panic forced after error"]},
+        notes="The excerpt (the second boot's end) shows one panic and its reboot, and the "
+              "file system's note of an error from the previous mount; the loop itself is "
+              "optional there.",
+    ),
+    _agent("metadata-by-name-no-resolver",
+           "The agent asks for metadata.google.internal and the image has no resolver "
+           "configuration",
+           "a working GCE-like lease (udhcpc with a script that applies option 121 but, like "
+           "many minimal scripts, writes no /etc/resolv.conf); the agent fetches from "
+           "http://metadata.google.internal/ (the metadata server's name) with busybox wget "
+           "and stops when that fails",
+           "if wget -O /tmp/hostname http://metadata.google.internal/computeMetadata/v1/"
+           f"instance/hostname; then echo {READY}; {GETTY} fi\n" + IDLE,
+           stop=NET_STOP,
+           outcome="failure",
+           categories=["network.metadata-unreachable"],
+           optional=["cloudinit.error"],
+           evidence={"network.metadata-unreachable": [
+               "wget: bad address 'metadata.google.internal'"]},
+           notes="The metadata server is up and routed; only its name cannot be resolved."),
+    BlindScenario(
+        name="seabios-floppy-unreadable",
+        title="SeaBIOS cannot read the only drive, a floppy: nothing to boot",
+        family="bootloader-firmware",
+        injected="no -kernel, no disk and no NIC; a 1.44 MB floppy of zeros behind QEMU's "
+                 "blkdebug driver failing every read with EIO (a bad medium)",
+        append="",
+        no_kernel=True,
+        data="floppy-blank",
+        data_interface="floppy",
+        data_blkdebug=READ_ERRORS,
+        stop=[StopRule(r"No bootable device", settle=2.0)],
+        outcome="failure",
+        categories=["boot.bootloader-error"],
+        evidence={"boot.bootloader-error": ["Boot failed: could not read the boot disk",
+                                            "No bootable device."]},
+    ),
+    BlindScenario(
+        name="balloon-inflate-oom-after-login",
+        title="The host inflates the memory balloon after the login prompt: the guest runs "
+              "out of memory and the OOM killer fires",
+        family="kernel-health",
+        injected="a virtio balloon device (virtio_balloon loaded); init starts a job that "
+                 "builds a 4 MB string with busybox awk every second, then offers a login "
+                 "(console log level 7); 1 s after the prompt the QEMU monitor sets the "
+                 "balloon to 40 MB of the machine's 256 MB (a host reclaiming memory); "
+                 "stopped 3 s after the OOM kill",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            "(while :; do awk 'BEGIN { s = \"x\"; for (i = 0; i < 22; i++) s = s s }'; "
+            "sleep 1; done) &\n"
+            f"echo {READY}; " + GETTY.replace("dmesg -n 4", "dmesg -n 7") + "\n" + IDLE,
+            modules=["virtio_balloon", "virtio_pci"]),
+        qemu_args=["-device", "virtio-balloon-pci,id=balloon0"],
+        actions=[Action(r"login: ", hmp="balloon 40", delay=1.0)],
+        stop=[StopRule(r"Out of memory: Killed process", settle=3.0)],
+        timeout=50,
+        outcome="success",
+        categories=["boot.success", "kernel.oom"],
+        evidence={"kernel.oom": ["invoked oom-killer", "Out of memory: Killed process"],
+                  "boot.success": ["debian login:"]},
+        notes="The machine had reached its login prompt; the OOM kill comes after it, caused "
+              "from outside (the balloon), and the machine stays up.",
+    ),
 ]
 
 ROUND6: list[BlindScenario] = (HEALTHY + INIT + FILESYSTEMS + KERNEL + LOOPS + NETWORK
