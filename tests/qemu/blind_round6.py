@@ -19,7 +19,6 @@ from blind_boot_faults import OVMF
 from blind_model import LOGIN, READY_THEN_GETTY, VIRTIO_DISK, Action, BlindScenario, panic_stop
 from blind_network import (
     BASE_FILES,
-    _networkd,
     DHCPCD,
     FETCH_THEN_READY,
     METADATA_URL,
@@ -27,6 +26,7 @@ from blind_network import (
     NET_STOP,
     UDHCPC,
     UDHCPC_SIMPLE,
+    _networkd,
 )
 from blind_round4 import ROOT_LOGIN_INIT
 from guestkit.initramfs import InitramfsSpec
@@ -559,9 +559,9 @@ MORE: list[BlindScenario] = [
            "The agent asks for metadata.google.internal and the image has no resolver "
            "configuration",
            "a working GCE-like lease (udhcpc with a script that applies option 121 but, like "
-           "many minimal scripts, writes no /etc/resolv.conf); the agent fetches from "
-           "http://metadata.google.internal/ (the metadata server's name) with busybox wget "
-           "and stops when that fails",
+           "many minimal scripts, writes no /etc/resolv.conf); the agent fetches the hostname "
+           "from the metadata server by its name, metadata.google.internal, with busybox "
+           "wget and stops when that fails",
            "if wget -O /tmp/hostname http://metadata.google.internal/computeMetadata/v1/"
            f"instance/hostname; then echo {READY}; {GETTY} fi\n" + IDLE,
            stop=NET_STOP,
