@@ -8,8 +8,11 @@ whose panic is not a root-device one (an RCU stall under panic_on_rcu_stall, PID
 segfaulting), DHCP (udhcpc without its default script, dhcpcd on a lease with no router, a
 NIC model the cloud kernel has no driver for), provisioning agents (the metadata server down,
 hanging, or without the user-data; a NoCloud seed without meta-data) and firmware (OVMF's PXE
-with no DHCP server, a boot disk SeaBIOS cannot read). Annotated from the fault injected, as
-the rest of the blind set. Halves alternate over ROUND6 in order, starting with holdout."""
+with no DHCP server, a boot disk SeaBIOS cannot read); MORE adds init= naming a directory,
+networkd on a lease with no router, an ext4 errors=panic reboot loop, the metadata server
+asked for by name with no resolver, a floppy SeaBIOS cannot read and a balloon inflated into
+an OOM. Annotated from the fault injected, as the rest of the blind set. Halves alternate
+over ROUND6 in order, starting with holdout."""
 
 from __future__ import annotations
 
