@@ -35,6 +35,7 @@ class BlindScenario:
     initramfs: InitramfsSpec | None = None
     host_programs: dict[str, str] = field(default_factory=dict)  # this machine's -> guest path
     package_files: dict[str, list[str]] = field(default_factory=dict)  # package -> paths
+    initrd_drop: list[str] = field(default_factory=list)  # guest paths left out (a library)
     loose_modules: list[str] = field(default_factory=list)  # at /lib/extra/NAME.ko, not loaded
     initrd_padding_mb: int = 0                # an archive of zeros before the image
     initrd_overwrite: int = 0                 # the image's first N bytes overwritten (0x5a)
@@ -48,6 +49,9 @@ class BlindScenario:
     no_kernel: bool = False                   # no -kernel: SeaBIOS boots the disks
     network: str = "none"   # none | user | isolated | gce (| gce-no-router | gce-no-121)
     dnsmasq_args: list[str] = field(default_factory=list)  # more dnsmasq options (gce*)
+    metadata: str = "up"    # gce*: up | down (nothing listens) | hang (accepts, never answers)
+    data_blkdebug: str = ""  # a QEMU blkdebug config: the data disk's I/O errors
+    data_options: str = ""   # more -drive options for the data disk (throttling.*)
     nic_rom: bool = False                     # keep the NIC's iPXE option ROM (QEMU's own)
     qemu_args: list[str] = field(default_factory=list)  # e.g. -bios OVMF.fd, a watchdog
     memory_mb: int = 256

@@ -114,7 +114,9 @@ def base_meta(cap, name: str, files: list[str], capture: str, family: str, qemu_
         meta["initramfs"] = {
             "built_by": "tests/qemu/guestkit/initramfs.py (cpio newc, gzip)",
             "modules_requested": list(sc.initramfs.modules),
-            "init": initramfs.init_text(sc.initramfs),
+            "init": initramfs.init_text(sc.initramfs) if "/init" not in sc.host_programs.values()
+            else "this machine's " + next(p for p, g in sc.host_programs.items() if g == "/init")
+            + " (see host_programs)",
             "files": {p: c if isinstance(c, str) else f"<{len(c)} bytes>"
                       for p, (c, _m) in sc.initramfs.files.items()},
         }
@@ -122,6 +124,8 @@ def base_meta(cap, name: str, files: list[str], capture: str, family: str, qemu_
             meta["initramfs"]["host_programs"] = {
                 "programs": dict(sc.host_programs),
                 "from": "this Debian 12 machine, with the shared libraries ldd names"}
+            if sc.initrd_drop:
+                meta["initramfs"]["host_programs"]["left_out"] = list(sc.initrd_drop)
         if sc.package_files:
             meta["initramfs"]["package_files"] = {
                 pkg: {"paths": paths, "version": fetch.package(pkg)[1],

@@ -14,7 +14,7 @@ import capture_blind
 import pytest
 import yaml
 from blind_scenarios import BY_NAME, SCENARIOS
-from guestkit import cpio, datadisk, disk, hostfiles
+from guestkit import cpio, datadisk, disk, hostfiles, initramfs
 from guestkit.blindboot import padding_archive
 from guestkit.boot import Capture, sanitize_lines
 from guestkit.runner import BootResult, Drive, MachineSpec, Qemu
@@ -162,3 +162,39 @@ def test_the_recipe_refuses_a_boot_without_its_evidence_or_ended_otherwise():
     sent.actions = sent.actions[:1]                   # the second NMI never went out
     with pytest.raises(capture_blind.CaptureError, match="monitor commands sent"):
         capture_blind.check(sent)
+
+
+def test_round6_disks_fail_as_their_tools_say(tmp_path, e2fsprogs):
+    csum = tmp_path / "csum.img"
+    datadisk.ext4_bad_checksum(csum)
+    assert "Superblock checksum does not match" in _dumpe2fs(csum).stderr
+    feature = tmp_path / "feature.img"
+    datadisk.ext4_unknown_feature(feature)
+    assert "unsupported feature" in _dumpe2fs(feature).stderr
+    seed = tmp_path / "seed.img"
+    datadisk.nocloud_seed_no_metadata(seed)
+    assert "Filesystem volume name:   cidata" in _dumpe2fs(seed).stdout
+    listing = disk.debugfs(seed, "ls -l /")
+    assert "user-data" in listing and "meta-data" not in listing
+    btrfs = tmp_path / "btrfs.img"
+    datadisk.btrfs_bad_checksum(btrfs)
+    dump = subprocess.run(["btrfs", "inspect-internal", "dump-super", str(btrfs)],
+                          capture_output=True, text=True).stdout
+    assert "[DON'T MATCH]" in dump and "label\t\t\tData" in dump
+
+
+def test_data_disk_behind_blkdebug_with_drive_options(tmp_path):
+    image = Path(f"blkdebug:{tmp_path / 'rules.cfg'}:{tmp_path / 'd.img'}")
+    vm = Qemu(MachineSpec(kernel=None, drives=[Drive(image, "virtio", "cwd0",
+                                                     "throttling.bps-total=65536")]),
+              accel="tcg", workdir=tmp_path)
+    assert (f"file=blkdebug:{tmp_path / 'rules.cfg'}:{tmp_path / 'd.img'},if=none,id=d0,"
+            "format=raw,throttling.bps-total=65536") in vm.argv
+
+
+def test_files_can_bring_their_own_init():
+    spec = initramfs.InitramfsSpec("echo never\n", busybox=False,
+                                   files={"/init": (b"\x7fELF-program", 0o755)})
+    entries = [e for e in cpio.read_newc(gzip.decompress(initramfs.build(spec, None, None)))
+               if e.name.lstrip("/") == "init"]
+    assert [e.data for e in entries] == [b"\x7fELF-program"]

@@ -97,6 +97,9 @@ def _initrd(sc, work: Path, kernel: fetch.Kernel, bb: fetch.Busybox) -> Path | N
         tree = ModuleTree(kernel.modules_dir)
         for name in sc.loose_modules:
             extra[f"/lib/extra/{name}.ko"] = (read_ko(tree.path(name)), 0o644)
+    for path in sc.initrd_drop:
+        if extra.pop(path, None) is None:
+            raise ValueError(f"initrd_drop: {path} is not in the image")
     if extra:
         spec = dataclasses.replace(spec, files={**extra, **spec.files},
                                    sh_link="/bin/sh" not in extra)
@@ -133,7 +136,12 @@ def _drives(sc, work: Path, bb: fetch.Busybox) -> tuple[list[Drive], dict, list[
     elif sc.data is not None:
         image = work / "data0.img"
         info["data"] = datadisk.BUILDERS[sc.data](image)
-        drives.append(Drive(image, sc.data_interface, "cwd0"))
+        if sc.data_blkdebug:   # QEMU's blkdebug driver between the disk and its image
+            rules = work / "blkdebug.cfg"
+            rules.write_text(sc.data_blkdebug)
+            info["data"]["blkdebug"] = sc.data_blkdebug
+            image = Path(f"blkdebug:{rules}:{image}")
+        drives.append(Drive(image, sc.data_interface, "cwd0", sc.data_options))
     if info.get("data") is not None:
         info["data"]["interface"] = sc.data_interface
     for n, (builder, interface) in enumerate(sc.extra_disks, start=1):
@@ -169,7 +177,8 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
             placeholders[ns.name] = "$NETNS"
             network_info = gce_network(ns, router=sc.network != "gce-no-router",
                                        classless_routes=sc.network == "gce",
-                                       dnsmasq_args=tuple(sc.dnsmasq_args))
+                                       dnsmasq_args=tuple(sc.dnsmasq_args),
+                                       metadata=sc.metadata)
             spec.nic, spec.netns = "tap", ns.name
         elif sc.network == "isolated":
             ns = stack.enter_context(NetNS())

@@ -105,17 +105,23 @@ def _rootfs_files(bb: fetch.Busybox, init: str) -> dict[str, tuple[bytes | str, 
 
 
 def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True,
-                dnsmasq_args: tuple[str, ...] = ()) -> dict:
+                dnsmasq_args: tuple[str, ...] = (), metadata: str = "up") -> dict:
     """GCE-like networking in `ns` on tap0: dnsmasq handing out a /32 lease with a router and
     option 121 (either can be left out; `dnsmasq_args` adds options) and an HTTP server on
-    the metadata address. Returns what was set up (for meta.yaml)."""
+    the metadata address (`metadata="down"`: nothing listens there; `"hang"`: a server that
+    accepts connections and never answers). Returns what was set up (for meta.yaml)."""
     lease = GCE_LEASE
     ns.add_tap("tap0", lease.host_cidr)
     ns.add_address(f"{lease.metadata}/32", "lo")
     ns.dnsmasq("tap0", lease, classless_routes=classless_routes, router=router,
                extra=tuple(dnsmasq_args))
-    ns.metadata_server(lease.metadata, {
-        "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
+    if metadata == "up":
+        ns.metadata_server(lease.metadata, {
+            "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
+    elif metadata == "hang":
+        ns.silent_server(lease.metadata)
+    elif metadata != "down":
+        raise ValueError(f"unknown metadata mode {metadata!r}")
     return {
         "kind": "tap device in a private network namespace, dnsmasq as a "
                 "GCE-like DHCP server, an HTTP server on the metadata address",
@@ -126,6 +132,9 @@ def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True,
                                 f"0.0.0.0/0 via {lease.gateway}"] if classless_routes else None},
         "namespace_side": lease.host_cidr,
         **({"dnsmasq_options": list(dnsmasq_args)} if dnsmasq_args else {}),
+        **({"metadata_server": {"down": "none (nothing listens on the metadata address)",
+                                "hang": "accepts TCP connections on port 80, never answers"}
+            [metadata]} if metadata != "up" else {}),
     }
 
 

@@ -181,6 +181,71 @@ def floppy_blank(image: Path) -> dict:
     return {"contents": "zeros (no boot sector)", "size": "1440 KiB floppy"}
 
 
+EXT4_CSUM_OFFSET = 1024 + 0x3FC   # s_checksum (crc32c of the superblock, metadata_csum)
+EXT4_UNKNOWN_INCOMPAT = 0x40000   # an incompat bit Linux 6.1 does not define
+BTRFS_SUPER = 64 << 10            # the primary Btrfs superblock
+BTRFS_LABEL_OFFSET = BTRFS_SUPER + 0x12B
+
+
+def ext4_bad_checksum(image: Path, size_mb: int = 32) -> dict:
+    """An ext4 data file system (metadata_csum, mke2fs's default) whose primary superblock
+    checksum no longer matches (four bytes of s_checksum inverted; backups intact)."""
+    _ext4_with_files(image, size_mb, DATA_FILES)
+    with open(image, "rb") as fh:
+        fh.seek(EXT4_CSUM_OFFSET)
+        old = fh.read(4)
+    disk.overwrite(image, EXT4_CSUM_OFFSET, bytes(b ^ 0xFF for b in old))
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "data",
+            "corruption": {"what": "s_checksum of the primary superblock inverted (the "
+                                   "superblock's crc32c no longer matches)",
+                           "offset": EXT4_CSUM_OFFSET, "length": 4}}
+
+
+def ext4_unknown_feature(image: Path, size_mb: int = 32) -> dict:
+    """An ext4 data file system whose superblock carries an incompatible-feature bit this
+    kernel does not know (as a disk formatted by a newer mke2fs does); debugfs sets it and
+    keeps the superblock checksum valid."""
+    _ext4_with_files(image, size_mb, DATA_FILES)
+    with open(image, "rb") as fh:
+        fh.seek(1024 + 0x60)                       # s_feature_incompat
+        incompat = int.from_bytes(fh.read(4), "little")
+    value = incompat | EXT4_UNKNOWN_INCOMPAT
+    _run([_tool("debugfs", "e2fsprogs"), "-w", "-R", f"ssv feature_incompat {value:#x}",
+          str(image)])
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "data",
+            "fault": f"s_feature_incompat {incompat:#x} -> {value:#x} (bit "
+                     f"{EXT4_UNKNOWN_INCOMPAT:#x}, unknown to Linux 6.1, set with debugfs ssv)"}
+
+
+def btrfs_bad_checksum(image: Path, size_mb: int = 160) -> dict:
+    """A single-device Btrfs data file system whose primary superblock has one byte of its
+    label changed after mkfs (its checksum no longer matches)."""
+    image.unlink(missing_ok=True)
+    with open(image, "wb") as fh:
+        fh.truncate(size_mb << 20)
+    _run([_tool("mkfs.btrfs", "btrfs-progs"), "-q", "-f", "-L", "data", "-U", BTRFS_UUID,
+          str(image)])
+    disk.overwrite(image, BTRFS_LABEL_OFFSET, b"D")
+    return {"filesystem": "btrfs", "size_mb": size_mb, "label": "data", "fs_uuid": BTRFS_UUID,
+            "corruption": {"what": "first byte of the label in the primary superblock "
+                                   "changed ('d' -> 'D') after mkfs: its checksum no longer "
+                                   "matches", "offset": BTRFS_LABEL_OFFSET, "length": 1}}
+
+
+SEED_FILES = {"/user-data": ("#cloud-config\nhostname: web-1\n", 0o644)}
+
+
+def nocloud_seed_no_metadata(image: Path, size_mb: int = 8) -> dict:
+    """A NoCloud seed disk (file system labelled cidata) holding user-data but no meta-data
+    (a seed built with one file left out)."""
+    with tempfile.TemporaryDirectory(prefix="cw-seed-") as tmp:
+        root = Path(tmp)
+        disk.populate(root, SEED_FILES)
+        disk.mkfs_ext4(image, size_mb, root, label="cidata")
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "cidata",
+            "files": sorted(SEED_FILES), "fault": "no /meta-data on the seed"}
+
+
 BUILDERS = {
     "mbr-no-signature": mbr_no_signature,
     "floppy-blank": floppy_blank,
@@ -193,4 +258,8 @@ BUILDERS = {
     "ext4-needs-fsck": ext4_needs_fsck,
     "btrfs-raid1-half": btrfs_raid1_half,
     "blank": blank,
+    "ext4-bad-checksum": ext4_bad_checksum,
+    "ext4-unknown-feature": ext4_unknown_feature,
+    "btrfs-bad-checksum": btrfs_bad_checksum,
+    "nocloud-seed-no-metadata": nocloud_seed_no_metadata,
 }

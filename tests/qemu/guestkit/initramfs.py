@@ -73,7 +73,8 @@ def build(spec: InitramfsSpec, busybox: Busybox | None, kernel: Kernel | None) -
         for name in order:
             w.add_file(f"lib/modules/{name}.ko", read_ko(tree.path(name)), 0o644)
     w.add_file("etc/modules.order", "".join(f"{m}\n" for m in order).encode(), 0o644)
-    w.add_file("init", init_text(spec).encode(), spec.init_mode)
+    if "/init" not in spec.files:   # else `files` brings its own /init (a program)
+        w.add_file("init", init_text(spec).encode(), spec.init_mode)
     for path, (content, mode) in sorted(spec.files.items()):
         data = content.encode() if isinstance(content, str) else content
         w.add_file(path, data, mode)

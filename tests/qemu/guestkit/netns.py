@@ -237,6 +237,19 @@ class NetNS:
             raise NetNSError(f"metadata server exited: {self.log('metadata.log')}")
         return proc
 
+    def silent_server(self, address: str, port: int = 80) -> subprocess.Popen:
+        """A TCP server on address:port (inside the namespace) that accepts connections and
+        never sends a byte: a metadata service that hangs."""
+        code = ("import socket, time\n"
+                "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                f"s.bind(({address!r}, {port})); s.listen(64); held = []\n"
+                "while True: held.append(s.accept())\n")
+        proc = self.spawn([sys.executable, "-c", code], "silent.log")
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            raise NetNSError(f"silent server exited: {self.log('silent.log')}")
+        return proc
+
 
 def _wait_for(cond, timeout: float) -> None:
     deadline = time.monotonic() + timeout

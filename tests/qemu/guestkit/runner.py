@@ -127,6 +127,7 @@ class Drive:
     path: Path
     interface: str = "virtio"  # virtio | nvme | ide | cdrom | floppy | scsi (virtio-scsi)
     serial: str = "cw0"
+    options: str = ""          # more -drive options (virtio only), e.g. throttling.bps-total=N
 
 
 @dataclass
@@ -275,7 +276,8 @@ class Qemu:
                 argv += ["-drive", f"file={d.path},if=none,id=d{i},format=raw",
                          "-device", f"nvme,drive=d{i},serial={d.serial}{i}"]
             elif d.interface == "virtio":
-                argv += ["-drive", f"file={d.path},if=none,id=d{i},format=raw",
+                opts = f",{d.options}" if d.options else ""
+                argv += ["-drive", f"file={d.path},if=none,id=d{i},format=raw{opts}",
                          "-device", f"virtio-blk-pci,drive=d{i}"]
             elif d.interface == "ide":
                 argv += ["-drive", f"file={d.path},if=ide,index={i},format=raw"]
