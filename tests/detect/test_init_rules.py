@@ -57,6 +57,10 @@ def test_init_whose_library_is_missing_is_init_not_found_naming_the_library():
 def test_a_library_too_old_for_init_is_named_and_a_loader_error_the_boot_goes_past_is_not(catalog):
     a = run_lines(catalog, [RUN_INIT, VERSION, PANIC_127.replace("0x00007f00", "0x00000100")])
     assert {f.rule for f in a.findings() if f.category == "init.not-found"} == {"init-libraries-missing"}
+    # search-index file id 61613913261: glibc 2.33+ on a CPU model below the level the system was built for
+    cpu = run_lines(catalog, [RUN_INIT, "Fatal glibc error: CPU does not support x86-64-v2", PANIC_127])
+    [cause] = [f for f in cpu.findings() if f.category == "init.not-found"]
+    assert cause.rule == "init-libraries-missing" and "x86-64-v2" in cause.remediation
     going_on = run_lines(catalog, [RUN_INIT, LOADER, "consolewatch-guest: ready"])
     assert not [f for f in going_on.findings() if f.category == "init.not-found"]
 
