@@ -78,13 +78,24 @@ class Analysis:
         """The last boot's outcome (earlier boots are history); a capture that ends inside a boot
         loop, its last boot cut off (undecided, or stopped at the firmware), is a failure."""
         last = self.boots[-1].outcome if self.boots else "unknown"
-        if last in ("unknown", "stall") and any(f.verdict == "failure" and f.category == "boot.loop" for f in self.capture_findings):
-            return "failure"
-        return last
+        return "failure" if self._inside_loop() else last
+
+    def _inside_loop(self) -> bool:
+        last = self.boots[-1].outcome if self.boots else "unknown"
+        return last in ("unknown", "stall") and any(
+            f.verdict == "failure" and f.category == "boot.loop" for f in self.capture_findings)
+
+    def _verdict_boots(self) -> tuple[Boot, ...]:
+        """The verdict's boots: the last one; when the capture ends inside a boot loop (its last
+        boot cut off before it decided anything), the failed boot before it too: its failure is
+        what the machine loops on, and the cut-off boot is that boot starting over."""
+        if len(self.boots) > 1 and self.boots[-2].outcome == "failure" and self._inside_loop():
+            return self.boots[-2:]
+        return self.boots[-1:]
 
     def findings(self, scope: str = "last") -> list[Finding]:
         """Findings of the verdict (last) boot, or of all boots, plus capture-level ones."""
-        boots = self.boots if scope == "all" else self.boots[-1:]
+        boots = self.boots if scope == "all" else self._verdict_boots()
         return [f for b in boots for f in b.findings] + list(self.capture_findings)
 
     def worst(self, scope: str = "last") -> str | None:

@@ -100,3 +100,20 @@ def test_a_shell_waiting_on_the_screen_after_the_boot_gave_up_is_a_failure(name,
     categories = {f.category for f in result.findings()}
     assert result.outcome == "failure"
     assert SHELLS[name] <= categories, [(f.rule, f.category) for f in result.findings()]
+
+
+#: samples/<name>/<screen> (tests/qemu/extra/init_failures.py): the kernel mounted its root and
+#: could not start init; the screen holds the end of the panic (its first lines, and the loader's
+#: message, scrolled away), as PNG and JPEG q90/q70/q50: its call trace is the panic's, not an oops
+INIT_SCREENS = [("qemu-init-missing-library", s) for s in ("screen.png", "screen-q90.jpg", "screen-q70.jpg",
+                                                           "screen-q50.jpg")] + [
+    ("qemu-init-requested-missing", "screen.png"), ("qemu-init-wrong-arch", "screen.png")]
+
+
+@pytest.mark.parametrize(("name", "screen"), INIT_SCREENS)
+def test_the_end_of_a_panic_because_init_could_not_start_says_so(name, screen, catalog):
+    result = analyze([FRAMES.parents[2] / "samples" / name / screen], catalog=catalog)
+    categories = {f.category for f in result.findings()}
+    assert result.outcome == "failure"
+    assert categories == {"init.not-found", "kernel.panic"}, [(f.rule, f.category) for f in result.findings()]
+    assert result.findings()[0].category == "init.not-found"  # the cause first
