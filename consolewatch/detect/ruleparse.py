@@ -36,6 +36,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _RULE_KEYS = {
     "id", "title", "category", "severity", "verdict", "scope", "description", "match",
     "remediation", "references", "inhibits", "fallback", "survivable", "superseded_by", "samples",
+    "needs_milestone",
 }
 
 
@@ -117,7 +118,8 @@ def _rule(c: Checker, r: Any) -> Rule | None:
         condition=cond, remediation=rem, description=str(d.get("description", "")).strip(),
         clouds=clouds, hypervisors=hypervisors, references=c.strings(d, "references", d),
         inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") is True,
-        survivable=d.get("survivable") is True, superseded_reached=reached, superseded_at=superseded_at,
+        survivable=d.get("survivable") is True, needs_milestone=d.get("needs_milestone") is True,
+        superseded_reached=reached, superseded_at=superseded_at,
         match_samples=match_s, no_match_samples=no_match_s,
         path=c.path, at=line_of(d), matchers=tuple(matchers),
     )

@@ -151,6 +151,10 @@ class Rule:
     survivable: bool = False
     """Reports an action the system carries on after (the OOM killer killing one process): its
     verdict decides the outcome only when the boot shows no progress after it."""
+    needs_milestone: bool = False
+    """Its verdict decides only in a view that shows the boot (a milestone reached): a report
+    that a running system carries on after (a hung task, a lockup) in an excerpt that starts
+    mid-run says nothing of how the boot ended."""
     superseded_reached: tuple[str, ...] = ()
     """Milestones that make a finding of this rule moot when the boot reaches one after its last
     occurrence (a DHCP client that retried and got its lease; firmware that booted from disk

@@ -59,16 +59,20 @@ def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]
     return out
 
 
-def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule]) -> list[Finding]:
+def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], shown: bool = True) -> list[Finding]:
     """Findings the boot went on past (a line showing progress after their evidence, seq <
     `progress`), reported at their severity, deciding no outcome: a stall (a wait that ended
     was not forever) and a failure of a `survivable` rule (an action on one process that the
-    system carries on after: the OOM killer's kill, an oops)."""
+    system carries on after: the OOM killer's kill, an oops). `shown`: the view shows the boot
+    (a milestone); without one, a `needs_milestone` rule's report decides nothing either (an
+    excerpt of a running system's hung tasks or lockups)."""
     out = []
     for f in findings:
         rule = rules.get(f.rule)
         decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
-        if decides and f.evidence and progress > max(e.seq for e in f.evidence):
+        if decides and not shown and rule is not None and rule.needs_milestone:
+            f = replaced(f, verdict="none")
+        elif decides and f.evidence and progress > max(e.seq for e in f.evidence):
             f = replaced(f, verdict="none")
         out.append(f)
     return out
