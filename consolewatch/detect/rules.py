@@ -162,6 +162,9 @@ class Rule:
     superseded_at: int = -1
     """Index in `matchers` of the line matcher that makes a finding moot the same way (the
     network shown working after a route error), -1 when none."""
+    superseded_keeps: bool = False
+    """`superseded_by` only ends what the finding waited for (a start job whose unit then
+    failed): the finding stays, reported at its severity, and decides nothing."""
     fallback: bool = False
     """Stands in for its category's fuller evidence (a panic footer when the header scrolled
     away): dropped when another finding of the same category is in the boot."""

@@ -46,14 +46,18 @@ def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]
     """`findings` (the boot's, in the order `state.findings` has them) without those a later line
     made moot: their rule's `superseded_by` milestone reached, or its line seen, after the
     finding's last occurrence (a DHCP client that retried and got its lease; firmware that
-    booted from disk after its network boot failed; the network working after a route error)."""
+    booted from disk after its network boot failed; the network working after a route error).
+    With `keep` the finding stays, deciding nothing: the wait it reported ended (in a failure
+    that its own rule reports)."""
     out = []
     for i, f in enumerate(findings):
         rule = rules.get(f.rule)
         if rule is not None and (rule.superseded_reached or rule.superseded_at >= 0) and f.evidence:
             last = max(state.repeated_at.get(i, 0), max(e.seq for e in f.evidence))
             later = max([state.superseding.get(f.rule, 0)] + [state.reached_at.get(m, 0) for m in rule.superseded_reached])
-            if later > last:
+            if later > last and rule.superseded_keeps:
+                f = replaced(f, verdict="none")
+            elif later > last:
                 continue
         out.append(f)
     return out
