@@ -372,6 +372,11 @@ def with_counts(state: BootState) -> list[Finding]:
     return out
 
 
+def repeats(state: BootState) -> dict[tuple[str, int], int]:
+    """(rule, first seq) of each finding whose evidence repeated -> the seq of its latest repeat."""
+    return {(state.findings[i].rule, state.findings[i].first_seq): seq for i, seq in state.repeated_at.items()}
+
+
 def close(state: BootState, findings: list[Finding], outcome: str, reason: str) -> Boot:
     ms = tuple(sorted(state.milestones.values(), key=lambda m: m.seq))
     return Boot(

@@ -52,3 +52,96 @@ def test_a_hung_task_in_an_excerpt_is_reported_and_decides_nothing(catalog):
     a = run_lines(catalog, report)
     assert a.outcome == "unknown" and [f.rule for f in _found(a)["kernel.oops"]] == ["hung-task"]
     assert run_lines(catalog, lines).outcome == "failure"  # the panic after it is an action: it decides
+
+
+# -- boot loaders, provisioning, systemd ----------------------------------------------------------
+
+#: synthetic: do_reset() of U-Boot arch/riscv/lib/reset.c, then hang() of lib/hang.c
+UBOOT_RESET = ["BeagleV # reset", "resetting ...", "reset not supported yet", "### ERROR ### Please RESET the board ###"]
+#: synthetic: systemd src/core/manager.c "%sJob %s/%s running (%s / %s)%s%s" (StatusUnitFormat=name)
+IGNITION_JOB = ["[  *** ] Job ignition-fetch.service/start running (36min 59s / no limit)",
+                "[ ***  ] Job ignition-fetch.service/start running (37min / no limit)"]
+#: https://github.com/kernelci/kernelci-project/issues/267, then systemd src/sulogin-shell/sulogin-shell.c
+EMERGENCY_LOCKED = ['You are in emergency mode. After logging in, type "journalctl -xb" to view',
+                    'system logs, "systemctl reboot" to reboot, "systemctl default" or "exit"',
+                    "to boot into default mode.", "", "Cannot open access to console, the root account is locked.",
+                    "See sulogin(8) man page for more details.", "", "Press Enter to continue."]
+SULOGIN_AGAIN = ["Reloading system manager configuration", "Starting default.target"]
+
+
+def test_u_boot_that_cannot_reset_waits_for_a_hand_on_the_button(catalog):
+    a = run_lines(catalog, UBOOT_RESET)
+    assert a.outcome == "stall" and [f.rule for f in _found(a)["boot.stall"]] == ["uboot-hang"]
+    assert "boot.stall" not in _found(run_lines(catalog, UBOOT_RESET[:3]))
+
+
+def test_ignition_waiting_without_limit_is_named_in_the_unit_name_form_of_the_job_line(catalog):
+    a = run_lines(catalog, IGNITION_JOB)
+    assert a.outcome == "stall"
+    [f] = _found(a)["cloudinit.error"]
+    assert f.rule == "ignition-start-job-waiting" and "37min" in f.remediation
+    done = run_lines(catalog, IGNITION_JOB + ["[  OK  ] Finished ignition-fetch.service - Ignition (fetch)."])
+    assert "cloudinit.error" not in _found(done)
+
+
+def test_an_emergency_shell_the_boot_left_is_reported_and_decides_nothing(catalog):
+    stuck = run_lines(catalog, EMERGENCY_LOCKED)
+    assert stuck.outcome == "failure"
+    went_on = run_lines(catalog, EMERGENCY_LOCKED + SULOGIN_AGAIN)
+    assert went_on.outcome == "unknown"
+    assert {f.rule for f in _found(went_on)["init.emergency-mode"]} == {"systemd-emergency-banner", "emergency-shell-root-locked"}
+    # the default target failing again brings the shell back: a failure again
+    again = run_lines(catalog, EMERGENCY_LOCKED + SULOGIN_AGAIN + EMERGENCY_LOCKED)
+    assert again.outcome == "failure"
+
+
+def test_the_root_discovered_by_gpt_type_timing_out_is_root_not_found(catalog):
+    for device in ("/dev/disk/by-designator/root", "/dev/gpt-auto-root"):
+        a = run_lines(catalog, ["[  OK  ] Finished Repartition Root Disk.", f"[ TIME ] Timed out waiting for device {device}."])
+        assert a.outcome == "failure"
+        assert [f.rule for f in _found(a)["disk.root-not-found"]] == ["root-designator-timed-out"]
+    home = run_lines(catalog, ["[ TIME ] Timed out waiting for device /dev/disk/by-designator/home."])
+    assert "disk.root-not-found" not in _found(home)
+
+
+def test_ext4_read_errors_and_a_recorded_error_count_are_file_system_errors_that_decide_nothing(catalog):
+    a = run_lines(catalog, ["[3784708.859860] EXT4-fs (vdb): error count since last fsck: 3",
+                            "[3785008.198203] EXT4-fs warning (device vdb): __ext4_read_dirblock:1092: inode #2: lblock 0: "
+                            "comm ls: error -5 reading directory block"])
+    assert a.outcome == "unknown"
+    assert {f.rule for f in _found(a)["disk.fs-error"]} == {"fs-mounted-with-errors", "ext4-error"}
+    clean = run_lines(catalog, ["[    3.316494] EXT4-fs (vda1): mounted filesystem with ordered data mode. Quota mode: none."])
+    assert "disk.fs-error" not in _found(clean)
+
+
+def _without_esc(case: str) -> list[str]:
+    """A QEMU serial log as a copy from a web page keeps it: ESC bytes dropped, the rest of each
+    escape sequence kept, each line what follows its last carriage return."""
+    raw = (SAMPLES / case / "serial.log").read_bytes().replace(b"\x1b", b"").decode("utf-8", "replace")
+    return [line.rstrip("\r").rsplit("\r", 1)[-1] for line in raw.split("\n")]
+
+
+def _verdict(a) -> tuple:
+    return a.outcome, sorted({f.category for f in a.findings()}), sorted({m.name for b in a.boots for m in b.milestones})
+
+
+def test_a_console_whose_colour_codes_lost_their_esc_bytes_reads_as_the_console_itself(catalog):
+    for case, outcome in (("qemu-systemd-batch-poweroff", "success"), ("qemu-systemd-journal-sockets-fail-ready", "success"),
+                          ("qemu-systemd-readonly-run-frozen", "failure")):
+        copied = _verdict(run_lines(catalog, _without_esc(case)))
+        assert copied == _verdict(run_lines(catalog, _serial(case))) and copied[0] == outcome, case
+    # the wait for the network ends in its unit's failure: reported, and the wait decides nothing
+    copied = run_lines(catalog, _without_esc("qemu-systemd-wait-online-timeout"))
+    assert "init.unit-failed" in _found(copied) and "ready" in _verdict(copied)[2]
+    assert {f.verdict for f in _found(copied)["boot.stall"]} == {"none"}
+
+
+def test_a_start_job_that_ended_in_its_units_failure_waited_no_longer(catalog):
+    # synthetic: systemd's job status line (src/core/manager.c) and the [FAILED] line (src/core/job.c)
+    # for systemd-modules-load.service, whose failure stops nothing
+    job = ["[**    ] A start job is running for Load Kernel Modules (1min 29s / 1min 30s)"]
+    assert run_lines(catalog, job).outcome == "stall"
+    ended = run_lines(catalog, job + ["[FAILED] Failed to start Load Kernel Modules."])
+    assert ended.outcome == "unknown"
+    [stall] = _found(ended)["boot.stall"]
+    assert stall.verdict == "none" and "init.unit-failed" in _found(ended)
