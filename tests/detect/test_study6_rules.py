@@ -145,3 +145,43 @@ def test_a_start_job_that_ended_in_its_units_failure_waited_no_longer(catalog):
     assert ended.outcome == "unknown"
     [stall] = _found(ended)["boot.stall"]
     assert stall.verdict == "none" and "init.unit-failed" in _found(ended)
+
+
+# -- init's interpreter, provisioning scripts ------------------------------------------------------
+
+#: samples/qemu-initramfs-exec-init-missing/serial.log
+INIT_KILLED_127 = "[    3.076188] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00007f00"
+#: BusyBox v1.35.0 (Debian 12) wget run in a network namespace where 169.254.169.254 is local and closed
+WGET_REFUSED = ["Connecting to 169.254.169.254 (169.254.169.254:80)",
+                "wget: can't connect to remote host (169.254.169.254): Connection refused"]
+#: ... and against busybox httpd there, without the path / with it
+WGET_404 = ["Connecting to 169.254.169.254 (169.254.169.254:80)", "wget: server returned error: HTTP/1.1 404 Not Found"]
+WGET_OK = ["Connecting to 169.254.169.254 (169.254.169.254:80)", "writing to stdout", "written to stdout"]
+
+
+def test_an_init_script_with_crlf_line_endings_is_init_not_found_with_its_panic(catalog):
+    for shown in ("sh\r: applet not found", ": applet not found"):  # as sent, and as a terminal shows it
+        a = run_lines(catalog, ["[    3.567090] Run /init as init process", shown, INIT_KILLED_127])
+        assert a.outcome == "failure"
+        [cause] = _found(a)["init.not-found"]
+        assert cause.rule == "init-busybox-applet-missing" and "line endings" in cause.remediation
+        assert all(f.suppressed_by is not None for f in _found(a)["kernel.panic"])  # symptoms, listed after it
+    assert "init.not-found" not in _found(run_lines(catalog, ["nosuchapplet: applet not found", "consolewatch-guest: ready"]))
+
+
+def test_a_script_retrying_a_refused_metadata_server_until_the_end_is_a_stall(catalog):
+    lease = ["udhcpc: lease of 10.128.0.2 obtained from 10.128.0.1, lease time 3600"]  # samples/qemu/gce-option121-ignored
+    stuck = run_lines(catalog, lease + WGET_REFUSED * 4)
+    assert stuck.outcome == "stall"
+    assert [f.rule for f in _found(stuck)["cloudinit.error"]] == ["metadata-fetch-retrying"]
+    once = run_lines(catalog, lease + WGET_REFUSED)  # one attempt says nothing of a wait
+    assert "cloudinit.error" not in _found(once)
+    recovered = run_lines(catalog, lease + WGET_REFUSED * 3 + WGET_OK)
+    assert "cloudinit.error" not in _found(recovered) and recovered.outcome != "stall"
+
+
+def test_an_http_error_from_the_metadata_server_is_a_provisioning_warning(catalog):
+    a = run_lines(catalog, WGET_404)
+    [f] = _found(a)["cloudinit.error"]
+    assert f.rule == "metadata-fetch-http-error" and f.severity == "warning" and "404" in f.remediation
+    assert "cloudinit.error" not in _found(run_lines(catalog, WGET_OK))
