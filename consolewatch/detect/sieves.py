@@ -77,7 +77,8 @@ def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], sh
     for f in findings:
         rule = rules.get(f.rule)
         decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
-        if decides and ((not shown and rule is not None and rule.needs_milestone) or _went_past(f, progress, repeats)):
+        unseen = not shown and f.verdict in ("stall", "failure") and rule is not None and rule.needs_milestone
+        if unseen or (decides and _went_past(f, progress, repeats)):
             f = replaced(f, verdict="none")
         out.append(f)
     return out
