@@ -185,3 +185,17 @@ def test_an_http_error_from_the_metadata_server_is_a_provisioning_warning(catalo
     [f] = _found(a)["cloudinit.error"]
     assert f.rule == "metadata-fetch-http-error" and f.severity == "warning" and "404" in f.remediation
     assert "cloudinit.error" not in _found(run_lines(catalog, WGET_OK))
+
+
+def test_a_metadata_service_answering_an_http_error_leaves_a_machine_that_came_up_unprovisioned(catalog):
+    # synthetic: cloud-init's wait_for_url status message (cloudinit/url_helper.py) with "bad status code [%s]"
+    refused = ("cloud-init[736]: 2015-02-26 12:14:44,290 - url_helper.py[WARNING]: Calling "
+               "'http://169.254.169.254/2009-04-04/meta-data/instance-id' failed [3/120s]: bad status code [400]")
+    login = "localhost login: "  # getty's prompt: the machine came up
+    a = run_lines(catalog, [refused, login], cloud="openstack")
+    assert a.outcome == "unknown"
+    assert "cloudinit-metadata-http-error" in {f.rule for f in _found(a)["network.metadata-unreachable"]}
+    assert "Neutron" in next(f for f in a.findings() if f.rule == "cloudinit-metadata-http-error").remediation
+    # the datasource found after the failed call: a retry that worked (synthetic: cloud-init's final message)
+    found = "Cloud-init v. 0.7.5 finished at Thu, 26 Feb 2015 12:16:45 +0000. Datasource DataSourceOpenStack."
+    assert run_lines(catalog, [refused, found, login], cloud="openstack").outcome == "success"
