@@ -199,3 +199,14 @@ def test_a_metadata_service_answering_an_http_error_leaves_a_machine_that_came_u
     # the datasource found after the failed call: a retry that worked (synthetic: cloud-init's final message)
     found = "Cloud-init v. 0.7.5 finished at Thu, 26 Feb 2015 12:16:45 +0000. Datasource DataSourceOpenStack."
     assert run_lines(catalog, [refused, found, login], cloud="openstack").outcome == "success"
+
+
+def test_a_panic_seen_only_by_its_reboot_countdown_is_a_panic_and_the_full_panic_is_said_once(catalog):
+    lines = _serial("qemu/boot-loop")
+    end = lines.index("[    1.831308] Rebooting in 1 seconds..") + 1
+    tail = run_lines(catalog, lines[end - 6: end])  # the end of the crash: its call trace and the countdown
+    assert tail.outcome == "failure"
+    assert [(f.rule, f.severity) for f in _found(tail)["kernel.panic"]] == [("panic-reboot-armed", "critical")]
+    whole = run_lines(catalog, lines[:end])
+    panics = {f.rule for f in _found(whole)["kernel.panic"]}
+    assert panics and "panic-reboot-armed" not in panics  # the panic line's own rules say it
