@@ -210,3 +210,22 @@ def test_a_panic_seen_only_by_its_reboot_countdown_is_a_panic_and_the_full_panic
     whole = run_lines(catalog, lines[:end])
     panics = {f.rule for f in _found(whole)["kernel.panic"]}
     assert panics and "panic-reboot-armed" not in panics  # the panic line's own rules say it
+
+
+# -- healthy runs of new kinds ----------------------------------------------------------------------
+
+#: dnsmasq 2.90 (Debian 12) run as PID 1 of a PID namespace, its log on stderr
+DNSMASQ_PID1 = ["dnsmasq[1]: started, version 2.90 DNS disabled",
+                "dnsmasq[1]: compile time options: IPv6 GNU-getopt DBus no-UBus i18n IDN2 DHCP DHCPv6 no-Lua TFTP "
+                "conntrack ipset nftset auth cryptohash DNSSEC loop-detect inotify dumpfile"]
+
+
+def test_a_service_run_as_init_that_announces_its_start_is_a_healthy_appliance(catalog):
+    a = run_lines(catalog, ["[    1.824161] Run /init as init process"] + DNSMASQ_PID1)
+    assert a.outcome == "success" and "boot.success" in _found(a)
+    # the same service under systemd is one unit of many (synthetic: dnsmasq's start line with its cache
+    # enabled, from another PID); failing to start as init is no success
+    assert run_lines(catalog, ["dnsmasq[612]: started, version 2.90 cachesize 150"]).outcome == "unknown"
+    failed = run_lines(catalog, ["[    1.824161] Run /init as init process", "dnsmasq[1]: failed to change group-id to dip: "
+                                 "Operation not permitted", "dnsmasq[1]: FAILED to start up"])
+    assert failed.outcome != "success"
