@@ -255,13 +255,18 @@ def _survived(f: Finding, up: int, addressed: bool = False) -> bool:
     return f.severity != "critical" or f.verdict != "failure" or max((e.seq for e in f.evidence), default=0) < up
 
 
+#: Findings that leave a machine that came up unprovisioned: the agent's own failures, and the
+#: metadata service refusing it (an error a retry did not undo: no SSH keys, no user data).
+PROVISIONING = ("cloudinit.", "network.metadata-unreachable")
+
+
 def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
     """A provisioning failure the boot went on past (an error whose rule decides no outcome:
     the user's own user-data scripts failing, the Azure agent unable to provision), or an agent
     still waiting after the machine came up (a stall): the machine came up, but not as it was
     asked to be, so its ready line proves no success either."""
     for f in findings:
-        if (f.category.startswith("cloudinit.") and f.verdict in ("none", "stall") and f.demoted_from is None
+        if (f.category.startswith(PROVISIONING) and f.verdict in ("none", "stall") and f.demoted_from is None
                 and severity_rank(f.severity) >= severity_rank("error")):
             return f
     return None
@@ -370,6 +375,11 @@ def with_counts(state: BootState) -> list[Finding]:
         if n > out[i].occurrences:  # an event told by several lines: the most repeated one
             out[i] = replaced(out[i], occurrences=n)
     return out
+
+
+def repeats(state: BootState) -> dict[tuple[str, int], int]:
+    """(rule, first seq) of each finding whose evidence repeated -> the seq of its latest repeat."""
+    return {(state.findings[i].rule, state.findings[i].first_seq): seq for i, seq in state.repeated_at.items()}
 
 
 def close(state: BootState, findings: list[Finding], outcome: str, reason: str) -> Boot:

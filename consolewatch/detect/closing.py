@@ -70,7 +70,7 @@ class BootClosing:
         findings = sieves.without_fallbacks(findings, self.rules)
         findings = sieves.apply_inhibition(self._rerender(findings), self.rules)
         findings = sieves.without_fallbacks(findings, self.rules)
-        findings = sieves.gone_past(findings, b.progress, self.rules)
+        findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b))
         findings, outcome, reason = bootstate.judge(b, findings)
         late: list[Finding] = []
         for rule in self._boot_rules(self._late, ends, outcome):

@@ -36,6 +36,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _RULE_KEYS = {
     "id", "title", "category", "severity", "verdict", "scope", "description", "match",
     "remediation", "references", "inhibits", "fallback", "survivable", "superseded_by", "samples",
+    "needs_milestone",
 }
 
 
@@ -117,22 +118,25 @@ def _rule(c: Checker, r: Any) -> Rule | None:
         condition=cond, remediation=rem, description=str(d.get("description", "")).strip(),
         clouds=clouds, hypervisors=hypervisors, references=c.strings(d, "references", d),
         inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") is True,
-        survivable=d.get("survivable") is True, superseded_reached=reached, superseded_at=superseded_at,
+        survivable=d.get("survivable") is True, needs_milestone=d.get("needs_milestone") is True,
+        superseded_keeps=isinstance(d.get("superseded_by"), dict) and d["superseded_by"].get("keep") is True,
+        superseded_reached=reached, superseded_at=superseded_at,
         match_samples=match_s, no_match_samples=no_match_s,
         path=c.path, at=line_of(d), matchers=tuple(matchers),
     )
 
 
 def _superseded(c: Checker, d: dict[str, Any], matchers: list[LineMatcher]) -> tuple[tuple[str, ...], int]:
-    """`superseded_by: {reached: [milestone, ...], line: <line matcher>}`: what, after a
-    finding, makes it moot. The line matcher goes last among the rule's matchers."""
+    """`superseded_by: {reached: [milestone, ...], line: <line matcher>, keep: bool}`: what, after
+    a finding, makes it moot (`keep`: only ends what it waited for: the finding stays, deciding
+    nothing). The line matcher goes last among the rule's matchers."""
     raw = d.get("superseded_by")
     if raw is None:
         return (), -1
     if not isinstance(raw, dict):
         c.add(d, "`superseded_by` must be a mapping")
         return (), -1
-    c.unknown_keys(raw, {"reached", "line"}, d, "superseded_by")
+    c.unknown_keys(raw, {"reached", "line", "keep"}, d, "superseded_by")
     if isinstance(d.get("match"), dict) and ({"boot", "capture", "idle"} & set(d["match"])):
         c.add(d, "`superseded_by` is for line conditions (a boot or capture condition is judged at the end)")
     reached = _strings(c, raw, "reached", MILESTONES, d)

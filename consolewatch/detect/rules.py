@@ -151,6 +151,10 @@ class Rule:
     survivable: bool = False
     """Reports an action the system carries on after (the OOM killer killing one process): its
     verdict decides the outcome only when the boot shows no progress after it."""
+    needs_milestone: bool = False
+    """Its verdict decides only in a view that shows the boot (a milestone reached): a report
+    that a running system carries on after (a hung task, a lockup) in an excerpt that starts
+    mid-run says nothing of how the boot ended."""
     superseded_reached: tuple[str, ...] = ()
     """Milestones that make a finding of this rule moot when the boot reaches one after its last
     occurrence (a DHCP client that retried and got its lease; firmware that booted from disk
@@ -158,6 +162,9 @@ class Rule:
     superseded_at: int = -1
     """Index in `matchers` of the line matcher that makes a finding moot the same way (the
     network shown working after a route error), -1 when none."""
+    superseded_keeps: bool = False
+    """`superseded_by` only ends what the finding waited for (a start job whose unit then
+    failed): the finding stays, reported at its severity, and decides nothing."""
     fallback: bool = False
     """Stands in for its category's fuller evidence (a panic footer when the header scrolled
     away): dropped when another finding of the same category is in the boot."""

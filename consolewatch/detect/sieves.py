@@ -4,6 +4,7 @@ reports the boot went on past kept without deciding its outcome."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from consolewatch.detect.bootstate import replaced
@@ -46,29 +47,45 @@ def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]
     """`findings` (the boot's, in the order `state.findings` has them) without those a later line
     made moot: their rule's `superseded_by` milestone reached, or its line seen, after the
     finding's last occurrence (a DHCP client that retried and got its lease; firmware that
-    booted from disk after its network boot failed; the network working after a route error)."""
+    booted from disk after its network boot failed; the network working after a route error).
+    With `keep` the finding stays, deciding nothing: the wait it reported ended (in a failure
+    that its own rule reports)."""
     out = []
     for i, f in enumerate(findings):
         rule = rules.get(f.rule)
         if rule is not None and (rule.superseded_reached or rule.superseded_at >= 0) and f.evidence:
             last = max(state.repeated_at.get(i, 0), max(e.seq for e in f.evidence))
             later = max([state.superseding.get(f.rule, 0)] + [state.reached_at.get(m, 0) for m in rule.superseded_reached])
-            if later > last:
+            if later > last and rule.superseded_keeps:
+                f = replaced(f, verdict="none")
+            elif later > last:
                 continue
         out.append(f)
     return out
 
 
-def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule]) -> list[Finding]:
+def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], shown: bool = True,
+              repeats: Mapping[tuple[str, int], int] | None = None) -> list[Finding]:
     """Findings the boot went on past (a line showing progress after their evidence, seq <
     `progress`), reported at their severity, deciding no outcome: a stall (a wait that ended
     was not forever) and a failure of a `survivable` rule (an action on one process that the
-    system carries on after: the OOM killer's kill, an oops)."""
+    system carries on after: the OOM killer's kill, an oops). `shown`: the view shows the boot
+    (a milestone); without one, a `needs_milestone` rule's report decides nothing either (an
+    excerpt of a running system's hung tasks or lockups). `repeats`: (rule, first seq) -> the seq
+    of the latest line that repeated a finding's evidence: progress before a repeat is not past it."""
     out = []
     for f in findings:
         rule = rules.get(f.rule)
         decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
-        if decides and f.evidence and progress > max(e.seq for e in f.evidence):
+        unseen = not shown and f.verdict in ("stall", "failure") and rule is not None and rule.needs_milestone
+        if unseen or (decides and _went_past(f, progress, repeats)):
             f = replaced(f, verdict="none")
         out.append(f)
     return out
+
+
+def _went_past(f: Finding, progress: int, repeats: Mapping[tuple[str, int], int] | None) -> bool:
+    """A line showing progress came after the finding's evidence and its latest repeat."""
+    if not f.evidence:
+        return False
+    return progress > max([e.seq for e in f.evidence] + [(repeats or {}).get((f.rule, f.first_seq), 0)])
