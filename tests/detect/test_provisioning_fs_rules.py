@@ -225,3 +225,24 @@ def test_hostile_bytes_around_the_new_lines_stay_bounded(catalog):
     a = run_lines(catalog, noise + EXT4_BAD_OPTION)
     assert "fs-mount-option-rejected" in _by_rule(a)
     assert all("\x1b" not in e.text for f in a.findings() for e in f.evidence)
+
+
+#: synthetic: systemd's status line with StatusUnitFormat=name (systemd-system.conf(5), 243+)
+BY_UNIT_NAME = {"cloudinit-unit-failed": "[FAILED] Failed to start cloud-init.service.",
+                "ignition-provisioning-failed": "[FAILED] Failed to start ignition-disks.service.",
+                "afterburn-failed": "[FAILED] Failed to start afterburn-sshkeys@core.service."}
+
+
+def test_provisioning_units_named_by_unit_name_are_provisioning_failures(catalog):
+    for rule, line in BY_UNIT_NAME.items():
+        by = _by_rule(run_lines(catalog, [line]))
+        assert rule in by and by[rule][0].category == "cloudinit.error", line
+    assert run_lines(catalog, ["[  OK  ] Started cloud-final.service."]).findings() == []
+
+
+def test_rescue_shell_and_the_rhel_repair_prompt_are_emergency_mode(catalog):
+    # synthetic: rescue.service's Description (Debian 12 systemd 252); RHEL 5-6 rc.sysinit's PS1
+    for line in ("[  OK  ] Started rescue.service - Rescue Shell.", "(Repair filesystem) 1 # "):
+        a = run_lines(catalog, [line])
+        assert {f.category for f in a.findings()} == {"init.emergency-mode"}, line
+        assert a.outcome == "failure", line
