@@ -246,3 +246,23 @@ def test_rescue_shell_and_the_rhel_repair_prompt_are_emergency_mode(catalog):
         a = run_lines(catalog, [line])
         assert {f.category for f in a.findings()} == {"init.emergency-mode"}, line
         assert a.outcome == "failure", line
+
+
+#: e2fsck 1.47.0 run here: -p repairs a cleared journal inode (exit 1); -p gives up on a root
+#: inode that is not a directory (exit 4)
+E2FSCK_REPAIRED = ["j1.img: Superblock has an invalid journal (inode 8).", "CLEARED.",
+                   "*** journal has been deleted ***", "", "j1.img: Recreate journal.",
+                   "Creating journal (1024 blocks):  Done.", "", "*** journal has been regenerated ***",
+                   "j1.img: 11/4096 files (0.0% non-contiguous), 2325/16384 blocks"]
+E2FSCK_MANUAL = ["f3.img contains a file system with errors, check forced.", "f3.img: Root inode is not a directory.  ",
+                 "", "f3.img: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY.", "\t(i.e., without -a or -p options)"]
+
+
+def test_fsck_repairing_errors_is_a_warning_and_giving_up_is_not_called_a_repair(catalog):
+    a = run_lines(catalog, E2FSCK_REPAIRED)
+    [f] = a.findings()
+    assert (f.rule, f.severity, f.verdict, f.fields.get("device")) == ("fsck-repaired-errors", "warning", "none", "j1.img")
+    assert a.outcome != "failure"
+    a = run_lines(catalog, E2FSCK_MANUAL)
+    assert {f.rule for f in a.findings()} == {"fsck-manual-required"}
+    assert a.outcome == "failure"
