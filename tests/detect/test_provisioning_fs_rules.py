@@ -266,3 +266,20 @@ def test_fsck_repairing_errors_is_a_warning_and_giving_up_is_not_called_a_repair
     a = run_lines(catalog, E2FSCK_MANUAL)
     assert {f.rule for f in a.findings()} == {"fsck-manual-required"}
     assert a.outcome == "failure"
+
+
+def test_emergency_mode_by_unit_name(catalog):
+    # synthetic: systemd's status lines with StatusUnitFormat=name (systemd-system.conf(5))
+    for line in ("[  OK  ] Reached target emergency.target.", "[  OK  ] Started emergency.service."):
+        assert {f.category for f in run_lines(catalog, [line]).findings()} == {"init.emergency-mode"}, line
+    assert run_lines(catalog, ["[  OK  ] Reached target multi-user.target."]).outcome == "success"
+
+
+def test_a_real_boot_with_status_lines_by_unit_name_is_read_like_the_described_one(catalog):
+    # samples/qemu-systemd-data-mount-required-by-name: systemd 252, systemd.status_unit_format=name
+    status = [line for line in _serial("qemu-systemd-data-mount-required-by-name")
+              if re.match(r"\[(?:  OK  |FAILED|DEPEND)\] ", _plain(line))]
+    by = _by_rule(run_lines(catalog, status))
+    assert {"fstab-mount-failed", "local-fs-dependency-failed", "emergency-mode"} <= set(by)
+    assert by["fstab-mount-failed"][0].fields.get("description") == "data.mount"
+    assert run_lines(catalog, ["[FAILED] Failed to mount sys-kernel-debug.mount."]).outcome != "failure"

@@ -11,6 +11,8 @@ udev runs here to announce device units:
   without nofail); the mount fails, Local File Systems fails and systemd isolates emergency.target.
 - qemu-systemd-data-mount-nofail-ready: local-fs.target only wants it (nofail); the mount fails
   and the boot goes on to the multi-user target.
+- qemu-systemd-data-mount-required-by-name: the first again with systemd.status_unit_format=name
+  (systemd 243+): the status lines name units instead of describing them.
 
     python tests/qemu/extra/systemd_mounts.py [NAME...] [--show]
 """
@@ -78,6 +80,26 @@ NOFAIL = Scenario(
 )
 
 
+BY_NAME = Scenario(
+    name="qemu-systemd-data-mount-required-by-name",
+    title="A required data disk fails to mount, status lines by unit name: emergency mode",
+    injected="as qemu-systemd-data-mount-required-emergency, with systemd.status_unit_format=name "
+             "on the kernel command line",
+    append="console=ttyS0 systemd.status_unit_format=name",
+    stop=[StopRule(r"emergency\.target", settle=3.0)],
+    timeout=55,
+    memory_mb=512,
+    outcome="failure",
+    categories=["init.unit-failed", "disk.fs-error", "init.emergency-mode"],
+    evidence={"init.unit-failed": [r"^\[FAILED\] Failed to mount data\.mount\.$"],
+              "disk.fs-error": [r"EXT4-fs \(vda\): VFS: Can't find ext4 filesystem"],
+              "init.emergency-mode": [r"^\[  OK  \] Reached target emergency\.target\.$"]},
+    notes="The same failure as qemu-systemd-data-mount-required-emergency; systemd names the units "
+          "(\"Failed to mount data.mount.\", \"Dependency failed for local-fs.target.\", \"Reached "
+          "target emergency.target.\") instead of describing them.",
+)
+
+
 def files(required: bool) -> dict[str, tuple[bytes | str, int]]:
     out = systemd_pid1.systemd_files()
     out.update(hostfiles.program_files(Path("/usr/bin/mount"), "/bin/mount"))  # systemd runs /bin/mount
@@ -113,10 +135,10 @@ def run(sc: Scenario) -> Capture:
 def main(argv: list[str]) -> int:
     capture.check = lambda cap: None  # systemd, not the kit's /init, prints these consoles
     names = [a for a in argv if not a.startswith("--")]
-    for sc in (REQUIRED, NOFAIL):
+    for sc in (REQUIRED, NOFAIL, BY_NAME):
         if names and sc.name not in names:
             continue
-        sc.initramfs = InitramfsSpec(INIT, modules=["virtio_blk", "virtio_pci"], files=files(sc is REQUIRED))
+        sc.initramfs = InitramfsSpec(INIT, modules=["virtio_blk", "virtio_pci"], files=files(sc is not NOFAIL))
         cap = run(sc)
         if cap.result.reason != "stop-rule":
             raise SystemExit(f"{sc.name}: boot ended by {cap.result.reason}")
