@@ -283,3 +283,12 @@ def test_a_real_boot_with_status_lines_by_unit_name_is_read_like_the_described_o
     assert {"fstab-mount-failed", "local-fs-dependency-failed", "emergency-mode"} <= set(by)
     assert by["fstab-mount-failed"][0].fields.get("description") == "data.mount"
     assert run_lines(catalog, ["[FAILED] Failed to mount sys-kernel-debug.mount."]).outcome != "failure"
+
+
+def test_cloud_init_ephemeral_dhcp_without_a_lease_is_a_provisioning_warning(catalog):
+    # synthetic: cloudinit/net/dhcp.py's warning and exception class (search-index file id 70598947660)
+    for line in ("2024-05-02 10:11:12,345 - dhcp.py[WARNING]: dhclient did not produce expected files: "
+                 "dhcp.leases, dhclient.pid", "cloudinit.net.dhcp.NoDHCPLeaseError"):
+        [f] = run_lines(catalog, [line]).findings()
+        assert (f.rule, f.category, f.severity) == ("cloudinit-ephemeral-dhcp-failed", "cloudinit.error", "warning")
+        assert "{" not in f.remediation
