@@ -19,6 +19,7 @@ udev runs here to announce device units:
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -80,17 +81,14 @@ NOFAIL = Scenario(
 )
 
 
-BY_NAME = Scenario(
+BY_NAME = dataclasses.replace(
+    REQUIRED,
     name="qemu-systemd-data-mount-required-by-name",
     title="A required data disk fails to mount, status lines by unit name: emergency mode",
     injected="as qemu-systemd-data-mount-required-emergency, with systemd.status_unit_format=name "
              "on the kernel command line",
     append="console=ttyS0 systemd.status_unit_format=name",
     stop=[StopRule(r"emergency\.target", settle=3.0)],
-    timeout=55,
-    memory_mb=512,
-    outcome="failure",
-    categories=["init.unit-failed", "disk.fs-error", "init.emergency-mode"],
     evidence={"init.unit-failed": [r"^\[FAILED\] Failed to mount data\.mount\.$"],
               "disk.fs-error": [r"EXT4-fs \(vda\): VFS: Can't find ext4 filesystem"],
               "init.emergency-mode": [r"^\[  OK  \] Reached target emergency\.target\.$"]},
