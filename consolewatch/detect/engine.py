@@ -78,6 +78,8 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         """Moves whenever `context_fields` change (the remembered matches depend on them)."""
         self._matched: dict[tuple[Any, ...], dict[str, list[tuple[int, dict[str, str]]]]] = {}
         self._matched_under: tuple[str, str, int] | None = None
+        self._muters: dict[str, frozenset[str]] = {}
+        """rule id -> the ids of the rules whose `inhibits` name it or its category (filled as rules fire)."""
         self._masked: dict[str, bytes] = {}
         """message -> its fingerprint (digits masked), for repeated lines."""
 

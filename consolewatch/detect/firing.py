@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         _fields_used: dict[str, tuple[str, ...]]
         _remedies: dict[tuple[Any, ...], str]
         _masked: dict[str, bytes]
+        _muters: dict[str, frozenset[str]]
 
         def _mask(self, text: str) -> bytes: ...
         def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str: ...
@@ -89,10 +90,17 @@ class Firing:
 
     def _root_of(self: _Engine, rule: Rule) -> str | None:
         """A root cause already found in this boot that mutes `rule` (so a live view groups them)."""
-        for f in self._boot.findings:
-            root = self.rules.get(f.rule)
-            if root is not None and root.id != rule.id and (rule.id in root.inhibits or rule.category in root.inhibits):
-                return root.id
+        findings = self._boot.findings
+        if not findings:
+            return None
+        muters = self._muters.get(rule.id)
+        if muters is None:  # the rules whose `inhibits` name this one or its category
+            muters = self._muters[rule.id] = frozenset(
+                r.id for r in self.rules.values() if r.id != rule.id and (rule.id in r.inhibits or rule.category in r.inhibits))
+        if muters:
+            for f in findings:
+                if f.rule in muters:
+                    return f.rule
         return None
 
     def _remedy(self: _Engine, rule: Rule, fields: Mapping[str, str]) -> str:
