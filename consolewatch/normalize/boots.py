@@ -50,6 +50,14 @@ class BootTracker:
         A line with no milestone, no restart and no `guest_time` changes nothing here (the
         normaliser skips the call for it; keep it so).
         """
+        if not milestones and not starts and not restart and not self._restarting and guest_time is not None:
+            # The common line (a printk time stamp, nothing else): only the kernel's clock going
+            # back to zero can begin a boot here; else the clock moves on (as below).
+            last = self._last_guest
+            if last is None or not (guest_time + 1.0 < last and guest_time < 5.0 and self.max_rank >= _KERNEL):
+                self._last_guest = guest_time
+                self._kernel_on.add(origin)
+                return False
         new = bool(self._restarting and milestones)
         if self._restarting and guest_time is not None and self._restart_at is not None \
                 and guest_time < self._restart_at[0] and origin == self._restart_at[1]:

@@ -155,6 +155,7 @@ class Normalizer:
             useful = self.catalog.useful
             boots = self.boots
             rfind, index = block.rfind, block.index
+            new = tuple.__new__
             for idx in flagged:
                 pids = hits[idx]
                 if useful.isdisjoint(pids):
@@ -174,11 +175,12 @@ class Normalizer:
                 if (r.milestones or r.restart or guest is not None) and \
                         boots.observe(r.boot_starts, r.milestones, guest, r.restart, origin):
                     marks.append((seq, boots.index))
-                scanned.append(ScannedLine(  # positional: a quarter faster than keywords, on the hot path
-                    seq, text, source, boots.index, guest, stamps.wall_time, observed_at, origin,  # type: ignore[arg-type]
+                # Built as the tuple it is (every field given): half the cost of calling the class.
+                scanned.append(new(ScannedLine, (
+                    seq, text, source, boots.index, guest, stamps.wall_time, observed_at, origin,
                     confidences[idx] if confidences is not None else None, boots.time(guest, stamps.wall_time),
                     stamps.message, r.formats, triggers, r.fields, stamps.program,
-                ))
+                )))
         return LineBatch(
             source=source, block=block, count=count, first_seq=first, boot_marks=marks,
             scanned=scanned, observed_at=observed_at, origin=origin, confidences=confidences, starts=starts,

@@ -19,6 +19,7 @@ pattern in Python (`standins`): the lines reported are the same.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -137,6 +138,7 @@ class _HyperscanBackend:
         a line their stand-in flags is kept only if the pattern itself matches it."""
         self._regex: dict[int, re.Pattern[str]] = {}
         self._confirmed: dict[tuple[int, bytes], bool] = {}
+        self._confirm_ids: frozenset[int] = frozenset()
         if not patterns:
             return
         cached = scancache.load(_hs, patterns, self.SALT)
@@ -147,6 +149,7 @@ class _HyperscanBackend:
             scancache.store(_hs, patterns, self.SALT, self._db, self.rejected, stand_ins)
         wanted = set(stand_ins)
         self._confirm = {pid: (src, icase) for pid, src, icase in patterns if pid in wanted}
+        self._confirm_ids = frozenset(self._confirm)
 
     def _compile_all(self, patterns: Sequence[Pattern]) -> tuple[Any, list[int]]:
         try:
@@ -187,35 +190,29 @@ class _HyperscanBackend:
     def scan(self, buf: bytes, hits: dict[int, set[int]], where: dict[int, int]) -> None:
         if self._db is None or not buf:
             return
-        ends: list[tuple[int, int]] = []
-        append = ends.append
-
-        def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            append((end, pid))
-
-        self._db.scan(buf, match_event_handler=on_match)
-        ends.sort()
-        confirm = self._confirm
+        # Patterns run to the line end, so a line's events mostly share one end offset: the
+        # handler files each pattern id under its end offset (no event list to sort), and lines
+        # are counted once per end offset, in order.
+        by_end: defaultdict[int, set[int]] = defaultdict(set)
+        self._db.scan(buf, match_event_handler=lambda pid, _start, end, _flags, _ctx: by_end[end].add(pid))
+        confirm = self._confirm_ids
         doubtful: list[tuple[int, int, int]] = []
         line = pos = 0
-        last = -1
-        bucket: set[int] = set()
-        for end, pid in ends:
-            if end != last:  # patterns run to the line end: a line's events mostly share one
-                last = end
-                at = end - 1 if end > 0 else 0
-                if at > pos:
-                    line += buf.count(b"\n", pos, at)
-                    pos = at
-                got = hits.get(line)
-                if got is None:
-                    bucket = hits[line] = set()
-                    where[line] = at
-                else:
-                    bucket = got
-            bucket.add(pid)
-            if pid in confirm:
-                doubtful.append((line, end, pid))
+        count = buf.count
+        for end in sorted(by_end):
+            pids = by_end[end]
+            at = end - 1 if end > 0 else 0
+            if at > pos:
+                line += count(b"\n", pos, at)
+                pos = at
+            got = hits.get(line)
+            if got is None:
+                hits[line] = pids
+                where[line] = at
+            else:
+                got |= pids
+            if not confirm.isdisjoint(pids):
+                doubtful.extend((line, end, pid) for pid in pids & confirm)
         if doubtful:
             self._confirm_lines(buf, doubtful, hits, where)
 
