@@ -47,17 +47,46 @@ _TAIL = re.compile(
 def _prefilter_source(pattern: str) -> str:
     r"""A superset of `pattern` for scanning raw lines.
 
-    Patterns are matched against a line's message (its text after timestamp prefixes), so a
-    leading `^` is dropped. Trailing `.*`, `(?P<x>.*)`, `$` and optional `\s*` / `\.?` are
+    Patterns are matched against a line's message (its text after timestamp prefixes), so every
+    `^` is dropped, the one inside an alternation too (`(?:^|udhcpc: )Lease of`): kept, it would
+    anchor at the raw line's start, before the stamp, and a stamped line would never be flagged. Trailing `.*`, `(?P<x>.*)`, `$` and optional `\s*` / `\.?` are
     dropped too: they add nothing to whether a line can match, and Hyperscan reports every end
     offset a pattern can have (a lazy `(?P<x>.+?)\.?\s*$` tail is one match event per character).
     """
-    src = pattern[1:] if pattern.startswith("^") else pattern
+    src = _drop_line_anchors(pattern)
     while True:
         shorter = _TAIL.sub("", src)
         if shorter == src or not shorter or shorter.endswith("\\"):
             return src
         src = shorter
+
+
+def _drop_line_anchors(pattern: str) -> str:
+    """`pattern` without its `^` anchors (escaped `\\^` and `^` inside a class kept): a superset."""
+    out: list[str] = []
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            # `]` right after `[` or `[^` is a literal member, not the class's end
+            if c == "]" and not (out[-1] == "[" or out[-1] == "[^"):
+                in_class = False
+        elif c == "[":
+            in_class = True
+            if pattern.startswith("[^", i):
+                out.append("[^")
+                i += 2
+                continue
+        elif c == "^":
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 class _ReBackend:

@@ -139,3 +139,22 @@ def test_patterns_get_a_literal_stand_in_only_when_a_broad_repeat_comes_before_a
     assert literal_stand_ins(r"\S+ does not exist\.|ALERT! \S+ does not exist", re.ASCII) == [
         r" does not exist\.", r" does not exist"]  # one per branch, escaped for Hyperscan
     assert literal_stand_ins(r"\S+ does not exist|\d+ x", re.ASCII) is None  # one branch has no long literal
+
+
+@needs_hs
+def test_an_anchor_inside_an_alternation_still_flags_a_stamped_line():
+    # Definitions match a line's message (after its time stamp); the prefilter sees the raw line.
+    # `(?:^|udhcpc: )` kept its `^` once and anchored before the stamp: the line was never
+    # flagged, so its rule never saw it.
+    pats = [(0, r"(?:^|udhcpc: )[Ll]ease of (?P<ip>\S+) obtained", False), (1, r"[^x]y|a|^b", False)]
+    buf = b"[    3.141592] Lease of 10.0.2.15 obtained, lease time 86400\n[    3.2] b\nxy\n"
+    for backend in ("hyperscan", "re"):
+        hits, _ = Scanner(pats, backend=backend).scan(buf)
+        assert hits == {0: {0, 1}, 1: {1}}, backend  # `xy`: the class's `^` is not an anchor
+
+
+def test_the_prefilter_drops_anchors_but_not_class_negations_or_escaped_carets():
+    from consolewatch.normalize.scanner import _prefilter_source
+
+    assert _prefilter_source(r"(?:^|Solo5: )ABORT: ") == "(?:|Solo5: )ABORT: "
+    assert _prefilter_source(r"^[^]^x]\^y") == r"[^]^x]\^y"
