@@ -103,3 +103,17 @@ def test_hostile_bytes_around_the_lines_change_nothing(catalog):
     got = run_lines(catalog, [*lines[:cut], *hostile, *lines[cut:]])
     assert got.outcome == "failure" and got.boots[-1].reason.startswith("init.not-found")
     assert {f.severity for f in _by_category(got, "network.dhcp.no-lease")} == {"warning"}
+
+
+#: a GCE instance's journal (search index file id 5651897535): dhclient leasing from GCE's DHCP server
+GCE_DHCLIENT = ["Oct 02 07:06:05 test-instance-2 dhclient[301]: DHCPACK of 10.128.0.4 from 169.254.169.254",
+                "Oct 02 07:06:05 test-instance-2 dhclient[301]: bound to 10.128.0.4 -- renewal in 5 seconds."]
+#: https://github.com/nii-cloud/dodai-deploy/issues/20
+WGET_UNREACHABLE = "wget: can't connect to remote host (169.254.169.254): Network is unreachable"
+
+
+def test_a_lease_from_gces_dhcp_server_then_no_route_is_option_121(catalog):
+    got = run_lines(catalog, [*GCE_DHCLIENT, WGET_UNREACHABLE])
+    assert "network.dhcp.option121-missing" in {f.category for f in got.findings()}
+    assert got.outcome == "failure"
+    assert _by_category(run_lines(catalog, GCE_DHCLIENT), "network.") == []  # a lease, nothing failing
