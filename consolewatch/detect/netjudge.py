@@ -12,7 +12,8 @@ kept, at most as a warning that decides nothing):
   (the rules' `superseded_by`); one before it means the failure concerns another interface or a
   second attempt, and the machine has its address.
 - The boot died of something else after it: a fatal (critical) failure of another kind that the
-  DHCP failure does not explain (init not found, a kernel panic of its own). The report was
+  DHCP failure does not explain (init not found, a root device missing, an oops; not a bare
+  panic, which may be an init that exited because DHCP failed). The report was
   context; the fatal failure is the verdict. A failure the network one explains (one its rule
   `inhibits`; a root on NFS that cannot be mounted) keeps it as the root cause.
 
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 
 #: Failures to get an address or to find a NIC: a report the boot carries on after.
 ADDRESS_FAILURES = ("network.dhcp.no-lease", "network.static-config-missing", "network.no-device")
-#: Categories whose fatal failure a missing address may have caused, or that say the same thing.
-_NETWORK_SIDE = ("network.", "cloudinit.", "boot.stall", "console.")
+#: Categories whose fatal failure a missing address may have caused, or that say the same thing:
+#: a panic alone ("Attempted to kill init!") may be an init that exited because DHCP failed.
+_NETWORK_SIDE = ("network.", "cloudinit.", "boot.stall", "console.", "kernel.panic")
 #: A root on NFS the kernel could not mount ("VFS: Unable to mount root fs via NFS", the root
 #: device 0:255 that stands for NFS in init/do_mounts.c): the network failing, told by the kernel.
 _NFS_ROOT = re.compile(r"via NFS|unknown-block\(0,255\)|Root-NFS|\bnfsroot\b")

@@ -58,6 +58,13 @@ def test_a_dhcp_failure_before_the_boot_died_of_something_else_is_a_warning(cata
     assert (f.severity, f.verdict) == ("error", "failure")
 
 
+def test_an_init_that_exits_for_want_of_a_lease_keeps_the_dhcp_failure_as_its_cause(catalog):
+    exits = run_lines(catalog, _serial("qemu-dhcp-no-lease-init-exits"))  # udhcpc ... || exit 1
+    assert exits.outcome == "failure"
+    [f] = _by_category(exits, "network.dhcp.no-lease")
+    assert (f.rule, f.severity, f.verdict) == ("udhcpc-no-lease", "error", "failure")
+
+
 def test_a_root_on_nfs_that_cannot_mount_keeps_the_dhcp_failure_as_its_cause(catalog):
     nfs = run_lines(catalog, [IP_NO_RESPONSE, NFS_PANIC])
     [f] = _by_category(nfs, "network.dhcp.no-lease")

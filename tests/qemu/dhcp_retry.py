@@ -1,8 +1,9 @@
 """Real boots for DHCP supersession (parsers/README.md, `superseded_by`): busybox udhcpc
 retrying until its lease comes (the NIC's link down at first, raised by the QEMU monitor once
 the first attempt gave up), and a machine with two NICs, one of them on no network, whose
-second NIC gets no lease after the first got one (both reach their login prompt); and a DHCP
-failure that is not the verdict: no lease, then init fails (netjudge).
+second NIC gets no lease after the first got one (both reach their login prompt); a DHCP
+failure that is not the verdict (no lease, then init fails for another reason) and one that is
+(no lease, so init exits: netjudge).
 
     python tests/qemu/dhcp_retry.py            # boot both, (re)write samples/qemu-dhcp-*/
     python tests/qemu/dhcp_retry.py --show NAME
@@ -82,6 +83,22 @@ SCENARIOS = [
                   "network.dhcp.no-lease": ["udhcpc: no lease, failing"]},
         notes="The DHCP failure is real and reported, as a warning: the boot went on past it and died "
               "of something else (init exited), which is the verdict.",
+        half="none"),
+    BlindScenario(
+        name="dhcp-no-lease-init-exits",
+        title="busybox udhcpc gets no lease and /init exits for want of it: the kernel panics",
+        family="network-dhcp",
+        injected="the NIC is a tap device in a private network namespace with no DHCP server; the "
+                 "initramfs runs `udhcpc -n ... || exit 1`: init exits and the kernel panics",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(f"{UDHCPC} -i eth0 || exit 1\n" + IDLE,
+                                modules=["virtio_net", "virtio_pci"], files=SCRIPT),
+        network="isolated",
+        stop=[StopRule(r"---\[ end Kernel panic", settle=0.5)], timeout=50, outcome="failure",
+        categories=["kernel.panic", "network.dhcp.no-lease"],
+        evidence={"network.dhcp.no-lease": ["udhcpc: no lease, failing"]},
+        notes="The panic (init exited) is the DHCP failure's consequence: the failure stays an error, "
+              "the cause, next to the panic.",
         half="none"),
 ]
 BY_NAME = {sc.name: sc for sc in SCENARIOS}
