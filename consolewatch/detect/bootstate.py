@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from consolewatch.detect import netjudge
 from consolewatch.detect.rules import BootCond
 from consolewatch.model import MILESTONES, Boot, Evidence, Finding, Milestone, severity_rank
 
@@ -241,22 +242,18 @@ def join_event(state: BootState, rule_id: str, matchers: tuple[Any, ...], index:
 
 #: Categories whose failure a ready line does not undo: a login prompt on the console does not
 #: prove a cloud machine reachable (its network down, or provisioning without its SSH keys).
+#: (A failure to get an address that is not the boot's verdict is a warning already: netjudge.)
 NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
-#: ... except a failure to get an address, or to find a NIC, in a boot that got an address (a
-#: lease on another interface): with the address and the boot's target reached, the machine is
-#: up and reachable, and the failure is a warning.
-UNDONE_BY_ADDRESS = ("network.dhcp.no-lease", "network.static-config-missing", "network.no-device")
 
 
-def _survived(f: Finding, up: int, addressed: bool = False) -> bool:
+def _survived(f: Finding, up: int) -> bool:
     """Did the boot reach its target despite `f`? A problem that was not fatal did; a fatal one
     did when the machine came up after it (a ready line that is not a power-off: powering off
     after a panic or from an emergency shell is no recovery), judged by its last line (a
     sequence's first lines only set the scene). With no ready line but a power-off (`up` 0), a
-    deciding failure or stall stands: a stalled machine stopped, a batch VM whose work failed.
-    `addressed`: the boot got an address (a network-up milestone)."""
+    deciding failure or stall stands: a stalled machine stopped, a batch VM whose work failed."""
     if f.category.startswith(NOT_UNDONE_BY_READY):
-        return addressed and f.category in UNDONE_BY_ADDRESS
+        return False
     if not up and f.verdict in ("failure", "stall"):
         return False
     return f.severity != "critical" or f.verdict != "failure" or max((e.seq for e in f.evidence), default=0) < up
@@ -307,13 +304,18 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     - A problem that did not stop the boot reaching ready is a warning, not the verdict: a
       failure or stall seen before the last ready line, or a non-fatal one after it (except
       network and provisioning failures, which a login prompt does not undo).
+    - A failure to get an address is not the verdict of a boot that got one anyway or died of
+      something else after it: a warning (netjudge).
     """
     demoted = 0
+    moot = netjudge.not_the_verdict(state, findings)
+    if moot:
+        findings = [demote(f) if i in moot else f for i, f in enumerate(findings)]
+        demoted = len(moot)
     if state.ready:
         out = []
-        addressed = "network-up" in state.milestones
         for f in findings:
-            g = demote(f) if _survived(f, state.up, addressed) else f
+            g = demote(f) if _survived(f, state.up) else f
             demoted += g is not f
             out.append(g)
         findings = out

@@ -1,7 +1,9 @@
-"""Two real boots for DHCP supersession (parsers/README.md, `superseded_by`): busybox udhcpc
+"""Real boots for DHCP supersession (parsers/README.md, `superseded_by`): busybox udhcpc
 retrying until its lease comes (the NIC's link down at first, raised by the QEMU monitor once
 the first attempt gave up), and a machine with two NICs, one of them on no network, whose
-second NIC gets no lease after the first got one. Both reach their login prompt.
+second NIC gets no lease after the first got one (both reach their login prompt); a DHCP
+failure that is not the verdict (no lease, then init fails for another reason) and one that is
+(no lease, so init exits: netjudge).
 
     python tests/qemu/dhcp_retry.py            # boot both, (re)write samples/qemu-dhcp-*/
     python tests/qemu/dhcp_retry.py --show NAME
@@ -63,6 +65,40 @@ SCENARIOS = [
         notes="eth1 really got no lease, and is reported, as a warning: eth0 got its address "
               "before it and the boot reached its login prompt, so the machine is up and "
               "reachable; the failure did not decide the outcome.",
+        half="none"),
+    BlindScenario(
+        name="dhcp-no-lease-then-init-missing",
+        title="busybox udhcpc gets no lease, then /init execs a program the image lacks",
+        family="network-dhcp",
+        injected="the NIC is a tap device in a private network namespace with no DHCP server; the "
+                 "initramfs runs udhcpc -n once, then execs /sbin/app, which the image lacks: init "
+                 "exits and the kernel panics",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(f"{UDHCPC} -i eth0\nexec /sbin/app\n",
+                                modules=["virtio_net", "virtio_pci"], files=SCRIPT),
+        network="isolated",
+        stop=[StopRule(r"---\[ end Kernel panic", settle=0.5)], timeout=50, outcome="failure",
+        categories=["init.not-found", "kernel.panic", "network.dhcp.no-lease"],
+        evidence={"init.not-found": ["/init: exec: line 9: /sbin/app: not found"],
+                  "network.dhcp.no-lease": ["udhcpc: no lease, failing"]},
+        notes="The DHCP failure is real and reported, as a warning: the boot went on past it and died "
+              "of something else (init exited), which is the verdict.",
+        half="none"),
+    BlindScenario(
+        name="dhcp-no-lease-init-exits",
+        title="busybox udhcpc gets no lease and /init exits for want of it: the kernel panics",
+        family="network-dhcp",
+        injected="the NIC is a tap device in a private network namespace with no DHCP server; the "
+                 "initramfs runs `udhcpc -n ... || exit 1`: init exits and the kernel panics",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(f"{UDHCPC} -i eth0 || exit 1\n" + IDLE,
+                                modules=["virtio_net", "virtio_pci"], files=SCRIPT),
+        network="isolated",
+        stop=[StopRule(r"---\[ end Kernel panic", settle=0.5)], timeout=50, outcome="failure",
+        categories=["kernel.panic", "network.dhcp.no-lease"],
+        evidence={"network.dhcp.no-lease": ["udhcpc: no lease, failing"]},
+        notes="The panic (init exited) is the DHCP failure's consequence: the failure stays an error, "
+              "the cause, next to the panic.",
         half="none"),
 ]
 BY_NAME = {sc.name: sc for sc in SCENARIOS}
