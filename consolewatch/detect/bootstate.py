@@ -135,11 +135,14 @@ class BootState:
         return other is None or MILESTONES.index(other[0]) <= MILESTONES.index(screen[0])
 
     def see_line(self, ref: LineRef) -> None:
+        """Line `ref` is the boot's latest so far. A blank line is no line to quote as the last
+        one an origin printed: `last_by_origin` keeps the one before it."""
         if self.first is None:
             self.first = ref
         self.last = ref
-        self.last_by_origin[ref.origin] = ref
-        self.last_by_origin["*"] = ref
+        if ref.text.strip():
+            self.last_by_origin[ref.origin] = ref
+            self.last_by_origin["*"] = ref
 
     def ends(self, ended_by: str) -> set[str]:
         """How the boot ended: `ended_by`, and "reset" when the next boot began without a line

@@ -144,22 +144,36 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         start = batch.first_seq  # first line of the batch in the current boot
         for sl in batch.scanned:
             if sl.boot != self._boot.index:
-                if sl.seq - 1 >= batch.first_seq:
-                    i = sl.seq - 1 - batch.first_seq
-                    self._boot.see_line(LineRef(sl.seq - 1, batch.text(i), batch.origin, batch.source))
-                self._count(batch.origin, sl.seq - start)
+                end = sl.seq - 1 - batch.first_seq
+                blank = self._see_end(batch, start - batch.first_seq, end, None)
+                self._count(batch.origin, sl.seq - start, blank)
                 out.extend(self._close("next-boot"))
                 self._boot = BootState(sl.boot)
                 self._boot.see_line(LineRef(sl.seq, sl.text, sl.origin, sl.source))
                 start = sl.seq
             self._on_line(sl, batch, tail, sl.seq - start + 1, out)
-        last = LineRef(batch.last_seq, batch.text(len(batch) - 1), batch.origin, batch.source)
-        self._boot.see_line(last)
-        self._count(batch.origin, batch.last_seq - start + 1, _trailing_blank(batch.block))
+        blank = self._see_end(batch, start - batch.first_seq, len(batch) - 1, _trailing_blank(batch.block))
+        self._count(batch.origin, batch.last_seq - start + 1, blank)
         if self._boot.pending:
-            out.extend(self._expire(split_stamps(last.text).guest_time, batch.last_seq))
+            out.extend(self._expire(split_stamps(batch.text(len(batch) - 1)).guest_time, batch.last_seq))
         self._tail.extend(batch.before(batch.last_seq + 1, CONTEXT_LINES))
         return out
+
+    def _see_end(self, batch: LineBatch, first: int, end: int, blank: int | None) -> int:
+        """Lines `first`..`end` of `batch` are the current boot's latest: the boot sees line `end`
+        and, when blank lines end the run, the last line before them that is not (the one a
+        boot condition quotes). `blank`: how many lines end the batch blank, when known. Returns
+        how many of the run's lines are blank at its end."""
+        if blank is None:
+            blank, i = 0, end
+            while i >= first and not batch.text(i).strip():
+                blank, i = blank + 1, i - 1
+        quoted = end - blank
+        if first <= quoted < end:
+            self._boot.see_line(LineRef(batch.first_seq + quoted, batch.text(quoted), batch.origin, batch.source))
+        if end >= 0:
+            self._boot.see_line(LineRef(batch.first_seq + end, batch.text(end), batch.origin, batch.source))
+        return blank
 
     def _count(self, origin: str, n: int, blank: int = 0) -> None:
         """`n` more lines of `origin` in this boot, the last `blank` of them blank."""

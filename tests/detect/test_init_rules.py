@@ -118,6 +118,20 @@ def test_u_boot_starting_the_kernel_and_then_its_spl_again_is_a_reset_after_the_
     assert len(healthy.boots) == 1 and not _found(healthy)
 
 
+def test_blank_lines_before_the_next_boot_are_not_the_line_a_reset_is_quoted_by(catalog):
+    # Serial consoles print blank lines around a hand-off; the boot that ends is quoted by the
+    # last line it printed, and blank lines are not what ran after the hand-off.
+    a = run_lines(catalog, UBOOT + ["", "", ""] + UBOOT[:3])
+    loops = {f.rule: [e.text for e in f.evidence] for f in _found(a)["boot.loop"]}
+    assert a.boots[0].outcome == "failure" and loops["reset-after-handoff"] == ["Starting kernel ..."]
+    assert "reset-after-handoff-output" not in loops and all(t.strip() for ev in loops.values() for t in ev)
+    #: rule samples of reset-after-handoff-output (tests/qemu/kernel_faults.py, a boot sector)
+    seabios, mbr = "SeaBIOS (version 1.16.2-debian-1.16.2-1)", ["mbr: started", "mbr: a20 on", "mbr: memory 640k"]
+    a = run_lines(catalog, [seabios, "Booting from Hard Disk...", *mbr, "", "", seabios])
+    loops = {f.rule: [e.text for e in f.evidence] for f in _found(a)["boot.loop"]}
+    assert loops["reset-after-handoff-output"] == ["mbr: memory 640k"]
+
+
 # -- firmware and boot loaders -----------------------------------------------------------------------
 
 
