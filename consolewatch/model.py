@@ -91,7 +91,7 @@ def _stores_slots(cls: type[_T]) -> type[_T]:
             params.append(n)
         body.append(f" _set_{n}(self, {n})")
     scope["_MISSING"] = MISSING
-    exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body), scope)  # noqa: S102
+    exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body), scope)
     init: Callable[..., None] = scope["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     setattr(cls, "__init__", init)  # noqa: B010
