@@ -180,17 +180,20 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         b = self._boot
         if sl.guest_time is not None:
             b.stamped[sl.origin] = sl.seq
+        ref = None  # the line as the boot state keeps its milestones (`quote_exactly` corrects them)
         for hit in sl.formats:
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
-            if p.progress or (p.milestone and not p.poweroff):  # a power-off ends a wait, it does not pass it
+            milestone = p.milestone
+            if p.progress or (milestone and not p.poweroff):  # a power-off ends a wait, it does not pass it
                 b.progress = sl.seq
             if p.restart and b.restart is None:
                 b.restart = LineRef(sl.seq, sl.text, sl.origin, sl.source)
-            if p.milestone:
-                b.reach(p.milestone, LineRef(sl.seq, sl.text, sl.origin, sl.source), sl.t, p.ref,
-                        b.seen.get(sl.origin, 0) + pos, b.seen.get("*", 0) + pos, p.poweroff)
+            if milestone:
+                ref = ref or LineRef(sl.seq, sl.text, sl.origin, sl.source)
+                seen = b.seen
+                b.reach(milestone, ref, sl.t, p.ref, seen.get(sl.origin, 0) + pos, seen.get("*", 0) + pos, p.poweroff)
         if b.pending:
             out.extend(self._expire(sl.t, sl.seq))
         # What the line does to each rule it matches, remembered as `_match`'s answer is: most
