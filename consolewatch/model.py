@@ -7,9 +7,11 @@ Every type here is a frozen dataclass. Fetchers yield `Chunk`, `Frame`, `Gap` an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Literal, TypeVar
+
+_T = TypeVar("_T")
 
 #: Finding categories (the contract in design.md; every detector declares exactly one).
 CATEGORIES: tuple[str, ...] = (
@@ -66,6 +68,35 @@ def severity_rank(severity: str) -> int:
         return SEVERITIES.index(severity)
     except ValueError:
         return -1
+
+
+def _stores_slots(cls: type[_T]) -> type[_T]:
+    """Give a frozen, slotted dataclass an `__init__` that stores each field through its slot's
+    descriptor instead of `object.__setattr__(self, name, value)` per field (what a frozen
+    dataclass's generated `__init__` does): half the cost of building one, for the types the
+    engine makes thousands to tens of thousands of per 100 MB (evidence, findings, milestones,
+    boots). Same parameters, defaults and factories; the class stays frozen, equal, hashable
+    and picklable exactly as before."""
+    params, body, scope = [], [], {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        n = f.name
+        scope[f"_set_{n}"] = getattr(cls, n).__set__
+        if f.default is not MISSING:
+            scope[f"_dflt_{n}"] = f.default
+            params.append(f"{n}=_dflt_{n}")
+        elif f.default_factory is not MISSING:
+            scope[f"_make_{n}"] = f.default_factory
+            params.append(f"{n}=_MISSING")
+            body.append(f" if {n} is _MISSING: {n} = _make_{n}()")
+        else:
+            params.append(n)
+        body.append(f" _set_{n}(self, {n})")
+    scope["_MISSING"] = MISSING
+    exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body), scope)
+    init: Callable[..., None] = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    setattr(cls, "__init__", init)  # noqa: B010
+    return cls
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +194,7 @@ class Line:
     """Rule clock: seconds on this boot's timeline, from the line's own stamps (normalize.boots)."""
 
 
+@_stores_slots
 @dataclass(frozen=True, slots=True)
 class Milestone:
     """A boot stage reached: firmware, bootloader, kernel, initramfs, root-mounted, init, network-up, ready."""
@@ -173,6 +205,7 @@ class Milestone:
     time: float | None = None
 
 
+@_stores_slots
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """A console line quoted by a finding."""
@@ -186,6 +219,7 @@ class Evidence:
         return {"line": self.seq, "text": self.text}
 
 
+@_stores_slots
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A detector that fired: what failed, the lines that prove it, and the fix for this cloud."""
@@ -238,6 +272,7 @@ class Finding:
         }
 
 
+@_stores_slots
 @dataclass(frozen=True, slots=True)
 class Boot:
     """One boot of the machine within a capture, closed with its outcome."""

@@ -27,7 +27,7 @@ def replaced(f: Finding, **changes: Any) -> Finding:
     return Finding(*values)
 
 
-@dataclass
+@dataclass(slots=True)
 class LineRef:
     seq: int
     text: str
@@ -38,7 +38,7 @@ class LineRef:
         return Evidence(self.seq, self.text, self.source, self.origin)  # type: ignore[arg-type]
 
 
-@dataclass
+@dataclass(slots=True)
 class BootState:
     index: int
     first: LineRef | None = None

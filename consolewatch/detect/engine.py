@@ -21,11 +21,14 @@ from consolewatch.detect.conditions import Conditions
 from consolewatch.detect.firing import Firing
 from consolewatch.detect.quoting import CONTEXT_LINES, LineContext
 from consolewatch.detect.remedy import placeholders
-from consolewatch.detect.rules import AbsentCond, BootCond, CaptureCond, IdleCond, Rule
+from consolewatch.detect.rules import AbsentCond, BootCond, CaptureCond, IdleCond, Rule, SequenceCond
 from consolewatch.detect.twins import TwinLines, remember
 from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.stamps import split_stamps
+
+#: What must wait for a line for it to advance a rule (`Engine._plan`).
+_EXPECT, _STEP = "expect", "step"
 
 
 def _trailing_blank(block: bytes) -> int:
@@ -78,6 +81,8 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         """Moves whenever `context_fields` change (the remembered matches depend on them)."""
         self._matched: dict[tuple[Any, ...], dict[str, list[tuple[int, dict[str, str]]]]] = {}
         self._matched_under: tuple[str, str, int] | None = None
+        self._plans: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
+        """The same key -> what the line does to each rule it matches (`_plan`)."""
         self._muters: dict[str, frozenset[str]] = {}
         """rule id -> the ids of the rules whose `inhibits` name it or its category (filled as rules fire)."""
         self._masked: dict[str, bytes] = {}
@@ -189,37 +194,63 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         b = self._boot
         if sl.guest_time is not None:
             b.stamped[sl.origin] = sl.seq
+        ref = None  # the line as the boot state keeps its milestones (`quote_exactly` corrects them)
         for hit in sl.formats:
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
-            if p.progress or (p.milestone and not p.poweroff):  # a power-off ends a wait, it does not pass it
+            milestone = p.milestone
+            if p.progress or (milestone and not p.poweroff):  # a power-off ends a wait, it does not pass it
                 b.progress = sl.seq
             if p.restart and b.restart is None:
                 b.restart = LineRef(sl.seq, sl.text, sl.origin, sl.source)
-            if p.milestone:
-                b.reach(p.milestone, LineRef(sl.seq, sl.text, sl.origin, sl.source), sl.t, p.ref,
-                        b.seen.get(sl.origin, 0) + pos, b.seen.get("*", 0) + pos, p.poweroff)
+            if milestone:
+                ref = ref or LineRef(sl.seq, sl.text, sl.origin, sl.source)
+                seen = b.seen
+                b.reach(milestone, ref, sl.t, p.ref, seen.get(sl.origin, 0) + pos, seen.get("*", 0) + pos, p.poweroff)
         if b.pending:
             out.extend(self._expire(sl.t, sl.seq))
-        # `_match`'s remembered answer looked up here first: most lines repeat one already seen
-        matched = self._matched.get((sl.message, sl.program, sl.triggers, sl.origin))
-        if matched is None:
-            matched = self._match(sl)
-        if matched:
+        # What the line does to each rule it matches, remembered as `_match`'s answer is: most
+        # lines repeat one already seen
+        plan = self._plans.get((sl.message, sl.program, sl.triggers, sl.origin))
+        if plan is None:
+            plan = self._plan(sl)
+        if plan:
             if sl.origin == "ocr":
-                remember(self._screen_hits, sl.seq, frozenset(matched))
+                remember(self._screen_hits, sl.seq, frozenset(self._match(sl)))
             ctx = LineContext(batch, sl.seq, tail)
-            for rule_id, hits in matched.items():
-                rule = self.rules[rule_id]
-                if hits[-1][0] == rule.superseded_at:  # the line that makes the rule's findings moot
+            for rule_id, rule, hits, supersedes, waits in plan:
+                if supersedes:  # the line that makes the rule's findings moot
                     b.superseding[rule_id] = sl.seq
-                    hits = hits[:-1]
                     if not hits:
                         continue
-                if hits[0][0] and rule_id in self._absent and rule_id not in b.pending:
-                    continue  # an `expect` met with nothing waiting for it (as `_advance` would)
+                if waits and (rule_id not in b.pending if waits is _EXPECT else not b.state.get(rule_id)):
+                    continue  # nothing waits for this line (`_advance` would do nothing with it)
                 out.extend(self._advance(rule, hits, sl, ctx))
+
+    def _plan(self, sl: ScannedLine) -> tuple[tuple[Any, ...], ...]:
+        """Per rule `sl` matches: its id, the rule, the hits that advance it, whether the line
+        supersedes the rule's findings, and what must wait for the line for it to advance the
+        rule: `_EXPECT` (only an absent_after's expects: the rule's wait) or `_STEP` (only later
+        steps of a sequence: one begun), else None."""
+        matched = self._match(sl)
+        plan = []
+        for rule_id, hits in matched.items():
+            rule = self.rules[rule_id]
+            supersedes = hits[-1][0] == rule.superseded_at
+            if supersedes:
+                hits = hits[:-1]
+            waits = None
+            if hits and hits[0][0]:
+                if rule_id in self._absent:
+                    waits = _EXPECT
+                elif isinstance(rule.condition, SequenceCond):
+                    waits = _STEP
+            plan.append((rule_id, rule, hits, supersedes, waits))
+        if len(self._plans) > 20000:
+            self._plans.clear()
+        got = self._plans[(sl.message, sl.program, sl.triggers, sl.origin)] = tuple(plan)
+        return got
 
     def _context(self, batch: LineBatch, seq: int) -> LineContext:
         """Where line `seq` of `batch` finds the lines before it (none before the batch)."""
@@ -232,6 +263,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         state = (self.cloud, self.hypervisor, self._facts_seen)
         if state != self._matched_under:
             self._matched.clear()
+            self._plans.clear()
             self._matched_under = state
 
     def _match(self, sl: ScannedLine) -> dict[str, list[tuple[int, dict[str, str]]]]:

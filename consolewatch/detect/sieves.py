@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """Drop fallback findings (evidence fragments) that add nothing: their category was found
     from fuller evidence, or a root cause in the boot explains them (run after inhibition too)."""
-    def is_fallback(f: Finding) -> bool:
-        rule = rules.get(f.rule)
-        return rule is not None and rule.fallback
-    full = {f.category for f in findings if not is_fallback(f)}
-    return [f for f in findings if not is_fallback(f) or (f.category not in full and f.suppressed_by is None)]
+    fallback = [rule is not None and rule.fallback for rule in map(rules.get, [f.rule for f in findings])]
+    if not any(fallback):
+        return findings  # each caller's list is a new one: nothing to copy
+    full = {f.category for f, fb in zip(findings, fallback) if not fb}
+    return [f for f, fb in zip(findings, fallback) if not fb or (f.category not in full and f.suppressed_by is None)]
 
 
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
