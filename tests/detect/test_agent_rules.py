@@ -10,6 +10,7 @@ message, the source that prints it (said so: "synthetic").
 from __future__ import annotations
 
 from consolewatch.detect.checks import run_lines
+from tests.detect.findings import by_category as _found
 
 #: https://github.com/GoogleCloudPlatform/guest-agent/issues/134 (the agent's start: a ready milestone)
 GCE_AGENT_STARTED = ("Oct 06 20:52:08 xxx GCEGuestAgent[572]: 2021-10-06T20:52:08.8406Z GCEGuestAgent Info: "
@@ -65,13 +66,6 @@ FSCK_UNIT = ["[  OK  ] Started File System Check on /dev/mmcblk0p1.",
 E2FSCK_SIZE = ["d.img: The filesystem size (according to the superblock) is 65536 blocks",
                "The physical size of the device is 32768 blocks",
                "Either the superblock or the partition table is likely to be corrupt!"]
-
-
-def _found(a) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for f in a.findings():
-        out.setdefault(f.category, []).append(f)
-    return out
 
 
 def test_a_failed_gce_startup_script_leaves_a_machine_that_came_up_unknown(catalog):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import consolewatch
 from consolewatch.detect.checks import run_lines
+from tests.detect.findings import by_category as _found
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
@@ -21,13 +22,6 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 def _serial(name: str) -> list[str]:
     raw = (SAMPLES / name / "serial.log").read_bytes().decode("utf-8", "replace")
     return [line.replace("\r", "") for line in raw.split("\n")]
-
-
-def _found(a) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for f in a.findings():
-        out.setdefault(f.category, []).append(f)
-    return out
 
 
 # -- init cannot start -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ the message, the source that prints it (said so).
 from __future__ import annotations
 
 from consolewatch.detect.checks import run_lines
+from tests.detect.findings import by_category as _found
 
 #: qemu boot: rootfstype-ext2-on-ext4 (tests/qemu/root_faults.py), Debian 6.1 cloud kernel, no initramfs
 ROOTFSTYPE = [
@@ -62,13 +63,6 @@ NETIFRC = [" * Bringing up interface eth0", " *   config_eth0 not specified; def
            " *   dhcp ...", " *     nothing provides `dhcp'", " [ !! ]", " * ERROR: net.eth0 failed to start"]
 #: synthetic: SYSLINUX 6.03 core/fs/diskio_bios.c's printf formats (search-index file id 29519074)
 SYSLINUX_READ = ["Loading vmlinuz... CHS: Error 0c00 reading sector 1024 (0/16/17)"]
-
-
-def _found(a) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for f in a.findings():
-        out.setdefault(f.category, []).append(f)
-    return out
 
 
 def test_rootfstype_that_refuses_the_root_is_named_not_a_missing_driver(catalog):

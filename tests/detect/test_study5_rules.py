@@ -15,6 +15,8 @@ from pathlib import Path
 import consolewatch
 from consolewatch import definitions
 from consolewatch.detect.checks import run_lines
+from tests.detect.findings import by_category as _found
+from tests.detect.findings import serial_lines as _serial
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
@@ -37,17 +39,6 @@ BTRFS_REPORT = "[    3.978744] BTRFS error (device vda): superblock checksum mis
 BTRFS_OPEN = "[    3.979888] BTRFS error (device vda): open_ctree failed: -22"
 #: synthetic: LOG.warning in cloud-init cloudinit/sources/DataSourceNoCloud.py (main, 24.x) with its log prefix
 NOCLOUD_SEED = "2024-05-02 10:11:12,345 - DataSourceNoCloud.py[WARNING]: device /dev/sr0 with label=cidata not a valid seed."
-
-
-def _found(a) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for f in a.findings():
-        out.setdefault(f.category, []).append(f)
-    return out
-
-
-def _serial(case: str) -> list[str]:
-    return (SAMPLES / case / "serial.log").read_text().splitlines()
 
 
 # -- boots that come up and restart ----------------------------------------------------------------

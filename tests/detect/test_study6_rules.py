@@ -12,19 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from consolewatch.detect.checks import run_lines
+from tests.detect.findings import by_category as _found
+from tests.detect.findings import serial_lines as _serial
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-
-
-def _found(a) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for f in a.findings():
-        out.setdefault(f.category, []).append(f)
-    return out
-
-
-def _serial(case: str) -> list[str]:
-    return (SAMPLES / case / "serial.log").read_text().splitlines()
 
 
 # -- reports a running system carries on after, in a view that does not show the boot ------------
