@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kernel_faults import Recipe, capture  # noqa: E402
+from kernel_faults import Recipe, capture
 
 PROMPT = "dmesg -n 4; hostname debian; getty -L 115200 ttyS0 vt100 & "
 
