@@ -86,3 +86,35 @@ def test_opnsense_start_lines_without_the_banner_decide_nothing(catalog):
     a = run_lines(catalog, ["*** set initial root password to : SNFpd2lcefYXXjyRezPrloTWTF3LjhgZPV3zLuDxEdVkiBGWxn",
                             *OPNSENSE_END[:5]])
     assert a.outcome == "unknown"
+
+
+#: https://github.com/openbmc/openbmc/issues/3767: an AST2500 BMC whose U-Boot "would hang shortly
+#: after the DRAM message"; its first boot's lines, and the watchdog's reset into the next boot
+UBOOT_HANG = ["U-Boot 2016.07 (Feb 05 2021 - 19:15:39 +0000)", "       Watchdog enabled", "DRAM:  496 MiB"]
+ASPEED_RESET = ["", "DRAM Init-V12-DDR4", "0abc1-4Gb-Done", "Read margin-DL:0.3705/DH:0.3784 CK (min:0.30)", ""]
+#: https://github.com/u-root/u-bmc/issues/75: the same U-Boot going on past its DRAM line
+UBOOT_GOES_ON = ["U-Boot 2016.07-00038-gc7a5629a1c (Oct 02 2018 - 21:27:29 +0000)", "", "DRAM:  240 MiB",
+                 "WARNING: Caches not enabled", "Flash: 32 MiB", "Using default environment", "", "In:    serial",
+                 "Out:   serial", "Err:   serial", "Net:   aspeednic#0", "Error: aspeednic#0 address not set.", "",
+                 "Hit any key to stop autoboot:  0 "]
+
+
+def test_a_console_that_ends_at_u_boots_dram_line_is_a_stall(catalog):
+    a = run_lines(catalog, UBOOT_HANG)
+    assert a.outcome == "stall"
+    (f,) = [f for f in a.findings() if f.rule == "uboot-stopped-after-dram"]
+    assert f.evidence[0].text == "DRAM:  496 MiB"
+
+
+def test_u_boot_going_on_past_its_dram_line_or_reset_after_it_is_no_dram_stall(catalog):
+    for lines in (UBOOT_GOES_ON, UBOOT_HANG + ASPEED_RESET + UBOOT_HANG[:2]):
+        a = run_lines(catalog, lines)
+        assert "uboot-stopped-after-dram" not in {f.rule for f in a.findings("all")}
+
+
+def test_old_and_unversioned_u_boot_banners_begin_the_boot_loader_stage(catalog):
+    # https://github.com/tomeshnet/meshstream/issues/7 (U-Boot 1.1.4); the second banner is
+    # synthetic: "U-Boot " PLAIN_VERSION " (" date ")" of include/version.h with an empty version
+    for banner in ("U-Boot 1.1.4 (Apr 19 2014 - 00:17:22)", "U-Boot  (Apr 19 2014 - 00:17:22)"):
+        a = run_lines(catalog, [banner, "DRAM:  2 GiB"])
+        assert [m.name for m in a.boots[0].milestones] == ["bootloader"] and a.outcome == "stall"
