@@ -118,3 +118,16 @@ def test_old_and_unversioned_u_boot_banners_begin_the_boot_loader_stage(catalog)
     for banner in ("U-Boot 1.1.4 (Apr 19 2014 - 00:17:22)", "U-Boot  (Apr 19 2014 - 00:17:22)"):
         a = run_lines(catalog, [banner, "DRAM:  2 GiB"])
         assert [m.name for m in a.boots[0].milestones] == ["bootloader"] and a.outcome == "stall"
+
+
+#: synthetic: the serial::log strings of a Rust UEFI loader around boot::exit_boot_services()
+#: (search-index file 52205505052), as its console would show them
+RUST_LOADER = ["rust bootloader: exiting boot services", "rust bootloader: boot services exited"]
+
+
+def test_a_console_that_ends_as_a_uefi_loader_exits_boot_services_is_a_stall(catalog):
+    a = run_lines(catalog, RUST_LOADER[:1])
+    assert a.outcome == "stall"
+    assert "uefi-loader-stopped-at-exit-boot-services" in {f.rule for f in a.findings()}
+    went_on = run_lines(catalog, RUST_LOADER)
+    assert went_on.outcome == "unknown" and not [f for f in went_on.findings("all") if f.category == "boot.stall"]
