@@ -14,6 +14,7 @@ busybox 1.35 getty) and from the OPNsense documentation's EC2 console (search-in
 from __future__ import annotations
 
 from consolewatch.detect.checks import run_lines
+from tests.detect.findings import SAMPLES
 
 #: qemu boot: login-then-softdog-loop (tests/qemu/extra/prompt_glued.py; lines 1, 2, 4, 354, 359)
 SEABIOS = "SeaBIOS (version 1.16.2-debian-1.16.2-1)"
@@ -131,3 +132,18 @@ def test_a_console_that_ends_as_a_uefi_loader_exits_boot_services_is_a_stall(cat
     assert "uefi-loader-stopped-at-exit-boot-services" in {f.rule for f in a.findings()}
     went_on = run_lines(catalog, RUST_LOADER)
     assert went_on.outcome == "unknown" and not [f for f in went_on.findings("all") if f.category == "boot.stall"]
+
+
+def test_an_rcu_stall_seen_only_from_its_summary_line_is_still_an_rcu_stall(catalog):
+    # samples/qemu-kernel-rcu-stall/serial.log lines 342 and 346-347: the report's first line
+    # (345) left out, as on a screen whose top scrolled away, and its "kthread starved" line (348)
+    # not yet printed
+    lines = (SAMPLES / "qemu-kernel-rcu-stall" / "serial.log").read_text().splitlines()
+    excerpt = lines[345:347]
+    a = run_lines(catalog, excerpt)
+    assert [f.rule for f in a.findings() if f.category == "kernel.oops"] == ["rcu-stall-summary"]
+    assert a.outcome == "unknown"  # an excerpt: the view cannot show the boot stopped there
+    seen = run_lines(catalog, [lines[341], *excerpt])  # "Run /init as init process": the boot is seen
+    assert seen.outcome == "stall"
+    whole = run_lines(catalog, lines[344:347])
+    assert [f.rule for f in whole.findings() if f.category == "kernel.oops"] == ["rcu-stall"]
