@@ -265,17 +265,19 @@ def _act(vm: Qemu, recipe: Recipe) -> None:
             print(f"action {command!r} failed: {e}", file=sys.stderr)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(recipes: dict[str, Recipe] | None = None, doc: str | None = None) -> None:
+    """The command line; another recipe script passes its own recipes and docstring."""
+    recipes = RECIPES if recipes is None else recipes
+    ap = argparse.ArgumentParser(description=doc or __doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("recipe", nargs="?")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--out")
     args = ap.parse_args()
     if args.list or not args.recipe:
-        for r in RECIPES.values():
+        for r in recipes.values():
             print(f"{r.name:26} {r.how}")
         return
-    lines = capture(RECIPES[args.recipe])
+    lines = capture(recipes[args.recipe])
     text = "\n".join(lines) + "\n"
     if args.out:
         Path(args.out).write_text(text)
