@@ -214,6 +214,33 @@ PROVISIONING.append(BlindScenario(
     notes="The machine is up but its provisioning failed (cloudinit.error next to "
           "boot.success, as a failed data mount beside a login is)."))
 
+CURL = {"/usr/bin/curl": "/usr/bin/curl"}
+PROVISIONING += [
+    _metadata("metadata-404-curl-fail",
+              "The instance has no user-data: the agent's curl -f fails on the 404",
+              "a working GCE-like lease; the metadata server serves the hostname but no "
+              "attributes/user-data; the agent is this machine's curl -fsS with the header",
+              "up",
+              "if /usr/bin/curl -fsS -H 'Metadata-Flavor: Google' -o /run/user-data "
+              f"{USER_DATA_URL}; then echo {READY}; {GETTY} fi\n" + IDLE,
+              {"cloudinit.error": ["The requested URL returned error: 404"]},
+              categories=("cloudinit.error",), optional=(), host_programs=CURL,
+              stop=[StopRule(r"curl: \(", settle=2.0), StopRule(r"login: ", settle=1.0)],
+              notes="User-data missing is cloudinit.error (round 6's convention)."),
+    _metadata("metadata-name-curl-no-resolver",
+              "The agent's curl asks for metadata.google.internal and the image has no "
+              "resolver configuration",
+              "a working GCE-like lease (udhcpc with a script that writes no "
+              "/etc/resolv.conf); the agent is this machine's curl -fsS asking for the "
+              "metadata server by name", "up",
+              "if /usr/bin/curl -fsS -H 'Metadata-Flavor: Google' -o /run/hostname "
+              "http://metadata.google.internal/computeMetadata/v1/instance/hostname; then "
+              f"echo {READY}; {GETTY} fi\n" + IDLE,
+              {"network.metadata-unreachable": ["Could not resolve host: metadata.google.internal"]},
+              host_programs=CURL,
+              stop=[StopRule(r"curl: \(", settle=2.0), StopRule(r"login: ", settle=1.0)]),
+]
+
 HEALTHY: list[BlindScenario] = [
     BlindScenario(
         name="initcall-debug-noisy-login",

@@ -121,6 +121,24 @@ FIRMWARE: list[BlindScenario] = [
           "has no route to)",
           {"boot.ipxe": "#!ipxe\ndhcp\nchain http://192.0.2.10/boot/menu.ipxe\n"},
           ["http://192.0.2.10/boot/menu.ipxe", "No bootable device."]),
+    _ipxe("ipxe-chain-https-unsupported",
+          "iPXE's boot script chains to an https:// URL; this iPXE build has no TLS",
+          "the TFTP root holds boot.ipxe, an iPXE script that chains to "
+          "https://boot.example.com/menu.ipxe; QEMU's iPXE ROM is built without HTTPS",
+          {"boot.ipxe": "#!ipxe\ndhcp\nchain https://boot.example.com/menu.ipxe\n"},
+          ["Could not start download: Operation not supported", "No bootable device."]),
+    BlindScenario(
+        name="ovmf-secure-boot-nothing-to-boot",
+        title="UEFI Secure Boot with no disk and no NIC: the shell is refused, nothing to boot",
+        family="bootloader-firmware",
+        injected="a q35 machine with Debian's OVMF in Secure Boot mode (Microsoft's keys "
+                 "enrolled), no disk and no NIC (a volume that failed to attach)",
+        append="", no_kernel=True,
+        work_files={"OVMF_VARS.fd": OVMF_DIR / "OVMF_VARS_4M.ms.fd"},
+        qemu_args=SECURE_BOOT,
+        stop=[StopRule(r"No bootable option or device was found", settle=2.0)], timeout=60,
+        outcome="failure", categories=["boot.bootloader-error"],
+        evidence={"boot.bootloader-error": ["No bootable option or device was found"]}),
     BlindScenario(
         name="seabios-strict-order-empty-cdrom",
         title="SeaBIOS told to boot only from the CD drive (strict order), which is empty",
