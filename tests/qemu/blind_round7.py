@@ -164,10 +164,11 @@ PROVISIONING: list[BlindScenario] = [
               host_programs={"/usr/bin/jq": "/usr/bin/jq"},
               stop=[StopRule(r"parse error", settle=3.0), StopRule(r"login: ", settle=1.0)]),
     _metadata("metadata-slow-curl-timeout",
-              "The metadata server answers only after 30 s: the agent's curl times out, retries, "
-              "gives up",
+              "The metadata server answers only after 30 s: the agent's curl (--max-time 5) "
+              "times out",
               "a working GCE-like lease; the metadata server answers each request 30 s late; "
-              "the agent is this machine's curl with --max-time 5 --retry 2", "slow",
+              "the agent is this machine's curl -sS with --max-time 5 --retry 2; stopped 2 s "
+              "after curl's first error line", "slow",
               "if /usr/bin/curl -sS --max-time 5 --retry 2 -H 'Metadata-Flavor: Google' -o /run/user-data "
               f"{USER_DATA_URL}; then echo {READY}; {GETTY} fi\n" + IDLE,
               {"network.metadata-unreachable": ["curl: (28) Operation timed out"]},

@@ -152,7 +152,8 @@ FIRMWARE: list[BlindScenario] = [
                    "-device", "ide-cd,drive=cd0,bus=ide.1,bootindex=1", "-boot", "strict=on"],
         stop=NO_BOOT,
         outcome="failure", categories=["boot.bootloader-error"],
-        evidence={"boot.bootloader-error": ["No bootable device."]}),
+        evidence={"boot.bootloader-error": ["Boot failed: Could not read from CDROM (code 0003)",
+                                            "No bootable device."]}),
 ]
 
 LOOPS: list[BlindScenario] = [
