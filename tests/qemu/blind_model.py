@@ -50,10 +50,16 @@ class BlindScenario:
     network: str = "none"   # none | user | isolated | gce (| gce-no-router | gce-no-121)
     dnsmasq_args: list[str] = field(default_factory=list)  # more dnsmasq options (gce*)
     metadata: str = "up"    # gce*: up | down (nothing listens) | hang (accepts, never answers)
+                            # | error | forbidden | garbage | slow (netns.FAULTY_HTTP_MODES)
     data_blkdebug: str = ""  # a QEMU blkdebug config: the data disk's I/O errors
     data_options: str = ""   # more -drive options for the data disk (throttling.*)
     nic_rom: bool = False                     # keep the NIC's iPXE option ROM (QEMU's own)
     qemu_args: list[str] = field(default_factory=list)  # e.g. -bios OVMF.fd, a watchdog
+    # files made in the boot's work directory before QEMU starts (a TFTP root, an EFI system
+    # partition for QEMU's fat: driver, a copy of a UEFI variable store): relative path ->
+    # text/bytes, a Path to copy, or a function returning either; "$WORK" in qemu_args names
+    # that directory
+    work_files: dict[str, object] = field(default_factory=dict)
     memory_mb: int = 256
     actions: list[Action] = field(default_factory=list)
     stop: list[StopRule] = field(default_factory=list)
@@ -61,6 +67,8 @@ class BlindScenario:
     timeout: float = 40.0
     screen: bool = False                      # also write samples/blind/qemu-screens cases
     excerpt: int = 0                          # also write a partial-views case: last N lines
+    excerpt_head: bool = False                # ... the FIRST N lines instead (a capture cut short)
+    excerpt_outcome: str = ""                 # the excerpt's outcome, if not `outcome`
     # the annotation (from the fault injected)
     outcome: str = "failure"
     categories: list[str] = field(default_factory=list)

@@ -204,23 +204,35 @@ def write_case(cap, out: Path, qemu_ver: str) -> list[Path]:
     return written
 
 
+def excerpt_bytes(sc, serial: bytes) -> bytes:
+    """The last `excerpt` lines of the serial log, as a person pastes the end of a crash (the
+    first ones with `excerpt_head`: a capture cut short)."""
+    lines = serial.rstrip(b"\n").split(b"\n")
+    return b"\n".join(lines[:sc.excerpt] if sc.excerpt_head else lines[-sc.excerpt:]) + b"\n"
+
+
+def excerpt_expected(sc) -> dict:
+    return expected(
+        sc.excerpt_outcome or sc.outcome, sc.excerpt_evidence,
+        partial_optional(sc, sc.excerpt_evidence), sc.excerpt_evidence,
+        ANNOTATION + (" Only the start of the boot is given: the capture stops before the "
+                      "fault shows." if sc.excerpt_head else " Only the end of the boot is given."))
+
+
 def write_excerpt(cap, out: Path, qemu_ver: str) -> Path:
-    """The last `excerpt` lines of the serial log, as a person pastes the end of a crash."""
     sc = cap.scenario
-    raw = cap.result.serial.rstrip(b"\n").split(b"\n")[-sc.excerpt:]
-    data = b"\n".join(raw) + b"\n"
+    data = excerpt_bytes(sc, cap.result.serial)
     missing = _missing(sc.excerpt_evidence, sanitize_lines(data))
     if missing:
         raise CaptureError("evidence not in the excerpt: " + "; ".join(missing))
     folder = _fresh(half(out, sc) / "qemu" / f"{sc.name}-excerpt")
     (folder / "console.log").write_bytes(data)
     meta = base_meta(cap, f"qemu-{sc.name}-excerpt", ["console.log"],
-                     f"excerpt: the last {sc.excerpt} lines of the serial log of the boot "
-                     "(ttyS0 via QEMU -serial file:), unedited bytes", "partial-views", qemu_ver)
+                     f"excerpt: the {'first' if sc.excerpt_head else 'last'} {sc.excerpt} lines "
+                     "of the serial log of the boot (ttyS0 via QEMU -serial file:), unedited "
+                     "bytes", "partial-views", qemu_ver)
     _dump(folder / "meta.yaml", meta)
-    _dump(folder / "expected.yaml", expected(sc.outcome, sc.excerpt_evidence,
-                                             partial_optional(sc, sc.excerpt_evidence), sc.excerpt_evidence,
-                                             ANNOTATION + " Only the end of the boot is given."))
+    _dump(folder / "expected.yaml", excerpt_expected(sc))
     return folder
 
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import capture_blind
 import pytest
 import yaml
+from blind_model import BlindScenario
 from blind_scenarios import BY_NAME, SCENARIOS
-from guestkit import cpio, datadisk, disk, hostfiles, initramfs
+from guestkit import blindboot, cpio, datadisk, disk, hostfiles, initramfs
 from guestkit.blindboot import padding_archive
 from guestkit.boot import Capture, sanitize_lines
+from guestkit.netns import NetNS
 from guestkit.runner import BootResult, Drive, MachineSpec, Qemu
 from PIL import Image
 
@@ -76,7 +80,9 @@ def test_scenarios_are_annotated_with_known_names_and_evidence():
         assert named <= set(CATEGORIES) and not set(sc.categories) & set(sc.optional), sc.name
         assert set(sc.evidence) <= named and all(sc.evidence.values()), sc.name
         assert set(sc.categories) - {"boot.success"} <= set(sc.evidence) or sc.outcome == "success", sc.name
-        assert bool(sc.screen) == bool(sc.screen_evidence) and bool(sc.excerpt) == bool(sc.excerpt_evidence)
+        assert bool(sc.screen) == bool(sc.screen_evidence)
+        # a head excerpt (a capture cut short) may end before anything shows: no evidence
+        assert bool(sc.excerpt) == bool(sc.excerpt_evidence) or sc.excerpt_head, sc.name
         assert sc.half in ("study", "holdout"), sc.name
         assert sc.screen_outcome in ("", *OUTCOMES) and (sc.screen or not sc.screen_outcome), sc.name
 
@@ -198,3 +204,61 @@ def test_files_can_bring_their_own_init():
     entries = [e for e in cpio.read_newc(gzip.decompress(initramfs.build(spec, None, None)))
                if e.name.lstrip("/") == "init"]
     assert [e.data for e in entries] == [b"\x7fELF-program"]
+
+
+def test_round7_disks_fail_as_their_tools_say(tmp_path, e2fsprogs):
+    xfs = tmp_path / "xfs.img"
+    datadisk.xfs_root_inode_corrupt(xfs)
+    check = subprocess.run(["xfs_repair", "-n", str(xfs)], capture_output=True, text=True)
+    assert check.returncode == 1 and "root inode" in check.stdout + check.stderr
+    journal = tmp_path / "journal.img"
+    datadisk.ext4_needs_recovery(journal)
+    assert "needs_recovery" in _dumpe2fs(journal).stdout
+    seed = tmp_path / "seed.img"
+    datadisk.seed_wrong_label(seed)
+    assert "Filesystem volume name:   config-2" in _dumpe2fs(seed).stdout
+    broken = tmp_path / "broken.img"
+    datadisk.seed_config_broken_json(broken)
+    with pytest.raises(json.JSONDecodeError, match="Expecting ','"):
+        json.loads(disk.debugfs(broken, "cat /user-data"))
+
+
+def test_work_files_are_made_and_named_in_qemu_args(tmp_path):
+    source = tmp_path / "vars.fd"
+    source.write_bytes(b"VARS")
+    sc = BlindScenario(name="x", title="", family="healthy", injected="", append="",
+                       work_files={"copy.fd": source, "tftp/boot.ipxe": "#!ipxe\n",
+                                   "esp/BOOTX64.EFI": lambda: b"MZ" + bytes(8)},
+                       qemu_args=["-drive", "file=fat:$WORK/esp,format=raw", "-bios", "OVMF.fd"])
+    work = tmp_path / "work"
+    args = blindboot.work_files(sc, work)
+    assert args == ["-drive", f"file=fat:{work}/esp,format=raw", "-bios", "OVMF.fd"]
+    assert (work / "copy.fd").read_bytes() == b"VARS" and (work / "esp/BOOTX64.EFI").read_bytes()[:2] == b"MZ"
+    assert (work / "tftp/boot.ipxe").read_text() == "#!ipxe\n"
+
+
+@pytest.mark.parametrize("mode,status,body", [
+    ("error", 500, None), ("forbidden", 403, None), ("garbage", 200, "<html>")])
+def test_faulty_metadata_server_answers_as_its_mode_says(netns_ok, mode, status, body):
+    code = ("import sys, urllib.request, urllib.error\n"
+            "try:\n r = urllib.request.urlopen('http://169.254.169.254/x', timeout=5)\n"
+            " print(r.status, r.read().decode())\n"
+            "except urllib.error.HTTPError as e:\n print(e.code)\n")
+    with NetNS() as ns:
+        ns.add_address("169.254.169.254/32", "lo")
+        ns.faulty_http_server("169.254.169.254", mode)
+        out = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable, "-c", code],
+                             capture_output=True, text=True, timeout=30).stdout
+    assert out.startswith(str(status)) and (body is None or body in out), out
+
+
+def test_head_excerpt_is_the_start_of_the_boot_and_unknown():
+    sc = BY_NAME["udhcpc-link-down-mid-dhcp"]
+    serial = (case("qemu", sc.name) / "serial.log").read_bytes()
+    head = capture_blind.excerpt_bytes(sc, serial)
+    assert serial.startswith(head) and head.count(b"\n") == sc.excerpt and b"udhcpc" not in head
+    exp = capture_blind.excerpt_expected(sc)
+    assert exp["outcome"] == "unknown" and exp["categories"] == [] and \
+        "network.dhcp.no-lease" in exp["optional"]
+    tail = capture_blind.excerpt_bytes(BY_NAME["root-lvm-absent-panic-loop"], serial)
+    assert serial.endswith(tail) and tail.count(b"\n") == 25

@@ -152,6 +152,20 @@ def _drives(sc, work: Path, bb: fetch.Busybox) -> tuple[list[Drive], dict, list[
     return drives, info, late
 
 
+def work_files(sc, work: Path) -> list[str]:
+    """Write the scenario's work_files under `work`; its qemu_args with $WORK resolved."""
+    for rel, content in sc.work_files.items():
+        if callable(content):   # made at boot time (a kernel from the cache)
+            content = content()
+        path = work / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, path)
+        else:
+            path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return [a.replace("$WORK", str(work)) for a in sc.qemu_args]
+
+
 def run(sc, accel: str | None = None) -> Capture:
     """Boot blind scenario `sc` once; every resource is released before this returns."""
     work = Path(tempfile.mkdtemp(prefix=f"cw-blind-{sc.name}-"))
@@ -168,7 +182,7 @@ def _run(sc, work: Path, accel: str | None) -> Capture:
     drives, disk_info, late = _drives(sc, work, bb)
     spec = MachineSpec(kernel=None if sc.no_kernel else kernel.vmlinuz, initrd=initrd,
                        append=sc.append, memory_mb=sc.memory_mb, drives=drives,
-                       nic_rom=sc.nic_rom, extra_args=[*late, *sc.qemu_args])
+                       nic_rom=sc.nic_rom, extra_args=[*late, *work_files(sc, work)])
     placeholders = {str(fetch.cache_dir()): "$CACHE", str(work): "$WORK"}
     network_info = None
     with ExitStack() as stack:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import disk as diskmod
 from . import fetch, initramfs
-from .netns import GCE_LEASE, NetNS
+from .netns import FAULTY_HTTP_MODES, GCE_LEASE, NetNS
 from .runner import BootResult, Drive, MachineSpec, Qemu
 
 CORRUPTIONS: dict[str, Callable[[Path], dict]] = {
@@ -109,7 +109,8 @@ def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True,
     """GCE-like networking in `ns` on tap0: dnsmasq handing out a /32 lease with a router and
     option 121 (either can be left out; `dnsmasq_args` adds options) and an HTTP server on
     the metadata address (`metadata="down"`: nothing listens there; `"hang"`: a server that
-    accepts connections and never answers). Returns what was set up (for meta.yaml)."""
+    accepts connections and never answers; a FAULTY_HTTP_MODES key: a server answering
+    wrongly). Returns what was set up (for meta.yaml)."""
     lease = GCE_LEASE
     ns.add_tap("tap0", lease.host_cidr)
     ns.add_address(f"{lease.metadata}/32", "lo")
@@ -120,6 +121,8 @@ def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True,
             "computeMetadata/v1/instance/hostname": "consolewatch-guest\n"})
     elif metadata == "hang":
         ns.silent_server(lease.metadata)
+    elif metadata in FAULTY_HTTP_MODES:
+        ns.faulty_http_server(lease.metadata, metadata)
     elif metadata != "down":
         raise ValueError(f"unknown metadata mode {metadata!r}")
     return {
@@ -133,8 +136,8 @@ def gce_network(ns: NetNS, router: bool = True, classless_routes: bool = True,
         "namespace_side": lease.host_cidr,
         **({"dnsmasq_options": list(dnsmasq_args)} if dnsmasq_args else {}),
         **({"metadata_server": {"down": "none (nothing listens on the metadata address)",
-                                "hang": "accepts TCP connections on port 80, never answers"}
-            [metadata]} if metadata != "up" else {}),
+                                "hang": "accepts TCP connections on port 80, never answers",
+                                **FAULTY_HTTP_MODES}[metadata]} if metadata != "up" else {}),
     }
 
 

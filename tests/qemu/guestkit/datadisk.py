@@ -246,6 +246,67 @@ def nocloud_seed_no_metadata(image: Path, size_mb: int = 8) -> dict:
             "files": sorted(SEED_FILES), "fault": "no /meta-data on the seed"}
 
 
+def _seed(image: Path, files: dict, label: str, size_mb: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="cw-seed-") as tmp:
+        root = Path(tmp)
+        disk.populate(root, files)
+        disk.mkfs_ext4(image, size_mb, root, label=label)
+
+
+#: a JSON provisioning config cut off mid-object (a template rendered with a value missing)
+BROKEN_CONFIG = '{\n  "hostname": "web-1",\n  "users": [ {"name": "deploy", "groups": ["sudo"] }\n  "runcmd": ["systemctl start app"]\n}\n'
+
+
+def seed_config_broken_json(image: Path, size_mb: int = 8) -> dict:
+    """A seed disk (label cidata) whose JSON user-data lacks a comma between two members."""
+    files = {"/meta-data": ("instance-id: i-0c0501e\n", 0o644),
+             "/user-data": (BROKEN_CONFIG, 0o644)}
+    _seed(image, files, "cidata", size_mb)
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "cidata", "files": sorted(files),
+            "fault": "user-data is JSON with a comma missing after the users array"}
+
+
+def seed_wrong_label(image: Path, size_mb: int = 8) -> dict:
+    """A complete NoCloud seed whose file system is labelled config-2 (an OpenStack config
+    drive's label), not cidata."""
+    files = {"/meta-data": ("instance-id: i-0c0501e\n", 0o644), **SEED_FILES}
+    _seed(image, files, "config-2", size_mb)
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "config-2", "files": sorted(files),
+            "fault": "labelled config-2 instead of cidata"}
+
+
+#: a user-data script whose package step fails (apt-get is not on this image)
+USER_SCRIPT = "#!/bin/sh\nset -e\napt-get install -y nginx\necho installed\n"
+
+
+def seed_user_script(image: Path, size_mb: int = 8) -> dict:
+    """A NoCloud seed (label cidata) whose user-data is a shell script that fails."""
+    files = {"/meta-data": ("instance-id: i-0c0501e\n", 0o644), "/user-data": (USER_SCRIPT, 0o644)}
+    _seed(image, files, "cidata", size_mb)
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "cidata", "files": sorted(files),
+            "user-data": USER_SCRIPT}
+
+
+def xfs_root_inode_corrupt(image: Path, size_mb: int = 320) -> dict:
+    """An XFS (v5, CRCs) data file system whose root directory inode has its magic zeroed by
+    xfs_db without updating its CRC (a torn write)."""
+    _mkfs_xfs(image, size_mb)
+    _run([_tool("xfs_db", "xfsprogs"), "-x", "-c", "inode 128", "-c", "write -d core.magic 0",
+          str(image)])
+    return {"filesystem": "xfs", "size_mb": size_mb, "label": "data", "fs_uuid": XFS_UUID,
+            "corruption": "root inode (128): di_magic written 0 with xfs_db "
+                          "'write -d core.magic 0' (CRC left stale)"}
+
+
+def ext4_needs_recovery(image: Path, size_mb: int = 32) -> dict:
+    """An ext4 data file system flagged as having a journal to replay (needs_recovery), as a
+    snapshot of a mounted volume is."""
+    _ext4_with_files(image, size_mb, DATA_FILES)
+    _run([_tool("debugfs", "e2fsprogs"), "-w", "-R", "feature needs_recovery", str(image)])
+    return {"filesystem": "ext4", "size_mb": size_mb, "label": "data",
+            "fault": "incompat feature needs_recovery set with debugfs (journal not replayed)"}
+
+
 BUILDERS = {
     "mbr-no-signature": mbr_no_signature,
     "floppy-blank": floppy_blank,
@@ -262,4 +323,9 @@ BUILDERS = {
     "ext4-unknown-feature": ext4_unknown_feature,
     "btrfs-bad-checksum": btrfs_bad_checksum,
     "nocloud-seed-no-metadata": nocloud_seed_no_metadata,
+    "seed-config-broken-json": seed_config_broken_json,
+    "seed-wrong-label": seed_wrong_label,
+    "seed-user-script": seed_user_script,
+    "xfs-root-inode-corrupt": xfs_root_inode_corrupt,
+    "ext4-needs-recovery": ext4_needs_recovery,
 }

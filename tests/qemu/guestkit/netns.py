@@ -250,6 +250,48 @@ class NetNS:
             raise NetNSError(f"silent server exited: {self.log('silent.log')}")
         return proc
 
+    def faulty_http_server(self, address: str, mode: str, port: int = 80) -> subprocess.Popen:
+        """An HTTP server on address:port (inside the namespace) answering every GET the way
+        a broken metadata service does (FAULTY_HTTP_MODES)."""
+        if mode not in FAULTY_HTTP_MODES:
+            raise ValueError(f"unknown http fault {mode!r}")
+        proc = self.spawn([sys.executable, "-c", _FAULTY_HTTP, address, str(port), mode],
+                          f"http-{mode}.log")
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            raise NetNSError(f"http server exited: {self.log(f'http-{mode}.log')}")
+        return proc
+
+
+#: what each faulty metadata service does with a GET (for meta.yaml)
+FAULTY_HTTP_MODES = {
+    "error": "answers every request 500 Internal Server Error",
+    "forbidden": "answers 403 Forbidden unless the request carries 'Metadata-Flavor: Google' "
+                 "(as GCE's metadata server does), else 200 with the value",
+    "garbage": "answers 200 with an HTML page (a proxy's sign-in page) instead of the JSON",
+    "slow": "answers 200, but only 30 s after the request",
+}
+_FAULTY_HTTP = """\
+import http.server, sys, time
+address, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if mode == "error":
+            return self.send_error(500)
+        if mode == "forbidden" and self.headers.get("Metadata-Flavor") != "Google":
+            return self.send_error(403)
+        if mode == "slow":
+            time.sleep(30)
+        body = (b"<html><head><title>Sign in</title></head><body>Network login required"
+                b"</body></html>\\n" if mode == "garbage" else b"consolewatch-guest\\n")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html" if mode == "garbage" else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+http.server.ThreadingHTTPServer((address, port), H).serve_forever()
+"""
+
 
 def _wait_for(cond, timeout: float) -> None:
     deadline = time.monotonic() + timeout
