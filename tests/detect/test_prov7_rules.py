@@ -49,6 +49,15 @@ RC_SYSINIT_FSCK = ['fsck.ext4: Unable to resolve UUID="<UUID>"',
 #: linux-kernel mail, search-index file id 44759551797 (2.6.16): XFS's 2.6 wording
 XFS_26 = ['Apr  2 00:26:17 postamt kernel: Filesystem "sda5": XFS internal error xfs_btree_check_lblock at line '
           '215 of file fs/xfs/xfs_btree.c.  Caller 0xb10dba58']
+#: mailing-list post, search-index file id 8112864128: a KVM guest's disk failing under XFS (4.x-6.x)
+XFS_METADATA_IO = ['Jul 30 05:09:46 kvm-03-guest-02 XFS (dm-0): metadata I/O error in "xfs_btree_read_buf_block+0xb7/'
+                   '0x170 [xfs]" at daddr 0x1c06e len 2 error 5']
+#: Ubuntu forum thread, search-index file id 57015255072: an initramfs mounting a root whose journal needs replay
+EXT2_READONLY = ["kinit No resume image, doing normal boot...",
+                 "[     13.268294] EXT2-fs: INFO: recovery required on readonly filesystem.",
+                 "[     13.268373] EXT2-fs: write access unavailable, cannot proceed."]
+#: linux-btrfs mail, search-index file id 42715088976: a Raspberry Pi's 5.4.83 kernel
+BTRFS_NO_ROOT = ["[ 3492.553599] BTRFS warning (device dm-4): failed to read tree root"]
 #: linux-btrfs mail (file id 18662225511); a blog post (5660256372) and a forum thread (56799863828), pre-3.14
 BTRFS_CSUM = ["BTRFS warning (device sdd1): csum failed root 5 ino 263 off 5869793280 csum 0xeee8ab75 expected "
               "csum 0x1fc62249 mirror 1"]
@@ -118,11 +127,12 @@ def test_each_boot_time_checker_saying_fsck_failed_stops_the_boot(catalog):
 
 
 def test_xfs_and_btrfs_damage_in_older_kernels_wording(catalog):
-    for lines in (XFS_26, BTRFS_CSUM, BTRFS_OLD[:1], BTRFS_OLD[1:]):
+    for lines in (XFS_26, XFS_METADATA_IO, EXT2_READONLY, BTRFS_CSUM, BTRFS_OLD[:1], BTRFS_OLD[1:], BTRFS_NO_ROOT):
         a = run_lines(catalog, lines)
         assert set(by_category(a)) == {"disk.fs-error"}, lines
     assert by_category(run_lines(catalog, XFS_26))["disk.fs-error"][0].fields.get("device") == "sda5"
     assert run_lines(catalog, BTRFS_QGROUP).findings() == []
+    assert run_lines(catalog, EXT2_READONLY[:2]).findings() == []  # a notice: the replay needs write access
 
 
 def test_cloud_init_crashing_in_its_entry_script_and_cc_mounts_failing_are_provisioning_errors(catalog):
