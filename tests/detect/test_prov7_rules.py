@@ -37,6 +37,9 @@ INITRAMFS_FSCK = ["/dev/mmcblk1p1: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY."
 #: linux-ext4 mail, search-index file id 24659462687: an initramfs e2fsck older than the file system
 INITRAMFS_FSCK_12 = ["/dev/nvme0n1p2 has unsupported feature(s): fast_commit",
                      "e2fsck: Get a newer version of e2fsck!",
+                     "",
+                     "/dev/nvme0n1p2: ********** WARNING: Filesystem still has errors **********",
+                     "",
                      "fsck exited with status code 12",
                      "done.",
                      "Failure: File system check of the root filesystem failed"]
@@ -116,7 +119,7 @@ def test_a_journal_that_aborts_or_cannot_be_replayed_is_reported_and_decides_not
 
 
 def test_each_boot_time_checker_saying_fsck_failed_stops_the_boot(catalog):
-    for lines in (INITRAMFS_FSCK, INITRAMFS_FSCK[2:5], INITRAMFS_FSCK_12, RC_SYSINIT_FSCK):
+    for lines in (INITRAMFS_FSCK, INITRAMFS_FSCK[2:5], INITRAMFS_FSCK_12, INITRAMFS_FSCK_12[3:4], RC_SYSINIT_FSCK):
         a = run_lines(catalog, lines)
         assert "fsck-manual-required" in _rules(a), lines
         assert a.outcome == "failure", lines
