@@ -152,3 +152,20 @@ def test_talos_failing_its_boot_sequence_stops_the_boot_and_finishing_it_is_succ
     assert (f.category, f.fields.get("sequence"), a.outcome) == ("init.unit-failed", "boot", "failure")
     a = run_lines(catalog, TALOS_DONE)
     assert (set(by_category(a)), a.outcome) == ({"boot.success"}, "success")
+
+
+#: linux-ext4 patch mail, search-index file id 52184328889: writeback on a corrupt eMMC root
+EXT4_DATA_LOST = ["EXT4-fs (mmcblk0p1): Delayed block allocation failed for inode 206 at logical offset 0 with max "
+                  "blocks 1 with error 117",
+                  "EXT4-fs (mmcblk0p1): This should not happen!! Data will be lost"]
+#: linux-xfs mail, search-index file id 25801804432: a shutdown and the advice after it
+XFS_SHUTDOWN = ["XFS (vdc): Corruption of in-memory data (0x8) detected at xfs_trans_mod_sb+0x2a4/0x310 "
+                "(fs/xfs/xfs_trans.c:353).  Shutting down filesystem.",
+                "XFS (vdc): Please unmount the filesystem and rectify the problem(s)"]
+
+
+def test_the_advice_after_damage_stands_in_for_it_only_when_the_report_is_not_in_view(catalog):
+    for lines, fuller in ((EXT4_DATA_LOST, "ext4-error"), (XFS_SHUTDOWN, "xfs-corruption")):
+        assert {f.rule for f in run_lines(catalog, lines).findings()} == {fuller}, lines
+        [f] = run_lines(catalog, lines[1:]).findings()  # an excerpt that kept only the advice
+        assert (f.rule, f.category, f.verdict) == ("fs-damage-advice", "disk.fs-error", "none"), lines
