@@ -144,6 +144,9 @@ def test_cloud_init_crashing_in_its_entry_script_and_cc_mounts_failing_are_provi
         assert "cloudinit.error" in by_category(a), lines
     a = run_lines(catalog, CC_MOUNTS)
     assert {"disk.fs-error", "cloudinit.error"} <= set(by_category(a))
+    # synthetic: OpenRC's openrc-run.c eerrorx("ERROR: %s failed to start") for Alpine's cloud-init service
+    [f] = run_lines(catalog, [" * ERROR: cloud-init-local failed to start"]).findings()
+    assert (f.rule, f.fields.get("unit")) == ("cloudinit-unit-failed", "cloud-init-local")
 
 
 def test_talos_failing_its_boot_sequence_stops_the_boot_and_finishing_it_is_success(catalog):
