@@ -172,3 +172,22 @@ def test_the_advice_after_damage_stands_in_for_it_only_when_the_report_is_not_in
         assert {f.rule for f in run_lines(catalog, lines).findings()} == {fuller}, lines
         [f] = run_lines(catalog, lines[1:]).findings()  # an excerpt that kept only the advice
         assert (f.rule, f.category, f.verdict) == ("fs-damage-advice", "disk.fs-error", "none"), lines
+
+
+#: Azure troubleshooting page, search-index file id 10041145898: cloud-init 19.4 renaming a NIC that is not there
+CLOUDINIT_RENAME = [" cloud-init[807]: Cloud-init v. 19.4 running 'init-local' at Tue, xx Aug 20XX 20:41:53 +0000. Up "
+                    "5.83 seconds.",
+                    " cloud-init[807]: 20XX-08-XX 20:41:54,231 - stages.py[WARNING]: Failed to rename devices: [nic not "
+                    "present] Cannot rename mac=xx:xx:xx:xx:xx:xx to eth0, not available.",
+                    "[  OK  ] Started Initial cloud-init job (pre-networking)."]
+#: cloud-init's own integration test (search-index file id 117091225): the 23.4+ schema warning
+CLOUDINIT_SCHEMA_23 = ["[WARNING]: cloud-config failed schema validation! You may run 'sudo cloud-init schema "
+                       "--system' to check the details."]
+
+
+def test_cloud_init_names_nics_it_cannot_match_and_user_data_its_newer_schema_rejects(catalog):
+    [f] = [f for f in run_lines(catalog, CLOUDINIT_RENAME).findings() if f.category == "cloudinit.error"]
+    assert (f.rule, f.severity) == ("cloudinit-nic-names-failed", "warning")
+    assert "[nic not present]" in f.remediation
+    [f] = run_lines(catalog, CLOUDINIT_SCHEMA_23).findings()
+    assert (f.rule, f.category) == ("cloudinit-userdata-invalid", "cloudinit.error")
