@@ -191,3 +191,17 @@ def test_cloud_init_names_nics_it_cannot_match_and_user_data_its_newer_schema_re
     assert "[nic not present]" in f.remediation
     [f] = run_lines(catalog, CLOUDINIT_SCHEMA_23).findings()
     assert (f.rule, f.category) == ("cloudinit-userdata-invalid", "cloudinit.error")
+
+
+#: a kernel CI report, search-index file id 1035779607 (5.17, an NVMe that stopped answering; unwrapped)
+EXT4_ERRORS_PANIC = ["<3>[  122.381741] EXT4-fs (nvme0n1p2): I/O error while writing superblock",
+                     "<0>[  122.381744] Kernel panic - not syncing: EXT4-fs (device nvme0n1p2): panic forced after error",
+                     "<0>[  122.381750] Kernel Offset: disabled"]
+
+
+def test_errors_panic_names_the_file_system_as_the_cause_of_the_panic(catalog):
+    a = run_lines(catalog, EXT4_ERRORS_PANIC)
+    assert a.outcome == "failure"
+    cause = next(f for f in a.findings() if f.rule == "fs-panic-on-error")
+    assert (cause.category, cause.fields.get("device")) == ("disk.fs-error", "nvme0n1p2")
+    assert [f.suppressed_by for f in by_category(a)["kernel.panic"]] == ["fs-panic-on-error"]
