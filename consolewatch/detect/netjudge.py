@@ -17,14 +17,21 @@ kept, at most as a warning that decides nothing):
   context; the fatal failure is the verdict. A failure the network one explains (one its rule
   `inhibits`; a root on NFS that cannot be mounted) keeps it as the root cause.
 
-A capture that shows nothing of the boot but the client's lines (a pasted excerpt) is judged as
-it stands: people who paste a client retrying or giving up mean the boot stopped there.
+A third holds for a log that shows nothing of the boot: a syslog or journal excerpt (the
+client's lines stamped with a date, a host and the program, no milestone, no kernel line with a
+printk time stamp), such as a running machine's DHCP client failing to renew. A log file cannot
+show the boot stopping there, so the report decides nothing (the people who debugged such
+excerpts left the outcome unknown). The client's own output pasted from a console (udhcpc
+sending discovers until the capture ends, giving up) is judged as it stands: people who paste a
+console stopped at its DHCP client mean the boot stopped there.
 """
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+
+from consolewatch.normalize.stamps import split_stamps
 
 if TYPE_CHECKING:
     from consolewatch.detect.bootstate import BootState
@@ -59,10 +66,16 @@ def _fatal_after(f: Finding, findings: list[Finding]) -> bool:
 def not_the_verdict(state: BootState, findings: list[Finding]) -> list[int]:
     """Indexes in `findings` of the deciding failures to get an address that are not the boot's
     verdict (to be reported as warnings): the boot got an address anyway, or died of something
-    else after it."""
+    else after it, or a syslog excerpt shows nothing of the boot."""
     if not any(f.category in ADDRESS_FAILURES for f in findings):
         return []
     addressed = "network-up" in state.milestones
+    bare = not (state.milestones or state.stamped)  # nothing of the boot in view
     return [i for i, f in enumerate(findings)
             if f.category in ADDRESS_FAILURES and f.verdict in ("failure", "stall")
-            and (addressed or _fatal_after(f, findings))]
+            and (addressed or (bare and _logged(f)) or _fatal_after(f, findings))]
+
+
+def _logged(f: Finding) -> bool:
+    """Is every line `f` quotes a syslog or journal line (a date, a host, the program)?"""
+    return bool(f.evidence) and all(split_stamps(e.text).program is not None for e in f.evidence)

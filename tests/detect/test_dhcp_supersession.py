@@ -143,10 +143,11 @@ def test_the_live_verdict_follows_the_retry(catalog):
 
 
 def test_a_network_boot_that_failed_before_the_disk_booted_did_not_matter(catalog):
+    # (the firmware's network boot failing is a boot loader error, not the guest's address)
     failed = run_lines(catalog, [IPXE_FAILED])
-    assert [f.rule for f in _network(failed)] == ["ipxe-no-dhcp"]
+    assert [f.rule for f in failed.findings() if f.rule == "ipxe-no-dhcp"] == ["ipxe-no-dhcp"]
     booted = run_lines(catalog, [IPXE_FAILED, *DISK_BOOT])
-    assert _network(booted) == []
+    assert [f for f in booted.findings() if f.rule == "ipxe-no-dhcp"] == []
 
 
 def test_option_121_is_named_for_an_ipv4_route_failing_after_a_32_lease_not_for_ipv6(catalog):
