@@ -147,12 +147,7 @@ class BootClosing:
 
 
 def _furthest(boot: Boot) -> int:
-    """How far the boot got (an index into MILESTONES). A boot the view shows no milestone of
-    began before the view did (a serial buffer's tail, a pasted excerpt of a panic): it got at
-    least to the kernel, which printed what the view shows."""
-    if not boot.milestones:
-        return MILESTONES.index("kernel")
-    return max(MILESTONES.index(m.name) for m in boot.milestones)
+    return max((MILESTONES.index(m.name) for m in boot.milestones), default=-1)
 
 
 def counted_outcome(boot: Boot) -> str:
