@@ -66,3 +66,15 @@ def test_hostile_bytes_in_a_grub_error_stay_bounded(catalog):
     a = run_lines(catalog, [junk, junk[:100] + "\x07.", ANY_KEY])
     assert all(len(e.text) < 20000 for f in a.findings("all") for e in f.evidence)
     assert not any("\x1b" in e.text or "\x00" in e.text for f in a.findings("all") for e in f.evidence)
+
+
+def test_nothing_after_uefi_started_a_boot_option_is_a_stall_not_a_silent_kernel(catalog):
+    """What UEFI's boot manager starts prints through the firmware's console, this one: silence
+    right after it is the boot stopping there. After the kernel's own first words the question is
+    the kernel's console (console.silent), as before."""
+    loading = 'BdsDxe: loading Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)'
+    starting = 'BdsDxe: starting Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)'
+    a = run_lines(catalog, [loading, starting])
+    assert {f.category for f in a.findings()} == {"boot.stall"} and a.outcome == "stall"
+    stub = run_lines(catalog, [loading, starting, "EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path"])
+    assert "console.silent" in {f.category for f in stub.findings()}
