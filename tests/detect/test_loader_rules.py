@@ -78,3 +78,18 @@ def test_nothing_after_uefi_started_a_boot_option_is_a_stall_not_a_silent_kernel
     assert {f.category for f in a.findings()} == {"boot.stall"} and a.outcome == "stall"
     stub = run_lines(catalog, [loading, starting, "EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path"])
     assert "console.silent" in {f.category for f in stub.findings()}
+
+
+def test_syslinux_modules_it_cannot_load_stop_the_boot_unless_a_kernel_loads_after(catalog):
+    lines = ["Failed to load libcom32.c32", "Failed to load COM32 file vesamenu.c32"]  # search-index file 35561466143
+    a = run_lines(catalog, lines)
+    assert _rules(a, "boot.bootloader-error") == ["syslinux-module-not-loaded"] and a.outcome == "failure"
+    assert "libcom32.c32" in a.findings()[0].remediation  # the library the menu needs, first
+    healthy = serial_lines("qemu/healthy")
+    assert not _rules(run_lines(catalog, lines + healthy), "boot.bootloader-error")
+
+
+def test_windows_boot_manager_error_screen_is_a_boot_loader_failure(catalog):
+    a = run_lines(catalog, ["Windows failed to start. A recent hardware or software change might be the cause.",
+                            "", r"File: \Boot\BCD", "Status 0xc0000225"])  # search-index file 57038974847
+    assert _rules(a, "boot.bootloader-error") == ["windows-boot-manager-failed"] and a.outcome == "failure"
