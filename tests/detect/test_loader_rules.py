@@ -93,3 +93,13 @@ def test_windows_boot_manager_error_screen_is_a_boot_loader_failure(catalog):
     a = run_lines(catalog, ["Windows failed to start. A recent hardware or software change might be the cause.",
                             "", r"File: \Boot\BCD", "Status 0xc0000225"])  # search-index file 57038974847
     assert _rules(a, "boot.bootloader-error") == ["windows-boot-manager-failed"] and a.outcome == "failure"
+
+
+def test_uefi_loading_a_boot_option_it_never_starts_stalled(catalog):
+    loading = 'BdsDxe: loading Boot0002 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0)'
+    a = run_lines(catalog, [loading])
+    assert _rules(a, "boot.stall") == ["stopped-loading-boot-option"] and a.outcome == "stall"
+    # a later boot of the capture (its console worked before) is only cut off there
+    restart = "[    3.484065] reboot: Restarting system"  # samples/qemu-first-boot-reboot-then-ready
+    later = run_lines(catalog, serial_lines("qemu/healthy") + [restart, loading])
+    assert "stopped-loading-boot-option" not in [f.rule for f in later.findings("all")]
