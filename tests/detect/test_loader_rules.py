@@ -22,9 +22,14 @@ def _rules(a, category: str) -> list[str]:
 
 
 def test_a_grub_error_the_boot_went_no_further_after_is_a_failure(catalog):
-    a = run_lines(catalog, [SECURE_BOOT, ANY_KEY])
+    a = run_lines(catalog, [SECURE_BOOT])
     assert _rules(a, "boot.bootloader-error") == ["grub-error-boot-went-no-further"] and a.outcome == "failure"
     assert a.findings()[0].fields["error"] == "prohibited by secure boot policy"
+    # GRUB waiting for a key after a menu entry failed says the same, with or without the full stop
+    for error in (SECURE_BOOT, SECURE_BOOT.rstrip(".")):
+        waits = run_lines(catalog, [error, ANY_KEY])
+        assert _rules(waits, "boot.bootloader-error") == ["grub-entry-failed-press-any-key"]
+        assert waits.outcome == "failure"
 
 
 def test_the_same_grub_error_before_a_kernel_that_boots_is_harmless(catalog):
