@@ -108,3 +108,14 @@ def test_uefi_loading_a_boot_option_it_never_starts_stalled(catalog):
     restart = "[    3.484065] reboot: Restarting system"  # samples/qemu-first-boot-reboot-then-ready
     later = run_lines(catalog, serial_lines("qemu/healthy") + [restart, loading])
     assert "stopped-loading-boot-option" not in [f.rule for f in later.findings("all")]
+
+
+def test_an_ipxe_error_nothing_booted_after_is_a_boot_loader_failure(catalog):
+    # search-index file 6723046103: an iPXE download that timed out
+    lines = ["http://10.219.169.112/ttbd-pos/x86_64/vmlinuz-tcf-live..................",
+             "Connection timed out (http://ipxe.org/4c0a6092)"]
+    a = run_lines(catalog, lines)
+    assert _rules(a, "boot.bootloader-error") == ["ipxe-error-then-nothing"] and a.outcome == "failure"
+    assert "https://ipxe.org/4c0a6092" in a.findings()[0].remediation
+    went_on = run_lines(catalog, lines + serial_lines("qemu/healthy"))
+    assert not _rules(went_on, "boot.bootloader-error")
