@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from consolewatch.detect.catalog import Catalog
+from consolewatch.detect.closing import counted_outcome
 from consolewatch.detect.engine import Engine
 from consolewatch.model import (
     Boot,
@@ -89,14 +90,19 @@ class Analysis:
         """The verdict's boots: the last one; when the capture ends inside a boot loop (its last
         boot cut off before it decided anything), the failed boot before it too: its failure is
         what the machine loops on, and the cut-off boot is that boot starting over."""
-        if len(self.boots) > 1 and self.boots[-2].outcome == "failure" and self._inside_loop():
+        if len(self.boots) > 1 and counted_outcome(self.boots[-2]) == "failure" and self._inside_loop():
             return self.boots[-2:]
         return self.boots[-1:]
 
     def findings(self, scope: str = "last") -> list[Finding]:
         """Findings of the verdict (last) boot, or of all boots, plus capture-level ones."""
-        boots = self.boots if scope == "all" else self._verdict_boots()
-        return [f for b in boots for f in b.findings] + list(self.capture_findings)
+        if scope == "all" or not self.boots:
+            return [f for b in self.boots for f in b.findings] + list(self.capture_findings)
+        *looped, last = self._verdict_boots()
+        # the failed boot the capture ends looping on: its failure, not the ready line it came up
+        # to before a watchdog took it down
+        return ([f for b in looped for f in b.findings if f.verdict != "success"]
+                + list(last.findings) + list(self.capture_findings))
 
     def worst(self, scope: str = "last") -> str | None:
         found = self.findings(scope)

@@ -150,15 +150,26 @@ def _furthest(boot: Boot) -> int:
     return max((MILESTONES.index(m.name) for m in boot.milestones), default=-1)
 
 
+def counted_outcome(boot: Boot) -> str:
+    """A closed boot's outcome as the loop rules count it. A boot that came up and was then
+    taken down by a reset nothing asked for (a watchdog, a triple fault: a `boot.loop` failure
+    that its ready line made a warning) failed: a machine that the same reset ends on every
+    boot loops, however far each boot gets."""
+    if boot.outcome == "success" and any(f.category == "boot.loop" and f.demoted_from for f in boot.findings):
+        return "failure"
+    return boot.outcome
+
+
 def loop_outcome(boots: list[Boot], ended_by: str) -> str:
-    """The last closed boot's outcome as the loop rules count it. A last boot the capture cuts
-    off undecided right after a failed boot, no further than where that boot got, is the loop
-    going on (the machine restarted into the same boot; "a capture that ends inside a boot
-    loop is a failure"): it counts as a failure. One that got further, or came up, does not."""
+    """The last closed boot's outcome as the loop rules count it (`counted_outcome`). A last
+    boot the capture cuts off undecided right after a failed boot, no further than where that
+    boot got, is the loop going on (the machine restarted into the same boot; "a capture that
+    ends inside a boot loop is a failure"): it counts as a failure. One that got further, or
+    came up, does not."""
     closed = boots[-1]
     if ended_by != "capture-end" or closed.outcome != "unknown" or len(boots) < 2:
-        return closed.outcome
+        return counted_outcome(closed)
     before = boots[-2]
-    if before.outcome == "failure" and before.index == closed.index - 1 and _furthest(closed) <= _furthest(before):
+    if counted_outcome(before) == "failure" and before.index == closed.index - 1 and _furthest(closed) <= _furthest(before):
         return "failure"
     return closed.outcome
