@@ -14,13 +14,12 @@ Rule samples quote these lines with `source: qemu boot: <recipe> (tests/qemu/boo
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kernel_faults import Recipe, capture
+from kernel_faults import Recipe, main
 
 GETTY = "hostname cw-node; getty -L 115200 ttyS0 vt100 & "
 
@@ -37,22 +36,5 @@ RECIPES = {r.name: r for r in [
 ]}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("recipe", nargs="?")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--out")
-    args = ap.parse_args()
-    if args.list or not args.recipe:
-        for r in RECIPES.values():
-            print(f"{r.name:26} {r.how}")
-        return
-    text = "\n".join(capture(RECIPES[args.recipe])) + "\n"
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
-
-
 if __name__ == "__main__":
-    main()
+    main(RECIPES, __doc__)
