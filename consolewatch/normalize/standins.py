@@ -66,7 +66,8 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
     broad repeat, by its longest literal run (`MIN_LITERAL`) or else by what follows its last
     broad repeat (`MIN_TAIL` literal characters at least): `\\S*: (?:exec: )?\\d+: (?P<p>\\S+):
     (?:not found|Permission denied)` is scanned for as `: (?:not found|Permission denied)`. None
-    when a branch has neither or no branch needs a stand-in."""
+    when a branch has neither or no branch needs a stand-in. What a branch begins with that can
+    match nothing is left out (the pattern is searched for, not anchored: the same lines)."""
     try:
         tree = _parser.parse(src, flags)
     except re.error:
@@ -76,9 +77,16 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
     items = tree.data
     branches = items[0][1][1] if len(items) == 1 and items[0][0] is C.BRANCH else [items]
     out: list[tuple[str, bool]] = []
+    changed = False
     try:
         for branch in branches:
             flat = _flat(branch)
+            lead = 0
+            while lead < len(flat) and _nullable(flat[lead]):
+                lead += 1  # `\s*X`, `(?:|\]: )X` find a line where `X` does (the prefilter drops a `^`)
+            if lead == len(flat):
+                return None  # the pattern matches the empty string: scanned as it is
+            flat, changed = flat[lead:], changed or lead > 0
             broad = [i for i, item in enumerate(flat) if _broad([item])]
             at, run = _longest_run(flat)
             if not broad or _required(flat[:broad[0]]) >= LEAD_LITERAL:
@@ -93,7 +101,20 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
                 return None
     except ValueError:  # a construct the writer does not write back
         return None
-    return out if any(confirm for _, confirm in out) else None
+    return out if changed or any(confirm for _, confirm in out) else None
+
+
+def _nullable(item: tuple[Any, Any]) -> bool:
+    """Whether the parsed item can always match the empty string (an optional or `*` repeat, an
+    alternation with an empty branch): a search for `item` + X finds a line iff one for X does."""
+    op, av = item
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+        return av[0] == 0
+    if op is C.SUBPATTERN:
+        return not av[1] and not av[2] and all(map(_nullable, av[3]))
+    if op is C.BRANCH:
+        return any(all(map(_nullable, b)) for b in av[1])
+    return False
 
 
 def _flat(seq: Sequence[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
