@@ -109,7 +109,7 @@ def _nullable(item: tuple[Any, Any]) -> bool:
     alternation with an empty branch): a search for `item` + X finds a line iff one for X does."""
     op, av = item
     if op in (C.MAX_REPEAT, C.MIN_REPEAT):
-        return av[0] == 0
+        return bool(av[0] == 0)
     if op is C.SUBPATTERN:
         return not av[1] and not av[2] and all(map(_nullable, av[3]))
     if op is C.BRANCH:
