@@ -97,11 +97,47 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
                 out.append(("".join(map(escaped, run)), True))
             elif _required(flat[last + 1:]) >= MIN_TAIL:
                 out.append((source(flat[last + 1:]), True))
+            elif (cut := _literal_led_cut(flat, broad[0])) is not None:
+                out.append((source(flat[cut:]), True))
             else:
                 return None
     except ValueError:  # a construct the writer does not write back
         return None
     return out if changed or any(confirm for _, confirm in out) else None
+
+
+def _literal_led_cut(flat: Sequence[tuple[Any, Any]], after: int) -> int | None:
+    """Where the first part of `flat` begins (past index `after`) that starts a literal run, leads
+    with `LEAD_LITERAL` literal characters before any broad repeat and holds `MIN_TAIL` in all:
+    `[A-Z][\\w.]* \\d+\\.\\d+ \\((?:tty\\w*|console)\\)` is scanned for as ` \\((?:tty\\w*|console)\\)`."""
+    for k in range(after + 1, len(flat)):
+        if flat[k][0] is C.LITERAL and flat[k - 1][0] is not C.LITERAL:
+            tail = flat[k:]
+            if _lead(tail)[0] >= LEAD_LITERAL and _required(tail) >= MIN_TAIL:
+                return k
+    return None
+
+
+def _lead(seq: Sequence[tuple[Any, Any]]) -> tuple[int, bool]:
+    """How many literal characters every match of `seq` holds before its first broad repeat, and
+    whether it has one."""
+    n = 0
+    for op, av in seq:
+        if op is C.LITERAL:
+            n += 1
+        elif _broad([(op, av)]) and op not in (C.SUBPATTERN, C.BRANCH):
+            return n, True
+        elif op is C.SUBPATTERN:
+            m, stop = _lead(av[-1])
+            n += m
+            if stop:
+                return n, True
+        elif op is C.BRANCH:
+            leads = [_lead(b) for b in av[1]]
+            n += min(m for m, _ in leads)
+            if any(stop for _, stop in leads):
+                return n, True
+    return n, False
 
 
 def _nullable(item: tuple[Any, Any]) -> bool:

@@ -158,6 +158,9 @@ def test_a_pattern_led_by_a_broad_repeat_is_scanned_by_what_follows_it_and_repor
     # what can match nothing at a branch's start finds no other line: left out, nothing to confirm
     assert tail_stand_ins(r"(?:|\]: )\s*routes\s*: \S+", re.ASCII) == [(r"routes(?:[\s])*: (?:[\S])+", False)]
     assert tail_stand_ins(r"(?:|\]: )\s*routes\s*: \S+|x?", re.ASCII) is None  # matches '': as it is
+    # no literals after its last broad repeat: the first part that literals lead stands in
+    assert tail_stand_ins(r"[A-Z][\w.]* (?P<k>\d+\.\d+\S*) \((?P<tty>tty\w*|console)\)", re.ASCII) == [
+        (r" \((?:(?:tty(?:[\w])*|console))\)", True)]
     pats = [(0, src, False), (1, r"Linux version \S+ \(", False)]
     buf = ("[    2.5] /init: line 9: /sbin/init: not found\nmodprobe: not found\n"
            "Loading, please wait...\nLinux version 6.1 (gcc)\n/init: 9: /x: Permission denied, é\n"
