@@ -12,8 +12,9 @@ Two backends with one interface: Hyperscan (when the `hyperscan` wheel is instal
 the `re` backend, so every pattern is always scanned.
 
 A pattern that keeps Hyperscan's automata busy (a class repeated without bound before its
-literal) is scanned for by its literal runs, and the lines they flag are confirmed with the
-pattern in Python (`standins`): the lines reported are the same.
+literal) is scanned for by its literal runs, or by the part of it that literals lead, and the
+lines they flag are confirmed with the pattern in Python (`standins`): the lines reported are
+the same.
 """
 
 from __future__ import annotations
