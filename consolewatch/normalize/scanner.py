@@ -39,6 +39,12 @@ Pattern = tuple[int, str, bool]
 """(id, Python regex source, ignore_case)."""
 
 _NAMED = re.compile(r"\(\?P<\w+>")
+#: A run of a source with no `^` anchor in it: escapes, classes (a `]` right after `[` or `[^` is a
+#: literal member, not the class's end) and other characters; `findall` steps over each anchor.
+_NO_ANCHOR = re.compile(r"(?:\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[^\\[^]+)*", re.S)
+#: How far from a source's end its droppable tail can begin (`_TAIL`'s longest form is a named
+#: group around `.*?`).
+_TAIL_WINDOW = 200
 _TAIL = re.compile(
     r"(?:\(\?P<\w+>\.[*+]\??\)|\(\?:\.[*+]\??\)|\(\.[*+]\??\)|(?<!\\)\.[*+]\??|(?<!\\)\$"
     r"|(?<!\\)\\[s.][*?]\??)$"
@@ -56,7 +62,9 @@ def _prefilter_source(pattern: str) -> str:
     """
     src = _drop_line_anchors(pattern)
     while True:
-        shorter = _TAIL.sub("", src)
+        # the tail is looked for near the end only (every process prefilters ~800 sources)
+        tail = _TAIL.search(src, max(0, len(src) - _TAIL_WINDOW))
+        shorter = src[: tail.start()] if tail else src
         if shorter == src or not shorter or shorter.endswith("\\"):
             return src
         src = shorter
@@ -64,30 +72,7 @@ def _prefilter_source(pattern: str) -> str:
 
 def _drop_line_anchors(pattern: str) -> str:
     """`pattern` without its `^` anchors (escaped `\\^` and `^` inside a class kept): a superset."""
-    out: list[str] = []
-    i, n, in_class = 0, len(pattern), False
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            # `]` right after `[` or `[^` is a literal member, not the class's end
-            if c == "]" and not (out[-1] == "[" or out[-1] == "[^"):
-                in_class = False
-        elif c == "[":
-            in_class = True
-            if pattern.startswith("[^", i):
-                out.append("[^")
-                i += 2
-                continue
-        elif c == "^":
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    return "".join(_NO_ANCHOR.findall(pattern)) if "^" in pattern else pattern
 
 
 class _ReBackend:
