@@ -65,8 +65,9 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
     repeats come after a literal (or that has none) is scanned as it is; one that begins with a
     broad repeat, by its longest literal run (`MIN_LITERAL`) or else by what follows its last
     broad repeat (`MIN_TAIL` literal characters at least): `\\S*: (?:exec: )?\\d+: (?P<p>\\S+):
-    (?:not found|Permission denied)` is scanned for as `: (?:not found|Permission denied)`. None
-    when a branch has neither or no branch needs a stand-in. What a branch begins with that can
+    (?:not found|Permission denied)` is scanned for as `: (?:not found|Permission denied)`, or
+    else by its first part that literals lead (`_literal_led_cut`). None when a branch has none
+    of these or no branch needs a stand-in. What a branch begins with that can
     match nothing is left out (the pattern is searched for, not anchored: the same lines)."""
     try:
         tree = _parser.parse(src, flags)
