@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from consolewatch.detect import bootstate, sieves
@@ -16,7 +17,7 @@ from consolewatch.detect.rules import CaptureCond, Rule
 from consolewatch.model import MILESTONES, Boot, Evidence, Finding
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Protocol
 
     from consolewatch.detect.bootstate import BootState, Ending
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
         def _boot_rules(self, rules: list[Rule], ends: frozenset[str], outcome: str | None) -> list[Rule]: ...
         def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None,
                        earlier: frozenset[str]) -> list[Finding]: ...
-        def _capture_loop(self, ending: Ending, ended_by: str, ends: frozenset[str]) -> list[Finding]: ...
+        def _capture_loop(self, ending: Callable[[], Ending], ended_by: str, ends: frozenset[str]) -> list[Finding]: ...
 
 #: Closed boots kept in full; older ones are summarised (a long boot loop stays bounded).
 MAX_BOOTS_KEPT = 1000
@@ -88,7 +89,7 @@ class BootClosing:
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]
             self.boots_dropped += 1
-        out.extend(self._capture_loop(bootstate.ending(b, findings, outcome), ended_by, ends))
+        out.extend(self._capture_loop(partial(bootstate.ending, b, findings, outcome), ended_by, ends))
         return out
 
     def _rerender(self: _Engine, findings: list[Finding]) -> list[Finding]:
@@ -119,13 +120,15 @@ class BootClosing:
         ev = self._boot.boot_matches(rule.condition, ended_by, outcome, earlier)  # type: ignore[arg-type]
         return self._fire(rule, ev, {}, None, None) if ev else []
 
-    def _capture_loop(self: _Engine, ending: Ending, ended_by: str, ends: frozenset[str]) -> list[Finding]:
+    def _capture_loop(self: _Engine, ending: Callable[[], Ending], ended_by: str, ends: frozenset[str]) -> list[Finding]:
         """Capture rules on the boot that just closed: `min_boots` boots in a row with the
         outcomes a rule counts (a boot with another outcome, one that came up, ends the run) and,
         when the rule says so, that ended so (`ends`, see `BootState.ends`: restarted).
-        `ending`: how the closed boot ended (the lines quoted for it, its cause); the finding
+        `ending`: makes how the closed boot ended (the lines quoted for it, its cause), called only
+        when a rule counts the boot (most boots end a run or count for no rule); the finding
         quotes each boot's and names the cause of the last one that had one."""
         out: list[Finding] = []
+        ended: Ending | None = None
         outcome = loop_outcome(self.boots, ended_by)
         for rule in self._capture_rules:
             cond = rule.condition
@@ -136,7 +139,9 @@ class BootClosing:
             if (cond.outcome and outcome not in cond.outcome) or (cond.ended_by and ends.isdisjoint(cond.ended_by)):
                 run.clear()
                 continue
-            run.append(ending)
+            if ended is None:
+                ended = ending()
+            run.append(ended)
             if len(run) >= cond.min_boots:
                 ev = [line for e in run[: cond.min_boots] for line in e.lines]
                 cause = next((e.cause for e in reversed(run) if e.cause), run[-1].how)

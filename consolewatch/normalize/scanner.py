@@ -12,8 +12,9 @@ Two backends with one interface: Hyperscan (when the `hyperscan` wheel is instal
 the `re` backend, so every pattern is always scanned.
 
 A pattern that keeps Hyperscan's automata busy (a class repeated without bound before its
-literal) is scanned for by its literal runs, and the lines they flag are confirmed with the
-pattern in Python (`standins`): the lines reported are the same.
+literal) is scanned for by its literal runs, or by the part of it that literals lead, and the
+lines they flag are confirmed with the pattern in Python (`standins`): the lines reported are
+the same.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from consolewatch.normalize import scancache
-from consolewatch.normalize.standins import literal_stand_ins
+from consolewatch.normalize.standins import literal_stand_ins, tail_stand_ins
 
 try:  # pragma: no cover - exercised by whichever backend the machine has
     import hyperscan as _hs
@@ -38,6 +39,12 @@ Pattern = tuple[int, str, bool]
 """(id, Python regex source, ignore_case)."""
 
 _NAMED = re.compile(r"\(\?P<\w+>")
+#: A run of a source with no `^` anchor in it: escapes, classes (a `]` right after `[` or `[^` is a
+#: literal member, not the class's end) and other characters; `findall` steps over each anchor.
+_NO_ANCHOR = re.compile(r"(?:\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[^\\[^]+)*", re.S)
+#: How far from a source's end its droppable tail can begin (`_TAIL`'s longest form is a named
+#: group around `.*?`).
+_TAIL_WINDOW = 200
 _TAIL = re.compile(
     r"(?:\(\?P<\w+>\.[*+]\??\)|\(\?:\.[*+]\??\)|\(\.[*+]\??\)|(?<!\\)\.[*+]\??|(?<!\\)\$"
     r"|(?<!\\)\\[s.][*?]\??)$"
@@ -55,7 +62,9 @@ def _prefilter_source(pattern: str) -> str:
     """
     src = _drop_line_anchors(pattern)
     while True:
-        shorter = _TAIL.sub("", src)
+        # the tail is looked for near the end only (every process prefilters ~800 sources)
+        tail = _TAIL.search(src, max(0, len(src) - _TAIL_WINDOW))
+        shorter = src[: tail.start()] if tail else src
         if shorter == src or not shorter or shorter.endswith("\\"):
             return src
         src = shorter
@@ -63,30 +72,7 @@ def _prefilter_source(pattern: str) -> str:
 
 def _drop_line_anchors(pattern: str) -> str:
     """`pattern` without its `^` anchors (escaped `\\^` and `^` inside a class kept): a superset."""
-    out: list[str] = []
-    i, n, in_class = 0, len(pattern), False
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            # `]` right after `[` or `[^` is a literal member, not the class's end
-            if c == "]" and not (out[-1] == "[" or out[-1] == "[^"):
-                in_class = False
-        elif c == "[":
-            in_class = True
-            if pattern.startswith("[^", i):
-                out.append("[^")
-                i += 2
-                continue
-        elif c == "^":
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    return "".join(_NO_ANCHOR.findall(pattern)) if "^" in pattern else pattern
 
 
 class _ReBackend:
@@ -150,6 +136,9 @@ def _matches_empty(src: str) -> bool:
         return False
 
 
+#: Added to a pattern's id by the expressions that stand in for it (`_compile`; ids stay below it).
+STAND_IN = 1 << 24
+
 #: Stand-in confirmations remembered (line bytes -> whether the pattern matched), and the longest
 #: line remembered: bounded memory whatever the lines (~2 MB at most).
 CONFIRMED_KEPT = 4096
@@ -157,7 +146,7 @@ CONFIRMED_LINE_BYTES = 512
 
 
 class _HyperscanBackend:
-    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-3"
+    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-3-tails-2"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self._db = None
@@ -178,7 +167,8 @@ class _HyperscanBackend:
             scancache.store(_hs, patterns, self.SALT, self._db, self.rejected, stand_ins)
         wanted = set(stand_ins)
         self._confirm = {pid: (src, icase) for pid, src, icase in patterns if pid in wanted}
-        self._confirm_ids = frozenset(self._confirm)
+        self._confirm_ids = frozenset(pid + STAND_IN for pid in self._confirm)
+        """The ids stand-ins report (`_compile`): a line one flags is confirmed with its pattern."""
 
     def _compile_all(self, patterns: Sequence[Pattern]) -> tuple[Any, list[int]]:
         try:
@@ -196,7 +186,9 @@ class _HyperscanBackend:
 
     @staticmethod
     def _compile(pats: Sequence[Pattern]) -> tuple[Any, list[int]]:
-        """The database, and the ids of the patterns it scans by a literal stand-in."""
+        """The database, and the ids of the patterns it scans by a stand-in (`standins`): an
+        expression that stands in for pattern `pid` reports `pid + STAND_IN`, one that is a branch
+        of the pattern as it is reports `pid`."""
         # UTF-8 (`.` is one character) with ASCII classes, like REGEX_FLAGS; Unicode
         # properties (HS_FLAG_UCP) would make compiling twenty times slower.
         base = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8
@@ -205,12 +197,14 @@ class _HyperscanBackend:
         flags: list[int] = []
         stood: list[int] = []
         for pid, src, icase in pats:
-            stand_ins = literal_stand_ins(src, REGEX_FLAGS | (re.I if icase else 0))
-            if stand_ins:
+            rx_flags = REGEX_FLAGS | (re.I if icase else 0)
+            runs = literal_stand_ins(src, rx_flags)
+            parts = [(run, True) for run in runs] if runs else tail_stand_ins(src, rx_flags) or [(src, False)]
+            if any(confirm for _, confirm in parts):
                 stood.append(pid)
-            for expr in stand_ins or [src]:
+            for expr, confirm in parts:
                 exprs.append(_to_line_end(expr).encode())
-                ids.append(pid)
+                ids.append(pid + STAND_IN if confirm else pid)
                 flags.append(base | _hs.HS_FLAG_CASELESS if icase else base)
         db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
         db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=flags)
@@ -247,12 +241,19 @@ class _HyperscanBackend:
 
     def _confirm_lines(self, buf: bytes, doubtful: list[tuple[int, int, int]], hits: dict[int, set[int]],
                        where: dict[int, int]) -> None:
-        """Drop the stand-in hits (line, end offset, pattern id) whose pattern does not match
-        the line, as the `re` backend checks a candidate line."""
+        """Replace each stand-in hit (line, end offset, stand-in id) by its pattern's id when the
+        pattern matches the line (as the `re` backend checks a candidate line), or drop it."""
         known = self._confirmed
         if len(known) > CONFIRMED_KEPT:
             known.clear()
-        for line, end, pid in dict.fromkeys(doubtful):  # two branches' stand-ins on a line: once
+        for line, end, sid in dict.fromkeys(doubtful):  # two branches' stand-ins on a line: once
+            bucket = hits.get(line)
+            if bucket is None:  # dropped for a stand-in of the same pattern ending elsewhere in the line
+                continue
+            bucket.discard(sid)
+            pid = sid - STAND_IN
+            if pid in bucket:  # a branch scanned as it is flagged the line, or confirmed already
+                continue
             start = buf.rfind(b"\n", 0, end - 1 if end > 0 else 0) + 1
             stop = buf.find(b"\n", start)
             raw = buf[start: stop if stop >= 0 else len(buf)]
@@ -261,11 +262,10 @@ class _HyperscanBackend:
                 ok = self._pattern(pid).search(raw.decode("utf-8", "replace")) is not None
                 if len(raw) <= CONFIRMED_LINE_BYTES:
                     known[(pid, raw)] = ok
-            if not ok:
-                bucket = hits[line]
-                bucket.discard(pid)
-                if not bucket:
-                    del hits[line], where[line]
+            if ok:
+                bucket.add(pid)
+            elif not bucket:
+                del hits[line], where[line]
 
     def _pattern(self, pid: int) -> re.Pattern[str]:
         rx = self._regex.get(pid)

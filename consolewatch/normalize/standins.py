@@ -7,7 +7,13 @@ of `analyze`'s CPU, and a few such patterns cost more than hundreds of others. W
 of such a pattern holds a long run of literal characters, the scanner looks for those runs
 instead (Hyperscan's literal matcher does that at memory speed) and confirms each line they flag
 with the pattern itself (Python `re`, as the `re` backend checks a candidate line), so the lines
-reported are those the pattern matches."""
+reported are those the pattern matches.
+
+A pattern with no such run in a branch that begins with a broad repeat (`^/\\S*: ...`,
+`^\\s*...`: most of the `^`-led patterns, whose anchor the prefilter drops) is scanned for by
+what follows its last broad repeat in that branch (`tail_stand_ins`), when that holds enough
+literal characters; its other branches are scanned as they are, and only the lines a stand-in
+flags are confirmed."""
 
 from __future__ import annotations
 
@@ -17,10 +23,16 @@ from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
+from consolewatch.normalize.rxsource import escaped, source
+
 #: Shortest literal run that stands in for a pattern (shorter ones flag too many lines to confirm).
 MIN_LITERAL = 10
 
-_META = frozenset("\\.^$|?*+()[]{}")
+#: Fewest literal characters what follows a branch's last broad repeat must hold to stand in for it.
+MIN_TAIL = 6
+
+#: A branch whose first broad repeat comes after this many literal characters is cheap to scan as it is.
+LEAD_LITERAL = 3
 
 
 def literal_stand_ins(src: str, flags: int) -> list[str] | None:
@@ -43,15 +55,129 @@ def literal_stand_ins(src: str, flags: int) -> list[str] | None:
         if len(run) < MIN_LITERAL:
             return None
         costly = costly or _broad(branch[:at])
-        out.append("".join(map(_escaped, run)))
+        out.append("".join(map(escaped, run)))
     return out if costly else None
 
 
-def _escaped(c: str) -> str:
-    """`c` as a literal in a Hyperscan expression (a C string: no NUL, no raw control bytes)."""
-    if c in _META:
-        return "\\" + c
-    return f"\\x{ord(c):02x}" if ord(c) < 0x20 or c == "\x7f" else c
+def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
+    """What stands in for `src` when `literal_stand_ins` finds nothing: per top-level branch, an
+    expression and whether a line it flags must be confirmed with `src`. A branch whose broad
+    repeats come after a literal (or that has none) is scanned as it is; one that begins with a
+    broad repeat, by its longest literal run (`MIN_LITERAL`) or else by what follows its last
+    broad repeat (`MIN_TAIL` literal characters at least): `\\S*: (?:exec: )?\\d+: (?P<p>\\S+):
+    (?:not found|Permission denied)` is scanned for as `: (?:not found|Permission denied)`, or
+    else by its first part that literals lead (`_literal_led_cut`). None when a branch has none
+    of these or no branch needs a stand-in. What a branch begins with that can
+    match nothing is left out (the pattern is searched for, not anchored: the same lines)."""
+    try:
+        tree = _parser.parse(src, flags)
+    except re.error:
+        return None
+    if tree.state.flags & (re.I | re.X):
+        return None
+    items = tree.data
+    branches = items[0][1][1] if len(items) == 1 and items[0][0] is C.BRANCH else [items]
+    out: list[tuple[str, bool]] = []
+    changed = False
+    try:
+        for branch in branches:
+            flat = _flat(branch)
+            lead = 0
+            while lead < len(flat) and _nullable(flat[lead]):
+                lead += 1  # `\s*X`, `(?:|\]: )X` find a line where `X` does (the prefilter drops a `^`)
+            if lead == len(flat):
+                return None  # the pattern matches the empty string: scanned as it is
+            flat, changed = flat[lead:], changed or lead > 0
+            broad = [i for i, item in enumerate(flat) if _broad([item])]
+            at, run = _longest_run(flat)
+            if not broad or _required(flat[:broad[0]]) >= LEAD_LITERAL:
+                out.append((source(flat), False))  # literals lead to its broad repeats: cheap as it is
+                continue
+            last = broad[-1]
+            if len(run) >= MIN_LITERAL and _broad(flat[:at]):
+                out.append(("".join(map(escaped, run)), True))
+            elif _required(flat[last + 1:]) >= MIN_TAIL:
+                out.append((source(flat[last + 1:]), True))
+            elif (cut := _literal_led_cut(flat, broad[0])) is not None:
+                out.append((source(flat[cut:]), True))
+            else:
+                return None
+    except ValueError:  # a construct the writer does not write back
+        return None
+    return out if changed or any(confirm for _, confirm in out) else None
+
+
+def _literal_led_cut(flat: Sequence[tuple[Any, Any]], after: int) -> int | None:
+    """Where the first part of `flat` begins (past index `after`) that starts a literal run, leads
+    with `LEAD_LITERAL` literal characters before any broad repeat and holds `MIN_TAIL` in all:
+    `[A-Z][\\w.]* \\d+\\.\\d+ \\((?:tty\\w*|console)\\)` is scanned for as ` \\((?:tty\\w*|console)\\)`."""
+    for k in range(after + 1, len(flat)):
+        if flat[k][0] is C.LITERAL and flat[k - 1][0] is not C.LITERAL:
+            tail = flat[k:]
+            if _lead(tail)[0] >= LEAD_LITERAL and _required(tail) >= MIN_TAIL:
+                return k
+    return None
+
+
+def _lead(seq: Sequence[tuple[Any, Any]]) -> tuple[int, bool]:
+    """How many literal characters every match of `seq` holds before its first broad repeat, and
+    whether it has one."""
+    n = 0
+    for op, av in seq:
+        if op is C.LITERAL:
+            n += 1
+        elif _broad([(op, av)]) and op not in (C.SUBPATTERN, C.BRANCH):
+            return n, True
+        elif op is C.SUBPATTERN:
+            m, stop = _lead(av[-1])
+            n += m
+            if stop:
+                return n, True
+        elif op is C.BRANCH:
+            leads = [_lead(b) for b in av[1]]
+            n += min(m for m, _ in leads)
+            if any(stop for _, stop in leads):
+                return n, True
+    return n, False
+
+
+def _nullable(item: tuple[Any, Any]) -> bool:
+    """Whether the parsed item can always match the empty string (an optional or `*` repeat, an
+    alternation with an empty branch): a search for `item` + X finds a line iff one for X does."""
+    op, av = item
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+        return bool(av[0] == 0)
+    if op is C.SUBPATTERN:
+        return not av[1] and not av[2] and all(map(_nullable, av[3]))
+    if op is C.BRANCH:
+        return any(all(map(_nullable, b)) for b in av[1])
+    return False
+
+
+def _flat(seq: Sequence[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """`seq` with each group that holds a plain sequence (no alternation, no flags) spliced in."""
+    out: list[tuple[Any, Any]] = []
+    for op, av in seq:
+        if op is C.SUBPATTERN and not av[1] and not av[2] and not any(o is C.BRANCH for o, _ in av[3]):
+            out.extend(_flat(av[3]))
+        else:
+            out.append((op, av))
+    return out
+
+
+def _required(seq: Sequence[tuple[Any, Any]]) -> int:
+    """How many literal characters every match of `seq` holds, at least."""
+    n = 0
+    for op, av in seq:
+        if op is C.LITERAL:
+            n += 1
+        elif op is C.SUBPATTERN:
+            n += _required(av[-1])
+        elif op is C.BRANCH:
+            n += min(_required(b) for b in av[1])
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+            n += _required(av[2])
+    return n
 
 
 def _longest_run(seq: Sequence[tuple[Any, Any]]) -> tuple[int, str]:

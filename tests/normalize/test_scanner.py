@@ -142,6 +142,54 @@ def test_patterns_get_a_literal_stand_in_only_when_a_broad_repeat_comes_before_a
 
 
 @needs_hs
+def test_a_pattern_led_by_a_broad_repeat_is_scanned_by_what_follows_it_and_reports_the_same_lines():
+    # `^/\S*: ...` (the prefilter drops the `^`) kept Hyperscan busy after every `/`; it has no
+    # long literal run, so it is scanned for by what follows its last broad repeat, and only
+    # the lines that stand-in flags are confirmed; its branch led by a literal is scanned as it is.
+    import re
+
+    from consolewatch.normalize.standins import tail_stand_ins
+
+    src = r"Loading, please wait|/\S*: (?:line )?\d+: (?P<program>/?\S+): (?P<error>not found|Permission denied)"
+    assert tail_stand_ins(src, re.ASCII) == [
+        ("Loading, please wait", False), (": (?:(?:not found|Permission denied))", True)]
+    assert tail_stand_ins(r"(?P<dev>\S+): sh", re.ASCII) is None  # too few literals after `\S+`
+    assert tail_stand_ins(r"Run /\S+ as init process", re.ASCII) is None  # a literal leads: cheap
+    # what can match nothing at a branch's start finds no other line: left out, nothing to confirm
+    assert tail_stand_ins(r"(?:|\]: )\s*routes\s*: \S+", re.ASCII) == [(r"routes(?:[\s])*: (?:[\S])+", False)]
+    assert tail_stand_ins(r"(?:|\]: )\s*routes\s*: \S+|x?", re.ASCII) is None  # matches '': as it is
+    # no literals after its last broad repeat: the first part that literals lead stands in
+    assert tail_stand_ins(r"[A-Z][\w.]* (?P<k>\d+\.\d+\S*) \((?P<tty>tty\w*|console)\)", re.ASCII) == [
+        (r" \((?:(?:tty(?:[\w])*|console))\)", True)]
+    pats = [(0, src, False), (1, r"Linux version \S+ \(", False)]
+    buf = ("[    2.5] /init: line 9: /sbin/init: not found\nmodprobe: not found\n"
+           "Loading, please wait...\nLinux version 6.1 (gcc)\n/init: 9: /x: Permission denied, é\n"
+           "/init: line x: /sbin/init: not found\n").encode()
+    for backend in ("hyperscan", "re"):
+        hits, where = Scanner(pats, backend=backend).scan(buf)
+        assert hits == {0: {0}, 2: {0}, 3: {1}, 4: {0}}, backend
+        assert set(where) == set(hits)
+
+
+def test_a_part_of_a_pattern_written_back_matches_what_the_pattern_matches():
+    import re
+    from re import _parser  # type: ignore[attr-defined]
+
+    from consolewatch.normalize.rxsource import source
+
+    cases = {
+        r"(?P<a>[^\s:\]-]+)\.?x{2,}y{3}z*?\b(?!169\.254\.)(?<=\d)(?:ab|c)": ["ab", "q.xxyyy1ab", "eth0.xxxyyyz7c"],
+        r"[^)]\S\W\D[\x00\t^]": ["a)b c", "x1 y\t", "xy. ^"],
+    }
+    for src, texts in cases.items():
+        written = re.compile(source(_parser.parse(src, re.ASCII).data), re.ASCII)
+        for text in texts:
+            assert bool(written.search(text)) == bool(re.search(src, text, re.ASCII)), (src, text)
+    with pytest.raises(ValueError):
+        source(_parser.parse(r"(a)\1", 0).data)  # a back-reference is not written back
+
+
+@needs_hs
 def test_an_anchor_inside_an_alternation_still_flags_a_stamped_line():
     # Definitions match a line's message (after its time stamp); the prefilter sees the raw line.
     # `(?:^|udhcpc: )` kept its `^` once and anchored before the stamp: the line was never
