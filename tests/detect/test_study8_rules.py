@@ -151,3 +151,31 @@ def test_an_opensbi_trap_error_hangs_the_machine(catalog):
     assert a.outcome == "stall"
     assert [f.rule for f in by_category(a)["boot.stall"]] == ["opensbi-trap-hang"]
 
+
+
+#: samples/qemu-first-boot-reboot-then-ready/serial.log, lines 354-357
+RESTART = ["[    3.484065] reboot: Restarting system", "[    3.484235] reboot: machine restart"]
+FIRMWARE = ["SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting from ROM..."]
+
+
+def test_a_console_that_ends_at_restarting_system_is_a_machine_that_never_reset(catalog):
+    a = run_lines(catalog, ["[  OK  ] Reached target Reboot."] + RESTART)
+    assert a.outcome == "stall"
+    assert [f.rule for f in by_category(a)["boot.stall"]] == ["reboot-never-reset"]
+
+
+def test_a_restart_the_firmware_answered_is_no_stall(catalog):
+    a = run_lines(catalog, RESTART + FIRMWARE)
+    assert "reboot-never-reset" not in {f.rule for f in a.findings()}
+    assert len(a.boots) == 2
+
+
+def test_a_restart_after_a_boot_that_came_up_keeps_its_verdict(catalog):
+    a = run_lines(catalog, FIRMWARE + [LINUX, "debian login: "] + RESTART)
+    assert a.outcome == "success" and "reboot-never-reset" not in {f.rule for f in a.findings()}
+
+
+def test_a_restart_cut_off_after_an_earlier_restart_that_was_answered_is_where_the_capture_stopped(catalog):
+    a = run_lines(catalog, FIRMWARE + RESTART + FIRMWARE + RESTART)
+    assert len(a.boots) == 2 and a.outcome == "unknown"
+    assert "reboot-never-reset" not in {f.rule for f in a.findings()}
