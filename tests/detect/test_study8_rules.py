@@ -179,3 +179,44 @@ def test_a_restart_cut_off_after_an_earlier_restart_that_was_answered_is_where_t
     a = run_lines(catalog, FIRMWARE + RESTART + FIRMWARE + RESTART)
     assert len(a.boots) == 2 and a.outcome == "unknown"
     assert "reboot-never-reset" not in {f.rule for f in a.findings()}
+
+
+def test_boot_sector_code_giving_up_is_a_boot_loader_error_unless_another_device_boots(catalog):
+    # Ubuntu forum posts (search-index files 56925841728, 56786231262)
+    a = run_lines(catalog, ["GRUB GRUB loading stage1.5", "GRUB Hard Disk Error"])
+    assert a.outcome == "failure" and by_category(a)["boot.bootloader-error"][0].fields["error"] == "Hard Disk"
+    b = run_lines(catalog, ["PXE-M0F: Exiting Intel PXE ROM.", "", "Missing operating system.", "",
+                            "Reboot and Select proper Boot device", "or Insert Boot Media and press a key"])
+    assert "boot-sector-code-error" in {f.rule for f in b.findings()} and b.outcome == "failure"
+    c = run_lines(catalog, ["Missing operating system.", LINUX])
+    assert "boot-sector-code-error" not in {f.rule for f in c.findings()}
+
+
+def test_uboot_failing_to_decompress_the_kernel_is_the_same_family(catalog):
+    # a forum post on a D-Link DWR-921 (search-index file 20907664178)
+    a = run_lines(catalog, ["   Uncompressing Kernel Image", "lzma compressed: uncompress error 1",
+                            "Must RESET board to recover"])
+    assert {f.rule for f in by_category(a)["boot.bootloader-error"]} == {"uboot-kernel-image-rejected"}
+
+
+#: synthetic: cloud-init 23.x url_helper.dual_stack()'s warnings (search-index file 467571588)
+DUAL_STACK = ("2023-08-04 09:56:20,232 - url_helper.py[WARNING]: Exception(s) [ConnectTimeoutError(), "
+              "ConnectTimeoutError()] during request to http://169.254.169.254/latest/api/token, raising last exception")
+#: search index file id 45400316007 (an EC2 Ubuntu 18.04 console): the datasource found
+FOUND = ("Cloud-init v. 19.4-33-gbb4131a2-0ubuntu1~18.04.1 finished at Wed, 08 Apr 2020 17:22:21 +0000. "
+         "Datasource DataSourceEc2Local.")
+
+
+def test_cloud_inits_dual_stack_request_failing_is_metadata_unreachable_until_a_datasource_is_found(catalog):
+    a = run_lines(catalog, [DUAL_STACK])
+    assert [f.rule for f in by_category(a)["network.metadata-unreachable"]] == ["cloudinit-metadata-dual-stack-failed"]
+    assert "network.metadata-unreachable" not in by_category(run_lines(catalog, [DUAL_STACK, FOUND]))
+
+
+def test_a_metadata_url_cloud_init_cannot_parse_is_its_own_error(catalog):
+    a = run_lines(catalog, ["2023-08-04 09:56:20,232 - url_helper.py[WARNING]: Exception(s) [UrlError('Failed to parse: "
+                            "http://169.254.169.254/latest/api/token')] during request to "
+                            "http://169.254.169.254/latest/api/token, raising last exception"])
+    cats = by_category(a)
+    assert [f.rule for f in cats["cloudinit.error"]] == ["cloudinit-metadata-url-unparsable"]
+    assert "network.metadata-unreachable" not in cats
