@@ -220,3 +220,10 @@ def test_a_metadata_url_cloud_init_cannot_parse_is_its_own_error(catalog):
     cats = by_category(a)
     assert [f.rule for f in cats["cloudinit.error"]] == ["cloudinit-metadata-url-unparsable"]
     assert "network.metadata-unreachable" not in cats
+
+
+def test_a_vmm_that_cannot_load_the_kernel_fails_the_boot_before_the_guest_runs(catalog):
+    # LKP mailing-list message (search-index file 53598874100)
+    a = run_lines(catalog, ["qemu-system-x86_64: Error loading uncompressed kernel without PVH ELF Note"])
+    assert a.outcome == "failure"
+    assert [f.rule for f in by_category(a)["boot.bootloader-error"]] == ["vmm-kernel-load-failed"]
