@@ -227,3 +227,11 @@ def test_a_vmm_that_cannot_load_the_kernel_fails_the_boot_before_the_guest_runs(
     a = run_lines(catalog, ["qemu-system-x86_64: Error loading uncompressed kernel without PVH ELF Note"])
     assert a.outcome == "failure"
     assert [f.rule for f in by_category(a)["boot.bootloader-error"]] == ["vmm-kernel-load-failed"]
+
+
+def test_windows_setup_that_cannot_finish_configuring_fails_provisioning(catalog):
+    # a blog post on a sysprepped Windows 2008 R2 VM (search-index file 24096632977)
+    a = run_lines(catalog, ["Windows could not finish configuring the system. To attempt to resume configuration, "
+                            "restart the computer."])
+    assert a.outcome == "failure"
+    assert [f.rule for f in by_category(a)["cloudinit.error"]] == ["windows-setup-cannot-proceed"]
