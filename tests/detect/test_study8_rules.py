@@ -122,7 +122,7 @@ def test_mkinitcpio_not_finding_the_root_is_named_before_its_emergency_shell(cat
     assert a.outcome == "failure"
     cats = by_category(a)
     (root,) = cats["disk.root-not-found"]
-    assert root.rule == "mkinitcpio-root-device-not-found" and root.fields["root"] == "/dev/sda3"
+    assert root.rule == "initramfs-root-device-not-found" and root.fields["root"] == "/dev/sda3"
     assert "init.emergency-mode" in cats
     order = [f.category for f in a.findings()]
     assert order.index("disk.root-not-found") < order.index("init.emergency-mode")
