@@ -28,7 +28,7 @@ def test_a_grub_error_the_boot_went_no_further_after_is_a_failure(catalog):
     # GRUB waiting for a key after a menu entry failed says the same, with or without the full stop
     for error in (SECURE_BOOT, SECURE_BOOT.rstrip(".")):
         waits = run_lines(catalog, [error, ANY_KEY])
-        assert _rules(waits, "boot.bootloader-error") == ["grub-entry-failed-press-any-key"]
+        assert _rules(waits, "boot.bootloader-error") == ["grub-boot-entries-failed"]
         assert waits.outcome == "failure"
 
 
