@@ -210,7 +210,7 @@ FOUND = ("Cloud-init v. 19.4-33-gbb4131a2-0ubuntu1~18.04.1 finished at Wed, 08 A
 
 def test_cloud_inits_dual_stack_request_failing_is_metadata_unreachable_until_a_datasource_is_found(catalog):
     a = run_lines(catalog, [DUAL_STACK])
-    assert [f.rule for f in by_category(a)["network.metadata-unreachable"]] == ["cloudinit-metadata-dual-stack-failed"]
+    assert [f.rule for f in by_category(a)["network.metadata-unreachable"]] == ["metadata-unreachable"]
     assert "network.metadata-unreachable" not in by_category(run_lines(catalog, [DUAL_STACK, FOUND]))
 
 
