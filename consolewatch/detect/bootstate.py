@@ -145,9 +145,12 @@ class BootState:
             self.last_by_origin["*"] = ref
 
     def ends(self, ended_by: str) -> set[str]:
-        """How the boot ended: `ended_by`, and "reset" when the next boot began without a line
-        saying the system restarts (a triple fault, a watchdog, a reset from outside)."""
-        return {ended_by, "reset"} if ended_by == "next-boot" and self.restart is None else {ended_by}
+        """How the boot ended: `ended_by`; "reset": the next boot began with no restart line (a triple
+        fault, a watchdog, a reset from outside); "restart-unanswered": the capture ended a line after one."""
+        last, rs = self.last_by_origin.get("*"), self.restart
+        if ended_by == "capture-end" and rs is not None and last is not None and last.seq - rs.seq <= 1:
+            return {ended_by, "restart-unanswered"}
+        return {ended_by, "reset"} if ended_by == "next-boot" and rs is None else {ended_by}
 
     def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None,
                      earlier: frozenset[str] = frozenset()) -> list[Evidence] | None:
@@ -191,27 +194,6 @@ class BootState:
         else:
             refs = [last_line] if last_line else []
         return [r.evidence() for r in refs if r is not None]
-
-
-def quote_exactly(state: BootState, ev: Evidence) -> None:
-    """Line `ev.seq`, first read off a screen, is quoted from now on as the text console printed it."""
-    seq = ev.seq
-
-    def swap(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
-        return tuple(ev if e.seq == seq and e.origin == "ocr" else e for e in evidence)
-
-    for i, f in enumerate(state.findings):
-        evidence, context = swap(f.evidence), swap(f.context)
-        if evidence != f.evidence or context != f.context:
-            state.findings[i] = replaced(f, evidence=evidence, context=context)
-    for name, m in state.milestones.items():
-        if m.seq == seq:
-            state.milestones[name] = dataclasses.replace(m, text=ev.text)
-    refs = [state.first, state.last, *state.last_by_origin.values(), *state.ready,
-            *(v[1] for v in state.last_milestone.values())]
-    for ref in refs:
-        if ref is not None and ref.seq == seq:
-            ref.text = ev.text
 
 
 def _groups(m: Any) -> tuple[str, ...]:

@@ -315,7 +315,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             last_milestone=_strings(c, b, "last_milestone", MILESTONES, d),
             max_lines_after=mla,
             min_lines_after=mln,
-            ended_by=_strings(c, b, "ended_by", ("capture-end", "next-boot", "reset"), d),
+            ended_by=_strings(c, b, "ended_by", ("capture-end", "next-boot", "reset", "restart-unanswered"), d),
             outcome=_strings(c, b, "outcome", OUTCOMES, d),
             evidence=evidence,
             origin=b.get("origin"),

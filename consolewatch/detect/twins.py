@@ -78,7 +78,7 @@ class TwinLines:
         if text:
             ev = Evidence(line.seq, line.text, line.source, "text")
             remember(self._exact, line.seq, ev)
-            bootstate.quote_exactly(b, ev)
+            quote_exactly(b, ev)
         single = self._single(line)
         ref = LineRef(line.seq, line.text, line.origin, line.source)
         sl = single.scanned[0] if single.scanned else None
@@ -118,3 +118,24 @@ def remember(memory: dict[Any, Any], key: Any, value: Any) -> None:
     memory[key] = value
     if len(memory) > TWINS_KEPT:
         del memory[next(iter(memory))]
+
+
+def quote_exactly(state: BootState, ev: Evidence) -> None:
+    """Line `ev.seq`, first read off a screen, is quoted from now on as the text console printed it."""
+    seq = ev.seq
+
+    def swap(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+        return tuple(ev if e.seq == seq and e.origin == "ocr" else e for e in evidence)
+
+    for i, f in enumerate(state.findings):
+        evidence, context = swap(f.evidence), swap(f.context)
+        if evidence != f.evidence or context != f.context:
+            state.findings[i] = bootstate.replaced(f, evidence=evidence, context=context)
+    for name, m in state.milestones.items():
+        if m.seq == seq:
+            state.milestones[name] = dataclasses.replace(m, text=ev.text)
+    refs = [state.first, state.last, *state.last_by_origin.values(), *state.ready,
+            *(v[1] for v in state.last_milestone.values())]
+    for ref in refs:
+        if ref is not None and ref.seq == seq:
+            ref.text = ev.text

@@ -28,7 +28,7 @@ def test_a_grub_error_the_boot_went_no_further_after_is_a_failure(catalog):
     # GRUB waiting for a key after a menu entry failed says the same, with or without the full stop
     for error in (SECURE_BOOT, SECURE_BOOT.rstrip(".")):
         waits = run_lines(catalog, [error, ANY_KEY])
-        assert _rules(waits, "boot.bootloader-error") == ["grub-entry-failed-press-any-key"]
+        assert _rules(waits, "boot.bootloader-error") == ["grub-boot-entries-failed"]
         assert waits.outcome == "failure"
 
 
@@ -54,7 +54,7 @@ def test_shim_that_cannot_start_grub_is_a_failure_and_its_fallback_is_not(catalo
 
 def test_a_boot_sector_with_no_os_to_start_is_a_failure(catalog):
     a = run_lines(catalog, ["Searching for Boot Record from IDE-0..OK", "Missing Operating System"])
-    assert _rules(a, "boot.bootloader-error") == ["boot-sector-no-operating-system"] and a.outcome == "failure"
+    assert _rules(a, "boot.bootloader-error") == ["boot-sector-code-error"] and a.outcome == "failure"
 
 
 def test_a_board_that_stops_in_its_boot_loader_stalled_and_one_that_hands_over_did_not(catalog):

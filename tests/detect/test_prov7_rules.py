@@ -151,8 +151,8 @@ def test_cloud_init_crashing_in_its_entry_script_and_cc_mounts_failing_are_provi
 
 def test_talos_failing_its_boot_sequence_stops_the_boot_and_finishing_it_is_success(catalog):
     a = run_lines(catalog, TALOS_FAILED)
-    [f] = [f for f in a.findings() if f.rule == "talos-boot-sequence-failed"]
-    assert (f.category, f.fields.get("sequence"), a.outcome) == ("init.unit-failed", "boot", "failure")
+    [f] = [f for f in a.findings() if f.rule == "talos-sequence-failed"]
+    assert (f.category, f.fields.get("sequence"), a.outcome) == ("cloudinit.error", "boot", "failure")
     a = run_lines(catalog, TALOS_DONE)
     assert (set(by_category(a)), a.outcome) == ({"boot.success"}, "success")
 
