@@ -71,7 +71,8 @@ class BootClosing:
         findings = sieves.without_fallbacks(findings, self.rules)
         findings = sieves.apply_inhibition(self._rerender(findings), self.rules)
         findings = sieves.without_fallbacks(findings, self.rules)
-        findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b))
+        up_at = b.milestones["ready"].seq if b.up else 0
+        findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at)
         findings, outcome, reason = bootstate.judge(b, findings)
         late: list[Finding] = []
         for rule in self._boot_rules(self._late, ends, outcome):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from consolewatch.detect.bootstate import replaced
+from consolewatch.detect.bootstate import demote, replaced
 from consolewatch.model import Finding
 
 if TYPE_CHECKING:
@@ -21,7 +21,20 @@ def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[F
     if not any(fallback):
         return findings  # each caller's list is a new one: nothing to copy
     full = {f.category for f, fb in zip(findings, fallback) if not fb}
-    return [f for f, fb in zip(findings, fallback) if not fb or (f.category not in full and f.suppressed_by is None)]
+    out = [f for f, fb in zip(findings, fallback) if not fb or (f.category not in full and f.suppressed_by is None)]
+    return _unneeded(out, rules) if len(out) > 1 else out
+
+
+def _unneeded(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """Without the component fallbacks (survivable ones: a component named next to a failure
+    word) whose every line a fuller rule's finding, of any category, already quotes: that rule
+    said what the line means (the kernel's decompressor failing is a corrupt kernel, not the
+    boot loader's error)."""
+    component = [r is not None and r.fallback and r.survivable for r in map(rules.get, [f.rule for f in findings])]
+    if not any(component):
+        return findings
+    claimed = {e.seq for f, c in zip(findings, component) if not c for e in f.evidence}
+    return [f for f, c in zip(findings, component) if not c or not f.evidence or any(e.seq not in claimed for e in f.evidence)]
 
 
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
@@ -65,17 +78,23 @@ def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]
 
 
 def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], shown: bool = True,
-              repeats: Mapping[tuple[str, int], int] | None = None) -> list[Finding]:
+              repeats: Mapping[tuple[str, int], int] | None = None, up_at: int = 0) -> list[Finding]:
     """Findings the boot went on past (a line showing progress after their evidence, seq <
     `progress`), reported at their severity, deciding no outcome: a stall (a wait that ended
     was not forever) and a failure of a `survivable` rule (an action on one process that the
     system carries on after: the OOM killer's kill, an oops). `shown`: the view shows the boot
     (a milestone); without one, a `needs_milestone` rule's report decides nothing either (an
     excerpt of a running system's hung tasks or lockups). `repeats`: (rule, first seq) -> the seq
-    of the latest line that repeated a finding's evidence: progress before a repeat is not past it."""
+    of the latest line that repeated a finding's evidence: progress before a repeat is not past it.
+    `up_at`: the seq of the boot's first ready line when the machine came up, 0 when it did not:
+    a survivable fallback (a component's generic complaint) after it is a warning about a running
+    system, not what stopped the boot (fuller rules know which failures after it still matter)."""
     out = []
     for f in findings:
         rule = rules.get(f.rule)
+        if up_at and rule is not None and rule.fallback and rule.survivable and f.evidence and min(e.seq for e in f.evidence) > up_at:
+            out.append(demote(f))
+            continue
         decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
         unseen = not shown and f.verdict in ("stall", "failure") and rule is not None and rule.needs_milestone
         if unseen or (decides and _went_past(f, progress, repeats)):
