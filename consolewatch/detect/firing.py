@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         _muters: dict[str, frozenset[str]]
 
         def _mask(self, text: str) -> bytes: ...
+        def _component(self, f: Finding) -> bool: ...
         def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str: ...
         def _root_of(self, rule: Rule) -> str | None: ...
         def _exactly(self, evidence: Sequence[Evidence]) -> tuple[Evidence, ...]: ...
@@ -66,7 +67,8 @@ class Firing:
                 return []
             key: tuple[str, str | bytes] = (rule.id, "capture")
         else:
-            if rule.fallback and any(f.category == rule.category for f in b.findings):
+            if rule.fallback and any(f.category == rule.category and (rule.component or not self._component(f))
+                                     for f in b.findings):
                 return []  # the fuller evidence was seen: the fragment adds nothing
             text = message if message is not None else (evidence[0].text if evidence else "")
             key = (rule.id, self._mask(text))
@@ -84,6 +86,11 @@ class Firing:
         )
         (self.capture_findings if capture else b.findings).append(finding)
         return [finding]
+
+    def _component(self: _Engine, f: Finding) -> bool:
+        """`f` is a component fallback's: weaker than any other rule's, a fallback's too."""
+        rule = self.rules.get(f.rule)
+        return rule is not None and rule.component
 
     def _root_of(self: _Engine, rule: Rule) -> str | None:
         """A root cause already found in this boot that mutes `rule` (so a live view groups them)."""

@@ -90,6 +90,8 @@ def _rule(c: Checker, r: Any) -> Rule | None:
     matchers: list[LineMatcher] = []
     cond = _condition(c, d.get("match"), d, matchers)
     reached, superseded_at = _superseded(c, d, matchers)
+    if d.get("fallback") not in (None, True, False, "component"):
+        c.add(d, "`fallback` is true, false or `component`")
     if d.get("loader_phase") is True and cond is not None and not isinstance(cond, LineCond):
         c.add(d, "`loader_phase` needs a line condition (`line` or `any`)")
     remediation = d.get("remediation")
@@ -119,7 +121,8 @@ def _rule(c: Checker, r: Any) -> Rule | None:
         id=rid, title=c.text(d, "title", d), category=category, severity=severity, verdict=verdict,
         condition=cond, remediation=rem, description=str(d.get("description", "")).strip(),
         clouds=clouds, hypervisors=hypervisors, references=c.strings(d, "references", d),
-        inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") is True,
+        inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") in (True, "component"),
+        component=d.get("fallback") == "component",
         survivable=d.get("survivable") is True, needs_milestone=d.get("needs_milestone") is True,
         loader_phase=d.get("loader_phase") is True,
         superseded_keeps=isinstance(d.get("superseded_by"), dict) and d["superseded_by"].get("keep") is True,

@@ -172,6 +172,11 @@ class Rule:
     fallback: bool = False
     """Stands in for its category's fuller evidence (a panic footer when the header scrolled
     away): dropped when another finding of the same category is in the boot."""
+    component: bool = False
+    """A component fallback (`fallback: component`: a component named next to a failure word,
+    parsers/detectors/fallbacks.yaml): the weakest evidence of its category. Any other finding of
+    the category, a fallback too, replaces it; so does a rule of any category that quotes its
+    every line; after the machine came up it is a warning."""
     match_samples: tuple[RuleSample, ...] = ()
     no_match_samples: tuple[RuleSample, ...] = ()
     path: str = ""

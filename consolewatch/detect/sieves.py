@@ -16,21 +16,31 @@ if TYPE_CHECKING:
 
 def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """Drop fallback findings (evidence fragments) that add nothing: their category was found
-    from fuller evidence, or a root cause in the boot explains them (run after inhibition too)."""
-    fallback = [rule is not None and rule.fallback for rule in map(rules.get, [f.rule for f in findings])]
-    if not any(fallback):
+    from fuller evidence, or a root cause in the boot explains them (run after inhibition too).
+    A component fallback's is the weakest: any other finding of its category, a fallback's too,
+    is fuller."""
+    kinds = [_fallback_kind(rules.get(f.rule)) for f in findings]
+    if not any(kinds):
         return findings  # each caller's list is a new one: nothing to copy
-    full = {f.category for f, fb in zip(findings, fallback) if not fb}
-    out = [f for f, fb in zip(findings, fallback) if not fb or (f.category not in full and f.suppressed_by is None)]
+    full = {f.category for f, k in zip(findings, kinds) if not k}
+    fuller = full | {f.category for f, k in zip(findings, kinds) if k == "fallback"}
+    out = [f for f, k in zip(findings, kinds)
+           if not k or (f.category not in (fuller if k == "component" else full) and f.suppressed_by is None)]
     return _unneeded(out, rules) if len(out) > 1 else out
 
 
+def _fallback_kind(rule: Rule | None) -> str:
+    """What kind of fallback `rule` is: "component", "fallback", or "" for a full (or unknown) rule."""
+    if rule is None or not rule.fallback:
+        return ""
+    return "component" if rule.component else "fallback"
+
+
 def _unneeded(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
-    """Without the component fallbacks (survivable ones: a component named next to a failure
-    word) whose every line a fuller rule's finding, of any category, already quotes: that rule
-    said what the line means (the kernel's decompressor failing is a corrupt kernel, not the
-    boot loader's error)."""
-    component = [r is not None and r.fallback and r.survivable for r in map(rules.get, [f.rule for f in findings])]
+    """Without the component fallbacks (a component named next to a failure word) whose every
+    line a fuller rule's finding, of any category, already quotes: that rule said what the line
+    means (the kernel's decompressor failing is a corrupt kernel, not the boot loader's error)."""
+    component = [r is not None and r.component for r in map(rules.get, [f.rule for f in findings])]
     if not any(component):
         return findings
     claimed = {e.seq for f, c in zip(findings, component) if not c for e in f.evidence}
@@ -87,12 +97,12 @@ def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], sh
     excerpt of a running system's hung tasks or lockups). `repeats`: (rule, first seq) -> the seq
     of the latest line that repeated a finding's evidence: progress before a repeat is not past it.
     `up_at`: the seq of the boot's first ready line when the machine came up, 0 when it did not:
-    a survivable fallback (a component's generic complaint) after it is a warning about a running
+    a component fallback (a component's generic complaint) after it is a warning about a running
     system, not what stopped the boot (fuller rules know which failures after it still matter)."""
     out = []
     for f in findings:
         rule = rules.get(f.rule)
-        if up_at and rule is not None and rule.fallback and rule.survivable and f.evidence and min(e.seq for e in f.evidence) > up_at:
+        if up_at and rule is not None and rule.component and f.evidence and min(e.seq for e in f.evidence) > up_at:
             out.append(demote(f))
             continue
         decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
