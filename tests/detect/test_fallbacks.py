@@ -16,6 +16,22 @@ from consolewatch.detect.checks import run_lines
 from consolewatch.detect.ruleparse import parse_rules_file
 from tests.detect.findings import by_category, serial_lines
 
+#: QEMU 7.2 run here (SeaBIOS 1.16.2, Debian's ipxe-qemu 1.0.0+git-20190125): an iPXE script
+#: (`kernel tftp://10.0.2.2/vmlinuz-missing || shell`) cannot fetch its kernel and drops to iPXE's
+#: shell, in words no rule knows (parsers/detectors/fallbacks.yaml cites the run)
+IPXE_KERNEL_MISSING = [
+    "SeaBIOS (version 1.16.2-debian-1.16.2-1)",
+    "Booting from ROM...",
+    "iPXE (PCI 00:03.0) starting execution...ok",
+    "iPXE initialising devices...ok",
+    "Next server: 10.0.2.2",
+    "Filename: s4.ipxe",
+    "tftp://10.0.2.2/s4.ipxe... ok",
+    "s4.ipxe : 55 bytes [script]",
+    "tftp://10.0.2.2/vmlinuz-missing... No such file or directory (http://ipxe.org/2d",
+    "12603b)",
+    "iPXE> ",
+]
 #: search-index file 8122890273: a Linux-on-VexRiscv board's U-Boot with no SD card
 UBOOT_NO_IMAGE = [
     "U-Boot 2019.10-02536-gefeedc3 (Jan 18 2020 - 14:18:57 +0100)",
@@ -41,19 +57,32 @@ UBOOT_THEN_KERNEL = [
 #: (search-index file 1113647914) in cloud-init's log format behind its console prefix
 CLOUDINIT_HOSTNAME = ("[    9.104512] cloud-init[812]: 2024-01-01 00:00:00,000 - util.py[WARNING]: "
                       "Failed to write hostname debian to /etc/hostname")
-#: search-index file 9034446658: mkinitcpio cannot find the root it was given
-MKINITCPIO_ROOT = [
-    "Waiting 10 seconds for device /dev/disk/by-partuuid/2950092c-7763-4c6d-9da3-bd066cdd6b0a ...",
-    "ERROR: device 'PARTUUID=2950092c-7763-4c6d-9da3-bd066cdd6b0a' not found. Skipping fsck.",
-    ":: mounting 'PARTUUID=2950092c-7763-4c6d-9da3-bd066cdd6b0a' on real root",
-    "mount: /new_root: can't find PARTUUID=2950092c-7763-4c6d-9da3-bd066cdd6b0a.",
-]
+#: util-linux 2.38.1 mount run here in a chroot holding /sysroot, refused: words no fuller rule knows
+ROOT_MOUNT_REFUSED = ["mount: /sysroot: mount failed: Operation not permitted."]
+#: kvmarm mailing list (search-index file 30965108270, grub-boot-entries-failed cites it): an arm64
+#: 16 KB page-size kernel refused by the EFI stub, then GRUB's own closing words
+GRUB_ENTRIES_FAILED = ["EFI stub: ERROR: This 16 KB granular kernel is not supported by your CPU", "",
+                       "   Failed to boot both default and fallback entries.", "", "Press any key to continue..."]
 
 
 def test_an_error_in_the_boot_loader_phase_is_the_loaders_whatever_its_wording():
-    a = run_lines(load_catalog(), UBOOT_NO_IMAGE)
+    a = run_lines(load_catalog(), IPXE_KERNEL_MISSING)
     found = by_category(a)
     assert [f.rule for f in found["boot.bootloader-error"]] == ["loader-phase-error"]
+    assert a.outcome == "failure"
+
+
+def test_a_loader_rule_that_knows_the_words_replaces_the_phase_suspect():
+    # U-Boot's own words: uboot-kernel-image-rejected says what they mean
+    found = by_category(run_lines(load_catalog(), UBOOT_NO_IMAGE))
+    assert {f.rule for f in found["boot.bootloader-error"]} == {"uboot-kernel-image-rejected"}
+
+
+def test_a_fuller_fallback_is_not_kept_out_by_a_component_suspect_found_first():
+    # the EFI stub's error is in the loader phase (loader-phase-error finds it first), but GRUB's
+    # closing words after it (grub-boot-entries-failed, itself a fallback) say more
+    a = run_lines(load_catalog(), GRUB_ENTRIES_FAILED)
+    assert [f.rule for f in by_category(a)["boot.bootloader-error"]] == ["grub-boot-entries-failed"]
     assert a.outcome == "failure"
 
 
@@ -64,7 +93,7 @@ def test_loader_complaints_before_a_kernel_that_started_are_moot():
 
 def test_the_same_words_outside_the_loader_phase_are_no_loader_error():
     # no firmware or loader banner: a pasted excerpt, whose phase nothing shows
-    assert "boot.bootloader-error" not in by_category(run_lines(load_catalog(), UBOOT_NO_IMAGE[-3:]))
+    assert "boot.bootloader-error" not in by_category(run_lines(load_catalog(), IPXE_KERNEL_MISSING[-3:]))
 
 
 def test_a_line_a_fuller_rule_explained_is_no_new_suspect():
@@ -76,14 +105,14 @@ def test_a_line_a_fuller_rule_explained_is_no_new_suspect():
 def test_a_component_failure_where_the_boot_stopped_decides_it():
     lines = ["SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting from Hard Disk...",
              "[    0.000000] Linux version 6.1.0-27-cloud-amd64 (debian-kernel@lists.debian.org)",
-             *MKINITCPIO_ROOT]
+             *ROOT_MOUNT_REFUSED]
     a = run_lines(load_catalog(), lines)
     (f,) = by_category(a)["disk.root-not-found"]
     assert (f.rule, f.verdict, a.outcome) == ("root-device-failed", "failure", "failure")
 
 
 def test_in_an_excerpt_that_shows_no_boot_it_is_reported_but_decides_nothing():
-    a = run_lines(load_catalog(), MKINITCPIO_ROOT)
+    a = run_lines(load_catalog(), ROOT_MOUNT_REFUSED)
     (f,) = by_category(a)["disk.root-not-found"]
     assert (f.severity, f.verdict, a.outcome) == ("error", "none", "unknown")
 
