@@ -24,9 +24,9 @@ def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[F
         return findings  # each caller's list is a new one: nothing to copy
     full = {f.category for f, k in zip(findings, kinds) if not k}
     fuller = full | {f.category for f, k in zip(findings, kinds) if k == "fallback"}
-    out = [f for f, k in zip(findings, kinds)
-           if not k or (f.category not in (fuller if k == "component" else full) and f.suppressed_by is None)]
-    return _unneeded(out, rules) if len(out) > 1 else out
+    kept = [(f, k) for f, k in zip(findings, kinds)
+            if not k or (f.category not in (fuller if k == "component" else full) and f.suppressed_by is None)]
+    return _unneeded(kept) if len(kept) > 1 else [f for f, _ in kept]
 
 
 def _fallback_kind(rule: Rule | None) -> str:
@@ -36,15 +36,13 @@ def _fallback_kind(rule: Rule | None) -> str:
     return "component" if rule.component else "fallback"
 
 
-def _unneeded(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+def _unneeded(kept: list[tuple[Finding, str]]) -> list[Finding]:
     """Without the component fallbacks (a component named next to a failure word) whose every
     line a fuller rule's finding, of any category, already quotes: that rule said what the line
-    means (the kernel's decompressor failing is a corrupt kernel, not the boot loader's error)."""
-    component = [r is not None and r.component for r in map(rules.get, [f.rule for f in findings])]
-    if not any(component):
-        return findings
-    claimed = {e.seq for f, c in zip(findings, component) if not c for e in f.evidence}
-    return [f for f, c in zip(findings, component) if not c or not f.evidence or any(e.seq not in claimed for e in f.evidence)]
+    means (the kernel's decompressor failing is a corrupt kernel, not the boot loader's error).
+    `kept`: each finding with its `_fallback_kind`."""
+    claimed = {e.seq for f, k in kept if k != "component" for e in f.evidence}
+    return [f for f, k in kept if k != "component" or not f.evidence or any(e.seq not in claimed for e in f.evidence)]
 
 
 def apply_inhibition(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
