@@ -51,3 +51,16 @@ def test_once_lines_with_hostile_bytes_stay_bounded(catalog):
     panic = _kept("Kernel panic - not syncing")[0]
     a = run_lines(catalog, ["\x1b[2J\x00" * 300 + panic, "\xff\xfe" * 500, panic + "\x1b]0;x\x07"] * 3)
     assert 1 <= len(a.boots) <= 6 and all(len(e.text) < 20000 for f in a.findings("all") for e in f.evidence)
+
+
+def test_the_restart_lines_of_a_loop_alone_are_a_loop(catalog):
+    """kernel_restart()'s two lines of samples/qemu-first-boot-reboot-then-ready (lines 354-355),
+    and systemd-shutdown's "Rebooting." (search-index file 8026139743): each is printed once per
+    shutdown, so three of them are three boots."""
+    restart = serial_lines("qemu-first-boot-reboot-then-ready")[353:355]
+    assert restart == ["[    3.484065] reboot: Restarting system", "[    3.484235] reboot: machine restart"]
+    assert len(run_lines(catalog, restart).boots) == 1  # the two lines of one restart
+    a = run_lines(catalog, restart[1:] * 3)
+    assert len(a.boots) == 3 and "boot-loop" in _loop(a)
+    b = run_lines(catalog, ["[   80.169602] systemd-shutdown[1]: Rebooting.", *restart] * 3)
+    assert len(b.boots) == 3 and "boot-loop" in _loop(b)
