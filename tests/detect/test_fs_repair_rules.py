@@ -12,6 +12,7 @@ DAMAGED = ["Phase 1 - find and verify superblock...", "Phase 2 - using internal 
            "Metadata CRC error detected at 0x55cdfc0d09e9, xfs_bnobt block 0x8/0x1000",
            "btree block 0/1 is suspect, error -74", "bad magic # 0xf0ff3f13 in btbno block 0/1",
            "root inode chunk not found"]
+INODE = ["bad magic number 0x0 on inode 128", "would clear root inode 128", "root inode would be lost"]
 CLEAN = DAMAGED[:4] + ["        - found root inode chunk", "Phase 3 - for each AG..."]
 
 
@@ -28,6 +29,8 @@ def test_damage_xfs_repair_reports_is_a_file_system_error_that_does_not_decide_t
     assert a.outcome == "success"  # the boot came up after the repair: a warning, not the verdict
     alone = run_lines(catalog, DAMAGED)
     assert "disk.fs-error" in {f.category for f in alone.findings()} and alone.outcome == "unknown"
+    inode = run_lines(catalog, INODE)  # a zeroed root inode, as xfs_repair -n reports it
+    assert [e.text for f in inode.findings() if f.category == "disk.fs-error" for e in f.evidence][:1] == INODE[:1]
 
 
 def test_a_clean_xfs_repair_run_reports_nothing(catalog):
