@@ -41,6 +41,8 @@ class Reading(NamedTuple):
     """A pattern says the system is restarting (the next milestone line begins a new boot)."""
     relevant: bool
     """False when no rule can use the line and its formats change nothing (skip it)."""
+    once: tuple[str, ...] = ()
+    """Refs of its `once` patterns (printed once per run: seen again, a new boot began)."""
 
 
 class ScannedLine(NamedTuple):
@@ -117,7 +119,7 @@ class Catalog:
                 self.by_trigger.setdefault(trigger, []).append((rule, m, index))
         self.scanner = Scanner(sources, backend=backend)
         self.useful = frozenset(
-            {pid for pid, p in self.patterns.items() if p.milestone or p.restart or p.poweroff or p.progress or p.context}
+            {pid for pid, p in self.patterns.items() if p.milestone or p.restart or p.once or p.poweroff or p.progress or p.context}
             | set(self.by_trigger)
         )
         """Pattern ids that can make a line matter on their own (a milestone, a restart or power-off, progress,
@@ -160,9 +162,10 @@ class Catalog:
         starts = tuple(h.pattern.milestone for h in hits if h.pattern.boot_start and h.pattern.milestone)
         milestones = tuple(h.pattern.milestone for h in hits if h.pattern.milestone)
         restart = any(h.pattern.restart for h in hits)
-        relevant = bool(milestones or restart or any(h.pattern.context or h.pattern.poweroff or h.pattern.progress for h in hits)
+        once = tuple(h.pattern.ref for h in hits if h.pattern.once)
+        relevant = bool(milestones or restart or once or any(h.pattern.context or h.pattern.poweroff or h.pattern.progress for h in hits)
                         or self.candidates(triggers))
-        return Reading(stamps, tuple(hits), fields, starts, milestones, restart, relevant)
+        return Reading(stamps, tuple(hits), fields, starts, milestones, restart, relevant, once)
 
     def candidates(self, triggers: frozenset[int]) -> list[tuple[Rule, LineMatcher, int]]:
         """(rule, matcher, matcher index) that may match a line with these triggers, in definition order."""

@@ -10,9 +10,11 @@ Disk...", GRUB's "Booting `Debian'" after a kernel mean the machine started over
 not), at the
 first milestone line after the system said it was restarting (a `restart` line: "reboot:
 Restarting system", "rebooting...") or at the first line whose printk time is earlier than
-the restart line's (a pasted loop of panics, each boot's banner left out), or when printk time
-jumps back to near zero after a kernel ran. All times come from the lines themselves, never
-the wall clock, so a replay decides exactly as the live run did.
+the restart line's (a pasted loop of panics, each boot's banner left out), when printk time
+jumps back to near zero after a kernel ran, or at a line that what printed it prints once per
+run (a `once` pattern: the kernel's "Kernel panic - not syncing", its "Rebooting in N
+seconds..") seen again on the same origin: the kernel ran again, whatever its time stamps say.
+All times come from the lines themselves, never the wall clock, so a replay decides exactly as the live run did.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ class BootTracker:
         self._restart_at: tuple[float, str] | None = None  # printk time and origin of the restart line
         self._kernel_on: set[str] = set()  # origins on which this boot showed a kernel (or later) milestone
         self._rank_on: dict[str, int] = {}  # the furthest milestone rank this boot showed, per origin
+        self._once_on: dict[str, set[str]] = {}  # the `once` patterns this boot showed, per origin
 
     def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None,
-                restart: bool = False, origin: str = "text") -> bool:
+                restart: bool = False, origin: str = "text", once: tuple[str, ...] = ()) -> bool:
         """Account for one flagged line; True when it begins a new boot.
 
         `starts`: milestones of the line's boot_start patterns; `milestones`: all its milestones;
@@ -50,7 +53,7 @@ class BootTracker:
         A line with no milestone, no restart and no `guest_time` changes nothing here (the
         normaliser skips the call for it; keep it so).
         """
-        if not milestones and not starts and not restart and not self._restarting and guest_time is not None:
+        if not milestones and not starts and not restart and not once and not self._restarting and guest_time is not None:
             # The common line (a printk time stamp, nothing else): only the kernel's clock going
             # back to zero can begin a boot here; else the clock moves on (as below).
             last = self._last_guest
@@ -65,6 +68,9 @@ class BootTracker:
         for m in starts:
             if self._rank_on.get(origin, -1) >= RANK[m]:
                 new = True  # a banner again on the same origin (a screen and the serial port are two views of one boot)
+        seen = self._once_on.get(origin, ())
+        if any(p in seen for p in once):
+            new = True  # printed once per run, printed again: it ran again (a loop pasted without banners)
         if milestones and origin in self._kernel_on and any(RANK[m] < _KERNEL for m in milestones):
             new = True  # the firmware or a boot loader runs again after a kernel ran: a reset
         if (
@@ -86,6 +92,9 @@ class BootTracker:
             self._restart_at = None
             self._kernel_on = set()
             self._rank_on = {}
+            self._once_on = {}
+        if once:
+            self._once_on.setdefault(origin, set()).update(once)
         if restart:
             self._restarting = True
             self._restart_at = (guest_time, origin) if guest_time is not None else None

@@ -34,6 +34,9 @@ class FormatPattern:
     boot_start: bool = False
     restart: bool = False
     """The system says it is restarting: the next milestone line belongs to a new boot."""
+    once: bool = False
+    """Printed at most once per run of what prints it (a kernel's panic line, its restart line): seen again
+    on the same origin, it began again (a new boot)."""
     poweroff: bool = False
     """A clean power-off or halt: a ready line that does not undo a fatal failure before it."""
     progress: bool = False
@@ -155,7 +158,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
         pd = c.mapping(p, d, "a pattern")
         if not pd:
             continue
-        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "poweroff", "progress", "context", "level"}, pd, "a pattern")
+        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "once", "poweroff", "progress", "context", "level"}, pd, "a pattern")
         pid = c.text(pd, "id", pd)
         if pid in seen:
             c.add(pd, f"duplicate pattern id {pid!r}")
@@ -182,7 +185,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
             patterns.append(
                 FormatPattern(
                     format_id=fid, id=pid, regex=rx, ignore_case=icase, milestone=milestone,
-                    boot_start=bool(pd.get("boot_start", False)), restart=bool(pd.get("restart", False)),
+                    boot_start=bool(pd.get("boot_start", False)), restart=bool(pd.get("restart", False)), once=bool(pd.get("once", False)),
                     poweroff=bool(pd.get("poweroff", False)), progress=bool(pd.get("progress", False)),
                     context=dict(context),
                     level=level, component=component,

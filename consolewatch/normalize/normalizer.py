@@ -172,8 +172,8 @@ class Normalizer:
                 guest = stamps.guest_time
                 # A line with no milestone, no restart and no printk time changes nothing in the
                 # tracker (BootTracker.observe): the call is skipped for such lines.
-                if (r.milestones or r.restart or guest is not None) and \
-                        boots.observe(r.boot_starts, r.milestones, guest, r.restart, origin):
+                if (r.milestones or r.restart or r.once or guest is not None) and \
+                        boots.observe(r.boot_starts, r.milestones, guest, r.restart, origin, r.once):
                     marks.append((seq, boots.index))
                 # Built as the tuple it is (every field given): half the cost of calling the class.
                 scanned.append(new(ScannedLine, (
