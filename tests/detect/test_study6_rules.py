@@ -178,11 +178,16 @@ def test_a_script_retrying_a_refused_metadata_server_until_the_end_is_a_stall(ca
     assert "cloudinit.error" not in _found(recovered) and recovered.outcome != "stall"
 
 
-def test_an_http_error_from_the_metadata_server_is_a_provisioning_warning(catalog):
-    a = run_lines(catalog, WGET_404)
+def test_an_http_error_from_the_metadata_server_fails_only_a_boot_that_stopped_there(catalog):
+    a = run_lines(catalog, WGET_404)  # an excerpt: it cannot show the boot stopping there
     [f] = _found(a)["cloudinit.error"]
-    assert f.rule == "metadata-fetch-http-error" and f.severity == "warning" and "404" in f.remediation
+    assert f.rule == "metadata-fetch-http-error" and "404" in f.remediation and a.outcome != "failure"
     assert "cloudinit.error" not in _found(run_lines(catalog, WGET_OK))
+    lease = ["[    1.901233] Run /init as init process",  # samples/qemu/healthy/serial.log
+             "udhcpc: lease of 10.128.0.2 obtained from 10.128.0.1, lease time 3600"]
+    assert run_lines(catalog, lease + WGET_404).outcome == "failure"  # the agent stopped on it
+    up = run_lines(catalog, lease + WGET_404 + ["consolewatch-guest: ready", "", "debian login: "])
+    assert "cloudinit.error" not in _found(up)  # an optional attribute not set: the machine came up
 
 
 def test_a_metadata_service_answering_an_http_error_leaves_a_machine_that_came_up_unprovisioned(catalog):
