@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import importlib.util
 import io
 import os
 import pickle
 import re
 import sys
-from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from consolewatch import cachedir, definitions
 from consolewatch.definitions import Definitions
+from consolewatch.normalize import rxcode
 
 #: Entries kept (one per set of definitions and code: a checkout switching branches, `--parsers`).
 KEEP = 16
@@ -107,42 +106,15 @@ class _Unpickler(pickle.Unpickler):
 
 
 class _Pickler(pickle.Pickler):
-    """Writes each regex with what `re` compiled it to (`_compiled_form`), so that reading it back
+    """Writes each regex with what `re` compiled it to (`rxcode`), so that reading it back
     and using it skips parsing and compiling (~0.11 ms a regex; a 100 MB run uses ~450)."""
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, (re.Pattern, _LazyPattern)):
-            form = _compiled_form(obj.pattern, obj.flags)
+            form = rxcode.compiled_form(obj.pattern, obj.flags)
             if form is not None:
                 return _LazyPattern, (obj.pattern, obj.flags, form)
         return NotImplemented
-
-
-def _compiled_form(pattern: str | bytes, flags: int) -> tuple[int, bytes, int, dict, tuple] | None:
-    """What `re._compiler.compile` hands to `_sre.compile` for this regex (the code as bytes), or
-    None when it cannot be taken apart or does not rebuild into the same compiled pattern (a
-    `re.Pattern` compares by pattern, flags and code). The entry's key holds the Python build,
-    so only the `re` that made the code reads it."""
-    try:
-        _parser, _compiler = importlib.import_module("re._parser"), importlib.import_module("re._compiler")
-        parsed = _parser.parse(pattern, flags)
-        code = _compiler._code(parsed, flags)
-        groupindex = dict(parsed.state.groupdict)
-        indexgroup = [None] * parsed.state.groups
-        for k, i in groupindex.items():
-            indexgroup[i] = k
-        form = (flags | parsed.state.flags, array("I", code).tobytes(), parsed.state.groups - 1,
-                groupindex, tuple(indexgroup))
-        if array("I").itemsize != importlib.import_module("_sre").CODESIZE or _rebuild(pattern, form) != re.compile(pattern, flags):
-            return None
-    except Exception:  # another Python's `re` internals: the regex is compiled from its text
-        return None
-    return form
-
-
-def _rebuild(pattern: str | bytes, form: tuple[int, bytes, int, dict, tuple]) -> re.Pattern:
-    flags, code, groups, groupindex, indexgroup = form
-    return importlib.import_module("_sre").compile(pattern, flags, array("I", code).tolist(), groups, groupindex, indexgroup)
 
 
 #: What `_LazyPattern` takes from the compiled pattern on its first use.
@@ -165,7 +137,7 @@ class _LazyPattern:
     def __getattr__(self, name: str) -> Any:  # only what the instance does not hold yet
         if name.startswith("__"):
             raise AttributeError(name)
-        compiled = re.compile(self.pattern, self.flags) if self._form is None else _rebuild(self.pattern, self._form)
+        compiled = re.compile(self.pattern, self.flags) if self._form is None else rxcode.rebuild(self.pattern, self._form)
         for attr in _BOUND:
             setattr(self, attr, getattr(compiled, attr))
         return getattr(compiled, name)
