@@ -41,6 +41,8 @@ def test_a_cached_load_gives_what_loading_gives(parsers, tmp_path):
     again = defcache.load([parsers])  # reads it back
     assert summary(first) == summary(again) == summary(fresh)
     assert again.rules.keys() == fresh.rules.keys() and not again.problems
+    # every field of every rule, matcher, condition and pattern (read back by `_set_slots`)
+    assert again.rules == fresh.rules and again.formats == fresh.formats
 
 
 def test_an_edited_definition_is_never_read_from_a_stale_entry(parsers, tmp_path):
