@@ -7,8 +7,9 @@ stand-ins' confirmations in the scanner cache, `scancache`).
 does exactly this before `_sre.compile`) and keeps the form only when rebuilding it gives a
 pattern equal to `re.compile`'s (a `re.Pattern` compares by source, flags and code); anything
 else, or another Python's `re` internals, gives None and the caller compiles from the source.
-The caches key their entries by the Python build (`defcache`) or keep forms with a salt naming
-it (`scancache`), so a form is only read by the `re` that made it.
+The definitions cache keys its entries by the Python build (`defcache`) and the scanner cache
+keeps the build's name (`BUILD`) with its forms (`scancache`), so a form is only read by the `re`
+that made it; `_sre.compile` checks the code it is given (a damaged form raises, it does not crash).
 """
 
 from __future__ import annotations

@@ -276,7 +276,11 @@ class _HyperscanBackend:
         if rx is None:  # compiled when first needed (most runs meet few), from the cache's form
             src, icase = self._confirm[pid]
             form = self._forms.get(pid)
-            rx = self._regex[pid] = re.compile(src, _confirm_flags(icase)) if form is None else rxcode.rebuild(src, form)
+            try:
+                rx = rxcode.rebuild(src, form) if form is not None else None
+            except Exception:  # a damaged cache entry: compiled from the source
+                rx = None
+            rx = self._regex[pid] = rx or re.compile(src, _confirm_flags(icase))
         return rx
 
 

@@ -146,6 +146,16 @@ def test_a_stand_ins_confirmation_read_back_from_the_cache_is_the_compiled_patte
     assert again.scan(buf)[0] == first.scan(buf)[0] == {2: {0}, 3: {1}, 4: {2}}
     for pid, (pat, icase) in hs._confirm.items():
         assert hs._pattern(pid) == re.compile(pat, re.M | re.ASCII | (re.I if icase else 0))
+    # A damaged entry (code that is not SRE code) is compiled from the source, not trusted.
+    import json
+
+    entry = next((tmp_path / "scanner").glob("*.hsdb"))
+    head, _, blob = entry.read_bytes().partition(b"\n")
+    doc = json.loads(head)
+    for form in doc[2]["forms"].values():
+        form[1] = "ffffffff" * 4
+    entry.write_bytes(json.dumps(doc).encode() + b"\n" + blob)
+    assert Scanner(pats, backend="hyperscan").scan(buf)[0] == {2: {0}, 3: {1}, 4: {2}}
 
 
 def test_patterns_get_a_literal_stand_in_only_when_a_broad_repeat_comes_before_a_long_literal():
