@@ -10,7 +10,8 @@ after; and whether both sides printed the same JSON document.
     python bench/ab_analyze.py LOG --base-ref main            # base: `git archive main` in a temp dir
     python bench/ab_analyze.py LOG --base /path/to/checkout [--runs 5] [-- extra analyze args]
 
-Each side runs `python -m consolewatch` from its own checkout, with the Python running this script.
+Each side runs `python -m consolewatch` from its own checkout, with the Python running this script;
+one untimed run per side first fills the caches a checkout's first run compiles.
 """
 
 from __future__ import annotations
@@ -54,14 +55,21 @@ def main() -> int:
         if base is None:
             base = tmp / "base"
             base.mkdir()
-            archive = subprocess.run(["git", "archive", args.base_ref], cwd=ROOT, capture_output=True, check=True)
-            subprocess.run(["tar", "-x", "-C", str(base)], input=archive.stdout, check=True)
+            # Piped, not read into this process: a child's peak RSS (wait4) counts this process's
+            # peak at the time it was spawned.
+            archive = subprocess.Popen(["git", "archive", args.base_ref], cwd=ROOT, stdout=subprocess.PIPE)
+            subprocess.run(["tar", "-x", "-C", str(base)], stdin=archive.stdout, check=True)
+            archive.stdout.close()  # type: ignore[union-attr]
+            if archive.wait():
+                sys.exit(f"git archive {args.base_ref} failed")
         sides = {"base": base.resolve(), "this": ROOT}
         mb = args.log.stat().st_size / (1 << 20)
         load0 = os.getloadavg()[0]
         cpu: dict[str, list[float]] = {k: [] for k in sides}
         rss: dict[str, float] = {k: 0.0 for k in sides}
         digests: dict[str, set[str]] = {k: set() for k in sides}
+        for checkout in sides.values():  # untimed: fills the caches a side's first run would compile
+            one_run(checkout, args.log, args.extra, tmp / "warm.json")
         for _ in range(args.runs):
             for name, checkout in sides.items():
                 c, r, d = one_run(checkout, args.log, args.extra, tmp / f"{name}.json")

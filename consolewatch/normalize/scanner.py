@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from consolewatch.normalize import scancache
+from consolewatch.normalize import rxcode, scancache
 from consolewatch.normalize.standins import literal_stand_ins, tail_stand_ins
 
 try:  # pragma: no cover - exercised by whichever backend the machine has
@@ -146,7 +146,7 @@ CONFIRMED_LINE_BYTES = 512
 
 
 class _HyperscanBackend:
-    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-3-tails-2"
+    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-3-tails-2-forms"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self._db = None
@@ -157,14 +157,18 @@ class _HyperscanBackend:
         self._regex: dict[int, re.Pattern[str]] = {}
         self._confirmed: dict[tuple[int, bytes], bool] = {}
         self._confirm_ids: frozenset[int] = frozenset()
+        self._forms: dict[int, rxcode.Form] = {}
         if not patterns:
             return
         cached = scancache.load(_hs, patterns, self.SALT)
         if cached is not None:
-            self._db, self.rejected, stand_ins = cached
+            self._db, self.rejected, stand_ins, self._forms = cached
         else:
             self._db, stand_ins = self._compile_all(patterns)
-            scancache.store(_hs, patterns, self.SALT, self._db, self.rejected, stand_ins)
+            wanted = set(stand_ins)
+            self._forms = {pid: form for pid, src, icase in patterns if pid in wanted
+                           if (form := rxcode.compiled_form(src, _confirm_flags(icase))) is not None}
+            scancache.store(_hs, patterns, self.SALT, self._db, self.rejected, stand_ins, self._forms)
         wanted = set(stand_ins)
         self._confirm = {pid: (src, icase) for pid, src, icase in patterns if pid in wanted}
         self._confirm_ids = frozenset(pid + STAND_IN for pid in self._confirm)
@@ -269,10 +273,20 @@ class _HyperscanBackend:
 
     def _pattern(self, pid: int) -> re.Pattern[str]:
         rx = self._regex.get(pid)
-        if rx is None:  # compiled when first needed: most runs meet few of these patterns
+        if rx is None:  # compiled when first needed (most runs meet few), from the cache's form
             src, icase = self._confirm[pid]
-            rx = self._regex[pid] = re.compile(src, re.M | REGEX_FLAGS | (re.I if icase else 0))
+            form = self._forms.get(pid)
+            try:
+                rx = rxcode.rebuild(src, form) if form is not None else None
+            except Exception:  # a damaged cache entry: compiled from the source
+                rx = None
+            rx = self._regex[pid] = rx or re.compile(src, _confirm_flags(icase))
         return rx
+
+
+def _confirm_flags(icase: bool) -> int:
+    """How a stand-in's pattern is compiled to confirm the lines the stand-in flags."""
+    return re.M | REGEX_FLAGS | (re.I if icase else 0)
 
 
 class Scanner:

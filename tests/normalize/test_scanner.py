@@ -128,6 +128,36 @@ def test_a_costly_pattern_scanned_by_its_literal_still_reports_only_the_lines_it
         assert set(where) == set(hits)
 
 
+@needs_hs
+def test_a_stand_ins_confirmation_read_back_from_the_cache_is_the_compiled_pattern_and_confirms_alike(tmp_path, monkeypatch):
+    # The cache entry keeps what each confirming regex compiles to (`rxcode`): a later process
+    # rebuilds it instead of compiling, and it flags exactly the lines the first process flagged.
+    import re
+
+    monkeypatch.setenv("CONSOLEWATCH_CACHE_DIR", str(tmp_path))
+    src = r"(?P<driver>[^\s:]+): (?P<alg>\S+) alg self test failed in fips mode"
+    pats = [(0, src, False), (1, r"Linux version \S+ \(", False), (2, r"(?P<dev>[^\s:]+): (?P<alg>\S+) alg self test failed in FIPS mode", False)]
+    buf = ("x\n: alg self test failed in fips mode\ncryptomgr: sha1 alg self test failed in fips mode\n"
+           "Linux version 6.1 (gcc)\naes: ccm(aes) alg self test failed in FIPS mode, \u00e9\n").encode()
+    first = Scanner(pats, backend="hyperscan")
+    again = Scanner(pats, backend="hyperscan")  # read back from the entry `first` wrote
+    hs = again.backends[0]
+    assert set(hs._forms) == {0, 2}  # both patterns a stand-in scans; not the one scanned as it is
+    assert again.scan(buf)[0] == first.scan(buf)[0] == {2: {0}, 3: {1}, 4: {2}}
+    for pid, (pat, icase) in hs._confirm.items():
+        assert hs._pattern(pid) == re.compile(pat, re.M | re.ASCII | (re.I if icase else 0))
+    # A damaged entry (code that is not SRE code) is compiled from the source, not trusted.
+    import json
+
+    entry = next((tmp_path / "scanner").glob("*.hsdb"))
+    head, _, blob = entry.read_bytes().partition(b"\n")
+    doc = json.loads(head)
+    for form in doc[2]["forms"].values():
+        form[1] = "ffffffff" * 4
+    entry.write_bytes(json.dumps(doc).encode() + b"\n" + blob)
+    assert Scanner(pats, backend="hyperscan").scan(buf)[0] == {2: {0}, 3: {1}, 4: {2}}
+
+
 def test_patterns_get_a_literal_stand_in_only_when_a_broad_repeat_comes_before_a_long_literal():
     import re
 
