@@ -184,7 +184,8 @@ def _char_width(lines: Iterable[list[Word]]) -> float:
 
 
 def _lines(data: dict[str, Any], scale: int, cell: tuple[float, float] | None) -> list[OcrLine]:
-    words = [w for ws in _word_lines(data, scale) for w in ws]
+    groups = _word_lines(data, scale)
+    words = [w for ws in groups for w in ws]
     if not words:
         return []
     char_w: float
@@ -192,12 +193,9 @@ def _lines(data: dict[str, Any], scale: int, cell: tuple[float, float] | None) -
     if cell:
         char_w, pitch = cell
         x0 = 0.0
-    grouped: dict[Any, list[Word]] = {}
-    for w in words:
-        grouped.setdefault(w[0], []).append(w)
-    if not cell:
-        char_w, x0, pitch = _char_width(grouped.values()), min(w[1] for w in words), 0.0
-    ordered = sorted(grouped.values(), key=lambda ws: min(w[2] for w in ws))
+    else:
+        char_w, x0, pitch = _char_width(groups), min(w[1] for w in words), 0.0
+    ordered = sorted(groups, key=lambda ws: min(w[2] for w in ws))
     centres = [statistics.median(w[2] + w[4] / 2 for w in ws) for ws in ordered]
     if not cell:
         steps = [b - a for a, b in itertools.pairwise(centres) if b - a > 2]
