@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from consolewatch.ocr.base import OcrError, OcrLine, OcrResult
+from consolewatch.ocr.framing import restore_framing
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -87,10 +88,48 @@ class TesseractEngine:
             raise OcrError(f"tesseract: {exc} after {self.timeout:g} s") from None
         except OSError as exc:
             raise OcrError(f"tesseract could not run: {exc}") from None
-        cell = _TEXT_MODE_CELL.get((width, height))
-        lines = _lines(data, scale, cell)
-        cols, rows = (width // cell[0], height // cell[1]) if cell else (None, None)
+        grid = _text_grid(width, height, data, scale)
+        lines = _lines(data, scale, grid[0] if grid else None)
+        cols, rows = grid[1] if grid else (None, None)
         return OcrResult(tuple(lines), self.name, width, height, cols, rows)
+
+
+def _text_grid(width: int, height: int, data: dict[str, Any], scale: int
+               ) -> tuple[tuple[float, float], tuple[int, int]] | None:
+    """((cell width, cell height), (cols, rows)) of a text-mode screen: one of the VGA frame
+    sizes, or one scaled by any factor (a cloud console's or a viewer's resized screenshot,
+    which the glyph grid cannot read) when the frame keeps the mode's shape and the words'
+    own character width agrees with the scaled cell (a graphical console of the same shape
+    has smaller cells). Otherwise None: columns come from the words alone."""
+    cell = _TEXT_MODE_CELL.get((width, height))
+    if cell:
+        return cell, (width // cell[0], height // cell[1])
+    for (w, h), (cw, ch) in _TEXT_MODE_CELL.items():
+        if (w, h) == (640, 480) or abs(width / height - w / h) > 0.01:
+            continue  # 4:3 is every graphical console's shape too
+        cols, rows = w // cw, h // ch
+        scaled = (width / cols, height / rows)
+        measured = _char_width(_word_lines(data, scale))
+        if measured and abs(measured - scaled[0]) / scaled[0] < 0.2:
+            return scaled, (cols, rows)
+    return None
+
+
+def _word_lines(data: dict[str, Any], scale: int) -> list[list[Word]]:
+    """The words tesseract read, grouped by the line it put them on."""
+    grouped: dict[Any, list[Word]] = {}
+    for i, text in enumerate(data.get("text", [])):
+        text = (text or "").strip()
+        if not text:
+            continue
+        try:
+            conf = float(data["conf"][i])
+        except (TypeError, ValueError):
+            conf = -1.0
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        grouped.setdefault(key, []).append((key, data["left"][i] / scale, data["top"][i] / scale,
+                                            data["width"][i] / scale, data["height"][i] / scale, text, conf))
+    return list(grouped.values())
 
 
 class _single_thread_env:
@@ -144,20 +183,9 @@ def _char_width(lines: Iterable[list[Word]]) -> float:
     return statistics.median(widths) * 1.1 if widths else 8.0
 
 
-def _lines(data: dict[str, Any], scale: int, cell: tuple[int, int] | None) -> list[OcrLine]:
-    words: list[Word] = []
-    for i, text in enumerate(data.get("text", [])):
-        text = (text or "").strip()
-        if not text:
-            continue
-        try:
-            conf = float(data["conf"][i])
-        except (TypeError, ValueError):
-            conf = -1.0
-        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        left, top = data["left"][i] / scale, data["top"][i] / scale
-        wd, ht = data["width"][i] / scale, data["height"][i] / scale
-        words.append((key, left, top, wd, ht, text, conf))
+def _lines(data: dict[str, Any], scale: int, cell: tuple[float, float] | None) -> list[OcrLine]:
+    groups = _word_lines(data, scale)
+    words = [w for ws in groups for w in ws]
     if not words:
         return []
     char_w: float
@@ -165,12 +193,9 @@ def _lines(data: dict[str, Any], scale: int, cell: tuple[int, int] | None) -> li
     if cell:
         char_w, pitch = cell
         x0 = 0.0
-    grouped: dict[Any, list[Word]] = {}
-    for w in words:
-        grouped.setdefault(w[0], []).append(w)
-    if not cell:
-        char_w, x0, pitch = _char_width(grouped.values()), min(w[1] for w in words), 0.0
-    ordered = sorted(grouped.values(), key=lambda ws: min(w[2] for w in ws))
+    else:
+        char_w, x0, pitch = _char_width(groups), min(w[1] for w in words), 0.0
+    ordered = sorted(groups, key=lambda ws: min(w[2] for w in ws))
     centres = [statistics.median(w[2] + w[4] / 2 for w in ws) for ws in ordered]
     if not cell:
         steps = [b - a for a, b in itertools.pairwise(centres) if b - a > 2]
@@ -192,5 +217,5 @@ def _lines(data: dict[str, Any], scale: int, cell: tuple[int, int] | None) -> li
         row = max(0, int((centre - base) // pitch)) if pitch > 0 else last_row + 1
         row = max(row, last_row + 1)
         last_row = row
-        out.append(OcrLine(text.rstrip(), round(min(1.0, max(0.0, conf)), 4), row))
+        out.append(OcrLine(restore_framing(text.rstrip()), round(min(1.0, max(0.0, conf)), 4), row))
     return out
