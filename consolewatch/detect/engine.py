@@ -232,7 +232,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         """Per rule `sl` matches: its id, the rule, the hits that advance it, whether the line
         supersedes the rule's findings, and what must wait for the line for it to advance the
         rule: `_EXPECT` (only an absent_after's expects: the rule's wait) or `_STEP` (only later
-        steps of a sequence: one begun), else None."""
+        steps of a sequence: one begun), else None. Component fallbacks come last."""
         matched = self._match(sl)
         plan = []
         for rule_id, hits in matched.items():
@@ -247,6 +247,10 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
                 elif isinstance(rule.condition, SequenceCond):
                     waits = _STEP
             plan.append((rule_id, rule, hits, supersedes, waits))
+        # a component fallback after every fuller rule of the line, so that one of its category
+        # matching the same line is found first and the weaker suspect is never emitted (a live
+        # tail would show it before the boot's sieves drop it)
+        plan.sort(key=lambda step: step[1].component)
         if len(self._plans) > 20000:
             self._plans.clear()
         got = self._plans[(sl.message, sl.program, sl.triggers, sl.origin)] = tuple(plan)
