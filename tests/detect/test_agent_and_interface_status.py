@@ -91,3 +91,13 @@ def test_hostile_status_lines_stay_bounded_and_say_nothing(catalog):
     found = _found(a)
     assert "network.no-device" not in found and "network.dhcp.no-lease" not in found
     assert "network.metadata-unreachable" not in found
+
+
+def test_cloud_init_on_gce_giving_up_on_the_metadata_server_is_reported_unless_a_later_stage_found_it(catalog):
+    warn = ('[   14.209876] cloud-init[402]: 2024-01-01 00:00:00,000 - DataSourceGCE.py[WARNING]: '
+            'address "http://metadata.google.internal/computeMetadata/v1/" is not resolvable')
+    a = run_lines(catalog, START + LEASE + [warn] + UP, cloud="gce")
+    assert [f.rule for f in _found(a)["network.metadata-unreachable"]] == ["cloudinit-gce-metadata-unreachable"]
+    found = run_lines(catalog, START + LEASE + [warn, "Cloud-init v. 23.4 finished at Mon, 01 Jan 2024 00:00:09 +0000. "
+                                                "Datasource DataSourceGCE.  Up 9.35 seconds"] + UP, cloud="gce")
+    assert "network.metadata-unreachable" not in _found(found)
