@@ -101,3 +101,14 @@ def test_cloud_init_on_gce_giving_up_on_the_metadata_server_is_reported_unless_a
     found = run_lines(catalog, START + LEASE + [warn, "Cloud-init v. 23.4 finished at Mon, 01 Jan 2024 00:00:09 +0000. "
                                                 "Datasource DataSourceGCE.  Up 9.35 seconds"] + UP, cloud="gce")
     assert "network.metadata-unreachable" not in _found(found)
+
+
+def test_a_console_ending_while_systemd_waits_for_the_network_unit_is_a_dhcp_stall_until_the_unit_starts(catalog):
+    waiting = ["[  *** ] A start job is running for Raise network interfaces (2min 3s / 5min 3s)",
+               "[ ***  ] A start job is running for Raise network interfaces (2min 4s / 5min 3s)"]
+    a = run_lines(catalog, START + waiting)
+    assert a.outcome == "stall"
+    [f] = _found(a)["network.dhcp.no-lease"]
+    assert "2min 4s" in f.remediation and "Raise network interfaces" in f.remediation
+    started = run_lines(catalog, START + waiting + ["[  OK  ] Started Raise network interfaces."] + UP)
+    assert "network.dhcp.no-lease" not in _found(started)
