@@ -112,3 +112,15 @@ def test_a_console_ending_while_systemd_waits_for_the_network_unit_is_a_dhcp_sta
     assert "2min 4s" in f.remediation and "Raise network interfaces" in f.remediation
     started = run_lines(catalog, START + waiting + ["[  OK  ] Started Raise network interfaces."] + UP)
     assert "network.dhcp.no-lease" not in _found(started)
+
+
+def test_a_windows_console_ending_while_ec2launch_waits_for_imds_is_a_metadata_stall(catalog):
+    wait = ["2020/08/13 17:28:02Z: Windows sysprep configuration complete.",
+            "2020/08/13 17:28:03Z: Message: Waiting for meta-data accessibility..."]
+    a = run_lines(catalog, wait, cloud="aws")
+    assert a.outcome == "stall"
+    assert [f.rule for f in _found(a)["network.metadata-unreachable"]] == ["ec2launch-metadata-wait-cut-off"]
+    answered = run_lines(catalog, wait + ["2020/08/13 17:28:03Z: Message: Meta-data is now available.",
+                                          "2020/08/13 17:28:13Z: Message: Windows is Ready to use"], cloud="aws")
+    assert "network.metadata-unreachable" not in _found(answered)
+    assert answered.outcome == "success"
