@@ -103,3 +103,22 @@ def test_genkernel_waiting_for_a_root_device_is_root_not_found(catalog):
                             ' or "q" to skip...'])
     assert a.outcome == "failure"
     assert {f.rule for f in by_category(a)["disk.root-not-found"]} == {"genkernel-root-not-found"}
+
+
+def test_shim_refusing_itself_by_sbat_is_a_boot_loader_failure(catalog):
+    a = run_lines(catalog, ["Verifying shim SBAT data failed: Security Policy Violation",
+                            "Something has gone seriously wrong: SBAT self-check failed: Security Policy Violation"])
+    assert a.outcome == "failure"
+    assert {f.rule for f in by_category(a)["boot.bootloader-error"]} == {"shim-fatal-error"}
+    other = run_lines(catalog, ["Something has gone seriously wrong: the cache is stale"])
+    assert "boot.bootloader-error" not in by_category(other)
+
+
+def test_hyperv_failing_every_device_is_a_boot_loader_error_but_not_when_the_next_one_boots(catalog):
+    failed = ["Boot Failed. EFI SCSI Device.", "Boot Failed. EFI SCSI Device. Failed Secure Boot Verification.",
+              "PXE Network Boot using IPv4", "Boot Failed. EFI Network.", "No Operating System was Loaded.",
+              "Press a key to retry the boot sequence..."]
+    a = run_lines(catalog, failed)
+    assert a.outcome == "failure" and "hyperv-uefi-boot-failed" in {f.rule for f in a.findings()}
+    b = run_lines(catalog, ["Boot Failed. EFI SCSI Device.", "Welcome to GRUB!"] + serial_lines("qemu/healthy"))
+    assert "hyperv-uefi-boot-failed" not in {f.rule for f in b.findings("all")}
