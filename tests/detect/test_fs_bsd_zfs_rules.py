@@ -122,3 +122,12 @@ def test_hyperv_failing_every_device_is_a_boot_loader_error_but_not_when_the_nex
     assert a.outcome == "failure" and "hyperv-uefi-boot-failed" in {f.rule for f in a.findings()}
     b = run_lines(catalog, ["Boot Failed. EFI SCSI Device.", "Welcome to GRUB!"] + serial_lines("qemu/healthy"))
     assert "hyperv-uefi-boot-failed" not in {f.rule for f in b.findings("all")}
+
+
+def test_a_trimmed_dracut_prompt_or_sulogins_second_line_is_emergency_mode(catalog):
+    for lines in (["after mounting them and attach it to a bug report.", "dracut:/#"],
+                  ["to boot into default mode.", "(or press Control-D to continue):"]):
+        a = run_lines(catalog, lines)
+        assert a.outcome == "failure" and "emergency-shell-prompt" in {f.rule for f in a.findings()}
+    prose = run_lines(catalog, ["there is a `dracut:/#` prompt on a serial console you may not have wired."])
+    assert "init.emergency-mode" not in by_category(prose)
