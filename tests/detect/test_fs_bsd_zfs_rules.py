@@ -125,7 +125,7 @@ def test_hyperv_failing_every_device_is_a_boot_loader_error_but_not_when_the_nex
 
 
 def test_a_trimmed_dracut_prompt_or_sulogins_second_line_is_emergency_mode(catalog):
-    for lines in (["after mounting them and attach it to a bug report.", "dracut:/#"],
+    for lines in (["Dropping to debug shell", "dracut:/#"],
                   ["to boot into default mode.", "(or press Control-D to continue):"]):
         a = run_lines(catalog, lines)
         assert a.outcome == "failure" and "emergency-shell-prompt" in {f.rule for f in a.findings()}
