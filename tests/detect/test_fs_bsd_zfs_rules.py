@@ -131,3 +131,11 @@ def test_a_trimmed_dracut_prompt_or_sulogins_second_line_is_emergency_mode(catal
         assert a.outcome == "failure" and "emergency-shell-prompt" in {f.rule for f in a.findings()}
     prose = run_lines(catalog, ["there is a `dracut:/#` prompt on a serial console you may not have wired."])
     assert "init.emergency-mode" not in by_category(prose)
+
+
+def test_a_bios_with_no_operating_system_is_a_boot_loader_failure_not_the_pxe_rom_exiting(catalog):
+    a = run_lines(catalog, ["PXE-M0F: Exiting Intel PXE ROM.", "Operating System not found."])
+    assert a.outcome == "failure"
+    assert "bios-no-operating-system" in {f.rule for f in by_category(a)["boot.bootloader-error"]}
+    pxe = run_lines(catalog, ["PXE-M0F: Exiting Intel PXE ROM."])
+    assert "bios-no-operating-system" not in {f.rule for f in pxe.findings("all")}
