@@ -61,3 +61,16 @@ def test_watchdog_lines_survive_hostile_bytes(catalog):
     a = run_lines(catalog, ["\x1b[2J\x00" * 500 + line, "\xff\xfe" * 1000, "cw-node login: " + "x" * 50000,
                             "cw-node login: SeaBIOS (version 1.16.2-debian-1.16.2-1)" + "\x1b]0;x\x07"])
     assert len(a.boots) == 2 and all(len(e.text) < 20000 for f in a.findings("all") for e in f.evidence)
+
+
+def test_grub_starting_again_with_no_firmware_banner_begins_a_boot(catalog):
+    # A UEFI GRUB whose firmware prints nothing on the serial port: "Welcome to GRUB!" once per
+    # start of GRUB (grub_main), so the same line again is GRUB started again.
+    welcome = serial_lines("qemu-grub-rescue-prompt")[3]
+    assert "Welcome to GRUB!" in welcome
+    a = run_lines(catalog, [welcome, ""] * 3)
+    assert len(a.boots) == 3 and a.outcome == "failure"
+    assert "boot-loop" in {f.rule for f in a.capture_findings}
+    # GRUB and then the kernel it started are one boot
+    one = consolewatch.analyze([SAMPLES / "qemu-floppy-failed-then-disk-boots" / "serial.log"])
+    assert len(one.boots) == 1 and one.outcome == "success"
