@@ -69,6 +69,8 @@ class BootState:
     with `latest` the latest such line], its time, seq, fields, context, message)."""
     restart: LineRef | None = None
     """The first line saying the system restarts ("reboot: Restarting system"), if any."""
+    armed: LineRef | None = None
+    """The first line showing a watchdog that resets the machine unless fed (an `arms` pattern)."""
     stamped: dict[str, int] = field(default_factory=dict)
     """origin -> seq of its latest line with a printk time stamp (a kernel ran and printed there)."""
     progress: int = 0
@@ -170,6 +172,8 @@ class BootState:
         origin = cond.origin or "*"
         if cond.first_boot is not None and (origin not in earlier) != cond.first_boot:
             return None
+        if cond.armed is not None and (self.armed is not None) != cond.armed:
+            return None
         if cond.unless_found and any(f.category in cond.unless_found for f in self.findings):
             return None
         if cond.unless_screen_at and self.screen_at(cond.unless_screen_at, cond.origin or "*"):
@@ -191,38 +195,11 @@ class BootState:
             refs = [last_ms[1]] if last_ms else []
         elif cond.evidence == "first-line":
             refs = [self.first] if self.first else []
+        elif cond.evidence == "armed":
+            refs = [r for r in (self.armed, last_line) if r is not None]
         else:
             refs = [last_line] if last_line else []
         return [r.evidence() for r in refs if r is not None]
-
-
-def _groups(m: Any) -> tuple[str, ...]:
-    """The field names a line matcher's own regex captures."""
-    return tuple(m.regex.groupindex) if m.regex is not None else ()
-
-
-def join_event(state: BootState, rule_id: str, matchers: tuple[Any, ...], index: int, fields: dict[str, str],
-               key: Any, ev: Evidence) -> bool:
-    """One event told by several lines: a line matching another alternative (`index`) of a rule's
-    `any` than the rule's latest finding in this boot did (the OOM killer's "invoked" and "Killed
-    process"), quoting the same values for the fields both alternatives name, joins that finding
-    as evidence instead of making a second finding. True when it joined."""
-    if len(matchers) < 2 or key in state.counts:
-        return False
-    names = set(_groups(matchers[index]))
-    for i in range(len(state.findings) - 1, -1, -1):
-        f = state.findings[i]
-        seen = state.alternatives.get(i)
-        if f.rule != rule_id or seen is None or index in seen:
-            continue
-        shared = names & {n for j in seen for n in _groups(matchers[j])}
-        if not shared or any(f.fields.get(n) != fields.get(n) for n in shared):
-            return False
-        seen.add(index)
-        state.counts[key], state.index_of[key] = 1, i
-        state.findings[i] = replaced(f, evidence=f.evidence + (ev,), fields={**fields, **f.fields})
-        return True
-    return False
 
 
 #: Categories whose failure a ready line does not undo: a login prompt on the console does not

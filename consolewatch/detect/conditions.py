@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from consolewatch.detect import bootstate
+from consolewatch.detect import joining
 from consolewatch.detect.quoting import LineContext, evidence_of
 from consolewatch.detect.rules import AbsentCond, LineCond, RepeatCond, Rule, SequenceCond
 from consolewatch.model import MILESTONES, Evidence, Finding
@@ -60,7 +60,7 @@ class Conditions:
                 self._boot.repeated_at[self._boot.index_of[key]] = sl.seq
                 return []
             ev = evidence_of(line)
-            if bootstate.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
+            if joining.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
                 return []  # another line of an event already found
             found = self._fire(rule, [ev], fields, ctx, sl.message)
             if found:

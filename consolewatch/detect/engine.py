@@ -23,12 +23,24 @@ from consolewatch.detect.quoting import CONTEXT_LINES, LineContext
 from consolewatch.detect.remedy import placeholders
 from consolewatch.detect.rules import AbsentCond, BootCond, CaptureCond, IdleCond, Rule, SequenceCond
 from consolewatch.detect.twins import TwinLines, remember
-from consolewatch.model import Boot, Evidence, Finding, Line, MachineContext
+from consolewatch.model import MILESTONES, Boot, Evidence, Finding, Line, MachineContext
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.stamps import split_stamps
 
 #: What must wait for a line for it to advance a rule (`Engine._plan`).
 _EXPECT, _STEP = "expect", "step"
+
+
+def _glued(sl: ScannedLine) -> tuple[Any, ...]:
+    """The format hits of a line that begins a boot at a banner but belong to the boot before: a
+    milestone past the banner's stage on the banner's own line was text before it (a reset that
+    lands on a login prompt: "cw-node login: SeaBIOS (version ...)"); the boot tracker
+    (normalize/boots.py) does not count it for the new boot either."""
+    starts = [MILESTONES.index(h.pattern.milestone) for h in sl.formats if h.pattern.boot_start and h.pattern.milestone]
+    if not starts:
+        return ()
+    top = max(starts)
+    return tuple(h for h in sl.formats if h.pattern.milestone and MILESTONES.index(h.pattern.milestone) > top)
 
 
 def _trailing_blank(block: bytes) -> int:
@@ -147,16 +159,22 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
             self._boot.see_line(LineRef(batch.first_seq, batch.text(0), batch.origin, batch.source))
         tail = tuple(self._tail)
         start = batch.first_seq  # first line of the batch in the current boot
+        glued: tuple[Any, ...] = ()
         for sl in batch.scanned:
             if sl.boot != self._boot.index:
                 end = sl.seq - 1 - batch.first_seq
                 blank = self._see_end(batch, start - batch.first_seq, end, None)
                 self._count(batch.origin, sl.seq - start, blank)
+                glued = _glued(sl)
+                for hit in glued:  # the prompt the reset landed on ("login: SeaBIOS ..."): the boot that ended
+                    ref = LineRef(sl.seq, sl.text, sl.origin, sl.source)
+                    pos = self._boot.seen.get(sl.origin, 0)
+                    self._boot.reach(hit.pattern.milestone, ref, sl.t, hit.pattern.ref, pos, self._boot.seen.get("*", 0), hit.pattern.poweroff)
                 out.extend(self._close("next-boot"))
                 self._boot = BootState(sl.boot)
                 self._boot.see_line(LineRef(sl.seq, sl.text, sl.origin, sl.source))
                 start = sl.seq
-            self._on_line(sl, batch, tail, sl.seq - start + 1, out)
+            self._on_line(sl, batch, tail, sl.seq - start + 1, out, glued if sl.seq == start else ())
         blank = self._see_end(batch, start - batch.first_seq, len(batch) - 1, _trailing_blank(batch.block))
         self._count(batch.origin, batch.last_seq - start + 1, blank)
         if self._boot.pending:
@@ -188,14 +206,17 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
             trailing[o] = trailing.get(o, 0) + n if blank >= n else blank
 
     def _on_line(self, sl: ScannedLine, batch: LineBatch, tail: tuple[Any, ...], pos: int,
-                 out: list[Finding]) -> None:
+                 out: list[Finding], glued: tuple[Any, ...] = ()) -> None:
         """Add the findings line `sl` makes certain to `out`. `pos`: the line's position among the
-        current boot's lines of this batch (1-based)."""
+        current boot's lines of this batch (1-based); `glued`: its format hits that belong to the
+        boot before (`_glued`)."""
         b = self._boot
         if sl.guest_time is not None:
             b.stamped[sl.origin] = sl.seq
         ref = None  # the line as the boot state keeps its milestones (`quote_exactly` corrects them)
         for hit in sl.formats:
+            if hit in glued:
+                continue
             p = hit.pattern
             if p.context:
                 self._infer(p.context)
@@ -204,6 +225,8 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
                 b.progress = sl.seq
             if p.restart and b.restart is None:
                 b.restart = LineRef(sl.seq, sl.text, sl.origin, sl.source)
+            if p.arms and b.armed is None:
+                b.armed = LineRef(sl.seq, sl.text, sl.origin, sl.source)
             if milestone:
                 ref = ref or LineRef(sl.seq, sl.text, sl.origin, sl.source)
                 seen = b.seen

@@ -301,16 +301,17 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
         b = c.mapping(d["boot"], d, "`boot`")
         c.unknown_keys(b, {"reached", "not_reached", "last_milestone", "max_lines_after", "min_lines_after",
                            "ended_by", "outcome", "evidence", "origin", "last_pattern", "first_boot", "unless_found",
-                           "unless_screen_at"},
+                           "unless_screen_at", "armed"},
                        d, "a boot condition")
         if b.get("origin") not in (None, "text", "ocr"):
             c.add(d, "boot `origin` is text or ocr")
         evidence = b.get("evidence", "last-line")
-        if evidence not in ("last-line", "last-milestone", "ready", "first-line"):
-            c.add(d, "boot `evidence` is last-line, last-milestone, ready or first-line")
-        first = b.get("first_boot")
-        if first is not None and not isinstance(first, bool):
-            c.add(d, "`first_boot` must be true or false")
+        if evidence not in ("last-line", "last-milestone", "ready", "first-line", "armed"):
+            c.add(d, "boot `evidence` is last-line, last-milestone, ready, first-line or armed")
+        first, armed = b.get("first_boot"), b.get("armed")
+        for key, flag in (("first_boot", first), ("armed", armed)):
+            if flag is not None and not isinstance(flag, bool):
+                c.add(d, f"`{key}` must be true or false")
         mla, mln = b.get("max_lines_after"), b.get("min_lines_after")
         for key, value in (("max_lines_after", mla), ("min_lines_after", mln)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
@@ -329,6 +330,7 @@ def _condition(c: Checker, raw: Any, where: Any, out: list[LineMatcher]) -> Cond
             first_boot=first if isinstance(first, bool) else None,
             unless_found=_strings(c, b, "unless_found", CATEGORIES, d),
             unless_screen_at=_strings(c, b, "unless_screen_at", MILESTONES, d),
+            armed=armed if isinstance(armed, bool) else None,
         )
     if kind == "idle":
         i = c.mapping(d["idle"], d, "`idle`") if d["idle"] is not None else {}

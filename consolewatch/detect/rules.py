@@ -94,6 +94,9 @@ class BootCond:
     first_boot: bool | None = None
     """True: only on the first boot the capture shows on this origin (an earlier boot there ended
     by restarting into this one: what it printed proves the console); False: only on later ones."""
+    armed: bool | None = None
+    """True: only when the boot showed a watchdog that resets the machine unless fed (an `arms`
+    format pattern: a driver initialised, a daemon arming it); evidence `armed` quotes that line."""
     unless_screen_at: tuple[str, ...] = ()
     """Not when a screen (the boot's lines of origin ocr) shows the boot still at one of these
     milestones (its last milestone there, no kernel line after it): a screen still at the

@@ -98,8 +98,11 @@ class BootTracker:
         if restart:
             self._restarting = True
             self._restart_at = (guest_time, origin) if guest_time is not None else None
+        top = max((RANK[m] for m in starts), default=None) if new else None
         for m in milestones:
             rank = RANK[m]
+            if top is not None and rank > top:
+                continue  # text glued before the banner ("login: SeaBIOS ..."): the boot that ended reached it
             if rank > self.max_rank:
                 self.max_rank = rank
             if rank > self._rank_on.get(origin, -1):

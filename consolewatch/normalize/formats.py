@@ -41,6 +41,9 @@ class FormatPattern:
     """A clean power-off or halt: a ready line that does not undo a fatal failure before it."""
     progress: bool = False
     """The boot goes on (a unit started, a target reached): what came before did not stop it."""
+    arms: bool = False
+    """The line shows a watchdog that resets the machine unless it is fed (a driver initialised, a
+    daemon or systemd arming it): a reset with no restart line after it is that watchdog's."""
     context: Mapping[str, str] = field(default_factory=dict)
     level: str | None = None
     component: str = ""
@@ -158,7 +161,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
         pd = c.mapping(p, d, "a pattern")
         if not pd:
             continue
-        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "once", "poweroff", "progress", "context", "level"}, pd, "a pattern")
+        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "once", "poweroff", "progress", "arms", "context", "level"}, pd, "a pattern")
         pid = c.text(pd, "id", pd)
         if pid in seen:
             c.add(pd, f"duplicate pattern id {pid!r}")
@@ -187,6 +190,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
                     format_id=fid, id=pid, regex=rx, ignore_case=icase, milestone=milestone,
                     boot_start=bool(pd.get("boot_start", False)), restart=bool(pd.get("restart", False)), once=bool(pd.get("once", False)),
                     poweroff=bool(pd.get("poweroff", False)), progress=bool(pd.get("progress", False)),
+                    arms=bool(pd.get("arms", False)),
                     context=dict(context),
                     level=level, component=component,
                 )

@@ -33,6 +33,17 @@ RECIPES = {r.name: r for r in [
            "through the magic SysRq key (echo b > /proc/sysrq-trigger: no shutdown, no \"Restarting system\")",
            init=GETTY + "sleep 5; echo b > /proc/sysrq-trigger; sleep 30",
            stop=r"Resetting", stop_count=2, timeout=60),
+    Recipe("login-then-i6300esb-reset", "each boot loads the i6300esb driver for QEMU's emulated Intel 6300ESB "
+           "watchdog, arms it with busybox watchdog (timeout 4 s, fed every 600 s: a daemon that hangs) and offers "
+           "a login on ttyS0: the watchdog hardware resets the machine with no line printed, and it boots again",
+           init="watchdog -T 4 -t 600 /dev/watchdog; " + GETTY + "sleep 600", modules=["i6300esb"], flavour="generic",
+           qemu_args=["-device", "i6300esb", "-action", "watchdog=reset"], stop=r"cw-node login: ", stop_count=3,
+           timeout=60),
+    Recipe("login-then-itco-reset", "as login-then-i6300esb-reset on a q35 machine (ICH9) whose TCO timer may reset "
+           "it (-global ICH9-LPC.noreboot=off): lpc_ich and iTCO_wdt loaded, the watchdog armed and never fed",
+           init="watchdog -T 4 -t 600 /dev/watchdog; " + GETTY + "sleep 600", modules=["lpc_ich", "iTCO_wdt"],
+           flavour="generic", qemu_args=["-machine", "q35", "-global", "ICH9-LPC.noreboot=off"],
+           stop=r"cw-node login: ", stop_count=2, timeout=60),
 ]}
 
 
