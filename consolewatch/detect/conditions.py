@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from consolewatch.detect import joining
 from consolewatch.detect.quoting import LineContext, evidence_of
 from consolewatch.detect.rules import AbsentCond, LineCond, RepeatCond, Rule, SequenceCond
-from consolewatch.model import MILESTONES, Evidence, Finding
+from consolewatch.model import Evidence, Finding
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -32,18 +32,6 @@ if TYPE_CHECKING:
                   message: str | None, *, capture: bool = False) -> list[Finding]: ...
 
 
-#: Milestones a kernel (Linux's, a BSD's, a unikernel's) or what it started reaches.
-_KERNEL_ON = MILESTONES[MILESTONES.index("kernel"):]
-
-
-def in_loader_phase(b: BootState) -> bool:
-    """Is the boot in its firmware and boot loader phase: a firmware or boot loader milestone
-    seen (a pasted excerpt of a running system shows none), and no kernel yet: no kernel-stage
-    milestone or later, no line with a printk time stamp (`quiet` hides the banner, not them)?"""
-    ms = b.milestones
-    return ("firmware" in ms or "bootloader" in ms) and not b.stamped and not any(m in ms for m in _KERNEL_ON)
-
-
 class Conditions:
     """Mixed into `Engine`: `_advance` for a rule a line matched, `_expire` for waits timed out."""
 
@@ -51,8 +39,6 @@ class Conditions:
         cond = rule.condition
         line = sl  # its first values are the line's own (no `Line` built on the hot path)
         if isinstance(cond, LineCond):
-            if rule.loader_phase and not in_loader_phase(self._boot):
-                return []  # not (or no longer) the firmware and boot loader phase
             index, fields = hits[0]
             key = (rule.id, self._mask(sl.message))
             if key in self._boot.counts and not rule.fallback:

@@ -36,7 +36,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 _RULE_KEYS = {
     "id", "title", "category", "severity", "verdict", "scope", "description", "match",
     "remediation", "references", "inhibits", "fallback", "survivable", "superseded_by", "samples",
-    "needs_milestone", "loader_phase",
+    "needs_milestone",
 }
 
 
@@ -92,8 +92,6 @@ def _rule(c: Checker, r: Any) -> Rule | None:
     reached, superseded_at = _superseded(c, d, matchers)
     if d.get("fallback") not in (None, True, False, "component"):
         c.add(d, "`fallback` is true, false or `component`")
-    if d.get("loader_phase") is True and cond is not None and not isinstance(cond, LineCond):
-        c.add(d, "`loader_phase` needs a line condition (`line` or `any`)")
     remediation = d.get("remediation")
     rem: dict[str, str] = {}
     if isinstance(remediation, str):
@@ -124,7 +122,6 @@ def _rule(c: Checker, r: Any) -> Rule | None:
         inhibits=c.strings(d, "inhibits", d), fallback=d.get("fallback") in (True, "component"),
         component=d.get("fallback") == "component",
         survivable=d.get("survivable") is True, needs_milestone=d.get("needs_milestone") is True,
-        loader_phase=d.get("loader_phase") is True,
         superseded_keeps=isinstance(d.get("superseded_by"), dict) and d["superseded_by"].get("keep") is True,
         superseded_reached=reached, superseded_at=superseded_at,
         match_samples=match_s, no_match_samples=no_match_s,

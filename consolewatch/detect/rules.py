@@ -168,10 +168,6 @@ class Rule:
     superseded_keeps: bool = False
     """`superseded_by` only ends what the finding waited for (a start job whose unit then
     failed): the finding stays, reported at its severity, and decides nothing."""
-    loader_phase: bool = False
-    """Its lines count only in the firmware and boot loader phase of a boot (after a firmware or
-    boot loader milestone, before any kernel-stage milestone or printk-stamped line): what only
-    firmware and boot loaders print, known by the phase rather than by a program's name."""
     fallback: bool = False
     """Stands in for its category's fuller evidence (a panic footer when the header scrolled
     away): dropped when another finding of the same category is in the boot."""
