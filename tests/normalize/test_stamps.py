@@ -55,3 +55,16 @@ def test_journal_lines_in_the_locales_month_abbreviation():
     # synthetic: a four-letter word in a month's place that is no month keeps its line whole
     other = "Took 12 10:00:00 cpu: done"
     assert split_stamps(other).message == other and split_stamps(other).program is None
+
+
+def test_hostile_month_words_and_long_lines_stay_whole_and_fast():
+    """A month's place holding any word, escapes or NUL, and a 1 MB program field: parsed or left
+    whole, never an error, in linear time."""
+    import time
+
+    for text in ["Ωmeg 12 10:00:00 host prog: x", "\x1b[2J 12 10:00:00 h p: x", "abc\x00 12 10:00:00 h p: x",
+                 "ene 99 10:00:00 h p: x", "mär 12 10:00:00 " + "a" * 1_000_000]:
+        start = time.perf_counter()
+        s = split_stamps(text)
+        assert time.perf_counter() - start < 0.5
+        assert s.message == text or s.program is not None
