@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from consolewatch.detect import netjudge
+from consolewatch.detect import netjudge, views
 from consolewatch.detect.rules import BootCond
 from consolewatch.model import MILESTONES, Boot, Evidence, Finding, Milestone, severity_rank
 
@@ -73,6 +73,8 @@ class BootState:
     """The first line showing a watchdog that resets the machine unless fed (an `arms` pattern)."""
     stamped: dict[str, int] = field(default_factory=dict)
     """origin -> seq of its latest line with a printk time stamp (a kernel ran and printed there)."""
+    early: int = 0
+    """seq of the first line stamped in the kernel's first minutes (views.BOOT_WINDOW), 0 when none."""
     progress: int = 0
     """seq of the latest line that shows the boot going on (a milestone, a unit started)."""
     reached_at: dict[str, int] = field(default_factory=dict)
@@ -274,6 +276,9 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     if moot:
         findings = [demote(f) if i in moot else f for i, f in enumerate(findings)]
         demoted = len(moot)
+    unseen = views.unseen_stops(state, findings)  # a log file cannot show the boot stopping
+    if unseen:
+        findings = [replaced(f, verdict="none") if i in unseen else f for i, f in enumerate(findings)]
     if state.ready:
         out = []
         for f in findings:

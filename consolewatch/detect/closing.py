@@ -72,7 +72,8 @@ class BootClosing:
         findings = sieves.apply_inhibition(self._rerender(findings), self.rules)
         findings = sieves.without_fallbacks(findings, self.rules)
         up_at = b.milestones["ready"].seq if b.up else 0
-        findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at)
+        findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
+                                    b.early > 0)
         findings, outcome, reason = bootstate.judge(b, findings)
         if outcome == "success" and ended_by == "capture-end" and rearmed(self.boots, b, self.rules):
             outcome, reason = "unknown", "came up as far as the boot before it, which its watchdog reset: the loop goes on"

@@ -13,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from typing import Any
 
-from consolewatch.detect import bootstate, facts, sieves
+from consolewatch.detect import bootstate, facts, sieves, views
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.closing import BootClosing
@@ -213,6 +213,8 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         b = self._boot
         if sl.guest_time is not None:
             b.stamped[sl.origin] = sl.seq
+            if not b.early and views.early(sl.guest_time):
+                b.early = sl.seq
         ref = None  # the line as the boot state keeps its milestones (`quote_exactly` corrects them)
         for hit in sl.formats:
             if hit in glued:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from consolewatch.normalize.stamps import split_stamps
+from consolewatch.detect import views
 
 if TYPE_CHECKING:
     from consolewatch.detect.bootstate import BootState
@@ -70,12 +70,8 @@ def not_the_verdict(state: BootState, findings: list[Finding]) -> list[int]:
     if not any(f.category in ADDRESS_FAILURES for f in findings):
         return []
     addressed = "network-up" in state.milestones
-    bare = not (state.milestones or state.stamped)  # nothing of the boot in view
+    bare = views.log_excerpt(state)  # nothing of the boot in view
     return [i for i, f in enumerate(findings)
             if f.category in ADDRESS_FAILURES and f.verdict in ("failure", "stall")
-            and (addressed or (bare and _logged(f)) or _fatal_after(f, findings))]
+            and (addressed or (bare and views.logged(f)) or _fatal_after(f, findings))]
 
-
-def _logged(f: Finding) -> bool:
-    """Is every line `f` quotes a syslog or journal line (a date, a host, the program)?"""
-    return bool(f.evidence) and all(split_stamps(e.text).program is not None for e in f.evidence)

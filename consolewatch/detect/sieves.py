@@ -86,7 +86,8 @@ def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]
 
 
 def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], shown: bool = True,
-              repeats: Mapping[tuple[str, int], int] | None = None, up_at: int = 0) -> list[Finding]:
+              repeats: Mapping[tuple[str, int], int] | None = None, up_at: int = 0,
+              early: bool = False) -> list[Finding]:
     """Findings the boot went on past (a line showing progress after their evidence, seq <
     `progress`), reported at their severity, deciding no outcome: a stall (a wait that ended
     was not forever) and a failure of a `survivable` rule (an action on one process that the
@@ -96,7 +97,9 @@ def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], sh
     of the latest line that repeated a finding's evidence: progress before a repeat is not past it.
     `up_at`: the seq of the boot's first ready line when the machine came up, 0 when it did not:
     a component fallback (a component's generic complaint) after it is a warning about a running
-    system, not what stopped the boot (fuller rules know which failures after it still matter)."""
+    system, not what stopped the boot (fuller rules know which failures after it still matter).
+    `early`: the view has a line from the kernel's first minutes (views.BOOT_WINDOW): a stall
+    it reports (a watchdog saying nothing moved for seconds) is the boot's, milestone or not."""
     out = []
     for f in findings:
         rule = rules.get(f.rule)
@@ -104,7 +107,8 @@ def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], sh
             out.append(demote(f))
             continue
         decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
-        unseen = not shown and f.verdict in ("stall", "failure") and rule is not None and rule.needs_milestone
+        seen = shown or (early and f.verdict == "stall")
+        unseen = not seen and f.verdict in ("stall", "failure") and rule is not None and rule.needs_milestone
         if unseen or (decides and _went_past(f, progress, repeats)):
             f = replaced(f, verdict="none")
         out.append(f)

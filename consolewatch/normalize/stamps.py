@@ -13,11 +13,22 @@ import calendar
 import re
 from typing import NamedTuple
 
-_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+#: Month abbreviations, lower-case. journalctl and syslog daemons print the month as the locale
+#: abbreviates it (strftime's %b): English, and those of German, French, Italian, Spanish,
+#: Portuguese and Dutch that differ from it ("gen 18 19:37:27 localhost systemd[1]: ..."), dots dropped.
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_MONTHS.update({
+    "mär": 3, "mai": 5, "okt": 10, "dez": 12,  # de
+    "janv": 1, "févr": 2, "mars": 3, "avr": 4, "juin": 6, "juil": 7, "août": 8, "sept": 9, "déc": 12,  # fr
+    "gen": 1, "mag": 5, "giu": 6, "lug": 7, "ago": 8, "set": 9, "ott": 10, "dic": 12,  # it
+    "ene": 1, "abr": 4,  # es
+    "fev": 2, "out": 10,  # pt
+    "mrt": 3, "mei": 5,  # nl
+})
 
 _PRI = re.compile(r"<\d{1,3}>")
 _SYSLOG = re.compile(
-    r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<day>[ \d]\d) "
+    r"(?P<mon>[^\W\d_]{3,4})\.? (?P<day>[ \d]\d) "
     r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) "
     r"(?:(?P<host>[^\s:\[]+) )?(?P<prog>[^\s:\[]+)(?:\[\d+\])?: ?"
 )
@@ -63,8 +74,9 @@ def split_stamps(text: str) -> Stamps:
     c = text[pos:pos + 1]
     if c.isalpha():
         m = _SYSLOG.match(text, pos)
-        if m:
-            wall = _epoch(2000, _MONTHS[m["mon"]], int(m["day"]), m["h"], m["m"], m["s"])
+        month = _MONTHS.get(m["mon"].lower()) if m else None
+        if m and month:
+            wall = _epoch(2000, month, int(m["day"]), m["h"], m["m"], m["s"])
             program = m["prog"]
             pos = m.end()
             c = text[pos:pos + 1]

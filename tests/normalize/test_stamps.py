@@ -38,3 +38,33 @@ def test_lines_without_stamps_are_unchanged():
     for text in ["Sending discover...", "[  OK  ] Reached target Emergency Mode.", "[backtrace]", ""]:
         s = split_stamps(text)
         assert s.message == text and s.guest_time is None and s.wall_time is None
+
+
+def test_journal_lines_in_the_locales_month_abbreviation():
+    """journalctl prints the month as the machine's locale abbreviates it (strftime's %b):
+    https://github.com/gsauthof/dracut-sshd/issues/18 (French), search-index file 57151522044
+    (Spanish), search-index file 28987634517 (lower-case)."""
+    fr = split_stamps("janv. 29 20:44:09 systemd[1]: Failed to start OpenSSH server daemon.")
+    assert fr.program == "systemd" and fr.message == "Failed to start OpenSSH server daemon."
+    es = [split_stamps("ene 03 12:00:24 7887-W65-67SZ systemd-fsck[622]: /dev/sdb5: UNEXPECTED INCONSISTENCY; "
+                       "RUN fsck MANUALLY."),
+          split_stamps("ene 03 12:01:00 7887-W65-67SZ systemd-fsck[622]: fsck failed with error code 4.")]
+    assert [s.program for s in es] == ["systemd-fsck"] * 2 and es[1].wall_time - es[0].wall_time == 36
+    lower = split_stamps("oct 10 18:05:51 pve systemd[1]: Reached target emergency.target - Emergency Mode.")
+    assert lower.message.startswith("Reached target emergency.target")
+    # synthetic: a four-letter word in a month's place that is no month keeps its line whole
+    other = "Took 12 10:00:00 cpu: done"
+    assert split_stamps(other).message == other and split_stamps(other).program is None
+
+
+def test_hostile_month_words_and_long_lines_stay_whole_and_fast():
+    """A month's place holding any word, escapes or NUL, and a 1 MB program field: parsed or left
+    whole, never an error, in linear time."""
+    import time
+
+    for text in ["Ωmeg 12 10:00:00 host prog: x", "\x1b[2J 12 10:00:00 h p: x", "abc\x00 12 10:00:00 h p: x",
+                 "ene 99 10:00:00 h p: x", "mär 12 10:00:00 " + "a" * 1_000_000]:
+        start = time.perf_counter()
+        s = split_stamps(text)
+        assert time.perf_counter() - start < 0.5
+        assert s.message == text or s.program is not None

@@ -1,0 +1,66 @@
+"""What a view of a boot can show: whether a capture shows the boot at all, judged the same way
+for every rule (the outcome principles of parsers/README.md, "How a boot's outcome is decided").
+
+A console captured from power-on shows the boot; a pasted excerpt may show only a running
+system. Two things a view carries say which it is, whatever printed the lines:
+
+- **The kernel's clock.** A printk time stamp counts seconds since the kernel started. A view
+  with a line stamped in the kernel's first minutes (`BOOT_WINDOW`) is of the boot, milestone or
+  not: a watchdog's report there (a soft or hard lockup, an RCU stall, a hung task: the kernel
+  saying nothing moved for many seconds) is the boot waiting, and a capture that ends in it
+  ends in a boot that waits forever (a stall). A report stamped hours after the kernel
+  started, with nothing of the boot in view, is a running system's (a `dmesg` pasted from a
+  host): it decides nothing. A single failure message there (an agent's fetch failing) is no
+  wait: in an excerpt cut after it the boot may have gone on, so it still needs a milestone.
+- **Log files.** A syslog or journal excerpt (each line with a date, a host and a program; no
+  milestone and no printk-stamped line in the boot) is a file read after the fact: it cannot
+  show the boot stopping where it ends. A failure or a stall it reports decides nothing, of
+  any category: a unit failing, a device timing out, a file system shutting down are reported
+  at their severity, and the outcome is unknown. What is the stop itself decides wherever it is
+  read: the kernel's panic, an emergency shell. (netjudge says the same, more strongly, of a
+  failure to get an address: a warning.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from consolewatch.normalize.stamps import split_stamps
+
+if TYPE_CHECKING:
+    from consolewatch.detect.bootstate import BootState
+    from consolewatch.model import Finding
+
+#: Seconds after the kernel started within which a printk-stamped line is of the boot: a cloud
+#: or local VM reaches its login prompt well within them; the hung-task detector's first report
+#: (120 s by default) of a task blocked from the boot's first minute falls inside too.
+BOOT_WINDOW = 180.0
+
+#: Categories whose finding is the stop itself, wherever it is read (a log file included).
+STOPS_ITSELF = ("kernel.panic", "init.emergency-mode")
+
+
+def early(guest_time: float) -> bool:
+    """Is a line with this printk time stamp of the boot (the kernel's first minutes)?"""
+    return guest_time <= BOOT_WINDOW
+
+
+def logged(f: Finding) -> bool:
+    """Is every line `f` quotes a syslog or journal line (a date, a host, the program)?"""
+    return bool(f.evidence) and all(split_stamps(e.text).program is not None for e in f.evidence)
+
+
+def log_excerpt(state: BootState) -> bool:
+    """Does the boot show nothing of itself (no milestone, no printk-stamped line): a log file?"""
+    return not (state.milestones or state.stamped)
+
+
+def unseen_stops(state: BootState, findings: Sequence[Finding]) -> list[int]:
+    """Indexes of the deciding findings (failures, stalls) of a syslog or journal excerpt that
+    cannot show the boot stopping: every line they quote is a log line and the boot shows
+    nothing of itself. Not a panic or an emergency shell: those are the stop itself."""
+    if not log_excerpt(state):
+        return []
+    return [i for i, f in enumerate(findings)
+            if f.verdict in ("failure", "stall") and not f.category.startswith(STOPS_ITSELF) and logged(f)]
