@@ -84,10 +84,11 @@ def test_genkernel_with_no_root_device_detected_is_a_missing_root(catalog):
     assert "disk.root-not-found" in categories(a)
 
 
-def test_the_zfs_initramfs_failing_to_import_the_root_pool(catalog):
-    a = run_lines(catalog, ["Message: cannot import 'rpool': more than one matching pool",
-                            "Failed to import pool 'rpool'.", "Manually import the pool and exit."])
-    assert {"disk.root-not-found", "init.emergency-mode"} <= categories(a) and a.outcome == "failure"
+def test_the_zfs_initramfs_failing_to_mount_the_root_dataset_waits_at_its_shell(catalog):
+    a = run_lines(catalog, ["Failed to mount rpool/ROOT/ubuntu on /root//.", "Manually mount the filesystem and exit."])
+    mount = next(f for f in a.findings() if f.rule == "zfs-initramfs-dataset-mount-failed")
+    assert mount.category == "disk.fs-error" and mount.fields["dataset"] == "rpool/ROOT/ubuntu"
+    assert "init.emergency-mode" in categories(a) and a.outcome == "failure"
 
 
 def test_the_dracut_prompt_is_reported_by_one_rule(catalog):
@@ -98,7 +99,7 @@ def test_the_dracut_prompt_is_reported_by_one_rule(catalog):
 
 
 NEW_RULES = {"initramfs-root-mount-panic", "mkinitfs-root-mount-failed", "mkinitfs-init-not-in-new-root",
-             "zfs-initramfs-root-failed", "zfs-initramfs-modules-missing"}
+             "zfs-initramfs-dataset-mount-failed", "zfs-initramfs-modules-missing"}
 
 
 @pytest.mark.parametrize("case", ["qemu/healthy", "qemu-fail-then-success", "qemu/fs-error"])
