@@ -110,3 +110,21 @@ def test_one_network_working_pattern_ends_every_network_rule_alike(catalog):
     down = by_category(run_lines(catalog, [KERNEL, WIRESERVER_DOWN]))
     assert "network.metadata-unreachable" in down
     assert "network.metadata-unreachable" not in by_category(run_lines(catalog, [KERNEL, WIRESERVER_DOWN, WIRE_NEGOTIATED]))
+
+
+#: kmod 30 `modprobe -S 0.0.0 virtio_net` and busybox 1.35 modprobe with an empty modules.dep (this branch's runs)
+NIC_MODULE_MISSING = "modprobe: FATAL: Module virtio_net not found in directory /lib/modules/0.0.0"
+BB_NIC_MODULE_MISSING = "modprobe: module virtio_net not found in modules.dep"
+#: busybox 1.35 udhcpc's lease line (parsers/formats/udhcpc.yaml's form)
+UDHCPC_LEASE = "udhcpc: lease of 10.0.2.15 obtained, lease time 86400"
+
+
+def test_a_missing_nic_driver_module_is_a_missing_device_reported_not_deciding(catalog):
+    a = run_lines(catalog, [KERNEL, NIC_MODULE_MISSING, "udhcpc: no lease, failing"])
+    found = by_category(a)
+    assert [f.rule for f in found["network.no-device"]] == ["nic-driver-module-missing"]
+    # the lease that never came follows from the missing NIC: said as its symptom
+    assert all(f.suppressed_by for f in found["network.dhcp.no-lease"])
+    # a disk driver's module is the disk rules' business, and a NIC that got its lease had its driver
+    assert "network.no-device" not in by_category(run_lines(catalog, [KERNEL, NIC_MODULE_MISSING.replace("virtio_net", "virtio_blk")]))
+    assert "network.no-device" not in by_category(run_lines(catalog, [KERNEL, BB_NIC_MODULE_MISSING, UDHCPC_LEASE]))
