@@ -128,3 +128,17 @@ def test_a_missing_nic_driver_module_is_a_missing_device_reported_not_deciding(c
     # a disk driver's module is the disk rules' business, and a NIC that got its lease had its driver
     assert "network.no-device" not in by_category(run_lines(catalog, [KERNEL, NIC_MODULE_MISSING.replace("virtio_net", "virtio_blk")]))
     assert "network.no-device" not in by_category(run_lines(catalog, [KERNEL, BB_NIC_MODULE_MISSING, UDHCPC_LEASE]))
+
+
+#: search index file 15581400837: a Go agent's error when Azure's IMDS did not answer
+IMDS_NOT_AVAILABLE = ("No resource id specified, and Azure Instance metadata service not available.  If not running "
+                      "on an Azure VM, provide a value for resourceId")
+#: samples/qemu/healthy/serial.log
+LOGIN = "debian login: "
+
+
+def test_a_metadata_service_said_not_available_is_the_metadata_unreachable_until_the_machine_is_up(catalog):
+    found = by_category(run_lines(catalog, [KERNEL, IMDS_NOT_AVAILABLE]))
+    assert [f.rule for f in found["network.metadata-unreachable"]] == ["metadata-address-failed"]
+    # a component fallback before the machine came up was an early attempt: dropped
+    assert "network.metadata-unreachable" not in by_category(run_lines(catalog, [KERNEL, IMDS_NOT_AVAILABLE, LOGIN]))
