@@ -75,6 +75,10 @@ def test_openrc_network_service_failure_is_the_network_s_not_a_unit_s(catalog):
     found = by_category(run_lines(catalog, [KERNEL, NETIFRC_FAILED]))
     assert [f.rule for f in found["network.dhcp.no-lease"]] == ["openrc-network-service-failed"]
     assert not [f for f in found.get("init.unit-failed", []) if f.suppressed_by is None]
+    # a whole network service failing is a unit's failure: its cause is not shown
+    whole = by_category(run_lines(catalog, [KERNEL, " * ERROR: networking failed to start"]))
+    assert "network.dhcp.no-lease" not in whole
+    assert [f.rule for f in whole["init.unit-failed"]] == ["openrc-service-failed"]
 
 
 def test_bsd_dhclient_without_link_and_openbsd_without_offers(catalog):
