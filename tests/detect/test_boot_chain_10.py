@@ -90,3 +90,11 @@ def test_hostile_lines_of_these_families_stay_bounded(catalog):
                "[0][PANIC] " + "\x1b]0;x\x07" * 2000, "1 " * 20000 + "tests, 0 failures", SCRIPT_FAILED * 500]
     a = run_lines(catalog, hostile)
     assert all(len(e.text) < 20000 for f in a.findings("all") for e in f.evidence)
+
+
+def test_a_limine_panic_is_a_boot_loader_error_not_a_unikernel_crash(catalog):
+    """Limine common/lib/panic.c: "PANIC: " and the message, a stack trace, then the wait."""
+    a = run_lines(catalog, ["PANIC: limine: Failed to open kernel with path `boot():/boot/kernel`. Is the path correct?",
+                            "Stacktrace:", "Press a key to return to menu."])
+    assert _rules(a, "boot.bootloader-error") == ["limine-panic"] and a.outcome == "failure"
+    assert not _rules(a, "unikernel.crash")
