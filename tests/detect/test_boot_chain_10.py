@@ -98,3 +98,16 @@ def test_a_limine_panic_is_a_boot_loader_error_not_a_unikernel_crash(catalog):
                             "Stacktrace:", "Press a key to return to menu."])
     assert _rules(a, "boot.bootloader-error") == ["limine-panic"] and a.outcome == "failure"
     assert not _rules(a, "unikernel.crash")
+
+
+def test_firmware_that_has_nothing_to_hand_over_to_is_a_boot_loader_error(catalog):
+    # search-index file id 47617484125: coreboot without a payload
+    coreboot = run_lines(catalog, ["CBFS: Locating 'fallback/payload'", "CBFS: 'fallback/payload' not found.",
+                                   "Payload not loaded."])
+    assert _rules(coreboot, "boot.bootloader-error") == ["coreboot-payload-not-loaded"]
+    assert coreboot.outcome == "failure"
+    # TF-A's BL2 missing BL33; the same error followed by U-Boot (a second FIP) decided nothing
+    tfa = run_lines(catalog, ["ERROR:   BL2: Failed to load image id 5 (-2)"])
+    assert _rules(tfa, "boot.bootloader-error") == ["tf-a-image-load-failed"] and tfa.outcome == "failure"
+    retried = run_lines(catalog, ["ERROR:   BL2: Failed to load image id 5 (-2)"] + UBOOT)
+    assert not _rules(retried, "boot.bootloader-error")
