@@ -67,10 +67,12 @@ def test_a_hermit_panic_after_the_application_started_is_a_crash(catalog):
     assert not _rules(healthy, "unikernel.crash") and healthy.outcome == "success"
 
 
-def test_grub_legacy_and_windows_boot_manager_wordings_are_boot_loader_errors(catalog):
+def test_grub_legacy_windows_and_bios_wordings_are_boot_loader_errors(catalog):
     for lines in (["Error 28: Selected item cannot fit into memory"], ["Error 2: Bad file or directory type"],
                   # http://support.microsoft.com/kb/2261423: the screen's last lines
-                  ["Status: 0xc000000e", "", "Info: The boot selection failed because a required device is inaccessible."]):
+                  ["Status: 0xc000000e", "", "Info: The boot selection failed because a required device is inaccessible."],
+                  # an Award BIOS (techsupportforum post 2170801) and Windows' boot sector with no BOOTMGR
+                  ["DISK BOOT FAILURE, INSERT SYSTEM DISK AND PRESS ENTER"], ["BOOTMGR is missing", "Press Ctrl+Alt+Del to restart"]):
         a = run_lines(catalog, lines)
         assert _rules(a, "boot.bootloader-error") and a.outcome == "failure", lines
 
