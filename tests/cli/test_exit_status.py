@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -17,6 +18,20 @@ ROOT = Path(__file__).resolve().parents[2]
 HEALTHY = (ROOT / "samples/qemu/healthy/serial.log").read_bytes()
 DRACUT = ROOT / "samples/aws-centos7-nvme-dracut-initqueue-timeout/console.log"
 NANOS = ROOT / "samples/gce-nanos-silent-after-seabios/console.log"
+
+
+def _read_until(proc: subprocess.Popen, marker: bytes, timeout: float) -> bytes:
+    """What `proc` printed on stdout until `marker` (it has shown the whole file: a loaded
+    machine may take seconds to start it), or all it printed within `timeout` seconds."""
+    out, deadline = b"", time.monotonic() + timeout
+    assert proc.stdout is not None
+    while marker not in out and time.monotonic() < deadline:
+        if select.select([proc.stdout], [], [], 0.2)[0]:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+    return out
 
 
 def _events(out: bytes) -> list[dict]:
@@ -34,9 +49,10 @@ def test_a_gate_stopped_by_a_signal_exits_130_or_143_after_saying_what_it_saw(tm
     proc = subprocess.Popen(cmd + (["--json"] if as_json else []), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env)
     try:
-        time.sleep(3)
+        seen = _read_until(proc, b"PCI: Using configuration type 1 for base access", 90)  # the file's last line
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=30)
+        rest, err = proc.communicate(timeout=30)
+        out = seen + rest
     finally:
         proc.kill()
     assert proc.returncode == status, err.decode()
