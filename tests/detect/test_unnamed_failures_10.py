@@ -83,6 +83,29 @@ def test_cloud_init_status_done_is_quiet(catalog):
     assert "cloudinit-status-error" not in rules_of(a, "cloudinit.error")
 
 
+def test_the_exception_ending_a_cloud_init_traceback_is_cloud_inits_error(catalog):
+    a = run_lines(catalog, ["[   16.372012] cloud-init[196]: yaml.scanner.ScannerError: mapping values are not allowed here"])
+    line = rules_of(a, "cloudinit.error")["cloudinit-exception-line"]
+    assert line.fields["exception"] == "ScannerError"
+    # the Traceback header alone (hypriot/image-builder-rpi#238) is not the exception
+    header = run_lines(catalog, ["[   16.344458] cloud-init[196]: Traceback (most recent call last):"])
+    assert "cloudinit-exception-line" not in rules_of(header, "cloudinit.error")
+
+
+def test_a_cloud_config_part_that_did_not_merge_is_user_data_cloud_init_could_not_use(catalog):
+    # canonical/cloud-init#3011
+    a = run_lines(catalog, ["2017-09-22 10:43:51,212 - util.py[WARNING]: Failed at merging in cloud config part from part-001"])
+    assert "cloudinit-userdata-invalid" in rules_of(a, "cloudinit.error")
+
+
+def test_a_coreos_initramfs_unit_around_ignition_failing_is_ignition_not_provisioning(catalog):
+    # fedora-coreos-config coreos-ignition-setup-user.service: OnFailure=emergency.target
+    a = run_lines(catalog, ["[FAILED] Failed to start coreos-ignition-setup-user.service - CoreOS Ignition User Config Setup."])
+    assert "ignition-provisioning-failed" in rules_of(a, "cloudinit.error")
+    done = run_lines(catalog, ["[  OK  ] Finished coreos-ignition-setup-user.service - CoreOS Ignition User Config Setup."])
+    assert not rules_of(done, "cloudinit.error")
+
+
 @pytest.mark.parametrize("refusal", [
     "[    1.701158] EXT4-fs (nvme0n1): bad block size 65536",
     "[    1.708186] EXT4-fs (nvme0n1): Invalid log block size: 9",
