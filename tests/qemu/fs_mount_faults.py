@@ -12,18 +12,14 @@ samples quote these lines with `source: qemu boot: <recipe> (tests/qemu/fs_mount
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from guestkit import fetch
-from guestkit.boot import sanitize_lines
-from guestkit.runner import Drive, MachineSpec, Qemu, StopRule
+from root_faults import boot
 
 
 @dataclass
@@ -59,18 +55,8 @@ def make_image(recipe: FsRecipe, work: Path) -> Path:
 
 
 def capture(recipe: FsRecipe) -> list[str]:
-    kernel = fetch.kernel("cloud")
-    work = Path(tempfile.mkdtemp(prefix=f"cw-fs-{recipe.name}-"))
-    try:
-        drives = [Drive(make_image(recipe, work), "nvme", "cw0")]
-        append = f"console=ttyS0 root=/dev/nvme0n1 rw {recipe.append}".strip()
-        spec = MachineSpec(kernel=kernel.vmlinuz, initrd=None, append=append, drives=drives)
-        (work / "qemu").mkdir()
-        with Qemu(spec, workdir=work / "qemu") as vm:
-            result = vm.wait(40.0, stop=[StopRule(r"end Kernel panic", count=1, settle=1.0)])
-        return sanitize_lines(result.serial)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    append = f"console=ttyS0 root=/dev/nvme0n1 rw {recipe.append}".strip()
+    return boot(recipe.name, append, lambda work: make_image(recipe, work))
 
 
 if __name__ == "__main__":
