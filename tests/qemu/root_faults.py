@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,18 +46,24 @@ RECIPES = {r.name: r for r in [
 ]}
 
 
-def capture(recipe: RootRecipe) -> list[str]:
+def boot(name: str, append: str, disk: Callable[[Path], Path] | None) -> list[str]:
+    """Boot the cloud kernel with no initramfs and `disk` (made in a scratch folder) as its NVMe
+    drive; the serial lines until the kernel's panic (or 40 s)."""
     kernel = fetch.kernel("cloud")
-    work = Path(tempfile.mkdtemp(prefix=f"cw-root-{recipe.name}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"cw-root-{name}-"))
     try:
-        drives = [Drive(ext4_image(16)(work), "nvme", "cw0")] if recipe.disk else []
-        spec = MachineSpec(kernel=kernel.vmlinuz, initrd=None, append=recipe.append, drives=drives)
+        drives = [Drive(disk(work), "nvme", "cw0")] if disk else []
+        spec = MachineSpec(kernel=kernel.vmlinuz, initrd=None, append=append, drives=drives)
         (work / "qemu").mkdir()
         with Qemu(spec, workdir=work / "qemu") as vm:
             result = vm.wait(40.0, stop=[StopRule(r"end Kernel panic", count=1, settle=1.0)])
         return sanitize_lines(result.serial)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def capture(recipe: RootRecipe) -> list[str]:
+    return boot(recipe.name, recipe.append, ext4_image(16) if recipe.disk else None)
 
 
 if __name__ == "__main__":
