@@ -1,13 +1,15 @@
 """Clients that ask again and again with no answer and print no failure word (issue 10):
 systemd-networkd, NetworkManager and OpenWrt's netifd in dhcp-discover-unanswered; the kernel's
 and klibc's ip= autoconfiguration cut off while asking (ip-autoconfig-retrying-forever); a
-firmware's or boot loader's network boot still waiting (netboot-dhcp-unanswered); CirrOS still
-asking its metadata service (cirros-metadata-still-retrying). Each client's own answer ends the
+firmware's or boot loader's network boot still waiting (netboot-dhcp-unanswered); CirrOS and early
+cloud-init still asking their metadata service (cirros-metadata-still-retrying,
+cloudinit-legacy-metadata-still-retrying). Each client's own answer ends the
 wait, so a healthy boot never fires.
 
 Lines are real: systemd-networkd 252 and dnsmasq 2.89 run in a network namespace for this
 branch, a QEMU 7.2 + Debian OVMF boot with a NIC on a hub with no DHCP server, public threads
-and pages (search index file ids at each constant) and the samples/ consoles.
+and pages (search index file ids at each constant) and the samples/ consoles; IncludeOS's lines
+are synthetic, from its source (it is named at the constant).
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ PXE_ROM_ASKING = ["SIS900 PXE BootROM v1.09f - ZL5_0324  Use BEU/BBS", "=== Pres
 #: QEMU 7.2 q35, Debian OVMF, -boot n, a virtio NIC on a hub with no DHCP server (run for this branch)
 OVMF_ASKING = ['BdsDxe: failed to load Boot0001 "UEFI QEMU DVD-ROM QM00005 " from '
                'PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x2,0xFFFF,0x0): Not Found', "", ">>Start PXE over IPv4."]
+#: synthetic, from IncludeOS's dh4client.cpp (search index file ids 37821086889, 5246665554) through INFO's prefix
+INCLUDEOS_ASKING = ["            [ DHCPv4 ] Negotiating IP-address (xid=2769325158)",
+                    "            [ DHCPv4 ] No reply for 10 tries, retrying every 10 second"]
+INCLUDEOS_LEASED = ["            [ DHCPv4 ] Negotiating IP-address (xid=2769325158)",
+                    "            [ DHCPv4 ] Received possible DHCP OFFER from 10.0.0.1",
+                    "            [ DHCPv4 ] DHCP configuration succeeded"]
+#: search index file id 57005319978 (cloud-init 0.5 on UEC/Eucalyptus, 2011)
+LEGACY_ASKING = ["  10:54:46 [99/100]: url error [timed out]"]
+LEGACY_GAVE_UP = ["  10:55:08 [100/100]: url error [timed out]", "giving up on md after 1258 seconds"]
 #: search index file id 45292565756 (KubeVirt docs, still retrying) and 43776582973 (answered)
 CIRROS_ASKING = ["checking http://169.254.169.254/2009-04-04/instance-id", "failed 1/20: up 60.13. request failed",
                  "failed 2/20: up 72.24. request failed"]
@@ -72,9 +83,9 @@ def _rules(a, category: str) -> list[str]:
 
 
 def test_os_dhcp_clients_that_only_ask_are_named_and_their_answers_end_the_wait(catalog):
-    for asking in (NETWORKD_ASKING, NETIFD_ASKING, [NM_BEGIN]):
+    for asking in (NETWORKD_ASKING, NETIFD_ASKING, [NM_BEGIN], INCLUDEOS_ASKING):
         assert _rules(run_lines(catalog, asking), "network.dhcp.no-lease") == ["dhcp-discover-unanswered"], asking
-    for answered in (NETWORKD_LEASED, NETIFD_LEASED, [NM_BEGIN, NM_LEASE]):
+    for answered in (NETWORKD_LEASED, NETIFD_LEASED, [NM_BEGIN, NM_LEASE], INCLUDEOS_LEASED):
         assert "network.dhcp.no-lease" not in by_category(run_lines(catalog, answered)), answered
 
 
@@ -105,11 +116,17 @@ def test_cirros_still_asking_its_metadata_service_is_a_stall_until_it_answers(ca
     assert _rules(asking, "network.metadata-unreachable") == ["cirros-metadata-still-retrying"]
     assert asking.outcome == "stall"
     assert "network.metadata-unreachable" not in by_category(run_lines(catalog, CIRROS_ANSWERED))
+    # early cloud-init: still asking is a stall; its giving up is another rule's
+    legacy = run_lines(catalog, LEGACY_ASKING)
+    assert _rules(legacy, "network.metadata-unreachable") == ["cloudinit-legacy-metadata-still-retrying"]
+    assert legacy.outcome == "stall"
+    assert "cloudinit-legacy-metadata-still-retrying" not in _rules(run_lines(catalog, LEGACY_GAVE_UP),
+                                                                    "network.metadata-unreachable")
 
 
 def test_healthy_consoles_with_these_clients_stay_quiet(catalog):
     retry_rules = {"dhcp-discover-unanswered", "ip-autoconfig-retrying-forever", "netboot-dhcp-unanswered",
-                   "cirros-metadata-still-retrying"}
+                   "cirros-metadata-still-retrying", "cloudinit-legacy-metadata-still-retrying"}
     for case in ("qemu/healthy", "qemu-ipxe-gce-32-lease-handled"):
         a = run_lines(catalog, serial_lines(case))
         assert not retry_rules & {f.rule for f in a.findings()}, case
