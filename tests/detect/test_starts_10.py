@@ -60,6 +60,14 @@ ILLUMOS = ["Loading unix...", "Booting...", "SunOS Release 5.11 Version omnios-m
 WINDOWS = ['BdsDxe: loading Boot0001 "UEFI QEMU HARDDISK QM00001 " from PciRoot(0x0)/Pci(0x1,0x1)/Ata(Primary,Master,0x0)',
            "Computer is booting, SAC started and initialized.",
            'Use the "ch -?" command for information about using channels.']
+#: search-index file 42144724905: OpenBIOS on QEMU sparc32 handing a loaded kernel over
+OPENBIOS = ["CPUs: 1 x TI,TMS390Z55", "UUID: 00000000-0000-0000-0000-000000000000",
+            "Welcome to OpenBIOS v1.1 built on Dec 27 2018 19:17", "  Type 'help' for detailed information",
+            "[sparc] Kernel already loaded", "switching to new context:", "PROMLIB: obio_ranges 1"]
+#: search-index file 15993131118: U-Boot handing over to Xen on arm64, Xen's first lines
+XEN = ["Starting kernel ...", " Xen 4.18.3",
+       "(XEN) Xen version 4.18.3 (ryan@) (aarch64-linux-gnu-gcc (Ubuntu 13.2.0-23ubuntu4) 13.2.0) debug=n Fri Sep 27 22:52:12 EDT 2024",
+       "(XEN) Latest ChangeSet: ", "(XEN) build-id: 8cd9a148444063cc4d6a62169a0866cf91705f4d"]
 
 
 def _loops(a) -> set[str]:
@@ -77,6 +85,8 @@ STARTS = {
     "freebsd-loader-kernel": FREEBSD,
     "illumos-loader-kernel": ILLUMOS,
     "ovmf-windows-sac": WINDOWS,
+    "openbios-sparc": OPENBIOS,
+    "uboot-xen-arm64": ["U-Boot 2023.01-rc3 (Dec 16 2022 - 12:02:33 +0100)", "DRAM:  1 GiB"] + XEN,  # two threads
 }
 
 
@@ -119,7 +129,7 @@ def test_each_once_line_alone_three_times_is_a_loop(catalog):
                  "---<<BOOT>>---", "SunOS Release 5.11 Version snv_111b 64-bit",
                  "Computer is booting, SAC started and initialized.",
                  "Solo5: Bindings version v0.4.1-208-g0f901b7", "rump kernel bare metal bootstrap",
-                 "Requesting system reboot"]:
+                 "Requesting system reboot", OPENBIOS[2], XEN[2]]:
         a = run_lines(catalog, [line] * 3)
         assert len(a.boots) == 3 and "boot-loop" in _loops(a), line
 
@@ -154,3 +164,29 @@ def test_hostile_start_lines_stay_bounded(catalog):
     line = "\x1b[2J\x00" * 200 + "NOTICE:  BL31: v2.0" + "\xff" * 3000
     a = run_lines(catalog, [line, "OpenSBI v1.1\x1b]0;x\x07", "---<<BOOT>>---" * 500] * 3)
     assert 1 <= len(a.boots) <= 9 and all(len(e.text) < 20000 for f in a.findings("all") for e in f.evidence)
+
+
+#: samples/qemu-ovmf-secure-boot-denied (lines 1-4): one start of OVMF's boot manager trying two options
+OVMF_BDS = [x.strip("\r") for x in serial_lines("qemu-ovmf-secure-boot-denied")[:4]]
+
+
+def test_ovmf_loading_two_options_is_one_start_and_the_same_option_again_a_new_one(catalog):
+    assert len(run_lines(catalog, OVMF_BDS).boots) == 1
+    a = run_lines(catalog, OVMF_BDS * 3)
+    assert len(a.boots) == 3 and "boot-loop" in _loops(a)
+    # what each start of a loop keeps when its boot loader resets before printing: the option it boots
+    b = run_lines(catalog, [OVMF_BDS[2], OVMF_BDS[3]] * 3)
+    assert len(b.boots) == 3 and "boot-loop" in _loops(b)
+
+
+def test_once_per_must_name_a_group():
+    from consolewatch.normalize.formats import parse_format
+
+    doc = {"id": "x", "title": "x", "component": "firmware",
+           "patterns": [{"id": "p", "regex": "BdsDxe: loading (?P<opt>Boot\\d+)", "once_per": "option"}],
+           "samples": [{"line": "BdsDxe: loading Boot0001", "pattern": "p", "source": "test"}]}
+    fmt, problems = parse_format(doc, "x.yaml")
+    assert any("once_per" in str(p) for p in problems)
+    doc["patterns"][0]["once_per"] = "opt"
+    fmt, problems = parse_format(doc, "x.yaml")
+    assert not problems and fmt is not None and fmt.patterns[0].once_per == "opt"
