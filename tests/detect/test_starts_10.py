@@ -69,6 +69,17 @@ XEN = ["Starting kernel ...", " Xen 4.18.3",
        "(XEN) Xen version 4.18.3 (ryan@) (aarch64-linux-gnu-gcc (Ubuntu 13.2.0-23ubuntu4) 13.2.0) debug=n Fri Sep 27 22:52:12 EDT 2024",
        "(XEN) Latest ChangeSet: ", "(XEN) build-id: 8cd9a148444063cc4d6a62169a0866cf91705f4d"]
 
+#: search-index file 22505554471: a Raspberry Pi 4's EEPROM boot loader, then its GPU firmware
+RPI4 = ["RPi: BOOTLOADER release VERSION:817717 DATE: 2023/01/11 TIME: 17:40:52",
+        "BOOTMODE: 0x06 partition 1 build-ts BUILD_TIMESTAMP=1673458852 serial c3656a7d boardrev d03114 stc 608563",
+        "Starting start4.elf @ 0xfeb00200 partition 1"]
+#: search-index file 25127651850: U-Boot resetting an Amlogic GXL board, its BL31 and BL1 starting over
+AMLOGIC_RESET = ["resetting ...", "bl31 reboot reason: 0xd", "bl31 reboot reason: 0x0", "system cmd  1.",
+                 "GXL:BL1:9ac50e:bb16dc;FEAT:ADFC318C:0;POC:3;RCY:0;EMMC:0;READ:0;0.0;CHK:0;"]
+#: search-index file 13103238374: Broadcom CFE on a BCM947XX router
+CFE = ["Decompressing..........done", "Decompressing..........done", "CFE version 1.0.37 for BCM947XX (32bit,SP,LE)",
+       "Build Date: Thu May  3 14:43:11 CST 2007", "Copyright (C) 2000,2001,2002,2003 Broadcom Corporation."]
+
 
 def _loops(a) -> set[str]:
     return {f.rule for f in a.capture_findings if f.category == "boot.loop"} | \
@@ -86,6 +97,9 @@ STARTS = {
     "illumos-loader-kernel": ILLUMOS,
     "ovmf-windows-sac": WINDOWS,
     "openbios-sparc": OPENBIOS,
+    "rpi4-bootloader-then-linux": RPI4 + ARM64[13:],  # the boot loader's lines, then a kernel's (two threads)
+    "amlogic-bl1": AMLOGIC_RESET[4:] + ["TE: 36574", "BL2 Built : 15:21:18, Aug 28 2019. gxl g1bf2b53 - luan.yuan@droid15-sz"],
+    "broadcom-cfe": CFE,
     "uboot-xen-arm64": ["U-Boot 2023.01-rc3 (Dec 16 2022 - 12:02:33 +0100)", "DRAM:  1 GiB"] + XEN,  # two threads
 }
 
@@ -129,7 +143,8 @@ def test_each_once_line_alone_three_times_is_a_loop(catalog):
                  "---<<BOOT>>---", "SunOS Release 5.11 Version snv_111b 64-bit",
                  "Computer is booting, SAC started and initialized.",
                  "Solo5: Bindings version v0.4.1-208-g0f901b7", "rump kernel bare metal bootstrap",
-                 "Requesting system reboot", OPENBIOS[2], XEN[2]]:
+                 "Requesting system reboot", OPENBIOS[2], XEN[2],
+                 RPI4[0], AMLOGIC_RESET[4], CFE[2], "[45215870591,5] SkiBoot skiboot-5.0.1-94-gb759ce2 starting..."]:
         a = run_lines(catalog, [line] * 3)
         assert len(a.boots) == 3 and "boot-loop" in _loops(a), line
 
@@ -177,6 +192,13 @@ def test_ovmf_loading_two_options_is_one_start_and_the_same_option_again_a_new_o
     # what each start of a loop keeps when its boot loader resets before printing: the option it boots
     b = run_lines(catalog, [OVMF_BDS[2], OVMF_BDS[3]] * 3)
     assert len(b.boots) == 3 and "boot-loop" in _loops(b)
+
+
+def test_amlogic_reset_by_uboot_then_bl1_again_is_the_next_boot(catalog):
+    """U-Boot's "resetting ..." (a restart line), then the SoC's BL1 greeting: a new boot the system asked for."""
+    uboot = ["U-Boot 2023.01-rc3 (Dec 16 2022 - 12:02:33 +0100)", "DRAM:  1 GiB"]
+    a = run_lines(catalog, AMLOGIC_RESET[4:] + uboot + AMLOGIC_RESET + uboot)
+    assert len(a.boots) == 2 and not [f for f in a.boots[0].findings if f.rule == "reset-during-boot"]
 
 
 def test_once_per_must_name_a_group():
