@@ -80,6 +80,11 @@ AMLOGIC_RESET = ["resetting ...", "bl31 reboot reason: 0xd", "bl31 reboot reason
 CFE = ["Decompressing..........done", "Decompressing..........done", "CFE version 1.0.37 for BCM947XX (32bit,SP,LE)",
        "Build Date: Thu May  3 14:43:11 CST 2007", "Copyright (C) 2000,2001,2002,2003 Broadcom Corporation."]
 
+#: search-index file 48755410252: a Rockchip rk3399 board's TPL, SPL and U-Boot proper, one start
+ROCKCHIP = ["U-Boot TPL 2019.07-rc1-00243-g3f0cad6bd2 (May 08 2019 - 11:29:32 +0530)", "Trying to boot from BOOTROM",
+            "Returning to boot ROM...", "U-Boot SPL 2019.07-rc1-00243-g3f0cad6bd2 (May 08 2019 - 11:29:32 +0530)",
+            "Trying to boot from MMC1"]
+
 
 def _loops(a) -> set[str]:
     return {f.rule for f in a.capture_findings if f.category == "boot.loop"} | \
@@ -100,6 +105,7 @@ STARTS = {
     "rpi4-bootloader-then-linux": RPI4 + ARM64[13:],  # the boot loader's lines, then a kernel's (two threads)
     "amlogic-bl1": AMLOGIC_RESET[4:] + ["TE: 36574", "BL2 Built : 15:21:18, Aug 28 2019. gxl g1bf2b53 - luan.yuan@droid15-sz"],
     "broadcom-cfe": CFE,
+    "rockchip-tpl-spl": ROCKCHIP,
     "uboot-xen-arm64": ["U-Boot 2023.01-rc3 (Dec 16 2022 - 12:02:33 +0100)", "DRAM:  1 GiB"] + XEN,  # two threads
 }
 
@@ -144,7 +150,8 @@ def test_each_once_line_alone_three_times_is_a_loop(catalog):
                  "Computer is booting, SAC started and initialized.",
                  "Solo5: Bindings version v0.4.1-208-g0f901b7", "rump kernel bare metal bootstrap",
                  "Requesting system reboot", OPENBIOS[2], XEN[2],
-                 RPI4[0], AMLOGIC_RESET[4], CFE[2], "[45215870591,5] SkiBoot skiboot-5.0.1-94-gb759ce2 starting..."]:
+                 RPI4[0], AMLOGIC_RESET[4], CFE[2], "[45215870591,5] SkiBoot skiboot-5.0.1-94-gb759ce2 starting...",
+                 ROCKCHIP[0]]:
         a = run_lines(catalog, [line] * 3)
         assert len(a.boots) == 3 and "boot-loop" in _loops(a), line
 
