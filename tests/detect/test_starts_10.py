@@ -1,8 +1,9 @@
 """Boot loops seen by structure: lines each layer (firmware, loader, kernel) prints once per start
 (`once` format patterns: TF-A's stages, OpenSBI's and coreboot's banners, EDK II's ARM banner, the
-EFI stub's lines, the x86 decompressor, the arm64 boot CPU line, x86's paravirt banner, start_kernel()'s
-command line, FreeBSD's boot tag and loader banner, illumos's SunOS banner, Windows' SAC greeting,
-Solo5's bindings, rumprun's bootstrap; BusyBox init's "Requesting system reboot" restart line).
+EFI stub's lines, the x86 decompressor, the arm64 boot CPU line, FreeBSD's boot tag and loader banner,
+illumos's SunOS banner, Windows' SAC greeting, Solo5's bindings, rumprun's bootstrap, Xen's and OpenBIOS's
+banners, board firmware (Amlogic BL1, the Raspberry Pi boot loader, skiboot, CFE), U-Boot's TPL; OVMF loading
+a boot option again (`once_per`); BusyBox init's "Requesting system reboot" restart line).
 
 Each family both ways: one start, each layer printing its banner once in order, is ONE boot (and
 no loop); the same start seen again on the console is a new boot, and three of them a
@@ -145,7 +146,6 @@ def test_each_once_line_alone_three_times_is_a_loop(catalog):
                  "EFI stub: Booting Linux Kernel...", "EFI stub: Loaded initrd from command line option",
                  "Decompressing Linux... Parsing ELF... done.",
                  "[    0.000000] Booting Linux on physical CPU 0x0000000000 [0x411fd070]",
-                 "[    0.000000] Booting paravirtualized kernel on bare hardware",
                  "---<<BOOT>>---", "SunOS Release 5.11 Version snv_111b 64-bit",
                  "Computer is booting, SAC started and initialized.",
                  "Solo5: Bindings version v0.4.1-208-g0f901b7", "rump kernel bare metal bootstrap",
