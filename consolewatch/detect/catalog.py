@@ -119,7 +119,7 @@ class Catalog:
                 self.by_trigger.setdefault(trigger, []).append((rule, m, index))
         self.scanner = Scanner(sources, backend=backend)
         self.useful = frozenset(
-            {pid for pid, p in self.patterns.items() if p.milestone or p.restart or p.once or p.poweroff or p.progress or p.arms or p.context}
+            {pid for pid, p in self.patterns.items() if p.milestone or p.restart or p.once or p.once_per or p.poweroff or p.progress or p.arms or p.context}
             | set(self.by_trigger)
         )
         """Pattern ids that can make a line matter on their own (a milestone, a restart or power-off, progress,
@@ -162,7 +162,8 @@ class Catalog:
         starts = tuple(h.pattern.milestone for h in hits if h.pattern.boot_start and h.pattern.milestone)
         milestones = tuple(h.pattern.milestone for h in hits if h.pattern.milestone)
         restart = any(h.pattern.restart for h in hits)
-        once = tuple(h.pattern.ref for h in hits if h.pattern.once)
+        once = tuple(h.pattern.ref for h in hits if h.pattern.once) + tuple(
+            f"{h.pattern.ref}={h.fields.get(h.pattern.once_per, '')}" for h in hits if h.pattern.once_per)
         relevant = bool(milestones or restart or once or any(h.pattern.context or h.pattern.poweroff or h.pattern.progress or h.pattern.arms for h in hits)
                         or self.candidates(triggers))
         return Reading(stamps, tuple(hits), fields, starts, milestones, restart, relevant, once)

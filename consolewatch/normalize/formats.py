@@ -37,6 +37,9 @@ class FormatPattern:
     once: bool = False
     """Printed at most once per run of what prints it (a kernel's panic line, its restart line): seen again
     on the same origin, it began again (a new boot)."""
+    once_per: str | None = None
+    """Like `once`, for each value of this named group: printed at most once per run for each value (a
+    firmware loading each boot option once: the same option loaded again, it began again)."""
     poweroff: bool = False
     """A clean power-off or halt: a ready line that does not undo a fatal failure before it."""
     progress: bool = False
@@ -161,7 +164,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
         pd = c.mapping(p, d, "a pattern")
         if not pd:
             continue
-        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "once", "poweroff", "progress", "arms", "context", "level"}, pd, "a pattern")
+        c.unknown_keys(pd, {"id", "regex", "ignore_case", "milestone", "boot_start", "restart", "once", "once_per", "poweroff", "progress", "arms", "context", "level"}, pd, "a pattern")
         pid = c.text(pd, "id", pd)
         if pid in seen:
             c.add(pd, f"duplicate pattern id {pid!r}")
@@ -173,6 +176,10 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
             c.add(pd, f"unknown milestone {milestone!r} (one of {', '.join(MILESTONES)})")
         if pd.get("boot_start") and milestone is None:
             c.add(pd, "a `boot_start` pattern needs the `milestone` it begins at")
+        once_per = pd.get("once_per")
+        if once_per is not None and (rx is None or not isinstance(once_per, str) or once_per not in rx.groupindex):
+            c.add(pd, f"`once_per` must name a group of the regex (got {once_per!r})")
+            once_per = None
         level = pd.get("level")
         if level is not None and level not in LEVELS:
             c.add(pd, f"unknown level {level!r}")
@@ -189,6 +196,7 @@ def parse_format(doc: Any, path: str) -> tuple[Format | None, list[Problem]]:
                 FormatPattern(
                     format_id=fid, id=pid, regex=rx, ignore_case=icase, milestone=milestone,
                     boot_start=bool(pd.get("boot_start", False)), restart=bool(pd.get("restart", False)), once=bool(pd.get("once", False)),
+                    once_per=once_per,
                     poweroff=bool(pd.get("poweroff", False)), progress=bool(pd.get("progress", False)),
                     arms=bool(pd.get("arms", False)),
                     context=dict(context),
