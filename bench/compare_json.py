@@ -7,9 +7,11 @@ expected.yaml gives) through `consolewatch analyze --json`, once with the verdic
 with `--boot all`, and each of its text files through `tail --json --no-follow` (the timeline:
 every line with its sequence number, boot and stamps, then findings and outcomes; the time a
 line was read left out), in this checkout and in a base checkout, and prints each case whose
-JSON documents or exit statuses differ (samples/blind/ too). Exit status 1 when any does.
+JSON documents or exit statuses differ (samples/blind/ too, unless --skip-blind). Exit status 1
+when any does.
 
     python bench/compare_json.py --base-ref main          # base: `git archive main` in a temp dir
+    python bench/compare_json.py --base-ref main --skip-blind   # every case outside samples/blind/
     python bench/compare_json.py --base /path/to/checkout
 
 Each checkout runs in its own process (the package is imported from that checkout), with the
@@ -62,9 +64,20 @@ for case in json.load(sys.stdin):
 """
 
 
-def cases(samples: Path) -> list[dict]:
+def _expected(samples: Path, skip_blind: bool) -> list[Path]:
+    """Every case's expected.yaml; with `skip_blind`, no blind/ folder is even listed."""
+    found = []
+    for top, dirs, files in os.walk(samples):
+        if skip_blind:
+            dirs[:] = [d for d in dirs if d != "blind"]
+        if "expected.yaml" in files:
+            found.append(Path(top) / "expected.yaml")
+    return found
+
+
+def cases(samples: Path, skip_blind: bool = False) -> list[dict]:
     out = []
-    for exp in sorted(samples.rglob("expected.yaml")):
+    for exp in sorted(_expected(samples, skip_blind)):
         case = exp.parent
         meta = yaml.safe_load((case / "meta.yaml").read_text(encoding="utf-8")) or {}
         expected = yaml.safe_load(exp.read_text(encoding="utf-8")) or {}
@@ -135,8 +148,9 @@ def main() -> int:
     base_arg.add_argument("--base", type=Path, help="a checkout to compare with")
     base_arg.add_argument("--base-ref", help="a git ref of this repository, exported to a temp dir")
     ap.add_argument("--samples", type=Path, default=ROOT / "samples", help="the cases (default: this checkout's)")
+    ap.add_argument("--skip-blind", action="store_true", help="leave out every case under a blind/ folder")
     args = ap.parse_args()
-    todo = cases(args.samples.resolve())
+    todo = cases(args.samples.resolve(), args.skip_blind)
     with tempfile.TemporaryDirectory(prefix="cw-base-") as tmp:
         base = args.base
         if base is None:
