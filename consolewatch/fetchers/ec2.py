@@ -53,23 +53,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from consolewatch.fetchers.base import Fetcher, FetchError, Target
+from consolewatch.fetchers.base import FetchError, Target
 from consolewatch.fetchers.ec2_api import Problem, Unsupported, classify, console_bytes, hypervisor_for_type
+from consolewatch.fetchers.queued import END, QueuedFetcher
 from consolewatch.fetchers.ratelimit import throttle
-from consolewatch.model import Chunk, Gap, MachineContext, SourceEvent, SourceStatus
+from consolewatch.model import Chunk, Gap, MachineContext, SourceStatus
 from consolewatch.netcfg import with_assigned
 from consolewatch.normalize.stitch import SnapshotStitcher
 
 CURSOR_TAIL = 1024
 XEN_DETAIL = ("Xen: EC2 posts console output only around state changes (start, stop, reboot), "
               "so it can lag minutes behind the machine")
-_END = object()
 _LATEST_REFUSED = {"UnsupportedOperation", "InvalidParameterCombination", "InvalidParameterValue",
                    "InvalidParameter", "UnsupportedInstanceType"}
 
@@ -94,8 +93,10 @@ def _opt_bool(value: Any, default: bool | None) -> bool | None:
     return str(value).lower() in ("1", "on", "yes", "true")
 
 
-class Ec2Fetcher(Fetcher):
+class Ec2Fetcher(QueuedFetcher):
     kind = "aws"
+    label = "EC2"
+    unsupported = Unsupported
 
     def __init__(self, target: Target, *, sleep: Callable[[float], Awaitable[None]] | None = None,
                  clock: Callable[[], float] | None = None) -> None:
@@ -143,47 +144,9 @@ class Ec2Fetcher(Fetcher):
         self.api_calls = 0
         self.last_image: bytes | None = None
         self.bad_images = 0
-        self._q: asyncio.Queue | None = None
-        self._tasks: list[asyncio.Task] = []
         self._timestamp: str | None = None
         self.subnet_cidr = ""
         """The CIDR block of the instance's subnet (DescribeSubnets, once), for its addressing."""
-
-    # -- the stream -----------------------------------------------------------------------
-
-    async def stream(self, *, cursors: Mapping[str, Any] | None = None,
-                     follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
-        self._seed((cursors or {}).get("console"))
-        self._q = q = asyncio.Queue[Any](maxsize=256)  # events, an exception, or _END
-        tasks = [asyncio.create_task(self._guard(lambda: self._run(follow)))]
-        try:
-            while True:
-                item = await q.get()
-                if item is _END:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            for task in tasks + self._tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, *self._tasks, return_exceptions=True)
-
-    async def emit(self, event: Any) -> None:
-        assert self._q is not None
-        await self._q.put(event)
-
-    async def _guard(self, make: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await make()
-        except asyncio.CancelledError:
-            raise
-        except FetchError as exc:
-            await self.emit(exc)
-        except Unsupported as exc:
-            await self.emit(FetchError(exc.problem.message))
-        except Exception as exc:  # a bug must end the stream with one line, not hang it
-            await self.emit(FetchError(f"EC2 fetcher failed: {type(exc).__name__}: {exc}"))
 
     def _seed(self, cursor: Any) -> None:
         if isinstance(cursor, Mapping) and isinstance(cursor.get("tail"), str):
@@ -220,18 +183,22 @@ class Ec2Fetcher(Fetcher):
                 await screenshot_once(self, attempts=2)
             await self.emit(SourceStatus("console", "ended", f"instance is {self.state}" if follow else
                                          "fetched the console output once", None, time.time()))
-            await self.emit(_END)
+            await self.emit(END)
             return
-        self._tasks = [asyncio.create_task(self._guard(self._state_loop))]
+        self.spawn(self._state_loop)
         if self.screenshots:
             from consolewatch.fetchers.ec2_screen import screen_loop
 
-            self._tasks.append(asyncio.create_task(self._guard(lambda: screen_loop(self))))
+            self.spawn(lambda: screen_loop(self))
         if self.serial_console:
             from consolewatch.fetchers.ec2_serial import serial_loop
 
-            self._tasks.append(asyncio.create_task(self._guard(lambda: serial_loop(self))))
+            self.spawn(lambda: serial_loop(self))
         await self._console_loop()
+
+    async def problem_backoff(self, source: str, problem: Problem, failures: int) -> None:
+        await self.backoff(source, problem.message, failures,
+                           waiting="backing off" if problem.kind == "throttle" else "retrying in")
 
     def _down(self, state: str) -> bool:
         """A state that ends the follow: terminated, or stopped unless waiting for a restart."""
@@ -293,15 +260,7 @@ class Ec2Fetcher(Fetcher):
             failures += 1
             if failures >= limit:
                 raise FetchError(f"{problem.message} (gave up after {failures} attempts)")
-            await self.backoff(source, problem, failures)
-
-    async def backoff(self, source: str, problem: Problem, failures: int) -> None:
-        delay = min(self.backoff_max, self.backoff_base * 2 ** (failures - 1))
-        delay = random.uniform(delay / 2, delay)  # jitter: many tails must not retry in step
-        what = "backing off" if problem.kind == "throttle" else "retrying in"
-        await self.emit(SourceStatus(source, "backoff", f"{problem.message}; {what} {delay:.1f} s", delay,
-                                     time.time()))
-        await self._sleep(delay)
+            await self.problem_backoff(source, problem, failures)
 
     async def _context(self, resp: dict[str, Any]) -> MachineContext:
         try:
@@ -388,7 +347,7 @@ class Ec2Fetcher(Fetcher):
                 failures += 1
                 if failures >= (attempts or self.max_errors):
                     raise FetchError(f"{note} (gave up after {failures} attempts)")
-                await self.backoff("console", Problem("transient", note), failures)
+                await self.backoff("console", note, failures)
                 continue
             break
         ts = resp.get("Timestamp")
@@ -419,7 +378,7 @@ class Ec2Fetcher(Fetcher):
                 self.ended = True
                 await self.emit(SourceStatus("console", "ended", f"instance is {self.state}: final output read",
                                              None, time.time()))
-                await self.emit(_END)
+                await self.emit(END)
                 return
             if ending is not None:  # posted output: wait for the post that follows the state change
                 await self._sleep(self.poll_min)

@@ -23,7 +23,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from consolewatch.fetchers.ec2_api import THROTTLE_CODES, Problem
+from consolewatch.fetchers.ec2_api import THROTTLE_CODES
 from consolewatch.model import Chunk, SourceStatus, SourceUnavailable
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ async def serial_loop(f: Ec2Fetcher) -> None:
             if failures > MAX_RECONNECTS:
                 await f.emit(SourceUnavailable("serial", f"gave up on the EC2 serial console: {exc}"))
                 return
-            await f.backoff("serial", Problem("transient", str(exc)), failures)
+            await f.backoff("serial", str(exc), failures)
 
 
 async def _session(f: Ec2Fetcher, asyncssh: Any) -> bool:

@@ -56,7 +56,6 @@ from consolewatch.fetchers.gce_api import (
     classify,
     credentials_for,
     cursor_of,
-    decode_screenshot,
     endpoint_of,
     fatal_error,
     machine_context,
@@ -65,8 +64,10 @@ from consolewatch.fetchers.gce_api import (
     resolve_target,
     subnetwork_of,
 )
+from consolewatch.fetchers.gce_screen import screenshot
+from consolewatch.fetchers.gce_status import check_status
 from consolewatch.fetchers.ratelimit import throttle
-from consolewatch.model import Chunk, Frame, Gap, MachineContext, SourceEvent, SourceStatus, SourceUnavailable
+from consolewatch.model import Chunk, Gap, SourceEvent, SourceStatus, SourceUnavailable
 
 __all__ = ["GceFetcher"]
 
@@ -247,7 +248,7 @@ class _Run:
             async for event in self.once():
                 yield event
             return
-        self.status_due = _now() + {"down": 0.0, "stopping": self.o.poll_min}.get(self.power, self.o.status_every)
+        self.status_due = time.monotonic() + {"down": 0.0, "stopping": self.o.poll_min}.get(self.power, self.o.status_every)
         while not self.ended:
             jobs: list[tuple[float, str, Any]] = [(self.status_due, "status", None)]
             if self.power != "down":
@@ -257,11 +258,11 @@ class _Run:
             if all(p.done for p in self.ports) and not self.screen_on:
                 return
             due, kind, port = min(jobs, key=lambda j: j[0])
-            wait = due - _now()
+            wait = due - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             batch = (await self.read_port(port) if kind == "port" else
-                     await self.screenshot() if kind == "screen" else await self.check_status())
+                     await screenshot(self) if kind == "screen" else await check_status(self))
             for event in batch:
                 yield event
 
@@ -276,9 +277,9 @@ class _Run:
                 if p.failures >= self.o.retries:
                     raise FetchError(f"{self.t}: serial port {p.number}: gave up after {p.failures} attempts")
                 if not (p.read_ok or p.done):
-                    await asyncio.sleep(max(0.0, p.due - _now()))
+                    await asyncio.sleep(max(0.0, p.due - time.monotonic()))
         if self.screen_on:
-            for event in await self.screenshot():
+            for event in await screenshot(self):
                 yield event
 
     # -- serial ports --------------------------------------------------------------------------
@@ -296,7 +297,7 @@ class _Run:
             data = resp.contents.encode("utf-8", "replace")
         except Exception as exc:  # noqa: BLE001 - classified below
             return [] if final else self.port_failed(p, classify(exc))
-        now, mono = time.time(), _now()
+        now, mono = time.time(), time.monotonic()
         p.failures = p.invalid = 0
         p.read_ok = True
         out: list[SourceEvent] = []
@@ -337,7 +338,7 @@ class _Run:
         return [SourceStatus(p.source, state, detail, p.interval, time.time())]
 
     def port_failed(self, p: _Port, failure: Failure) -> list[SourceEvent]:
-        mono = _now()
+        mono = time.monotonic()
         if failure.kind in ("not-ready", "not-found"):
             # The instance stopped (or went away): the status check decides what follows.
             p.failures += 1
@@ -366,119 +367,3 @@ class _Run:
         return [SourceStatus(p.source, state, f"{failure.message}; retry {p.failures} in {delay:.1f} s",
                              delay, time.time())]
 
-    # -- screenshots -----------------------------------------------------------------------------
-
-    async def screenshot(self) -> list[SourceEvent]:
-        interval = self.o.screenshots or 10.0
-        self.screen_due = _now() + interval
-        try:
-            resp = await self.call("get_screenshot", project=self.t.project, zone=self.t.zone,
-                                   instance=self.t.name)
-        except Exception as exc:  # noqa: BLE001 - classified below
-            return self.screen_failed(classify(exc))
-        try:
-            image, media = decode_screenshot(resp.contents)
-        except ValueError as exc:
-            return self.screen_failed(Failure("invalid", f"unreadable screenshot: {exc}"))
-        self.screen_failures = 0
-        if image == self.last_image:
-            return []
-        self.last_image = image
-        return [Frame("screen", image, media, None, time.time())]
-
-    def screen_failed(self, failure: Failure) -> list[SourceEvent]:
-        if failure.kind in ("not-ready", "not-found"):
-            self.status_due = min(self.status_due, _now())
-            return []
-        self.screen_failures += 1
-        if failure.kind in ("bad-request", "denied", "fatal") or self.screen_failures >= self.o.max_invalid:
-            self.screen_on = False
-            return [SourceUnavailable("screen", f"GCE screenshots: {failure.message}",
-                                      "the instance needs a display device (--enable-display-device) and the "
-                                      "account compute.instances.getScreenshot")]
-        delay = self.backoff(self.screen_failures, failure.retry_after)
-        self.screen_due = _now() + max(delay, self.o.screenshots or 0)
-        state = "backoff" if failure.kind == "transient" else "error"
-        return [SourceStatus("screen", state, failure.message, delay, time.time())]
-
-    # -- instance status: stops and restarts -----------------------------------------------------
-
-    async def check_status(self) -> list[SourceEvent]:
-        mono = _now()
-        try:
-            inst = await self.call("get", project=self.t.project, zone=self.t.zone, instance=self.t.name)
-            ctx = machine_context(inst, self.t, self.o.ports, self.subnet)
-        except Exception as exc:  # noqa: BLE001 - classified below
-            failure = classify(exc)
-            if failure.kind == "not-found":
-                self.ended = True
-                return [SourceStatus(p.source, "ended", f"the instance is gone: {failure.message}", None,
-                                     time.time()) for p in self.ports]
-            if failure.kind not in ("transient", "invalid"):
-                raise self.fatal(failure) from None
-            self.status_failures += 1
-            delay = self.backoff(self.status_failures, failure.retry_after)
-            self.status_due = mono + delay
-            return [SourceStatus("instance", "backoff", f"{failure.message}; retry in {delay:.1f} s", delay,
-                                 time.time())]
-        self.status_failures = 0
-        status, started = ctx.fields["status"], ctx.fields["last_start"]
-        if status == "RUNNING":
-            self.status_due = mono + self.o.status_every
-            moved = bool(started and self.last_start and started != self.last_start)
-            self.last_start = started or self.last_start
-            if self.power == "down":
-                return self.restart(ctx)
-            self.power = "running"
-            # Started again without a stop being seen (a reset, or a stop/start between two checks):
-            # the positions tell whether the buffer was wiped (they go back), so carry on.
-            return [ctx] if moved else []
-        if status in GOING_DOWN or status not in DOWN:  # STOPPING, or PROVISIONING/STAGING on the way up
-            if status in GOING_DOWN:
-                self.power = "stopping"
-            self.status_due = mono + self.o.poll_min
-            return []
-        if self.power == "down":
-            self.status_due = mono + self.o.poll_max
-            return []
-        out: list[SourceEvent] = [ctx]
-        self.power = "stopping"
-        for p in self.ports:  # final output, if GCE still serves it
-            if not p.done:
-                out += await self.read_port(p, final=True)
-        if not self.o.wait_restart:
-            return out + self.end(f"the instance is {status}")
-        self.power = "down"
-        self.status_due = mono + self.o.poll_max
-        return out + [SourceStatus(p.source, "idle", f"the instance is {status}; waiting for it to start again "
-                                                     f"(read up to offset {p.cursor})", self.o.poll_max, time.time())
-                      for p in self.ports]
-
-    def end(self, why: str) -> list[SourceEvent]:
-        self.ended = True
-        out: list[SourceEvent] = [SourceStatus("screen", "ended", why, None, time.time())] if self.screen_on else []
-        return out + [SourceStatus(p.source, "ended", f"{why}; output read up to offset {p.cursor}", None,
-                                   time.time()) for p in self.ports]
-
-    def restart(self, ctx: MachineContext) -> list[SourceEvent]:
-        """A new boot: GCE's buffers start again at 0; say what may have been lost in between."""
-        out: list[SourceEvent] = [ctx]
-        now, mono = time.time(), _now()
-        self.power = "running"
-        for p in self.ports:
-            if p.cursor is None:  # nothing read before the restart: no break to mark
-                p.cursor, p.due = 0, mono
-                continue
-            lost = 0 if p.drained else None
-            out.append(Gap(p.source, lost, now, f"the instance was stopped and started again ({ctx.fields['last_start']})"
-                                               f": GCE wiped the serial buffer after offset {p.cursor}; "
-                                               "the new boot is read from 0"))
-            p.cursor, p.due, p.interval, p.drained, p.shown = 0, mono, self.o.poll_min, False, None
-            out += self.shown(p, "streaming", "instance restarted: reading the new boot from offset 0")
-        self.screen_due = mono
-        self.last_image = b""
-        return out
-
-
-def _now() -> float:
-    return time.monotonic()

@@ -43,20 +43,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from consolewatch.fetchers import openstack_api as api
-from consolewatch.fetchers.base import Fetcher, FetchError, Target, one_line
+from consolewatch.fetchers.base import FetchError, Target, one_line
+from consolewatch.fetchers.queued import END, QueuedFetcher
 from consolewatch.fetchers.ratelimit import throttle
-from consolewatch.model import Chunk, Gap, SourceEvent, SourceStatus, SourceUnavailable
+from consolewatch.model import Chunk, Gap, SourceStatus, SourceUnavailable
 from consolewatch.normalize.stitch import SnapshotStitcher
 
 CURSOR_TAIL = 1024
 ENDED = frozenset({"DELETED", "SOFT_DELETED", "ERROR", "SHELVED_OFFLOADED"})
-_END = object()
 
 
 def _num(value: Any, default: float) -> float:
@@ -66,8 +65,10 @@ def _num(value: Any, default: float) -> float:
         raise FetchError(f"openstack option: {value!r} is not a number") from None
 
 
-class OpenStackFetcher(Fetcher):
+class OpenStackFetcher(QueuedFetcher):
     kind = "openstack"
+    label = "OpenStack"
+    unsupported = api.Unsupported
 
     def __init__(self, target: Target, *, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
         super().__init__(target)
@@ -97,44 +98,6 @@ class OpenStackFetcher(Fetcher):
         self.ending = False
         self.console_unavailable = False
         self.api_calls = 0
-        self._q: asyncio.Queue | None = None
-        self._tasks: list[asyncio.Task] = []
-
-    # -- the stream -----------------------------------------------------------------------
-
-    async def stream(self, *, cursors: Mapping[str, Any] | None = None,
-                     follow: bool = True) -> AsyncGenerator[SourceEvent, None]:
-        self._seed((cursors or {}).get("console"))
-        self._q = q = asyncio.Queue[Any](maxsize=256)  # events, an exception, or _END
-        main = asyncio.create_task(self._guard(lambda: self._run(follow)))
-        try:
-            while True:
-                item = await q.get()
-                if item is _END:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            for task in [main, *self._tasks]:
-                task.cancel()
-            await asyncio.gather(main, *self._tasks, return_exceptions=True)
-
-    async def emit(self, event: Any) -> None:
-        assert self._q is not None
-        await self._q.put(event)
-
-    async def _guard(self, make: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await make()
-        except asyncio.CancelledError:
-            raise
-        except FetchError as exc:
-            await self.emit(exc)
-        except api.Unsupported as exc:
-            await self.emit(FetchError(exc.problem.message))
-        except Exception as exc:  # a bug must end the stream with one line, not hang it
-            await self.emit(FetchError(f"OpenStack fetcher failed: {type(exc).__name__}: {one_line(exc, 160)}"))
 
     def _seed(self, cursor: Any) -> None:
         if isinstance(cursor, Mapping) and isinstance(cursor.get("tail"), str):
@@ -162,13 +125,13 @@ class OpenStackFetcher(Fetcher):
             await self.poll_console(attempts=3)
             await self.emit(SourceStatus("console", "ended", f"server is {self.status}" if follow else
                                          "fetched the console log once", None, time.time()))
-            await self.emit(_END)
+            await self.emit(END)
             return
-        self._tasks.append(asyncio.create_task(self._guard(self._state_loop)))
+        self.spawn(self._state_loop)
         if self.screen:
             from consolewatch.fetchers.openstack_screen import screen_loop
 
-            self._tasks.append(asyncio.create_task(self._guard(lambda: screen_loop(self))))
+            self.spawn(lambda: screen_loop(self))
         await self._console_loop()
 
     def _down(self, status: str) -> bool:
@@ -207,11 +170,6 @@ class OpenStackFetcher(Fetcher):
             if failures >= (attempts or self.max_errors):
                 raise FetchError(f"{problem.message} (gave up after {failures} attempts)")
             await self.backoff(source, problem.message, failures)
-
-    async def backoff(self, source: str, message: str, failures: int) -> None:
-        delay = random.uniform(0.5, 1.0) * min(self.backoff_max, self.backoff_base * 2 ** (failures - 1))
-        await self.emit(SourceStatus(source, "backoff", f"{message}; retrying in {delay:.1f} s", delay, time.time()))
-        await self._sleep(delay)
 
     async def _context(self, server: Any) -> Any:
         hv_raw = None
@@ -269,12 +227,12 @@ class OpenStackFetcher(Fetcher):
             if self.console_unavailable:  # only the screen (if any) is left to follow
                 await asyncio.gather(*self._tasks[1:], return_exceptions=True)
                 await self.emit(SourceStatus("console", "ended", "no console log on this cloud", None, time.time()))
-                await self.emit(_END)
+                await self.emit(END)
                 return
             if ending:
                 await self.emit(SourceStatus("console", "ended", f"server is {self.status}: last console log read",
                                              None, time.time()))
-                await self.emit(_END)
+                await self.emit(END)
                 return
             interval = self.poll_min if changed else min(interval * 2, self.poll_top)
             state = "streaming" if changed else "idle"

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import struct
 import threading
 import time
 from collections import Counter, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from consolewatch.sim.httpserve import HttpSim, reset_connection
 
 __all__ = ["DoSim", "start_do_sim", "droplet_resource"]
 
@@ -65,7 +65,7 @@ def droplet_resource(ident: int, *, name: str = "example.com", status: str = "ac
     }
 
 
-class DoSim:
+class DoSim(HttpSim):
     def __init__(self, *, token: str = TOKEN, host: str = "127.0.0.1") -> None:
         self.token = token
         self.droplets: dict[int, dict[str, Any]] = {}
@@ -73,10 +73,7 @@ class DoSim:
         self.headers_seen: deque[dict[str, str]] = deque(maxlen=100)
         self._faults: deque[Any] = deque()
         self._lock = threading.Lock()
-        self._server = _Server((host, 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="do-sim", daemon=True)
-        self._thread.start()
-        self.url = f"http://{host}:{self._server.server_address[1]}"
+        self.url = self._serve(host, 0, _handler(self), "do-sim")
 
     def add_droplet(self, ident: int, **kw: Any) -> dict[str, Any]:
         self.droplets[ident] = droplet_resource(ident, **kw)
@@ -92,24 +89,6 @@ class DoSim:
 
     def env(self, **extra: str) -> dict[str, str]:
         return {"CONSOLEWATCH_DO_API": self.url, "DIGITALOCEAN_ACCESS_TOKEN": self.token, **extra}
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> DoSim:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hung up is not worth a traceback."""
 
 
 def start_do_sim(**kw: Any) -> DoSim:
@@ -142,9 +121,7 @@ def _handler(sim: DoSim) -> type[BaseHTTPRequestHandler]:
                 sim.headers_seen.append(dict(self.headers))
             fault = sim._next_fault()
             if fault == "reset":
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.close_connection = True
-                self.connection.close()
+                reset_connection(self)
                 return
             if fault == "invalid-json":
                 body = b'{"droplet": {"id": 1, "networks": '

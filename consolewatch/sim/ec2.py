@@ -30,17 +30,17 @@ import os
 import random
 import re
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from consolewatch.sim.ec2_model import FAULTS, Fault, SimInstance, SimState
+from consolewatch.sim.httpserve import HttpSim
 from consolewatch.sim.player import ConsolePlayer
 
 __all__ = ["Ec2Sim", "start_ec2_sim", "SimInstance"]
@@ -62,7 +62,7 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class Ec2Sim:
+class Ec2Sim(HttpSim):
     """A running simulator: its endpoint, instances, faults and statistics. Use `start_ec2_sim`."""
 
     def __init__(self, *, region: str = "us-east-1", clock: Callable[[], float] = time.monotonic,
@@ -75,11 +75,7 @@ class Ec2Sim:
         """Seconds every request waits before answering (a slow API)."""
         self.before_action: Callable[[str], None] | None = None
         """Called with the Action name before each request is answered (tests step a clock here)."""
-        self._server = ThreadingHTTPServer((host, port), _handler(self))
-        self._server.daemon_threads = True
-        self.endpoint = f"http://{host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="ec2-sim", daemon=True)
-        self._thread.start()
+        self.endpoint = self._serve(host, port, _handler(self), "ec2-sim")
         self.serial = None
         self.serial_endpoint: str | None = None
         self.known_hosts: str | None = None
@@ -146,9 +142,7 @@ class Ec2Sim:
         return env
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().close()
         if self.serial is not None:
             self.serial.close()
             self.serial = None
@@ -157,12 +151,6 @@ class Ec2Sim:
                 os.unlink(self.known_hosts)
             except OSError:
                 pass
-
-    def __enter__(self) -> Ec2Sim:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     # -- actions --------------------------------------------------------------------------
 

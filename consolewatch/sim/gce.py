@@ -44,17 +44,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
-import struct
 import threading
 import time
 from collections import Counter, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from consolewatch.sim.gce_model import SimInstance
+from consolewatch.sim.httpserve import HttpSim, reset_connection
 
 __all__ = ["GceSim", "SimInstance", "start_gce_sim", "sample_log", "RING_SIZE"]
 
@@ -81,7 +80,7 @@ def sample_log(*names: str) -> bytes:
     return out
 
 
-class GceSim:
+class GceSim(HttpSim):
     """The control handle: instances, fault injection, request counters, clean shutdown."""
 
     def __init__(self, instances: list[SimInstance], *, ring_size: int = RING_SIZE,
@@ -95,11 +94,7 @@ class GceSim:
         self._screens: dict[tuple[int, int], str] = {}
         for inst in instances:
             self.add(inst)
-        self._server = _Server((host, 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="gce-sim",
-                                        daemon=True)
-        self._thread.start()
-        self.url = f"http://{host}:{self._server.server_address[1]}"
+        self.url = self._serve(host, 0, _handler(self), "gce-sim")
 
     def add(self, inst: SimInstance) -> SimInstance:
         self.instances[(inst.project, inst.zone, inst.name)] = inst
@@ -133,24 +128,6 @@ class GceSim:
             png = render_screen(inst.screen_text())
             self._screens = {key: base64.b64encode(png).decode("ascii")}
         return self._screens[key]
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> GceSim:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hung up (a timeout, a reset the sim injected) is not worth a traceback."""
 
 
 def start_gce_sim(*instances: SimInstance, ring_size: int = RING_SIZE) -> tuple[str, GceSim]:
@@ -194,11 +171,6 @@ def _handler(sim: GceSim) -> type[BaseHTTPRequestHandler]:
         def _json(self, status: int, obj: Any) -> None:
             self._send(status, json.dumps(obj).encode("utf-8"))
 
-        def _reset(self) -> None:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            self.connection.close()
-
         def _serve(self, verb: str) -> None:
             url = urlsplit(self.path)
             m = _PATH.match(url.path)
@@ -223,7 +195,7 @@ def _handler(sim: GceSim) -> type[BaseHTTPRequestHandler]:
                 time.sleep(fault[1])
                 fault = None
             if fault == "reset":
-                self._reset()
+                reset_connection(self)
                 return 0
             if fault == "invalid-json":
                 self._send(200, b'{"kind": "compute#serialPortOutput", "contents": "abc", "start": ')

@@ -38,15 +38,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import socket
-import struct
 import threading
 import time
 from collections import Counter, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from consolewatch.sim.httpserve import HttpSim, reset_connection
 from consolewatch.sim.openstack_model import (
     SimServer,
     SimUser,
@@ -75,7 +74,7 @@ def novnc_page_url(ws_url: str) -> str:
     return f"{scheme}://{parts.netloc}/vnc_lite.html?path={quote(path, safe='')}"
 
 
-class OpenStackSim:
+class OpenStackSim(HttpSim):
     """The control handle: users, servers, faults, counters, shutdown. Use `start_openstack_sim`."""
 
     def __init__(self, *, max_microversion: str = "2.96", region: str = "RegionOne", host: str = "127.0.0.1",
@@ -89,11 +88,7 @@ class OpenStackSim:
         self.log: deque[tuple[str, Any, int]] = deque(maxlen=10_000)
         self._faults: dict[str, deque[Any]] = {}
         self._lock = threading.Lock()
-        self._server = _Server((host, 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="openstack-sim",
-                                        daemon=True)
-        self._thread.start()
-        self.url = f"http://{host}:{self._server.server_address[1]}"
+        self.url = self._serve(host, 0, _handler(self), "openstack-sim")
         self.auth_url = f"{self.url}/identity/v3"
         self.compute_url = f"{self.url}/compute/v2.1"
 
@@ -142,24 +137,6 @@ class OpenStackSim:
         m = _VERSION.match(self.max_microversion)
         assert m is not None
         return int(m[1]), int(m[2])
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> OpenStackSim:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hung up (a timeout, a reset the sim injected) is not worth a traceback."""
 
 
 def start_openstack_sim(*servers: SimServer, **kw: Any) -> OpenStackSim:
@@ -242,9 +219,7 @@ def _handler(sim: OpenStackSim) -> type[BaseHTTPRequestHandler]:
             if fault is None:
                 return None
             if fault == "reset":
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.close_connection = True
-                self.connection.close()
+                reset_connection(self)
                 return 0
             if fault == "invalid-json":
                 self._send(200, b'{"output": "[    0.000000] Linux version')
