@@ -89,7 +89,6 @@ def not_the_verdict(state: BootState, findings: list[Finding]) -> list[int]:
             and (addressed or (bare and views.logged(f)) or _fatal_after(f, findings))]
 
 
-
 def up_unmet(state: BootState, findings: list[Finding]) -> Finding | None:
     """The network or provisioning error that leaves a boot that came up unknown, if any: one of
     a category a login prompt does not undo, at error severity or above, that decides nothing

@@ -20,14 +20,15 @@ system. Two things a view carries say which it is, whatever printed the lines:
   read: the kernel's panic, an emergency shell. (netjudge says the same, more strongly, of a
   failure to get an address: a warning.)
 
-Watchdogs are judged here and nowhere else, whatever printed their lines. What one *reports*
-(`report_unseen`): a `needs_milestone` rule's stall or failure decides only in a view that shows
-the boot (a milestone; for a stall, a line from the kernel's first minutes too). What one's
-*reset* leaves in view (`rearmed`): a boot the capture cuts off after it came up no further than
-the boot before it, which a watchdog reset, with its watchdog armed again, is not known to stay
-up. The reset itself is a rule's (parsers/detectors/watchdog-resets.yaml: a boot with an `arms`
-line, `BootCond.armed`, ended by a reset nothing announced); `rearmed` asks whether such a rule
-found the boot before. (consolewatch/watchdog.py is another thing: the process's own timer.)
+What a watchdog means for the outcome is judged here, whatever printed its lines. What it
+*reports* (`report_unseen`): a `needs_milestone` rule's stall or failure decides only in a view
+that shows the boot (a milestone; for a stall, a line from the kernel's first minutes too). What
+its *reset* leaves in view (`rearmed`): a boot the capture cuts off after it came up no further
+than the boot before it, which a watchdog reset, with its watchdog armed again, is not known to
+stay up. The reset itself is a rule's (parsers/detectors/watchdog-resets.yaml: a boot with an
+`arms` line, `BootCond.armed`, ended by a reset nothing announced); `rearmed` asks whether such
+a rule found the boot before. (consolewatch/watchdog.py is another thing: the process's own
+timer.)
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ failure that is not the verdict (no lease, then init fails for another reason) a
 (no lease, so init exits: netjudge); a machine whose NIC driver is missing that comes up
 to its login prompt unreachable (unknown: netjudge.up_unmet).
 
-    python tests/qemu/dhcp_retry.py            # boot both, (re)write samples/qemu-dhcp-*/
+    python tests/qemu/dhcp_retry.py            # boot them all, (re)write samples/qemu-dhcp-*/ and qemu-nic-*
     python tests/qemu/dhcp_retry.py --show NAME
 
 These are not blind scenarios (blind_scenarios.py): the rules were written from them.
