@@ -204,10 +204,8 @@ class BootState:
         return [r.evidence() for r in refs if r is not None]
 
 
-#: Categories whose failure a ready line does not undo: a login prompt on the console does not
-#: prove a cloud machine reachable (its network down, or provisioning without its SSH keys).
-#: (A failure to get an address that is not the boot's verdict is a warning already: netjudge.)
-NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
+#: Categories whose failure a ready line does not undo (netjudge: up is not reachable).
+NOT_UNDONE_BY_READY = netjudge.NOT_UNDONE_BY_READY
 
 
 def _survived(f: Finding, up: int) -> bool:
@@ -221,23 +219,6 @@ def _survived(f: Finding, up: int) -> bool:
     if not up and f.verdict in ("failure", "stall"):
         return False
     return f.severity != "critical" or f.verdict != "failure" or max((e.seq for e in f.evidence), default=0) < up
-
-
-#: Findings that leave a machine that came up unprovisioned: the agent's own failures, and the
-#: metadata service refusing it (an error a retry did not undo: no SSH keys, no user data).
-PROVISIONING = ("cloudinit.", "network.metadata-unreachable")
-
-
-def _provisioning_unmet(findings: Sequence[Finding]) -> Finding | None:
-    """A provisioning failure the boot went on past (an error whose rule decides no outcome:
-    the user's own user-data scripts failing, the Azure agent unable to provision), or an agent
-    still waiting after the machine came up (a stall): the machine came up, but not as it was
-    asked to be, so its ready line proves no success either."""
-    for f in findings:
-        if (f.category.startswith(PROVISIONING) and f.verdict in ("none", "stall") and f.demoted_from is None
-                and severity_rank(f.severity) >= severity_rank("error")):
-            return f
-    return None
 
 
 def demote(f: Finding) -> Finding:
@@ -262,8 +243,8 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     """The boot's findings as judged, its outcome and a one-line reason.
 
     - An error that stopped the boot is a failure; waiting forever (a stall finding, no
-      failure) is a stall; a boot that reached ready is a success, unless a provisioning
-      failure it went on past leaves it up but not as asked (unknown). A power-off with
+      failure) is a stall; a boot that reached ready is a success, unless a network or
+      provisioning error it went on past leaves it up but not as asked (unknown: netjudge). A power-off with
       nothing showing the machine up before it ends no wait: a stall stands.
     - A problem that did not stop the boot reaching ready is a warning, not the verdict: a
       failure or stall seen before the last ready line, or a non-fatal one after it (except
@@ -292,7 +273,7 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
     stall = verdict_finding("stall", findings)
     if "ready" in state.milestones and (state.up or stall is None):  # a power-off ends no wait
         m = state.milestones["ready"]
-        unmet = _provisioning_unmet(findings)
+        unmet = netjudge.up_unmet(state, findings)
         if unmet is not None:
             return findings, "unknown", (f"reached ready at line {m.seq}, but {unmet.category}: {unmet.title} "
                                          f"(line {unmet.first_seq}): up, not as it was asked to be")

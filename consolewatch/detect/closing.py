@@ -12,9 +12,9 @@ from collections import Counter
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from consolewatch.detect import bootstate, sieves
-from consolewatch.detect.rules import BootCond, CaptureCond, Rule
-from consolewatch.model import MILESTONES, Boot, Evidence, Finding
+from consolewatch.detect import bootstate, sieves, views
+from consolewatch.detect.rules import CaptureCond, Rule
+from consolewatch.model import Boot, Evidence, Finding
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -75,7 +75,7 @@ class BootClosing:
         findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
                                     b.early > 0)
         findings, outcome, reason = bootstate.judge(b, findings)
-        if outcome == "success" and ended_by == "capture-end" and rearmed(self.boots, b, self.rules):
+        if outcome == "success" and ended_by == "capture-end" and views.rearmed(self.boots, b, self.rules):
             outcome, reason = "unknown", "came up as far as the boot before it, which its watchdog reset: the loop goes on"
         late: list[Finding] = []
         for rule in self._boot_rules(self._late, ends, outcome):
@@ -156,21 +156,7 @@ class BootClosing:
 
 
 def _furthest(boot: Boot) -> int:
-    return max((MILESTONES.index(m.name) for m in boot.milestones), default=-1)
-
-
-def rearmed(boots: list[Boot], state: BootState, rules: Mapping[str, Rule]) -> bool:
-    """The boot the capture cuts off came up with a watchdog armed (`BootCond.armed`) right after a
-    boot that a watchdog reset with no line (a finding of an `armed` boot rule), and got no further
-    than that boot got: the machine is in the loop, its next reset not seen yet. It is not known to
-    stay up (undecided), and the capture ends inside the loop."""
-    if state.armed is None or not boots or boots[-1].index != state.index - 1:
-        return False
-    before = boots[-1]
-    reset = any(isinstance(r.condition, BootCond) and r.condition.armed
-                for f in before.findings if (r := rules.get(f.rule)) is not None)
-    furthest = max((MILESTONES.index(m) for m in state.milestones), default=-1)
-    return reset and furthest <= _furthest(before)
+    return views.furthest(m.name for m in boot.milestones)
 
 
 def counted_outcome(boot: Boot) -> str:

@@ -24,6 +24,15 @@ show the boot stopping there, so the report decides nothing (the people who debu
 excerpts left the outcome unknown). The client's own output pasted from a console (udhcpc
 sending discovers until the capture ends, giving up) is judged as it stands: people who paste a
 console stopped at its DHCP client mean the boot stopped there.
+
+A login prompt does not undo a network or provisioning failure (`NOT_UNDONE_BY_READY`): a
+console's prompt shows the machine up, not reachable. A failure whose rule stops the boot stays
+a failure. An error the boot went on past (its rule decides no outcome: OpenRC's net.eth0
+failing, the NIC's driver missing, cloud-init's user scripts failing) or a wait still going on
+(a stall) leaves a machine that came up neither failed nor a success: **unknown**, up but not
+as it was asked to be (`up_unmet`), whichever network category and client reported it, unless
+a later line made the failure moot (its rule's `superseded_by`: a lease, the network shown
+working) or, for a failure to get an address, the boot got one anyway (the first principle).
 """
 
 from __future__ import annotations
@@ -32,11 +41,15 @@ import re
 from typing import TYPE_CHECKING
 
 from consolewatch.detect import views
+from consolewatch.model import severity_rank
 
 if TYPE_CHECKING:
     from consolewatch.detect.bootstate import BootState
     from consolewatch.model import Finding
 
+#: Categories whose failure a ready line does not undo: a login prompt on the console does not
+#: prove a cloud machine reachable (its network down, or provisioning without its SSH keys).
+NOT_UNDONE_BY_READY = ("network.", "cloudinit.")
 #: Failures to get an address or to find a NIC: a report the boot carries on after.
 ADDRESS_FAILURES = ("network.dhcp.no-lease", "network.static-config-missing", "network.no-device")
 #: Categories whose fatal failure a missing address may have caused, or that say the same thing:
@@ -75,3 +88,18 @@ def not_the_verdict(state: BootState, findings: list[Finding]) -> list[int]:
             if f.category in ADDRESS_FAILURES and f.verdict in ("failure", "stall")
             and (addressed or (bare and views.logged(f)) or _fatal_after(f, findings))]
 
+
+def up_unmet(state: BootState, findings: list[Finding]) -> Finding | None:
+    """The network or provisioning error that leaves a boot that came up unknown, if any: one of
+    a category a login prompt does not undo, at error severity or above, that decides nothing
+    (its rule's verdict is none, or the boot went on past it) or still waits (a stall), and was
+    not demoted (a warning). Not a failure to get an address in a boot that got one anyway (a
+    `network-up` milestone: another interface, an earlier stage). What a later lease or the
+    network working made moot was dropped before (sieves.superseded)."""
+    addressed = "network-up" in state.milestones
+    error = severity_rank("error")
+    for f in findings:
+        if (f.category.startswith(NOT_UNDONE_BY_READY) and f.verdict in ("none", "stall") and f.demoted_from is None
+                and severity_rank(f.severity) >= error and not (addressed and f.category in ADDRESS_FAILURES)):
+            return f
+    return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from consolewatch.detect import views
 from consolewatch.detect.bootstate import demote, replaced
 from consolewatch.model import Finding
 
@@ -99,7 +100,8 @@ def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], sh
     a component fallback (a component's generic complaint) after it is a warning about a running
     system, not what stopped the boot (fuller rules know which failures after it still matter).
     `early`: the view has a line from the kernel's first minutes (views.BOOT_WINDOW): a stall
-    it reports (a watchdog saying nothing moved for seconds) is the boot's, milestone or not."""
+    it reports (a watchdog saying nothing moved for seconds) is the boot's, milestone or not
+    (views.report_unseen judges both)."""
     out = []
     for f in findings:
         rule = rules.get(f.rule)
@@ -107,9 +109,7 @@ def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], sh
             out.append(demote(f))
             continue
         decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
-        seen = shown or (early and f.verdict == "stall")
-        unseen = not seen and f.verdict in ("stall", "failure") and rule is not None and rule.needs_milestone
-        if unseen or (decides and _went_past(f, progress, repeats)):
+        if views.report_unseen(f, rule, shown, early) or (decides and _went_past(f, progress, repeats)):
             f = replaced(f, verdict="none")
         out.append(f)
     return out

@@ -19,18 +19,31 @@ system. Two things a view carries say which it is, whatever printed the lines:
   at their severity, and the outcome is unknown. What is the stop itself decides wherever it is
   read: the kernel's panic, an emergency shell. (netjudge says the same, more strongly, of a
   failure to get an address: a warning.)
+
+What a watchdog means for the outcome is judged here, whatever printed its lines. What it
+*reports* (`report_unseen`): a `needs_milestone` rule's stall or failure decides only in a view
+that shows the boot (a milestone; for a stall, a line from the kernel's first minutes too). What
+its *reset* leaves in view (`rearmed`): a boot the capture cuts off after it came up no further
+than the boot before it, which a watchdog reset, with its watchdog armed again, is not known to
+stay up. The reset itself is a rule's (parsers/detectors/watchdog-resets.yaml: a boot with an
+`arms` line, `BootCond.armed`, ended by a reset nothing announced); `rearmed` asks whether such
+a rule found the boot before. (consolewatch/watchdog.py is another thing: the process's own
+timer.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from consolewatch.detect.rules import BootCond
+from consolewatch.model import MILESTONES
 from consolewatch.normalize.stamps import split_stamps
 
 if TYPE_CHECKING:
     from consolewatch.detect.bootstate import BootState
-    from consolewatch.model import Finding
+    from consolewatch.detect.rules import Rule
+    from consolewatch.model import Boot, Finding
 
 #: Seconds after the kernel started within which a printk-stamped line is of the boot: a cloud
 #: or local VM reaches its login prompt well within them; the hung-task detector's first report
@@ -64,3 +77,32 @@ def unseen_stops(state: BootState, findings: Sequence[Finding]) -> list[int]:
         return []
     return [i for i, f in enumerate(findings)
             if f.verdict in ("failure", "stall") and not f.category.startswith(STOPS_ITSELF) and logged(f)]
+
+
+def report_unseen(f: Finding, rule: Rule | None, shown: bool, early: bool) -> bool:
+    """Is `f` a report a running system carries on after (a `needs_milestone` rule's stall or
+    failure: a lockup, a hung task, an agent's fetch failing) in a view that cannot show the boot
+    stopping there? `shown`: the view shows a milestone of the boot; `early`: it has a line from
+    the kernel's first minutes, where a watchdog's report (a stall: nothing moved for seconds) is
+    the boot waiting, milestone or not; a single failure message there still needs a milestone."""
+    if rule is None or not rule.needs_milestone or f.verdict not in ("stall", "failure"):
+        return False
+    return not (shown or (early and f.verdict == "stall"))
+
+
+def furthest(milestones: Iterable[str]) -> int:
+    """The rank in `MILESTONES` of the furthest of these milestones, -1 for none."""
+    return max((MILESTONES.index(m) for m in milestones), default=-1)
+
+
+def rearmed(boots: Sequence[Boot], state: BootState, rules: Mapping[str, Rule]) -> bool:
+    """The boot the capture cuts off came up with a watchdog armed (`BootCond.armed`) right after a
+    boot that a watchdog reset with no line (a finding of an `armed` boot rule), and got no further
+    than that boot got: the machine is in the loop, its next reset not seen yet. It is not known to
+    stay up (undecided), and the capture ends inside the loop."""
+    if state.armed is None or not boots or boots[-1].index != state.index - 1:
+        return False
+    before = boots[-1]
+    reset = any(isinstance(r.condition, BootCond) and r.condition.armed
+                for f in before.findings if (r := rules.get(f.rule)) is not None)
+    return reset and furthest(state.milestones) <= furthest(m.name for m in before.milestones)

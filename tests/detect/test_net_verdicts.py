@@ -124,3 +124,36 @@ def test_a_lease_from_gces_dhcp_server_then_no_route_is_option_121(catalog):
     assert "network.dhcp.option121-missing" in {f.category for f in got.findings()}
     assert got.outcome == "failure"
     assert _by_category(run_lines(catalog, GCE_DHCLIENT), "network.") == []  # a lease, nothing failing
+
+
+#: a blog post's OpenRC console (search index file id 8627994268; openrc-network-service-failed's sample)
+OPENRC_NET_FAILED = " * ERROR: net.eth0 failed to start"
+#: samples/qemu-dhcp-second-nic-no-lease/serial.log: busybox udhcpc's lease, the guest's login prompt
+LEASE = "udhcpc: lease of 10.0.2.15 obtained from 10.0.2.2, lease time 86400"
+LOGIN = "debian login: "
+
+
+def test_a_machine_that_comes_up_without_its_network_is_up_but_unreachable(catalog):
+    # a real boot: the NIC's driver is missing from the initramfs, the login prompt comes anyway
+    nic = run_lines(catalog, _serial("qemu-nic-driver-missing-then-login"))
+    assert nic.outcome == "unknown"
+    assert "up, not as it was asked to be" in nic.boots[-1].reason
+    [f] = _by_category(nic, "network.no-device")
+    assert (f.rule, f.severity, f.verdict) == ("nic-driver-module-missing", "error", "none")
+    assert "boot.success" not in {g.category for g in nic.findings()}
+    # another client's report, another category: the same verdict
+    openrc = run_lines(catalog, [OPENRC_NET_FAILED, LOGIN])
+    assert openrc.outcome == "unknown"
+    assert openrc.boots[-1].reason.startswith("reached ready at line 2, but network.dhcp.no-lease")
+
+
+def test_a_network_failure_is_no_verdict_once_the_machine_has_an_address(catalog):
+    # another interface got its address before (netjudge's first principle), or a lease came after (superseded)
+    before = run_lines(catalog, [LEASE, OPENRC_NET_FAILED, LOGIN])
+    assert before.outcome == "success"
+    assert [f.rule for f in _by_category(before, "network.")] == ["openrc-network-service-failed"]  # still reported
+    after = run_lines(catalog, [OPENRC_NET_FAILED, LEASE, LOGIN])
+    assert after.outcome == "success" and _by_category(after, "network.") == []
+    # and a failure that stops the boot stays the verdict, login prompt or not (samples/qemu-dhcp-*)
+    failing = run_lines(catalog, ["udhcpc: no lease, failing", LOGIN])
+    assert failing.outcome == "failure"

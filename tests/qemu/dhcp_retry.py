@@ -3,9 +3,10 @@ retrying until its lease comes (the NIC's link down at first, raised by the QEMU
 the first attempt gave up), and a machine with two NICs, one of them on no network, whose
 second NIC gets no lease after the first got one (both reach their login prompt); a DHCP
 failure that is not the verdict (no lease, then init fails for another reason) and one that is
-(no lease, so init exits: netjudge).
+(no lease, so init exits: netjudge); a machine whose NIC driver is missing that comes up
+to its login prompt unreachable (unknown: netjudge.up_unmet).
 
-    python tests/qemu/dhcp_retry.py            # boot both, (re)write samples/qemu-dhcp-*/
+    python tests/qemu/dhcp_retry.py            # boot them all, (re)write samples/qemu-dhcp-*/ and qemu-nic-*
     python tests/qemu/dhcp_retry.py --show NAME
 
 These are not blind scenarios (blind_scenarios.py): the rules were written from them.
@@ -99,6 +100,24 @@ SCENARIOS = [
         evidence={"network.dhcp.no-lease": ["udhcpc: no lease, failing"]},
         notes="The panic (init exited) is the DHCP failure's consequence: the failure stays an error, "
               "the cause, next to the panic.",
+        half="none"),
+    BlindScenario(
+        name="nic-driver-missing-then-login",
+        title="the NIC's driver is not in the initramfs: busybox modprobe cannot find it, the "
+              "machine comes up to its login prompt with no network",
+        family="network-dhcp",
+        injected="QEMU user networking on a virtio NIC; the initramfs carries no kernel modules and "
+                 "an empty modules.dep (as an initramfs built without the NIC's driver): /init runs "
+                 "`modprobe virtio_net`, which fails, then a login prompt",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            'mkdir -p /lib/modules/$(uname -r); : > /lib/modules/$(uname -r)/modules.dep\n'
+            f"modprobe virtio_net\necho {READY}; {GETTY}\n" + IDLE),
+        network="user",
+        stop=STOP, timeout=50, outcome="unknown", categories=["network.no-device"],
+        evidence={"network.no-device": ["modprobe: module virtio_net not found in modules.dep"]},
+        notes="The machine reached its login prompt but has no network interface: up, not reachable. "
+              "Neither a failure (the boot went on) nor a success (nothing can reach it).",
         half="none"),
 ]
 BY_NAME = {sc.name: sc for sc in SCENARIOS}

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guestkit import fetch, initramfs
-from guestkit.boot import sanitize_lines
+from guestkit.boot import sanitize_lines, write_lines
 from guestkit.runner import Drive, MachineSpec, Qemu, StopRule
 from kernel_faults import DISK_MODULES, ext4_image
 
@@ -50,12 +50,7 @@ def capture() -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out")
-    args = ap.parse_args()
-    text = "\n".join(capture()) + "\n"
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
+    write_lines(capture(), ap.parse_args().out)
 
 
 if __name__ == "__main__":

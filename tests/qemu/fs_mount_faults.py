@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from guestkit.boot import write_lines
 from root_faults import boot
 
 
@@ -62,4 +63,4 @@ def capture(recipe: FsRecipe) -> list[str]:
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in RECIPES:
         sys.exit("usage: fs_mount_faults.py RECIPE\n" + "\n".join(f"  {r.name:28} {r.how}" for r in RECIPES.values()))
-    sys.stdout.write("\n".join(capture(RECIPES[sys.argv[1]])) + "\n")
+    write_lines(capture(RECIPES[sys.argv[1]]))

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guestkit import fetch, initramfs
-from guestkit.boot import sanitize_lines
+from guestkit.boot import sanitize_lines, write_lines
 from guestkit.runner import Drive, MachineSpec, Qemu, StopRule
 
 READY = "consolewatch-guest: ready"
@@ -277,12 +277,7 @@ def main(recipes: dict[str, Recipe] | None = None, doc: str | None = None) -> No
         for r in recipes.values():
             print(f"{r.name:26} {r.how}")
         return
-    lines = capture(recipes[args.recipe])
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
+    write_lines(capture(recipes[args.recipe]), args.out)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guestkit import fetch
-from guestkit.boot import sanitize_lines
+from guestkit.boot import sanitize_lines, write_lines
 from guestkit.runner import Drive, MachineSpec, Qemu, StopRule
 from kernel_faults import ext4_image
 
@@ -69,4 +69,4 @@ def capture(recipe: RootRecipe) -> list[str]:
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in RECIPES:
         sys.exit("usage: root_faults.py RECIPE\n" + "\n".join(f"  {r.name:26} {r.how}" for r in RECIPES.values()))
-    sys.stdout.write("\n".join(capture(RECIPES[sys.argv[1]])) + "\n")
+    write_lines(capture(RECIPES[sys.argv[1]]))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,16 @@ def sanitize_lines(serial: bytes) -> list[str]:
     returns removed, undecodable bytes replaced."""
     text = _ANSI.sub(b"", serial).replace(b"\r", b"")
     return [line.decode("utf-8", "replace") for line in text.split(b"\n")]
+
+
+def write_lines(lines: Iterable[str], out: str | None = None) -> None:
+    """A capture's lines, one a line, to the file `out` (a recipe script's `--out FILE`) or, with
+    none, to stdout."""
+    text = "\n".join(lines) + "\n"
+    if out:
+        Path(out).write_text(text)
+    else:
+        sys.stdout.write(text)
 
 
 def find_line(lines: list[str], pattern: str, last: bool = True) -> str | None:
