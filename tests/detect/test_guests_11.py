@@ -152,3 +152,25 @@ def test_hostile_bytes_in_sel4_and_hermit_lines_stay_inert(catalog):
             assert len(e.text) < 70000
     pd = [f for f in a.findings() if f.rule == "microkit-pd-fault"]
     assert pd and "\x1b" not in pd[0].fields["pd"]
+
+
+def test_nanos_unable_to_resolve_the_applications_page_fault_is_a_crash(catalog):
+    a = run_lines(catalog, ["en1: assigned 10.0.2.15", "unix_fault_page error: no vmap found for vaddr 0x7f2a10"])
+    assert a.outcome == "failure" and failure(a).rule == "nanos-application-page-fault-unhandled"
+    assert failure(a).fields["address"] == "0x7f2a10"
+
+
+@pytest.mark.parametrize("report", [
+    "Floating point exception (core dumped)",                 # dash 0.5.12
+    "bash: line 1:  6903 Illegal instruction     ./sig 4",    # bash 5.2.15
+])
+def test_a_unikernel_process_the_shell_reports_killed_by_a_signal_is_a_crash(catalog, report):
+    a = run_lines(catalog, ["Solo5: Bindings version v0.4.1-208-g0f901b7", "Solo5: Memory map: 512 MB addressable:",
+                            "hello", report])
+    assert a.outcome == "failure" and "boot.success" not in categories(a)
+    assert any(f.rule == "unikernel-killed-by-signal" for f in a.findings())
+
+
+def test_a_linux_program_killed_by_a_signal_is_no_unikernel_crash(catalog):
+    a = run_lines(catalog, ["bash: line 1:  6905 Bus error               ./sig 7"])
+    assert "unikernel.crash" not in categories(a, "all")
