@@ -178,3 +178,20 @@ def test_a_unikernel_process_the_shell_reports_killed_by_a_signal_is_a_crash(cat
 def test_a_linux_program_killed_by_a_signal_is_no_unikernel_crash(catalog):
     a = run_lines(catalog, ["bash: line 1:  6905 Bus error               ./sig 7"])
     assert "unikernel.crash" not in categories(a, "all")
+
+
+FREEBSD = ["Copyright (c) 1992-2023 The FreeBSD Project.", "Trying to mount root from ufs:/dev/vtbd0p2 [rw]...",
+           "Starting sshd.", "Starting cron.", ""]
+
+
+def test_freebsd_rc_ending_with_the_date_is_multi_user_even_before_the_login_prompt(catalog):
+    a = run_lines(catalog, FREEBSD + ["Mon Dec  7 09:26:16 UTC 2026", ""])
+    assert a.outcome == "success" and [f.rule for f in a.findings()] == ["freebsd-rc-finished"]
+    # the getty's prompt after it says the same: one success finding, the ready line's
+    b = run_lines(catalog, FREEBSD + ["Mon Dec  7 09:26:16 UTC 2026", "", "FreeBSD/amd64 (cw) (ttyu0)", "", "login: "])
+    assert b.outcome == "success" and [f.rule for f in b.findings()] == ["boot-reached-ready"]
+
+
+def test_a_date_line_without_a_freebsd_kernel_or_before_rc_ends_decides_nothing(catalog):
+    assert run_lines(catalog, ["Mon Dec  7 09:26:16 UTC 2026"]).outcome == "unknown"
+    assert run_lines(catalog, FREEBSD).outcome == "unknown"
