@@ -172,7 +172,7 @@ def test_a_unikernel_process_the_shell_reports_killed_by_a_signal_is_a_crash(cat
     a = run_lines(catalog, ["Solo5: Bindings version v0.4.1-208-g0f901b7", "Solo5: Memory map: 512 MB addressable:",
                             "hello", report])
     assert a.outcome == "failure" and "boot.success" not in categories(a)
-    assert any(f.rule == "unikernel-killed-by-signal" for f in a.findings())
+    assert any(f.rule == "unikernel-application-fatal" for f in a.findings())
 
 
 def test_a_linux_program_killed_by_a_signal_is_no_unikernel_crash(catalog):
