@@ -95,8 +95,15 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         self._matched_under: tuple[str, str, int] | None = None
         self._plans: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
         """The same key -> what the line does to each rule it matches (`_plan`)."""
-        self._muters: dict[str, frozenset[str]] = {}
-        """rule id -> the ids of the rules whose `inhibits` name it or its category (filled as rules fire)."""
+        inhibitors: dict[str, set[str]] = {}  # rule id or category -> the rules whose `inhibits` name it
+        for r in catalog.rules:
+            for target in r.inhibits:
+                inhibitors.setdefault(target, set()).add(r.id)
+        self._muters: dict[str, frozenset[str]] = {
+            r.id: frozenset((inhibitors.get(r.id, set()) | inhibitors.get(r.category, set())) - {r.id})
+            for r in catalog.rules if r.id in inhibitors or r.category in inhibitors}
+        """rule id -> the ids of the rules whose `inhibits` name it or its category (one pass over the
+        rules, not one per rule that fires; a rule nothing mutes is not in it)."""
         self._masked: dict[str, bytes] = {}
         """message -> its fingerprint (digits masked), for repeated lines."""
 

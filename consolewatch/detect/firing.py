@@ -97,10 +97,7 @@ class Firing:
         findings = self._boot.findings
         if not findings:
             return None
-        muters = self._muters.get(rule.id)
-        if muters is None:  # the rules whose `inhibits` name this one or its category
-            muters = self._muters[rule.id] = frozenset(
-                r.id for r in self.rules.values() if r.id != rule.id and (rule.id in r.inhibits or rule.category in r.inhibits))
+        muters = self._muters.get(rule.id)  # the rules whose `inhibits` name this one or its category
         if muters:
             for f in findings:
                 if f.rule in muters:
