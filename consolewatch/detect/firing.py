@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from consolewatch.detect.deferring import Held
 from consolewatch.detect.quoting import LineContext
 from consolewatch.detect.remedy import render
 from consolewatch.detect.rules import Rule
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         _remedies: dict[tuple[Any, ...], str]
         _masked: dict[str, bytes]
         _muters: dict[str, frozenset[str]]
+        _lazy: bool
 
         def _mask(self, text: str) -> bytes: ...
         def _component(self, f: Finding) -> bool: ...
@@ -78,9 +80,14 @@ class Firing:
                 return []
             b.counts[key] = 1
             b.index_of[key] = len(b.findings)
+        if self._lazy and not capture:  # context and fix written only if the boot may be printed
+            b.held.append(Held(ctx if ctx is not None else (), fields))
+            fix, context = "", ()
+        else:
+            fix, context = self._remedy(rule, fields), self._exactly(ctx.lines()) if ctx is not None else ()
         finding = Finding(  # by position (the order of its fields): cheaper than by name
             rule.id, rule.category, rule.severity, rule.title, b.index, self._exactly(evidence),
-            self._remedy(rule, fields), self._exactly(ctx.lines()) if ctx is not None else (), dict(fields),
+            fix, context, dict(fields),
             rule.verdict,  # type: ignore[arg-type]
             None if capture else self._root_of(rule), rule.description, rule.references,
         )
