@@ -265,7 +265,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
         if plan:
             if sl.origin == "ocr":
                 remember(self._screen_hits, sl.seq, frozenset(self._match(sl)))
-            ctx = LineContext(batch, sl.seq, tail)
+            ctx = None  # made when a rule advances (most plans' steps are expects nothing waits for)
             for rule_id, rule, hits, supersedes, waits in plan:
                 if supersedes:  # the line that makes the rule's findings moot
                     b.superseding[rule_id] = sl.seq
@@ -273,7 +273,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
                         continue
                 if waits and (rule_id not in b.pending if waits is _EXPECT else not b.state.get(rule_id)):
                     continue  # nothing waits for this line (`_advance` would do nothing with it)
-                out.extend(self._advance(rule, hits, sl, ctx))
+                out.extend(self._advance(rule, hits, sl, ctx or (ctx := LineContext(batch, sl.seq, tail))))
 
     def _plan(self, sl: ScannedLine) -> tuple[tuple[Any, ...], ...]:
         """Per rule `sl` matches: its id, the rule, the hits that advance it, whether the line
