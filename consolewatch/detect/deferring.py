@@ -69,6 +69,11 @@ def _key(f: Finding) -> tuple[str, int]:
 class Deferring:
     """Mixed into `Engine`: holding and completing findings made without context and fix."""
 
+    _lazy: bool
+    """Findings are made without context and fix (`Engine(detail="verdict")`) until the last boot."""
+    _closed_held: tuple[Boot, list[Finding], list[Held]] | None
+    """The boot closed last, its findings as judging took them and what each needs (`_hold_closed`)."""
+
     def _fix_held(self: _Engine) -> None:
         """The cloud, hypervisor or facts are about to change: write the fixes still held now,
         with what they would have been written with (nothing changed since they were made, or

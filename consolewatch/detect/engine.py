@@ -17,8 +17,8 @@ from consolewatch.detect import bootstate, facts, sieves, views
 from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.closing import BootClosing
-from consolewatch.detect.deferring import Deferring
 from consolewatch.detect.conditions import Conditions
+from consolewatch.detect.deferring import Deferring
 from consolewatch.detect.firing import Firing
 from consolewatch.detect.quoting import CONTEXT_LINES, LineContext
 from consolewatch.detect.remedy import placeholders
@@ -61,7 +61,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
         of the boots the verdict shows get their context lines and fix (`deferring`)."""
         self.catalog = catalog
         self._lazy = detail == "verdict"
-        self._closed_held: tuple[Boot, list[Finding], list[Any]] | None = None
+        self._closed_held = None
         self.rules = {r.id: r for r in catalog.rules}
         self._absent = frozenset(r.id for r in catalog.rules if isinstance(r.condition, AbsentCond))
         """absent_after rules: a line that only meets one of their `expect`s matters while they wait."""

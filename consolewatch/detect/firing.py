@@ -80,9 +80,10 @@ class Firing:
                 return []
             b.counts[key] = 1
             b.index_of[key] = len(b.findings)
+        context: tuple[Evidence, ...] = ()
         if self._lazy and not capture:  # context and fix written only if the boot may be printed
             b.held.append(Held(ctx if ctx is not None else (), fields))
-            fix, context = "", ()
+            fix = ""
         else:
             fix, context = self._remedy(rule, fields), self._exactly(ctx.lines()) if ctx is not None else ()
         finding = Finding(  # by position (the order of its fields): cheaper than by name
