@@ -218,16 +218,22 @@ class Catalog:
         """The fields a matcher yields on this line, or None when it does not match."""
         if m.origin is not None and sl.origin != m.origin:
             return None
-        fields = dict(sl.fields)
+        hit = found = None
         if m.format_ref is not None:
-            hit = next((h for h in sl.formats if h.pattern.ref == m.format_ref), None)
-            if hit is None:
+            for h in sl.formats:
+                if h.pattern.ref == m.format_ref:
+                    hit = h
+                    break
+            else:
                 return None
-            fields.update(hit.fields)
-        if m.regex is not None:
+        if m.regex is not None:  # searched before any fields are copied: most candidates fail here
             found = m.regex.search(sl.message)
             if found is None:
                 return None
+        fields = dict(sl.fields)
+        if hit is not None:
+            fields.update(hit.fields)
+        if found is not None and found.re.groups:
             fields.update({k: v for k, v in found.groupdict().items() if v is not None})
         if m.exclude is not None and m.exclude.search(sl.message):
             return None
