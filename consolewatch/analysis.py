@@ -46,13 +46,17 @@ def load_catalog(extra_dirs: Sequence[str | os.PathLike] = ()) -> Catalog:
 
 def analyze(paths: str | os.PathLike | Iterable[str | os.PathLike], cloud: str | None = None,
             hypervisor: str | None = None, *, catalog: Catalog | None = None,
-            parsers: Sequence[str | os.PathLike] = (), observe: Callable[[Step], None] | None = None) -> Analysis:
+            parsers: Sequence[str | os.PathLike] = (), observe: Callable[[Step], None] | None = None,
+            detail: str = "all") -> Analysis:
     """Analyse the inputs as one capture: its boots, findings, outcome and last screens.
 
     `cloud` / `hypervisor` say where the machine ran (else the console and the inputs say it);
     `catalog` reuses compiled definitions, `parsers` adds definition directories; `observe` is
     called with every `Step` (the lines, findings and boots each event produced: the lines are
     not kept in the Analysis, so a caller that needs them looks here, one step at a time).
+    `detail="verdict"`: only the findings of the verdict's boots (`Analysis.findings()`) carry
+    their context lines and fix; other boots' findings and the steps' findings carry neither
+    (for a caller that prints the verdict only: cheaper on long captures).
     """
     names = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     if not names:
@@ -64,7 +68,7 @@ def analyze(paths: str | os.PathLike | Iterable[str | os.PathLike], cloud: str |
     if sum(p == "-" for p in names) > 1:
         raise InputError("stdin (-) can be given once")
     session = Session(catalog or load_catalog(parsers), cloud=cloud or "unknown",
-                      hypervisor=hypervisor or "unknown")
+                      hypervisor=hypervisor or "unknown", detail=detail)
     if len(names) > 1:
         session.expect_frames()
     # A screenshot shows the screen as the capture ended: the text sources come first on the

@@ -124,10 +124,12 @@ class Analysis:
 
 
 class Session:
-    def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
+    def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown",
+                 detail: str = "all") -> None:
+        """`detail`: "verdict" when only the verdict's boots will be read (see `Engine`)."""
         self.catalog = catalog
         self.normalizer = Normalizer(catalog)
-        self.engine = Engine(catalog, cloud=cloud, hypervisor=hypervisor)
+        self.engine = Engine(catalog, cloud=cloud, hypervisor=hypervisor, detail=detail)
         self.notes: list[Any] = []
         self._screens: dict[str, Any] = {}
         self.last_frames: dict[str, Frame] = {}

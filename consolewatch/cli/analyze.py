@@ -9,7 +9,8 @@ from consolewatch.cli.common import analyze_against_baseline, console, exit_stat
 
 
 def run(args: argparse.Namespace) -> int:
-    analysis, scope, baseline = analyze_against_baseline(args)
+    # --boot last prints the verdict's boots only: the other boots' context lines and fixes are not written
+    analysis, scope, baseline = analyze_against_baseline(args, "verdict" if args.boot == "last" else "all")
     as_json = args.json or bool(args.output and args.output.lower().endswith(".json"))
     if as_json:
         from consolewatch.sinks.jsonout import analysis_dict, dumps

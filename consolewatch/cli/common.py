@@ -26,7 +26,7 @@ def load_catalog(extra_dirs: Sequence[str]) -> Catalog:
         raise UsageError(str(exc)) from None
 
 
-def analyze(args) -> Analysis:
+def analyze(args, detail: str = "all") -> Analysis:
     """`consolewatch.analyze` for a command's arguments (paths, --cloud, --hypervisor, --parsers)."""
     from consolewatch.analysis import InputError
     from consolewatch.analysis import analyze as run
@@ -34,7 +34,7 @@ def analyze(args) -> Analysis:
     catalog = load_catalog(args.parsers)
     try:
         with collecting_less_often():
-            return run(args.paths, cloud=args.cloud, hypervisor=args.hypervisor, catalog=catalog)
+            return run(args.paths, cloud=args.cloud, hypervisor=args.hypervisor, catalog=catalog, detail=detail)
     except InputError as exc:
         raise UsageError(str(exc)) from None
 
@@ -56,11 +56,11 @@ def collecting_less_often() -> Iterator[None]:
         gc.unfreeze()
 
 
-def analyze_against_baseline(args) -> tuple[Analysis, str, Comparison | None]:
+def analyze_against_baseline(args, detail: str = "all") -> tuple[Analysis, str, Comparison | None]:
     """The analysis narrowed to --boot, and with --baseline GOOD the comparison of its verdict
-    (last) boot with the good boot."""
+    (last) boot with the good boot. `detail`: see `consolewatch.analysis.analyze`."""
     if not getattr(args, "baseline", None):
-        analysis, scope = narrow(analyze(args), args.boot)
+        analysis, scope = narrow(analyze(args, detail), args.boot)
         return analysis, scope, None
     from consolewatch.analysis import InputError
     from consolewatch.baseline import compare, comparison, learn

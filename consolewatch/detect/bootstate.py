@@ -83,6 +83,8 @@ class BootState:
     """rule id -> seq of the latest line its `superseded_by` line matcher matched."""
     repeated_at: dict[int, int] = field(default_factory=dict)
     """finding index -> seq of the latest line that repeated its evidence."""
+    held: list[Any] = field(default_factory=list)
+    """Per finding (same index), what writing its context and fix takes, when deferred (`deferring`)."""
 
     def reach(self, name: str, ref: LineRef, time: float | None, pattern: str, pos: int, pos_all: int,
               poweroff: bool = False) -> None:

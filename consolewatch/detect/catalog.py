@@ -159,14 +159,31 @@ class Catalog:
                     fields.setdefault(k, v)
         if stamps.program:
             fields.setdefault("program", stamps.program)
-        starts = tuple(h.pattern.milestone for h in hits if h.pattern.boot_start and h.pattern.milestone)
-        milestones = tuple(h.pattern.milestone for h in hits if h.pattern.milestone)
-        restart = any(h.pattern.restart for h in hits)
-        once = tuple(h.pattern.ref for h in hits if h.pattern.once) + tuple(
-            f"{h.pattern.ref}={h.fields.get(h.pattern.once_per, '')}" for h in hits if h.pattern.once_per)
-        relevant = bool(milestones or restart or once or any(h.pattern.context or h.pattern.poweroff or h.pattern.progress or h.pattern.arms for h in hits)
-                        or self.candidates(triggers))
-        return Reading(stamps, tuple(hits), fields, starts, milestones, restart, relevant, once)
+        if not hits:  # most flagged lines: a rule's trigger only
+            return Reading(stamps, (), fields, (), (), False, bool(self.candidates(triggers)), ())
+        # one pass over the hits (a first read of every distinct line goes through here)
+        starts: list[str] = []
+        milestones: list[str] = []
+        once: list[str] = []
+        once_per: list[str] = []
+        restart = acts = False
+        for h in hits:
+            p = h.pattern
+            if p.milestone:
+                milestones.append(p.milestone)
+                if p.boot_start:
+                    starts.append(p.milestone)
+            if p.restart:
+                restart = True
+            if p.once:
+                once.append(p.ref)
+            if p.once_per:
+                once_per.append(f"{p.ref}={h.fields.get(p.once_per, '')}")
+            if p.context or p.poweroff or p.progress or p.arms:
+                acts = True
+        relevant = bool(milestones or restart or once or once_per or acts or self.candidates(triggers))
+        return Reading(stamps, tuple(hits), fields, tuple(starts), tuple(milestones), restart, relevant,
+                       tuple(once + once_per))
 
     def candidates(self, triggers: frozenset[int]) -> list[tuple[Rule, LineMatcher, int]]:
         """(rule, matcher, matcher index) that may match a line with these triggers, in definition order."""
@@ -201,16 +218,22 @@ class Catalog:
         """The fields a matcher yields on this line, or None when it does not match."""
         if m.origin is not None and sl.origin != m.origin:
             return None
-        fields = dict(sl.fields)
+        hit = found = None
         if m.format_ref is not None:
-            hit = next((h for h in sl.formats if h.pattern.ref == m.format_ref), None)
-            if hit is None:
+            for h in sl.formats:
+                if h.pattern.ref == m.format_ref:
+                    hit = h
+                    break
+            else:
                 return None
-            fields.update(hit.fields)
-        if m.regex is not None:
+        if m.regex is not None:  # searched before any fields are copied: most candidates fail here
             found = m.regex.search(sl.message)
             if found is None:
                 return None
+        fields = dict(sl.fields)
+        if hit is not None:
+            fields.update(hit.fields)
+        if found is not None and found.re.groups:
             fields.update({k: v for k, v in found.groupdict().items() if v is not None})
         if m.exclude is not None and m.exclude.search(sl.message):
             return None

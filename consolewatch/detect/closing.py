@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         _streaks: dict[str, list[Ending]]
         _origins_closed: set[str]
         _boot_gate: dict[tuple[Any, ...], list[Rule]]
+        _lazy: bool
 
         def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: LineContext | None,
                   message: str | None, *, capture: bool = False) -> list[Finding]: ...
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
         def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None,
                        earlier: frozenset[str]) -> list[Finding]: ...
         def _capture_loop(self, ending: Callable[[], Ending], ended_by: str, ends: frozenset[str]) -> list[Finding]: ...
+        def _complete_open(self) -> None: ...
+        def _hold_closed(self, boot: Boot, fixed_at_close: bool) -> None: ...
 
 #: Closed boots kept in full; older ones are summarised (a long boot loop stays bounded).
 MAX_BOOTS_KEPT = 1000
@@ -59,6 +62,8 @@ class BootClosing:
 
     def _close(self: _Engine, ended_by: str) -> list[Finding]:
         b = self._boot
+        if self._lazy and ended_by == "capture-end":
+            self._complete_open()  # the last boot is printed
         out: list[Finding] = []
         for rule_id, p in list(b.pending.items()):
             out.extend(self._fire(self.rules[rule_id], p[0], p[3], p[4], p[5]))
@@ -69,7 +74,7 @@ class BootClosing:
             out.extend(self._boot_rule(rule, ended_by, None, earlier))
         findings = sieves.superseded(b, bootstate.with_counts(b), self.rules)
         findings = sieves.without_fallbacks(findings, self.rules)
-        findings = sieves.apply_inhibition(self._rerender(findings), self.rules)
+        findings = sieves.apply_inhibition(findings if self._lazy else self._rerender(findings), self.rules)
         findings = sieves.without_fallbacks(findings, self.rules)
         up_at = b.milestones["ready"].seq if b.up else 0
         findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
@@ -88,6 +93,8 @@ class BootClosing:
             if decides:
                 findings, outcome, reason = bootstate.judge(b, findings)  # an undecided boot decided
         self.boots.append(bootstate.close(b, findings, outcome, reason))
+        if self._lazy:
+            self._hold_closed(self.boots[-1], self.cloud != "unknown")  # its fixes as `_rerender` writes them
         self._origins_closed.update(o for o, n in b.seen.items() if n)
         self.boot_outcomes[outcome] += 1
         if len(self.boots) > MAX_BOOTS_KEPT:

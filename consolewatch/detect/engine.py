@@ -18,6 +18,7 @@ from consolewatch.detect.bootstate import BootState, LineRef
 from consolewatch.detect.catalog import Catalog, ScannedLine
 from consolewatch.detect.closing import BootClosing
 from consolewatch.detect.conditions import Conditions
+from consolewatch.detect.deferring import Deferring
 from consolewatch.detect.firing import Firing
 from consolewatch.detect.quoting import CONTEXT_LINES, LineContext
 from consolewatch.detect.remedy import placeholders
@@ -53,9 +54,14 @@ def _trailing_blank(block: bytes) -> int:
     return tail.count(b"\n", len(kept)) - (1 if kept else 0)
 
 
-class Engine(TwinLines, BootClosing, Conditions, Firing):
-    def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown") -> None:
+class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
+    def __init__(self, catalog: Catalog, *, cloud: str = "unknown", hypervisor: str = "unknown",
+                 detail: str = "all") -> None:
+        """`detail`: "all" (every finding complete when made), or "verdict": only the findings
+        of the boots the verdict shows get their context lines and fix (`deferring`)."""
         self.catalog = catalog
+        self._lazy = detail == "verdict"
+        self._closed_held = None
         self.rules = {r.id: r for r in catalog.rules}
         self._absent = frozenset(r.id for r in catalog.rules if isinstance(r.condition, AbsentCond))
         """absent_after rules: a line that only meets one of their `expect`s matters while they wait."""
@@ -95,8 +101,15 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         self._matched_under: tuple[str, str, int] | None = None
         self._plans: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
         """The same key -> what the line does to each rule it matches (`_plan`)."""
-        self._muters: dict[str, frozenset[str]] = {}
-        """rule id -> the ids of the rules whose `inhibits` name it or its category (filled as rules fire)."""
+        inhibitors: dict[str, set[str]] = {}  # rule id or category -> the rules whose `inhibits` name it
+        for r in catalog.rules:
+            for target in r.inhibits:
+                inhibitors.setdefault(target, set()).add(r.id)
+        self._muters: dict[str, frozenset[str]] = {
+            r.id: frozenset((inhibitors.get(r.id, set()) | inhibitors.get(r.category, set())) - {r.id})
+            for r in catalog.rules if r.id in inhibitors or r.category in inhibitors}
+        """rule id -> the ids of the rules whose `inhibits` name it or its category (one pass over the
+        rules, not one per rule that fires; a rule nothing mutes is not in it)."""
         self._masked: dict[str, bytes] = {}
         """message -> its fingerprint (digits masked), for repeated lines."""
 
@@ -104,6 +117,8 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
 
     def set_context(self, ctx: MachineContext) -> None:
         """What the cloud API says about the machine (overrides what lines suggested)."""
+        if self._lazy:
+            self._fix_held()  # written as before the facts change
         if ctx.cloud != "unknown":
             self.cloud = ctx.cloud
         if ctx.hypervisor != "unknown":
@@ -113,6 +128,9 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         self._normalise_context()
 
     def _infer(self, context: Any) -> None:
+        if self._lazy and ((self.cloud == "unknown" and context.get("cloud"))
+                           or (self.hypervisor == "unknown" and context.get("hypervisor"))):
+            self._fix_held()  # written as before the cloud changes
         if self.cloud == "unknown" and context.get("cloud"):
             self.cloud = context["cloud"]
         if self.hypervisor == "unknown" and context.get("hypervisor"):
@@ -149,6 +167,8 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
 
     def _feed_batch(self, batch: LineBatch) -> list[Finding]:
         out: list[Finding] = []
+        if self._lazy and (batch.twins or batch.origin == "ocr"):
+            self._complete_now()  # twins correct the quoted lines of the open boot's findings
         self._matched_for_context()  # the cloud's facts may have come since the last batch
         for twin in batch.twins:  # lines already on the timeline, older than the batch's
             out.extend(self._twin(twin))
@@ -180,6 +200,8 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         if self._boot.pending:
             out.extend(self._expire(split_stamps(batch.text(len(batch) - 1)).guest_time, batch.last_seq))
         self._tail.extend(batch.before(batch.last_seq + 1, CONTEXT_LINES))
+        if self._lazy:
+            self._settle_batch(batch)
         return out
 
     def _see_end(self, batch: LineBatch, first: int, end: int, blank: int | None) -> int:
@@ -243,7 +265,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         if plan:
             if sl.origin == "ocr":
                 remember(self._screen_hits, sl.seq, frozenset(self._match(sl)))
-            ctx = LineContext(batch, sl.seq, tail)
+            ctx = None  # made when a rule advances (most plans' steps are expects nothing waits for)
             for rule_id, rule, hits, supersedes, waits in plan:
                 if supersedes:  # the line that makes the rule's findings moot
                     b.superseding[rule_id] = sl.seq
@@ -251,7 +273,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
                         continue
                 if waits and (rule_id not in b.pending if waits is _EXPECT else not b.state.get(rule_id)):
                     continue  # nothing waits for this line (`_advance` would do nothing with it)
-                out.extend(self._advance(rule, hits, sl, ctx))
+                out.extend(self._advance(rule, hits, sl, ctx or (ctx := LineContext(batch, sl.seq, tail))))
 
     def _plan(self, sl: ScannedLine) -> tuple[tuple[Any, ...], ...]:
         """Per rule `sl` matches: its id, the rule, the hits that advance it, whether the line
@@ -365,6 +387,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing):
         if self._boot.first is None and not self.boots:
             return out
         out += self._close("capture-end")
+        self._complete_closed()  # the boot before the last is printed when the capture ends in its loop
         if self.boots and self.boots[-1].outcome == "success":
             # Earlier boots' failures (a loop the machine came out of) are history, not the verdict.
             self.capture_findings = [bootstate.demote(f) for f in self.capture_findings]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from consolewatch.detect.deferring import Held
 from consolewatch.detect.quoting import LineContext
 from consolewatch.detect.remedy import render
 from consolewatch.detect.rules import Rule
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         _remedies: dict[tuple[Any, ...], str]
         _masked: dict[str, bytes]
         _muters: dict[str, frozenset[str]]
+        _lazy: bool
 
         def _mask(self, text: str) -> bytes: ...
         def _component(self, f: Finding) -> bool: ...
@@ -78,9 +80,15 @@ class Firing:
                 return []
             b.counts[key] = 1
             b.index_of[key] = len(b.findings)
+        context: tuple[Evidence, ...] = ()
+        if self._lazy and not capture:  # context and fix written only if the boot may be printed
+            b.held.append(Held(ctx if ctx is not None else (), fields))
+            fix = ""
+        else:
+            fix, context = self._remedy(rule, fields), self._exactly(ctx.lines()) if ctx is not None else ()
         finding = Finding(  # by position (the order of its fields): cheaper than by name
             rule.id, rule.category, rule.severity, rule.title, b.index, self._exactly(evidence),
-            self._remedy(rule, fields), self._exactly(ctx.lines()) if ctx is not None else (), dict(fields),
+            fix, context, dict(fields),
             rule.verdict,  # type: ignore[arg-type]
             None if capture else self._root_of(rule), rule.description, rule.references,
         )
@@ -97,10 +105,7 @@ class Firing:
         findings = self._boot.findings
         if not findings:
             return None
-        muters = self._muters.get(rule.id)
-        if muters is None:  # the rules whose `inhibits` name this one or its category
-            muters = self._muters[rule.id] = frozenset(
-                r.id for r in self.rules.values() if r.id != rule.id and (rule.id in r.inhibits or rule.category in r.inhibits))
+        muters = self._muters.get(rule.id)  # the rules whose `inhibits` name this one or its category
         if muters:
             for f in findings:
                 if f.rule in muters:
