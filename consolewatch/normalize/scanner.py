@@ -146,7 +146,7 @@ CONFIRMED_LINE_BYTES = 512
 
 
 class _HyperscanBackend:
-    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-3-tails-2-forms"
+    SALT = f"hyperscan-{getattr(_hs, '__version__', '?')}-utf8-prefilter-line-end-3-stand-ins-4-tails-2-forms"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self._db = None
