@@ -281,3 +281,10 @@ def test_a_pattern_led_by_a_long_blank_run_is_scanned_by_the_blanks_and_confirme
         hits, where = Scanner(pats, backend=backend).scan(buf)
         assert hits == {0: {0, 1}, 1: {0, 1}, 5: {1}}, backend
         assert set(where) == set(hits)
+
+
+def test_newlines_counts_the_line_ends_of_a_span():
+    from consolewatch.normalize.scanner import newlines
+
+    buf = b"a\nbb\n\n\xc3\xa9\r\nlast"
+    assert newlines(buf) == 4 and newlines(buf, 2) == 3 and newlines(buf, 2, 5) == 1 and newlines(buf, 6, 6) == 0
