@@ -288,3 +288,25 @@ def test_newlines_counts_the_line_ends_of_a_span():
 
     buf = b"a\nbb\n\n\xc3\xa9\r\nlast"
     assert newlines(buf) == 4 and newlines(buf, 2) == 3 and newlines(buf, 2, 5) == 1 and newlines(buf, 6, 6) == 0
+
+
+@needs_hs
+def test_the_scanner_cache_is_keyed_by_the_patterns_as_written_and_by_the_code_that_prefilters_them(tmp_path, monkeypatch):
+    # A run that finds its entry prefilters no pattern (it is keyed by the sources as written), so
+    # the entry must change with the code that prefilters them and builds stand-ins.
+    from consolewatch.normalize import scanner
+
+    monkeypatch.setenv("CONSOLEWATCH_CACHE_DIR", str(tmp_path))
+    pats = [(0, r"^(?P<dev>\S+): (?P<alg>\S+) alg self test failed in fips mode$", False), (1, r"^Linux version \S+", False)]
+    buf = b"[ 1.0] aes: ccm alg self test failed in fips mode\nLinux version 6.1\n"
+    calls: list[str] = []
+    real = scanner._prefilter_source
+    monkeypatch.setattr(scanner, "_prefilter_source", lambda src: calls.append(src) or real(src))
+    assert Scanner(pats, backend="hyperscan").scan(buf)[0] == {0: {0}, 1: {1}}
+    assert len(calls) == 2 and len(list((tmp_path / "scanner").iterdir())) == 1
+    again = Scanner(pats, backend="hyperscan")  # read back: nothing prefiltered
+    assert len(calls) == 2 and again.scan(buf)[0] == {0: {0}, 1: {1}}
+    assert again.backends[0]._confirm == {0: (real(pats[0][1]), False)}  # the stand-in confirms as prefiltered
+    monkeypatch.setattr(scanner, "_code_digest", lambda: "edited")
+    assert Scanner(pats, backend="hyperscan").scan(buf)[0] == {0: {0}, 1: {1}}
+    assert len(calls) == 4 and len(list((tmp_path / "scanner").iterdir())) == 2
