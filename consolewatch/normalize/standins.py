@@ -149,7 +149,7 @@ def _spelt_out(flat: Sequence[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]] |
     out: list[list[tuple[Any, Any]]] = []
     for alt in av[1]:
         seq = _flat(alt) + list(flat[1:])
-        head, body = seq[0] if seq else (None, None)
+        head, body = seq[0] if seq else (None, ())
         if head is C.IN and len(body) <= SPELT_CLASS and all(o is C.LITERAL for o, _ in body):
             out.extend([(C.LITERAL, c), *seq[1:]] for _, c in body)
         else:

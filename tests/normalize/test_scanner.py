@@ -275,8 +275,8 @@ def test_a_pattern_led_by_a_long_blank_run_is_scanned_by_the_blanks_and_confirme
     assert [confirm for _, confirm in tail_stand_ins(src, re.ASCII) or []] == [True, True]
     assert tail_stand_ins(r"\s{2,}[A-Z][a-z]+ \d", re.ASCII) is None  # a short run: scanned as it is
     pats = [(0, src, False), (1, r"OSv v\d|\s{8,}[A-Z][a-z]+ \d+\.\d+\.\d+\s*$", False)]
-    buf = ("                Calypso 0.17.0~3c884328\n\t \t    \t Ijiraq 0.21.0\nended with spaces      \n"
-           "   Short 1.2.3\n       Seven 1.2.3\nOSv v0.57\n            Lower case 1.2.3\n").encode()
+    buf = (b"                Calypso 0.17.0~3c884328\n\t \t    \t Ijiraq 0.21.0\nended with spaces      \n"
+           b"   Short 1.2.3\n       Seven 1.2.3\nOSv v0.57\n            Lower case 1.2.3\n")
     for backend in ("hyperscan", "re"):
         hits, where = Scanner(pats, backend=backend).scan(buf)
         assert hits == {0: {0, 1}, 1: {0, 1}, 5: {1}}, backend
