@@ -176,7 +176,7 @@ class LineAssembler:
             if len(first) > self.raw_limit or taken < nl:
                 self.non_text += non_text_bytes(first[self.raw_limit:] + data[taken:nl])  # dropped below
             first_cut = self._pending_cut or len(first) > self.raw_limit
-            block = first[: self.raw_limit] + data[nl: cut + 1]
+            block = first[: self.raw_limit] + memoryview(data)[nl: cut + 1]  # one copy, not two
             self._pending, self._pending_cut = bytearray(), False
         else:
             block = data[: cut + 1]
@@ -207,18 +207,21 @@ class LineAssembler:
             starts.insert(0, 0)
         if not starts:
             return _crlf(block)
-        out: list[bytes] = []
+        # The runs go into the join as views (not copied twice), and lose their CRs in the joined
+        # block: the interpreted lines hold none (a CR is a cursor move; `_interpret`).
+        view = memoryview(block)
+        out: list[bytes | memoryview] = []
         pos = 0
         for start in starts:
             end = block.index(b"\n", start)
             if start > pos:
-                out.append(_crlf(block[pos:start]))
+                out.append(view[pos:start])
             raw = block[start:end]
             self.non_text += non_text_bytes(raw)
             out.append(self._line(raw, first_cut and start == 0))
             pos = end  # the line's newline goes with the next run
-        out.append(_crlf(block[pos:]))
-        return b"".join(out)
+        out.append(view[pos:])
+        return _crlf(b"".join(out))
 
     def _line(self, raw: bytes, cut: bool) -> bytes:
         """One raw line (no newline) as the rows a terminal shows, sanitised and capped."""
@@ -256,8 +259,9 @@ class LineAssembler:
 
 
 def _crlf(run: bytes) -> bytes:
-    """`run`, lines the hygiene scan passed, without the CRs that end its lines (CRLF, CRCRLF):
-    it holds no other CR (a lone CR gets its line flagged)."""
+    """`run`, lines the hygiene scan passed (and interpreted lines, which hold no CR), without
+    the CRs that end its lines (CRLF, CRCRLF): it holds no other CR (a lone CR gets its line
+    flagged)."""
     return run.replace(b"\r", b"")  # copies the spans between CRs: a third faster than translate
 
 

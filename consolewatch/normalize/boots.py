@@ -25,6 +25,7 @@ from consolewatch.model import MILESTONES
 
 RANK = {m: i for i, m in enumerate(MILESTONES)}
 _KERNEL = RANK["kernel"]
+_NONE: frozenset[str] = frozenset()
 
 
 class BootTracker:
@@ -65,13 +66,11 @@ class BootTracker:
         if self._restarting and guest_time is not None and self._restart_at is not None \
                 and guest_time < self._restart_at[0] and origin == self._restart_at[1]:
             new = True  # after "Rebooting in 1 seconds..", the kernel's clock began again: the next boot
-        for m in starts:
-            if self._rank_on.get(origin, -1) >= RANK[m]:
-                new = True  # a banner again on the same origin (a screen and the serial port are two views of one boot)
-        seen = self._once_on.get(origin, ())
-        if any(p in seen for p in once):
+        if starts and self._rank_on.get(origin, -1) >= min(map(RANK.__getitem__, starts)):
+            new = True  # a banner again on the same origin (a screen and the serial port are two views of one boot)
+        if once and not self._once_on.get(origin, _NONE).isdisjoint(once):
             new = True  # printed once per run, printed again: it ran again (a loop pasted without banners)
-        if milestones and origin in self._kernel_on and any(RANK[m] < _KERNEL for m in milestones):
+        if milestones and origin in self._kernel_on and min(map(RANK.__getitem__, milestones)) < _KERNEL:
             new = True  # the firmware or a boot loader runs again after a kernel ran: a reset
         if (
             not new

@@ -15,6 +15,7 @@ from consolewatch.model import Chunk, Line
 from consolewatch.normalize.assembler import DEFAULT_CAP, LineAssembler
 from consolewatch.normalize.batch import LineBatch
 from consolewatch.normalize.boots import BootTracker
+from consolewatch.normalize.scanner import newlines
 from consolewatch.normalize.stamps import split_stamps
 from consolewatch.normalize.timeline import RECENT_LINES, CrossSource
 
@@ -144,7 +145,7 @@ class Normalizer:
         flagged = sorted(hits)
         # The scan counted the lines up to its last hit (`where[i]` is inside line i): only the
         # rest is counted here, not the whole block again (~0.05 s on the 101 MB bench mix).
-        count = flagged[-1] + block.count(b"\n", where[flagged[-1]]) if flagged else block.count(b"\n")
+        count = flagged[-1] + newlines(block, where[flagged[-1]]) if flagged else newlines(block)
         first = self.next_seq
         self.next_seq += count
         marks = [(first, self.boots.index)]

@@ -28,9 +28,10 @@ def _path(patterns: Sequence[Any], salt: str) -> Path:
     return cachedir.folder("scanner") / f"{key[:32]}.hsdb"
 
 
-def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple[Any, ...]], list[int], dict[int, rxcode.Form]] | None:
-    """(database or None, rejected patterns, ids of the patterns scanned by a stand-in, and the
-    compiled forms (`rxcode`) of the regexes that confirm them, by id) from an earlier run, or None."""
+def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple[Any, ...]], list[tuple[Any, ...]], dict[int, rxcode.Form]] | None:
+    """(database or None, rejected patterns, the patterns scanned by a stand-in (as their regexes
+    confirm them), and the compiled forms (`rxcode`) of those regexes, by id) from an earlier run,
+    or None."""
     try:
         head, _, blob = _path(patterns, salt).read_bytes().partition(b"\n")
         rejected, stand_ins, *rest = json.loads(head)
@@ -38,7 +39,7 @@ def load(hs: Any, patterns: Sequence[Any], salt: str) -> tuple[Any, list[tuple[A
         if blob:
             db = hs.loadb(blob, hs.HS_MODE_BLOCK)
             db.scratch = hs.Scratch(db)  # a deserialised database has none
-        return db, [tuple(x) for x in rejected], [int(x) for x in stand_ins], _forms(rest[0] if rest else None)
+        return db, [tuple(x) for x in rejected], [tuple(x) for x in stand_ins], _forms(rest[0] if rest else None)
     except Exception:  # missing, unreadable, stale or from another hyperscan: compile again
         return None
 
@@ -51,13 +52,13 @@ def _forms(kept: Any) -> dict[int, rxcode.Form]:
 
 
 def store(hs: Any, patterns: Sequence[Any], salt: str, db: Any, rejected: list[tuple[Any, ...]],
-          stand_ins: Sequence[int], forms: dict[int, rxcode.Form] | None = None) -> None:
+          stand_ins: Sequence[tuple[Any, ...]], forms: dict[int, rxcode.Form] | None = None) -> None:
     try:
         path = _path(patterns, salt)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         kept = {"build": rxcode.BUILD, "forms": {pid: [f[0], f[1].hex(), f[2], f[3], list(f[4])] for pid, f in (forms or {}).items()}}
-        head = json.dumps([rejected, list(stand_ins), kept]).encode()
+        head = json.dumps([rejected, [list(x) for x in stand_ins], kept]).encode()
         tmp.write_bytes(head + b"\n" + (hs.dumpb(db) if db is not None else b""))
         os.replace(tmp, path)
         cachedir.prune(path.parent, "*.hsdb", KEEP)

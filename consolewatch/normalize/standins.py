@@ -34,6 +34,14 @@ MIN_TAIL = 6
 #: A branch whose first broad repeat comes after this many literal characters is cheap to scan as it is.
 LEAD_LITERAL = 3
 
+#: Literal characters each alternative must begin with for a branch to be scanned as its
+#: alternatives (`_spelt_out`), and the largest leading class spelt out as literals.
+SPELT_LEAD = 2
+SPELT_CLASS = 4
+
+#: Shortest run of blanks a branch must begin with to be scanned by blanks (`_blank_led`).
+MIN_BLANKS = 4
+
 
 def literal_stand_ins(src: str, flags: int) -> list[str] | None:
     """Hyperscan sources (one per top-level branch) of the longest literal run each branch of
@@ -66,9 +74,12 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
     broad repeat, by its longest literal run (`MIN_LITERAL`) or else by what follows its last
     broad repeat (`MIN_TAIL` literal characters at least): `\\S*: (?:exec: )?\\d+: (?P<p>\\S+):
     (?:not found|Permission denied)` is scanned for as `: (?:not found|Permission denied)`, or
-    else by its first part that literals lead (`_literal_led_cut`). None when a branch has none
-    of these or no branch needs a stand-in. What a branch begins with that can
-    match nothing is left out (the pattern is searched for, not anchored: the same lines)."""
+    else by its first part that literals lead (`_literal_led_cut`); a branch that begins with
+    an alternation is scanned as its alternatives, each led by literals (`_spelt_out`: exact, no
+    confirmation), and one that begins with a long run of blanks by the blanks and what follows
+    (`_blank_led`). None when a branch has none of these or no branch needs a stand-in. What a
+    branch begins with that can match nothing is left out (the pattern is searched for, not
+    anchored: the same lines)."""
     try:
         tree = _parser.parse(src, flags)
     except re.error:
@@ -100,6 +111,10 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
                 out.append((source(flat[last + 1:]), True))
             elif (cut := _literal_led_cut(flat, broad[0])) is not None:
                 out.append((source(flat[cut:]), True))
+            elif (spelt := _spelt_out(flat)) is not None:
+                out.extend((source(alt), False) for alt in spelt)
+            elif (blank := _blank_led(flat)) is not None:
+                out.extend((expr, True) for expr in blank)
             else:
                 return None
     except ValueError:  # a construct the writer does not write back
@@ -117,6 +132,49 @@ def _literal_led_cut(flat: Sequence[tuple[Any, Any]], after: int) -> int | None:
             if _lead(tail)[0] >= LEAD_LITERAL and _required(tail) >= MIN_TAIL:
                 return k
     return None
+
+
+def _spelt_out(flat: Sequence[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]] | None:
+    """`flat` as the union of its leading alternation's alternatives, each followed by the rest,
+    with a leading class of a few characters spelt out as literals, when every one of them then
+    begins with `SPELT_LEAD` literal characters: `(?:nvme\\d+n\\d+|xvd[a-z]+|[shv]d[a-z]+): \\w+` is
+    scanned as `nvme\\d+n\\d+: \\w+`, `xvd[a-z]+: \\w+`, `sd[a-z]+: \\w+`, `hd...`, `vd...`. The
+    same lines: Hyperscan finds each by its literal instead of running the class automata on
+    every byte. None when `flat` does not begin so."""
+    op, av = flat[0]
+    if op is C.SUBPATTERN and not av[1] and not av[2] and len(av[3]) == 1:
+        op, av = av[3][0]
+    if op is not C.BRANCH:
+        return None
+    out: list[list[tuple[Any, Any]]] = []
+    for alt in av[1]:
+        seq = _flat(alt) + list(flat[1:])
+        head, body = seq[0] if seq else (None, ())
+        if head is C.IN and len(body) <= SPELT_CLASS and all(o is C.LITERAL for o, _ in body):
+            out.extend([(C.LITERAL, c), *seq[1:]] for _, c in body)
+        else:
+            out.append(seq)
+    return out if all(_lead(seq)[0] >= SPELT_LEAD for seq in out) else None
+
+
+def _blank_led(flat: Sequence[tuple[Any, Any]]) -> list[str] | None:
+    """Stand-ins for a branch that begins with a run of at least `MIN_BLANKS` blanks (`\\s{8,}`):
+    that many spaces, or any other blank, each followed by the rest. In a line, a run of blanks
+    ending before the rest is either all spaces (its last `n` then stand in) or holds a TAB (or
+    another blank; from the last one on it stands in). None when `flat` does not begin so."""
+    op, av = flat[0]
+    if op not in (C.MAX_REPEAT, C.MIN_REPEAT) or len(flat) < 2:
+        return None
+    lo, hi, body = av
+    if hi is not C.MAXREPEAT or lo < MIN_BLANKS or list(body) != [(C.IN, [(C.CATEGORY, C.CATEGORY_SPACE)])]:
+        return None
+    tail = list(flat[1:])
+    while tail and (tail[-1] == (C.AT, C.AT_END) or _nullable(tail[-1])):
+        tail.pop()  # `\\s*$`: the stand-ins need not find the line's end, the confirmation does
+    if not tail:
+        return None
+    rest = source(tail)
+    return [" " * lo + rest, r"[\t\x0b\x0c\r][\t\x0b\x0c\r ]*" + rest]
 
 
 def _lead(seq: Sequence[tuple[Any, Any]]) -> tuple[int, bool]:

@@ -236,3 +236,77 @@ def test_the_prefilter_drops_anchors_but_not_class_negations_or_escaped_carets()
 
     assert _prefilter_source(r"(?:^|Solo5: )ABORT: ") == "(?:|Solo5: )ABORT: "
     assert _prefilter_source(r"^[^]^x]\^y") == r"[^]^x]\^y"
+
+
+@needs_hs
+def test_a_pattern_that_begins_with_an_alternation_is_scanned_as_its_alternatives_and_flags_the_same_lines():
+    # `\s*(?:nvme..|xvd..|[shv]d[a-z]+): ...` has no literal Hyperscan can find it by: its class
+    # automata ran on every byte (~8 % of Hyperscan's time on the bench mix). Its alternatives,
+    # each led by literals, find exactly its lines; nothing to confirm.
+    import re
+
+    from consolewatch.normalize.standins import tail_stand_ins
+
+    src = r"\s*(?P<disk>nvme\d+n\d+|xvd[a-z]+|[shv]d[a-z]+): (?P<partitions>\w+(?: \w+)*)"
+    parts = tail_stand_ins(src, re.ASCII)
+    assert parts is not None and len(parts) == 5 and not any(confirm for _, confirm in parts)
+    assert [e.split("(")[0] for e, _ in parts] == ["nvme", "xvd", "sd", "hd", "vd"]
+    assert tail_stand_ins(r"\s*(?:nvme\d+|[a-z]d\d+): x", re.ASCII) is None  # a wide class is not spelt out
+    pats = [(0, src, False)]
+    buf = ("[    3.9]  nvme0n1: p1 p2\n xvdc: xvdc1 xvdc3\nsda: sda1\n md0: x\nvdb:\n"
+           "usb 1-1: new device\n\thdc: hdc1\u00e9\n").encode()
+    for backend in ("hyperscan", "re"):
+        hits, where = Scanner(pats, backend=backend).scan(buf)
+        assert hits == {0: {0}, 1: {0}, 2: {0}, 6: {0}}, backend
+        assert set(where) == set(hits)
+
+
+@needs_hs
+def test_a_pattern_led_by_a_long_blank_run_is_scanned_by_the_blanks_and_confirmed_per_line():
+    # Unikraft's banner `^\s{8,}Codename 0.17.0`: no literal at all, so its automaton ran on every
+    # byte. It is scanned for by eight spaces or another blank before what follows, and each line
+    # flagged is confirmed with the pattern: a run of blanks that spans a line end (spaces ending
+    # one line, a short indent beginning the next) is not a match, in either backend.
+    import re
+
+    from consolewatch.normalize.standins import tail_stand_ins
+
+    src = r"\s{8,}(?P<codename>[A-Z][a-z]+) (?P<version>\d+\.\d+\.\d+(?:~[0-9a-f]{7,})?)\s*$"
+    assert [confirm for _, confirm in tail_stand_ins(src, re.ASCII) or []] == [True, True]
+    assert tail_stand_ins(r"\s{2,}[A-Z][a-z]+ \d", re.ASCII) is None  # a short run: scanned as it is
+    pats = [(0, src, False), (1, r"OSv v\d|\s{8,}[A-Z][a-z]+ \d+\.\d+\.\d+\s*$", False)]
+    buf = (b"                Calypso 0.17.0~3c884328\n\t \t    \t Ijiraq 0.21.0\nended with spaces      \n"
+           b"   Short 1.2.3\n       Seven 1.2.3\nOSv v0.57\n            Lower case 1.2.3\n")
+    for backend in ("hyperscan", "re"):
+        hits, where = Scanner(pats, backend=backend).scan(buf)
+        assert hits == {0: {0, 1}, 1: {0, 1}, 5: {1}}, backend
+        assert set(where) == set(hits)
+
+
+def test_newlines_counts_the_line_ends_of_a_span():
+    from consolewatch.normalize.scanner import newlines
+
+    buf = b"a\nbb\n\n\xc3\xa9\r\nlast"
+    assert newlines(buf) == 4 and newlines(buf, 2) == 3 and newlines(buf, 2, 5) == 1 and newlines(buf, 6, 6) == 0
+
+
+@needs_hs
+def test_the_scanner_cache_is_keyed_by_the_patterns_as_written_and_by_the_code_that_prefilters_them(tmp_path, monkeypatch):
+    # A run that finds its entry prefilters no pattern (it is keyed by the sources as written), so
+    # the entry must change with the code that prefilters them and builds stand-ins.
+    from consolewatch.normalize import scanner
+
+    monkeypatch.setenv("CONSOLEWATCH_CACHE_DIR", str(tmp_path))
+    pats = [(0, r"^(?P<dev>\S+): (?P<alg>\S+) alg self test failed in fips mode$", False), (1, r"^Linux version \S+", False)]
+    buf = b"[ 1.0] aes: ccm alg self test failed in fips mode\nLinux version 6.1\n"
+    calls: list[str] = []
+    real = scanner._prefilter_source
+    monkeypatch.setattr(scanner, "_prefilter_source", lambda src: calls.append(src) or real(src))
+    assert Scanner(pats, backend="hyperscan").scan(buf)[0] == {0: {0}, 1: {1}}
+    assert len(calls) == 2 and len(list((tmp_path / "scanner").iterdir())) == 1
+    again = Scanner(pats, backend="hyperscan")  # read back: nothing prefiltered
+    assert len(calls) == 2 and again.scan(buf)[0] == {0: {0}, 1: {1}}
+    assert again.backends[0]._confirm == {0: (real(pats[0][1]), False)}  # the stand-in confirms as prefiltered
+    monkeypatch.setattr(scanner, "_code_digest", lambda: "edited")
+    assert Scanner(pats, backend="hyperscan").scan(buf)[0] == {0: {0}, 1: {1}}
+    assert len(calls) == 4 and len(list((tmp_path / "scanner").iterdir())) == 2
