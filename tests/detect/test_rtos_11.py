@@ -74,6 +74,8 @@ def test_an_rtos_that_handed_over_to_its_application_or_shell_is_a_success(catal
     ["*** Booting Zephyr OS build zephyr-v3.2.0-747-gd421737f433e  ***", "Running TESTSUITE ibecc",
      "START - test_edac_dummy_api"],
     RIOT_HELLO[:1],
+    # the application complaining at error level after the banner (file 62340026566)
+    [ZEPHYR_BANNER, "<inf> cyclonedds: session_create: domain=29 entering", "<err> os: tid 0x581fa0 is in use!"],
 ])
 def test_an_rtos_run_cut_before_its_application_or_test_end_is_no_success(catalog, lines):
     a = run_lines(catalog, lines)
@@ -88,6 +90,9 @@ def test_an_rtos_run_cut_before_its_application_or_test_end_is_no_success(catalo
     # a Zephyr x86_64 image cut inside its exception dump (kernel/fatal.c's line not in view)
     ([ZEPHYR_BANNER, "Running TESTSUITE demo", "[00:00:00.010,000] <err> os: ** CPU Exception 14 (code 2/0x2) **"],
      "zephyr-cpu-fault-dump", "unikernel.crash"),
+    # Zephyr 1.x's handler (search-index file 106488886's format strings)
+    (["***** Booting Zephyr OS v1.14.0-rc1 *****", "Hello", "Fatal fault in ISR! Spinning..."],
+     "zephyr-fatal-error", "unikernel.crash"),
     (NSH + ["nsh> hello"] + NUTTX_FAULT, "nuttx-assertion-failed", "unikernel.crash"),
     (NSH + ["dump_assert_info: Assertion failed panic: at file: common/riscv_exception.c:85 task: nsh_main "
             "process: nsh_main 0x8000004a"], "nuttx-assertion-failed", "unikernel.crash"),
