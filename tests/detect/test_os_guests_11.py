@@ -149,15 +149,28 @@ def test_a_console_login_plan9_shell_or_windows_sac_is_a_healthy_boot(catalog, l
     assert not [f for f in a.findings() if f.severity in ("error", "critical")]
 
 
-@pytest.mark.parametrize("line, rule", [
-    ("*** Fatal System Error: 0x0000006b", "windows-bugcheck"),
-    ("*** STOP: 0x0000007B (0xF78D2524,0xC0000034,0x00000000,0x00000000)", "windows-bugcheck"),
-    ("KERNEL PANIC: panicked at src/allocator/mod.rs:24:9:", "research-kernel-panic"),
-    ("######> Kernel panic on cpu0 due to a failed assertion: <######", "research-kernel-panic"),
+@pytest.mark.parametrize("line, rule, category", [
+    ("*** Fatal System Error: 0x0000006b", "windows-bugcheck", "kernel.panic"),
+    ("Your PC ran into a problem and needs to restart. We're just collecting some error info, and then "
+     "we'll restart for you.", "windows-bugcheck", "kernel.panic"),
+    # a boot device Windows cannot read is named as such, the bug check its symptom
+    ("*** STOP: 0x0000007B (0xF78D2524,0xC0000034,0x00000000,0x00000000)", "windows-inaccessible-boot-device",
+     "disk.root-not-found"),
+    ("Stop code: INACCESSIBLE_BOOT_DEVICE (0x7B)", "windows-inaccessible-boot-device", "disk.root-not-found"),
+    ("KERNEL PANIC: panicked at src/allocator/mod.rs:24:9:", "research-kernel-panic", "kernel.panic"),
+    ("######> Kernel panic on cpu0 due to a failed assertion: <######", "research-kernel-panic", "kernel.panic"),
 ])
-def test_a_bug_check_or_a_research_kernels_panic_stops_the_boot(catalog, line, rule):
+def test_a_bug_check_or_a_research_kernels_panic_stops_the_boot(catalog, line, rule, category):
     a = run_lines(catalog, ["Computer is booting, SAC started and initialized.", line])
-    assert a.outcome == "failure" and failure(a).rule == rule and failure(a).category == "kernel.panic"
+    assert a.outcome == "failure" and failure(a).rule == rule and failure(a).category == category
+
+
+def test_plan9_asking_again_for_its_root_waits_and_an_answered_prompt_does_not(catalog):
+    prompt = "root is from (tcp, local)[local!#S/sdC0/fossil]: "
+    a = run_lines(catalog, ["Plan 9", prompt, prompt])
+    assert a.outcome == "stall" and "disk.root-not-found" in categories(a)
+    ok = run_lines(catalog, ["Plan 9", prompt, "user[none]: glenda", "init: starting /bin/rc"])
+    assert ok.outcome == "success" and "disk.root-not-found" not in categories(ok)
 
 
 def test_a_redox_program_faulting_is_reported_but_decides_nothing(catalog):
