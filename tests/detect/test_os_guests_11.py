@@ -202,3 +202,23 @@ def test_hostile_bytes_in_other_kernels_lines_stay_inert(catalog):
             assert len(e.text) < 70000
         for value in f.fields.values():
             assert "\x1b" not in value
+
+
+@pytest.mark.parametrize("lines, rule", [
+    # the 2017 Redox kernel's panic handler (search-index file id 12509795308)
+    (["PANIC: kernel memory allocation failed", "FILE: src/panic.rs", "LINE: 30", "HALT"], "redox-kernel-panic-legacy"),
+    # search-index file id 65806936868: a NetBSD kernel's assertion stopping in ddb
+    (['panic: kernel diagnostic assertion "sn->sn_opencnt" failed: file',
+      "Stopped in pid 104.104 (init) at netbsd:cpu_Debugger+0x4"], "bsd-kernel-panic"),
+])
+def test_a_whole_kernels_panic_is_no_unikernel_crash(catalog, lines, rule):
+    a = run_lines(catalog, lines)
+    assert a.outcome == "failure" and failure(a).rule == rule
+    assert "unikernel.crash" not in categories(a)
+
+
+def test_a_rump_kernel_panic_is_still_a_unikernel_crash(catalog):
+    # https://github.com/mato/opam-rumprun/issues/3 (rumprun-panic's own sample)
+    a = run_lines(catalog, ["cannot handle page request order 2/0x0!", "panic: uvm_km_alloc failed",
+                            "rump kernel halting...", "PANIC: rumpuser panic", "halted"])
+    assert "unikernel.crash" in categories(a)
