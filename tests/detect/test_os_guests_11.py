@@ -174,7 +174,7 @@ def test_plan9_asking_again_for_its_root_waits_and_an_answered_prompt_does_not(c
 
 
 def test_a_redox_program_faulting_is_reported_but_decides_nothing(catalog):
-    a = run_lines(catalog, ["redox login: user", "Page fault: 0000000000000008 PageFaultError(U)", "RIP: 0000000000401234"])
+    a = run_lines(catalog, ["redox login: user", "Page fault: 0000000000000008 PageFaultError(", "RIP: 0000000000401234"])
     oops = [f for f in a.findings("all") if f.rule == "redox-cpu-exception"]
     assert oops and oops[0].verdict == "none"
     assert a.outcome != "failure"
