@@ -159,6 +159,7 @@ def test_a_console_login_plan9_shell_or_windows_sac_is_a_healthy_boot(catalog, l
     ("Stop code: INACCESSIBLE_BOOT_DEVICE (0x7B)", "windows-inaccessible-boot-device", "disk.root-not-found"),
     ("KERNEL PANIC: panicked at src/allocator/mod.rs:24:9:", "research-kernel-panic", "kernel.panic"),
     ("######> Kernel panic on cpu0 due to a failed assertion: <######", "research-kernel-panic", "kernel.panic"),
+    ("unrecoverable, halting processor.", "research-kernel-panic", "kernel.panic"),  # Twizzler's panic handler
 ])
 def test_a_bug_check_or_a_research_kernels_panic_stops_the_boot(catalog, line, rule, category):
     a = run_lines(catalog, ["Computer is booting, SAC started and initialized.", line])
