@@ -46,6 +46,10 @@ def failure(a):
     return next(f for f in a.findings() if f.verdict == "failure")
 
 
+def failure_or_stall(a):
+    return next(f for f in a.findings() if f.verdict in ("failure", "stall"))
+
+
 def unsuppressed(a, category: str) -> list[str]:
     return [f.rule for f in a.findings() if f.category == category and f.suppressed_by is None]
 
@@ -70,10 +74,6 @@ def test_haiku_loader_with_no_boot_device_waits_at_its_menu(catalog):
     a = run_lines(catalog, ["\tno boot path found, scan for all partitions...",
                             "Could not locate any supported boot devices!"])
     assert a.outcome == "stall" and failure_or_stall(a).rule == "haiku-loader-no-boot-device"
-
-
-def failure_or_stall(a):
-    return next(f for f in a.findings() if f.verdict in ("failure", "stall"))
 
 
 def test_haiku_healthy_kernel_output_says_nothing(catalog):
