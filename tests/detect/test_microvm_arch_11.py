@@ -150,6 +150,28 @@ def test_healthy_gvisor_and_other_programs_fatal_errors_are_not_runsc_failing(ca
     assert not [f for f in a.findings() if f.rule == "gvisor-runsc-fatal-error"]
 
 
+def test_firecracker_panicking_fails_the_boot_and_names_the_panic(catalog):
+    # firepy's tests quote Firecracker's stderr (search-index file id 14684308256)
+    a = run_lines(catalog, ["2021-07-05T22:52:12.904223200 [anonymous-instance:main:ERROR:src/firecracker/"
+                            "src/main.rs:87] Firecracker panicked at 'Error creating the Kvm object: "
+                            "Error(13)', src/vmm/src/vstate/system.rs:53:30"])
+    f = next(f for f in a.findings() if f.rule == "firecracker-vmm-panicked")
+    assert a.outcome == "failure" and "Kvm object" in f.remediation
+
+
+def test_firecracker_refusing_its_arguments_is_no_panic(catalog):
+    a = run_lines(catalog, ["2021-07-06T16:08:16.354918093 [anonymous-instance:main:ERROR:src/firecracker/"
+                            "src/main.rs:183] Arguments parsing error: Found argument 'foo' which wasn't expected"])
+    assert not [f for f in a.findings() if f.rule == "firecracker-vmm-panicked"]
+
+
+def test_cloud_hypervisor_firmware_with_nothing_to_boot_is_a_boot_loader_failure(catalog):
+    # cloud-hypervisor/rust-hypervisor-firmware src/main.rs (search-index file id 18434687095)
+    a = run_lines(catalog, ["Starting..", "Failed to find EFI partition",
+                            "PANIC: panicked at src/main.rs:180:5:", "Unable to boot from any virtio-blk device"])
+    assert a.outcome == "failure" and "boot.bootloader-error" in categories(a)
+
+
 def test_hostile_bytes_in_these_lines_stay_inert(catalog):
     lines = [b"BUG: Kernel NULL pointer dereference on read at 0x\x1b[31m0010\x00" + b"A" * 70000,
              b"Oops: \x1b]0;evil\x07 bad area, sig: 11 [#1]\xff",
