@@ -172,6 +172,19 @@ def test_cloud_hypervisor_firmware_with_nothing_to_boot_is_a_boot_loader_failure
     assert a.outcome == "failure" and "boot.bootloader-error" in categories(a)
 
 
+@pytest.mark.parametrize("lines", [
+    # linux arch/s390/boot/als.c facility_mismatch() (search-index file id 420773190)
+    ["The Linux kernel requires more recent processor hardware", "Detected machine-type number: 2964",
+     "Missing facilities: 58,129", "See Principles of Operations for facility bits"],
+    # linux arch/x86/boot/cpu.c validate_cpu() (search-index file id 61604186092)
+    ["This kernel requires the following features not present on the CPU:", "la57"],
+])
+def test_a_kernel_refusing_an_older_virtual_cpu_fails_the_boot(catalog, lines):
+    a = run_lines(catalog, lines)
+    assert a.outcome == "failure"
+    assert next(f for f in a.findings() if f.verdict == "failure").rule == "kernel-cpu-features-missing"
+
+
 def test_hostile_bytes_in_these_lines_stay_inert(catalog):
     lines = [b"BUG: Kernel NULL pointer dereference on read at 0x\x1b[31m0010\x00" + b"A" * 70000,
              b"Oops: \x1b]0;evil\x07 bad area, sig: 11 [#1]\xff",
