@@ -78,9 +78,38 @@ def test_haiku_loader_with_no_boot_device_waits_at_its_menu(catalog):
 
 def test_haiku_healthy_kernel_output_says_nothing(catalog):
     a = run_lines(catalog, ["Welcome to kernel debugger output!", "Haiku revision: hrev57937",
-                            "get_boot_partitions(): boot method type: 0"])
+                            "get_boot_partitions(): boot method type: 0",
+                            "Mounted boot partition: /dev/disk/virtual/virtio_block/0/raw"])
     assert a.outcome == "unknown"
     assert not [f for f in a.findings("all") if f.severity in ("error", "critical")]
+    assert [m.name for m in a.boots[-1].milestones] == ["kernel", "root-mounted"]
+
+
+@pytest.mark.parametrize("revision", ["Haiku revision: hrev57937", "Haiku revision: hrev57937, debug level: 2"])
+def test_a_haiku_kernel_whose_output_ends_in_its_early_start_is_a_stall(catalog, revision):
+    # main.cpp's greeting, its revision line (either wording) and its kernel args dump, then nothing
+    early = [revision, "kernel args:", "  size: 3152", "  version: 1"]
+    a = run_lines(catalog, early)
+    assert a.outcome == "stall" and failure_or_stall(a).rule == "haiku-kernel-stopped-early"
+    assert failure_or_stall(a).evidence[-1].text == "  version: 1"
+    # the same kernel going on to many more lines, or to its boot volume, is no stall
+    assert run_lines(catalog, early + ["  version: 1"] * 70).outcome == "unknown"
+    mounted = run_lines(catalog, early + ["Mounted boot partition: /dev/disk/scsi/0/0/0/raw"])
+    assert "boot.stall" not in categories(mounted, "all")
+
+
+def test_minix_stopping_while_rc_starts_its_services_is_a_stall(catalog):
+    a = run_lines(catalog, ["MINIX 3.4.0. (GENERIC)", "Starting services: random lance"])
+    assert a.outcome == "stall" and failure_or_stall(a).rule == "minix-rc-stopped-starting-services"
+    assert "Starting services: random lance" in failure_or_stall(a).evidence[0].text
+    old = run_lines(catalog, ["Multiuser startup in progress ...: floppy is"])
+    assert old.outcome == "stall"
+    going_on = run_lines(catalog, ["MINIX 3.4.0. (GENERIC)", "Starting services: random inet printer ipc.",
+                                   "Starting daemons: update cron syslogd."])
+    assert going_on.outcome == "unknown" and "boot.stall" not in categories(going_on, "all")
+    up = run_lines(catalog, ["MINIX 3.4.0. (GENERIC)", "Starting services: random inet printer ipc.",
+                             "Starting daemons: update cron syslogd.", "login: "])
+    assert up.outcome == "success"
 
 
 def test_serenity_without_a_boot_device_reports_the_root_before_the_panic(catalog):
@@ -92,6 +121,10 @@ def test_serenity_without_a_boot_device_reports_the_root_before_the_panic(catalo
 @pytest.mark.parametrize("lines, rule", [
     (["[#0 Kernel]: Starting SerenityOS...", "CRASH: CPU #0 Page Fault in ring 0", "Crash in ring 0"],
      "serenity-kernel-panic"),
+    # the CRASH line of a ring-0 exception alone, in both kernels' wordings (the panic after it cut off)
+    (["[#0 Kernel]: Starting SerenityOS...", "[#0 Kernel]: CRASH: CPU #1 General protection fault in ring 0"],
+     "serenity-kernel-panic"),
+    (["CRASH: CPU #0 Page Fault. Ring 0."], "serenity-kernel-panic"),
     (["ASSERTION FAILED: !m_lock.is_locked()",
       "./Kernel/Memory/MemoryManager.cpp:712 in void Kernel::Memory::MemoryManager::unmap()"],
      "serenity-kernel-assertion"),
@@ -110,7 +143,7 @@ def test_a_whole_kernels_panic_stops_the_boot(catalog, lines, rule):
 
 def test_a_serenity_user_programs_assertion_or_ring3_crash_is_no_kernel_panic(catalog):
     a = run_lines(catalog, ["ASSERTION FAILED: index < m_size", "./AK/Vector.h:183 in T& AK::Vector<T>::at(size_t)",
-                            "CRASH: CPU #0 Illegal instruction in ring 3"])
+                            "CRASH: CPU #0 Illegal instruction in ring 3", "CRASH: CPU #1 Divide error. Ring 3."])
     assert "kernel.panic" not in categories(a, "all")
 
 
@@ -173,6 +206,10 @@ def test_a_genode_child_that_finishes_is_a_healthy_run_and_one_that_fails_is_not
      "thread='ep')", "genode-component-page-fault"),
     ("[00017.412] 01102:01104> <== fatal exception: process /boot/bin/sh[1102] thread initial-thread[1104]",
      "fuchsia-process-fatal-exception"),
+    ("[init -> test-fs] Error: Uncaught exception of type 'Genode::Out_of_ram'", "genode-component-aborted"),
+    ("[init -> test-exception] Warning: C++ runtime: terminate called after throwing an instance of '",
+     "genode-component-aborted"),
+    ("[init -> test-exception] abort called - thread: 'main'", "genode-component-aborted"),
 ])
 def test_a_component_failing_is_a_failed_unit_that_a_later_ready_line_demotes(catalog, line, rule):
     a = run_lines(catalog, GENODE_RUN + [line])
@@ -180,6 +217,17 @@ def test_a_component_failing_is_a_failed_unit_that_a_later_ready_line_demotes(ca
     later = run_lines(catalog, GENODE_RUN + [line, '[init] child "test-log" exited with exit value 0'])
     assert later.outcome == "success"
     assert all(f.verdict == "none" for f in later.findings() if f.rule == rule)
+
+
+def test_a_genode_abort_names_the_exception_and_other_cxx_runtime_words_are_not_one(catalog):
+    a = run_lines(catalog, GENODE_RUN + ["[init -> test-fs] Error: Uncaught exception of type 'Genode::Out_of_ram'",
+                                         "[init -> test-fs] Warning: abort called - thread: ep",
+                                         '[init] child "timer" announces service "Timer"'])
+    assert a.outcome == "failure" and failure(a).fields["exception"] == "Genode::Out_of_ram"
+    assert "Genode::Out_of_ram" in failure(a).remediation
+    other = run_lines(catalog, ["C++ runtime: libstdc++ 13 is required",
+                                "[init -> test-exception] Warning: stderr - not yet implemented"])
+    assert "init.unit-failed" not in categories(other, "all")
 
 
 def test_a_genode_banner_again_is_a_new_boot(catalog):
@@ -194,7 +242,12 @@ def test_hostile_bytes_in_these_kernels_lines_stay_inert(catalog):
              b'[init] child "\x1b[5mevil\xff" exited with exit value 7' + b"C" * 70000,
              b"panic {cpu0} a.c:1: f\x1b: \x00" + b"D" * 70000,
              b"vfs(1): panic: \x1b]8;;http://x\x07" + b"\xff" * 5000,
-             b"Genode \x1b[1m17.11" + b"E" * 70000]
+             b"Genode \x1b[1m17.11" + b"E" * 70000,
+             b"[init -> x] Error: Uncaught exception of type '\x1b]0;t\x07" + b"F" * 70000 + b"'",
+             b"[init -> x] Warning: C++ runtime: \x1b[2J\xff" + b"G" * 70000,
+             b"CRASH: CPU #0 \x1b[31m\x00" + b"H" * 70000 + b" in ring 0",
+             b"Haiku revision: hrev\x1b[1m1\xff" + b"I" * 70000,
+             b"Starting services: random \x1b]8;;http://x\x07" + b"J" * 70000]
     a = run_lines(catalog, lines)
     assert a.findings("all")
     for f in a.findings("all"):
