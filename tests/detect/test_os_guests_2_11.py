@@ -85,19 +85,6 @@ def test_haiku_healthy_kernel_output_says_nothing(catalog):
     assert [m.name for m in a.boots[-1].milestones] == ["kernel", "root-mounted"]
 
 
-@pytest.mark.parametrize("revision", ["Haiku revision: hrev57937", "Haiku revision: hrev57937, debug level: 2"])
-def test_a_haiku_kernel_whose_output_ends_in_its_early_start_is_a_stall(catalog, revision):
-    # main.cpp's greeting, its revision line (either wording) and its kernel args dump, then nothing
-    early = [revision, "kernel args:", "  size: 3152", "  version: 1"]
-    a = run_lines(catalog, early)
-    assert a.outcome == "stall" and failure_or_stall(a).rule == "haiku-kernel-stopped-early"
-    assert failure_or_stall(a).evidence[-1].text == "  version: 1"
-    # the same kernel going on to many more lines, or to its boot volume, is no stall
-    assert run_lines(catalog, early + ["  version: 1"] * 70).outcome == "unknown"
-    mounted = run_lines(catalog, early + ["Mounted boot partition: /dev/disk/scsi/0/0/0/raw"])
-    assert "boot.stall" not in categories(mounted, "all")
-
-
 def test_minix_stopping_while_rc_starts_its_services_is_a_stall(catalog):
     a = run_lines(catalog, ["MINIX 3.4.0. (GENERIC)", "Starting services: random lance"])
     assert a.outcome == "stall" and failure_or_stall(a).rule == "minix-rc-stopped-starting-services"
