@@ -1,4 +1,5 @@
-"""Helpers the rule tests share: an analysis's findings by category, a sample's serial lines."""
+"""Helpers the rule tests share: an analysis's findings by category, a sample's serial lines, the
+check that findings quote hostile lines safely."""
 
 from __future__ import annotations
 
@@ -18,3 +19,17 @@ def by_category(a) -> dict[str, list]:
 def serial_lines(case: str) -> list[str]:
     """samples/<case>/serial.log as lines."""
     return (SAMPLES / case / "serial.log").read_text().splitlines()
+
+
+TERMINAL_CONTROLS = frozenset("\x1b\x07\x00\x9b")
+
+
+def assert_quoted_safely(a, limit: int = 70000) -> None:
+    """Every finding of analysis `a` (all boots) quotes its lines and fields without terminal
+    controls (ESC, BEL, NUL, CSI) and shorter than `limit` characters."""
+    for f in a.findings("all"):
+        for e in f.evidence:
+            assert not set(e.text) & TERMINAL_CONTROLS
+            assert len(e.text) < limit
+        for value in f.fields.values():
+            assert not set(str(value)) & TERMINAL_CONTROLS
