@@ -276,7 +276,30 @@ def test_hostile_bytes_in_firmware_lines_stay_inert(catalog):
     lines = [b"( 700 ) Program Exception [ \x1b[31m2000 ]\x00" + b"A" * 70000,
              b"E3407: Load failed \x1b]0;evil\x07\xff" + b"B" * 70000,
              b"Kernel fault: interruption code 0005 ilc:2\x1b[2J\x9b" + b"C" * 70000,
-             b"! No virtio device found !\x1b]52;c;ZXZpbA==\x07"]
+             b"! No virtio device found !\x1b]52;c;ZXZpbA==\x07",
+             b"[talos] task mountState (1/1): failed: \x1b[31m\x00\xff" + b"D" * 70000]
     a = run_lines(catalog, lines)
     assert a.findings("all")
     assert_quoted_safely(a)
+
+
+# siderolabs/talos v1alpha1_controller.go runTask() (search-index file ids 18270514768, 12308511688)
+TALOS_TASK_FAILED = "[   12.410522] [talos] task mountStatePartition (1/1): failed: <error>"
+
+
+def test_a_talos_task_failing_alone_in_a_partial_view_fails_the_boot(catalog):
+    a = run_lines(catalog, ["[   12.300100] [talos] task mountStatePartition (1/1): starting", TALOS_TASK_FAILED])
+    f = next(f for f in a.findings() if f.rule == "talos-task-failed")
+    assert a.outcome == "failure" and f.category == "cloudinit.error" and f.fields["task"] == "mountStatePartition"
+
+
+def test_a_talos_task_failing_before_its_sequence_is_one_event(catalog):
+    a = run_lines(catalog, [TALOS_TASK_FAILED, "[   12.410600] [talos] phase mountState (5/12): failed",
+                            "[   12.410700] [talos] boot sequence: failed"])
+    live = [f.rule for f in a.findings() if f.category == "cloudinit.error" and f.suppressed_by is None]
+    assert a.outcome == "failure" and "talos-task-failed" not in live and live
+
+
+def test_a_talos_task_done_is_no_failure(catalog):
+    a = run_lines(catalog, ["[talos] task mountStatePartition (1/1): done, 110.42ms"])
+    assert "cloudinit.error" not in categories(a, "all")
