@@ -196,3 +196,110 @@ def test_hostile_bytes_in_these_lines_stay_inert(catalog):
     a = run_lines(catalog, lines)
     assert a.findings("all")
     assert_quoted_safely(a)
+
+
+# --- widened after round 11's study cases (rules-microvm2-11); lines from the sources' format strings ---
+
+@pytest.mark.parametrize("lines", [
+    # linux arch/s390/boot/pgm_check_info.c print_pgm_check_info() (search-index file id 73464010)
+    ["Linux version 6.8.0 (builder@host) #1 SMP", "Kernel fault: interruption code 0005 ilc:2",
+     "PSW : 0000200180000000 00000000000177b0 (startup_kernel+0x10/0x40)"],
+    # the same line glued to a version line that lost its newline
+    ["SMP Tue Mar 5 10:00:00 UTC 2024Kernel fault: interruption code 0004 ilc:3"],
+])
+def test_an_s390_kernel_faulting_in_its_early_code_fails_the_boot(catalog, lines):
+    a = run_lines(catalog, lines)
+    assert a.outcome == "failure"
+    f = next(f for f in a.findings() if f.rule == "s390-early-kernel-fault")
+    assert f.category == "kernel.panic" and f.fields["code"] in {"0005", "0004"}
+
+
+@pytest.mark.parametrize("lines", [
+    # aik/SLOF slof/fs/exception.fs .hw-exception and .fixed-regs (search-index file id 35007385187)
+    ["Booting from memory...", "( 700 ) Program Exception [ 2000 ]",
+     "    R0 .. R7           R8 .. R15         R16 .. R23         R24 .. R31"],
+    ["( 300 ) Data Storage Exception [ 40000000 ]"],
+    ["( 400 ) Intruction Storage Exception [ 0 ]"],          # SLOF's own spelling
+    [" Exception [ -3 ] triggered by boot firmware."],
+    # slof/fs/boot.fs do-load and (boot-exception-handler) (search-index file id 7023928064)
+    ["Trying to load:  from: /vdevice/v-scsi@71000003/disk@8000000000000000 ... ",
+     "E3405: No such device", "E3407: Load failed"],
+    ["E3401: Aborting boot,  No boot device!"],
+    # qemu pc-bios/s390-ccw main.c and IPL_assert (search-index file ids 317592669, 315257140)
+    ["! No virtio device found !"],
+    ["! No valid IPL device detected !"],
+    ["Failed to load OS from hard disk"],
+    # the first and a later main.c (search-index file ids 1127510535, 107742827)
+    ["No virtio-blk device found!"],
+    ["LOADPARM=[        ]", "Could not find a suitable boot device (none specified)"],
+], ids=["slof-700", "slof-300", "slof-400", "slof-sw", "slof-e3407", "slof-e3401",
+        "s390ccw-no-virtio", "s390ccw-no-ipl", "s390ccw-load", "s390ccw-2013", "s390ccw-none-specified"])
+def test_pseries_and_s390_firmware_failing_to_boot_is_a_boot_loader_failure(catalog, lines):
+    a = run_lines(catalog, lines)
+    assert a.outcome == "failure"
+    assert "boot.bootloader-error" in categories(a)
+    assert not {"boot.stall", "console.silent"} & categories(a)
+
+
+@pytest.mark.parametrize("lines", [
+    # one device of SLOF's boot list missing: SLOF tries the next (exception.fs -68)
+    ["E3405: No such device"],
+    ["W3411: Client application returned."],
+    ["    CR / XER           LR / CTR          SRR0 / SRR1        DAR / DSISR"],
+    # IPL_check's warning form (s390-ccw.h)
+    ["! WARNING: Unknown boot record type !"],
+    ["User process fault: interruption code 0x10 in libc.so.6[3ff9a800000+1c0000]"],
+])
+def test_firmware_warnings_and_single_devices_are_no_boot_failure(catalog, lines):
+    a = run_lines(catalog, lines)
+    assert not {"boot.bootloader-error", "kernel.panic"} & categories(a, "all")
+
+
+def test_an_s390_boot_device_that_failed_before_one_that_booted_is_moot(catalog):
+    a = run_lines(catalog, ["! Boot device not found", " !",
+                            "[    0.000000] Linux version 6.8.0 (builder@host) #1 SMP"])
+    assert not [f for f in a.findings() if f.rule == "s390-ccw-bios-no-ipl-device" and f.suppressed_by is None]
+
+
+@pytest.mark.parametrize("line", [
+    # linux arch/s390/kernel/traps.c die() before 3.8 (search-index file id 84307684)
+    "addressing exception: 0005 [#1] SMP ",
+    # linux arch/mips/kernel/traps.c die_if_kernel() words (search-index file id 66221758958)
+    "[    3.120551] Kernel bug detected[#1]:",
+    "Reserved instruction in kernel code[#1]:",
+])
+def test_die_lines_of_older_s390_and_mips_loongarch_are_oopses(catalog, line):
+    assert "kernel-oops" in oopses(run_lines(catalog, [line]))
+
+
+def test_hostile_bytes_in_firmware_lines_stay_inert(catalog):
+    lines = [b"( 700 ) Program Exception [ \x1b[31m2000 ]\x00" + b"A" * 70000,
+             b"E3407: Load failed \x1b]0;evil\x07\xff" + b"B" * 70000,
+             b"Kernel fault: interruption code 0005 ilc:2\x1b[2J\x9b" + b"C" * 70000,
+             b"! No virtio device found !\x1b]52;c;ZXZpbA==\x07",
+             b"[talos] task mountState (1/1): failed: \x1b[31m\x00\xff" + b"D" * 70000]
+    a = run_lines(catalog, lines)
+    assert a.findings("all")
+    assert_quoted_safely(a)
+
+
+# siderolabs/talos v1alpha1_controller.go runTask() (search-index file ids 18270514768, 12308511688)
+TALOS_TASK_FAILED = "[   12.410522] [talos] task mountStatePartition (1/1): failed: <error>"
+
+
+def test_a_talos_task_failing_alone_in_a_partial_view_fails_the_boot(catalog):
+    a = run_lines(catalog, ["[   12.300100] [talos] task mountStatePartition (1/1): starting", TALOS_TASK_FAILED])
+    f = next(f for f in a.findings() if f.rule == "talos-task-failed")
+    assert a.outcome == "failure" and f.category == "cloudinit.error" and f.fields["task"] == "mountStatePartition"
+
+
+def test_a_talos_task_failing_before_its_sequence_is_one_event(catalog):
+    a = run_lines(catalog, [TALOS_TASK_FAILED, "[   12.410600] [talos] phase mountState (5/12): failed",
+                            "[   12.410700] [talos] boot sequence: failed"])
+    live = [f.rule for f in a.findings() if f.category == "cloudinit.error" and f.suppressed_by is None]
+    assert a.outcome == "failure" and "talos-task-failed" not in live and live
+
+
+def test_a_talos_task_done_is_no_failure(catalog):
+    a = run_lines(catalog, ["[talos] task mountStatePartition (1/1): done, 110.42ms"])
+    assert "cloudinit.error" not in categories(a, "all")
