@@ -100,3 +100,11 @@ def test_openwrt_on_a_ram_overlay_is_a_warning_and_procd_reaching_askfirst_a_suc
 def test_a_solo5_tender_refusing_the_image_is_a_loader_error(catalog):
     a = run_lines(catalog, ["solo5-hvt: hello.spt: invalid or unsupported executable (elf header invalid while loading elf)"])
     assert a.outcome == "failure" and "boot.bootloader-error" in categories(a)
+
+
+def test_pfsense_waiting_in_its_interface_assignment_wizard_is_a_stall(catalog):
+    a = run_lines(catalog, ["Network interface mismatch -- Running interface assignment option."])
+    assert a.outcome == "stall" and "network.no-device" in categories(a)
+    answered = run_lines(catalog, ["Network interface mismatch -- Running interface assignment option.",
+                                   " 0) Logout (SSH only)                  9) pfTop"])
+    assert "firewall-interface-assignment-wizard" not in rules(answered) and answered.outcome == "success"
