@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import dataclasses
-import hashlib
 import importlib.util
 import io
 import os
@@ -47,17 +46,24 @@ def cache_dir() -> Path:
 
 def key(dirs: Sequence[Path]) -> str:
     """A digest of what loading `dirs` depends on: their definition files' bytes and this code."""
-    h = hashlib.sha256(_SALT)
+    h = cachedir.digest(_SALT)
     h.update(sys.version.encode())
     h.update(_yaml_build().encode())
     for path in sorted(_PACKAGE.rglob("*.py")):
-        h.update(b"\0code\0" + str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes())
+        _add(h, b"code", str(path.relative_to(_PACKAGE)).encode(), path.read_bytes())
     for d in dirs:
         h.update(b"\0dir\0" + os.fsencode(d) + (b"\0+" if d.is_dir() else b"\0-"))
         for sub in ("formats", "detectors"):
             for path in definitions._files(d, sub):
-                h.update(b"\0file\0" + os.fsencode(path) + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+                _add(h, b"file", os.fsencode(path), path.read_bytes())
     return h.hexdigest()[:40]
+
+
+def _add(h: Any, kind: bytes, name: bytes, data: bytes) -> None:
+    """One file into the digest: its kind, name and length before its bytes (no two sets of
+    files give the same stream)."""
+    h.update(b"\0%s\0%s\0%d\0" % (kind, name, len(data)))
+    h.update(data)
 
 
 def _yaml_build() -> str:

@@ -20,13 +20,13 @@ the same.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from consolewatch import cachedir
 from consolewatch.normalize import rxcode, scancache
 
 try:  # pragma: no cover - exercised by whichever backend the machine has
@@ -300,7 +300,7 @@ def _code_digest() -> str:
     """A digest of the code that turns patterns into the database (this module, `standins`,
     `rxsource`): cache entries are keyed by the patterns as written, so a change to how they are
     prefiltered or stood in for must name a new entry. Empty when a source cannot be read."""
-    h = hashlib.sha256()
+    h = cachedir.digest()
     try:
         here = Path(__file__).parent  # (read, not imported: a run that finds its entry uses neither)
         for name in (Path(__file__).name, "standins.py", "rxsource.py"):
