@@ -6,7 +6,8 @@ compiled when first used (`_LazyPattern`), not all on loading (~0.09 s). The ent
 bytes of every definition file on the search path (and which directories exist), the source of
 every module of this package (the code that parses them), the PyYAML install and the Python
 build, so it is never stale; an entry is only written for definitions without problems (their
-errors are reported from a fresh load).
+errors are reported from a fresh load). A run that finds none of those files changed (by their
+stat: `_known_key`) takes the key a run before it digested from `keys/`.
 
 Location: `$CONSOLEWATCH_CACHE_DIR/definitions/`, default the platform's user cache directory.
 A missing, unreadable, corrupt or foreign entry means loading again; writers go through a
@@ -25,6 +26,7 @@ import os
 import pickle
 import re
 import sys
+import time
 import types
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,19 +46,73 @@ def cache_dir() -> Path:
     return cachedir.folder("definitions")
 
 
-def key(dirs: Sequence[Path]) -> str:
+def key(dirs: Sequence[Path], parts: list[_Part] | None = None) -> str:
     """A digest of what loading `dirs` depends on: their definition files' bytes and this code."""
     h = cachedir.digest(_SALT)
-    h.update(sys.version.encode())
-    h.update(_yaml_build().encode())
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        _add(h, b"code", str(path.relative_to(_PACKAGE)).encode(), path.read_bytes())
-    for d in dirs:
-        h.update(b"\0dir\0" + os.fsencode(d) + (b"\0+" if d.is_dir() else b"\0-"))
-        for sub in ("formats", "detectors"):
-            for path in definitions._files(d, sub):
-                _add(h, b"file", os.fsencode(path), path.read_bytes())
+    for part in _parts(dirs) if parts is None else parts:
+        if isinstance(part, bytes):
+            h.update(part)
+        else:
+            _add(h, part[0], part[1], part[2].read_bytes())
     return h.hexdigest()[:40]
+
+
+_Part = bytes | tuple[bytes, bytes, Path]
+"""What `key` digests: bytes as they are, or a file (its kind, name and path) by its bytes."""
+
+
+def _parts(dirs: Sequence[Path]) -> list[_Part]:
+    parts: list[_Part] = [sys.version.encode(), _yaml_build().encode()]
+    parts += [(b"code", str(path.relative_to(_PACKAGE)).encode(), path) for path in sorted(_PACKAGE.rglob("*.py"))]
+    for d in dirs:
+        parts.append(b"\0dir\0" + os.fsencode(d) + (b"\0+" if d.is_dir() else b"\0-"))
+        for sub in ("formats", "detectors"):
+            parts += [(b"file", os.fsencode(path), path) for path in definitions._files(d, sub)]
+    return parts
+
+
+#: Files changed less than this long ago are read for the key every time (see `_known_key`).
+SETTLE_NS = 2_000_000_000
+_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+def _known_key(dirs: Sequence[Path]) -> str:
+    """`key(dirs)`, without reading and digesting the ~2.5 MB of files again when none changed
+    since a run remembered their key: remembered by every file's size, inode, modification and
+    change times (a write changes the change time, which no user call sets back). A file changed
+    in the last `SETTLE_NS` is read every time, as git treats its index: a second write within
+    the clock's resolution could leave every time as it was."""
+    parts = _parts(dirs)
+    h = cachedir.digest(_SALT + b"-stat")
+    newest = 0
+    for part in parts:
+        if isinstance(part, bytes):
+            h.update(part)
+            continue
+        st = part[2].stat()
+        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+        h.update(b"\0%s\0%s\0%d\0%d\0%d\0%d\0" % (part[0], part[1], st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+    memo = cachedir.folder("keys") / f"{h.hexdigest()[:40]}.key"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        known = memo.read_text(encoding="ascii")
+        if _KEY.fullmatch(known):
+            return known
+    found = key(dirs, parts)
+    if newest < time.time_ns() - SETTLE_NS:
+        _remember(memo, found)
+    return found
+
+
+def _remember(memo: Path, found: str) -> None:
+    tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(found, encoding="ascii")
+        os.replace(tmp, memo)
+        cachedir.prune(memo.parent, "*.key", KEEP)
+    except OSError:  # a read-only or full cache directory: read the files next time
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _add(h: Any, kind: bytes, name: bytes, data: bytes) -> None:
@@ -77,7 +133,7 @@ def _yaml_build() -> str:
 def load(dirs: Sequence[Path]) -> Definitions:
     """`definitions.load(dirs)`, from the cache when an entry for exactly these files exists."""
     try:
-        entry = cache_dir() / f"{key(dirs)}.pickle"
+        entry = cache_dir() / f"{_known_key(dirs)}.pickle"
     except OSError:  # a file vanished while hashing: load it the ordinary way (it says what is wrong)
         return definitions.load(dirs)
     got = _read(entry)
