@@ -11,7 +11,6 @@ Data goes to stdout, the human summary to stderr; exit status 0 (nothing reached
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import os
 import re
@@ -52,6 +51,8 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if m:
+            import difflib
+
             choices = re.findall(r"'([^']*)'", m.group(2))
             close = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.6)
             if close:
