@@ -34,11 +34,13 @@ from typing import Any
 
 from consolewatch import cachedir, definitions
 from consolewatch.definitions import Definitions
+from consolewatch.detect.rules import Rule
 from consolewatch.normalize import rxcode
+from consolewatch.normalize.formats import Format
 
 #: Entries kept (one per set of definitions and code: a checkout switching branches, `--parsers`).
 KEEP = 16
-_SALT = b"consolewatch-definitions-1"
+_SALT = b"consolewatch-definitions-2"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -130,13 +132,15 @@ def _yaml_build() -> str:
     return f"{origin}:{st.st_size}:{st.st_mtime_ns}" if st else "none"
 
 
-def load(dirs: Sequence[Path]) -> Definitions:
-    """`definitions.load(dirs)`, from the cache when an entry for exactly these files exists."""
+def load(dirs: Sequence[Path], *, samples: bool = True) -> Definitions:
+    """`definitions.load(dirs)`, from the cache when an entry for exactly these files exists.
+    `samples=False`: read from the cache, every rule's and format's samples are left empty (only
+    `rules check` runs them; they are half the objects of an entry)."""
     try:
         entry = cache_dir() / f"{_known_key(dirs)}.pickle"
     except OSError:  # a file vanished while hashing: load it the ordinary way (it says what is wrong)
         return definitions.load(dirs)
-    got = _read(entry)
+    got = _read(entry, samples)
     if got is not None:
         return got
     defs = definitions.load(dirs)
@@ -149,11 +153,13 @@ def load(dirs: Sequence[Path]) -> Definitions:
     return defs
 
 
-def _read(entry: Path) -> Definitions | None:
+def _read(entry: Path, samples: bool = True) -> Definitions | None:
     try:
         # The entry is this user's own file, written by `_write` below (as trusted as the code).
         with entry.open("rb") as f:
             got = _Unpickler(f).load()
+            if samples and isinstance(got, Definitions):
+                _put_samples(got, _Unpickler(f).load())
     except Exception:  # missing, truncated, corrupt, from another version: load again
         return None
     return got if isinstance(got, Definitions) else None
@@ -170,11 +176,35 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+#: The fields only `rules check` reads: an entry holds the definitions with these empty, then
+#: their values (`_samples_of`), so a reader that needs none stops before them.
+_SAMPLES: dict[type, tuple[str, ...]] = {Rule: ("match_samples", "no_match_samples"), Format: ("samples",)}
+
+
+def _samples_of(defs: Definitions) -> tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]:
+    return ({k: tuple(getattr(r, n) for n in _SAMPLES[Rule]) for k, r in defs.rules.items()},
+            {k: tuple(getattr(f, n) for n in _SAMPLES[Format]) for k, f in defs.formats.items()})
+
+
+def _put_samples(defs: Definitions, kept: tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]) -> None:
+    """Fill the definitions just read with their samples (through the slots, as reading does)."""
+    for cls, objs, values in ((Rule, defs.rules, kept[0]), (Format, defs.formats, kept[1])):
+        setters = [_slot(cls, n).__set__ for n in _SAMPLES[cls]]
+        for key, obj in objs.items():
+            for put, value in zip(setters, values[key], strict=True):
+                put(obj, value)
+
+
 class _Pickler(pickle.Pickler):
     """Writes each regex with what `re` compiled it to (`rxcode`), so that reading it back
     and using it skips parsing and compiling (~0.11 ms a regex; a 100 MB run uses ~450), and each
     slotted dataclass (rules, matchers, patterns: ~3,400) with a state setter that does not call
-    `dataclasses.fields` for every object (~2-4 ms of every command's start)."""
+    `dataclasses.fields` for every object (~2-4 ms of every command's start). `bare`: the
+    `_SAMPLES` fields are written empty."""
+
+    def __init__(self, out: io.BytesIO, *, bare: bool = False) -> None:
+        super().__init__(out, protocol=pickle.HIGHEST_PROTOCOL)
+        self._bare = _SAMPLES if bare else {}
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, (re.Pattern, _LazyPattern)):
@@ -184,7 +214,9 @@ class _Pickler(pickle.Pickler):
             return NotImplemented
         names = _slotted_fields(type(obj))
         if names:  # read back by `_set_slots`, as `dataclasses` would but without `fields()` per object
-            return _NEWOBJ, (type(obj),), tuple([getattr(obj, n) for n in names]), None, None, _set_slots
+            bare = self._bare.get(type(obj), ())
+            state = tuple([() if n in bare else getattr(obj, n) for n in names])
+            return _NEWOBJ, (type(obj),), state, None, None, _set_slots
         return NotImplemented
 
 
@@ -271,7 +303,8 @@ def _write(entry: Path, defs: Definitions) -> None:
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         out = io.BytesIO()
-        _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(defs)
+        _Pickler(out, bare=True).dump(defs)
+        _Pickler(out).dump(_samples_of(defs))
         tmp.write_bytes(out.getvalue())
         os.replace(tmp, entry)
         cachedir.prune(entry.parent, "*.pickle", KEEP)

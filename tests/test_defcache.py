@@ -73,6 +73,17 @@ def test_the_key_of_unchanged_files_is_remembered_and_not_read_again(parsers, tm
     assert any(r.title.startswith("Edited ") for r in defcache.load([parsers]).rules.values())
 
 
+def test_an_analysis_reads_the_definitions_without_their_samples(parsers, tmp_path):
+    fresh = definitions.load([parsers])
+    defcache.load([parsers])  # writes the entry
+    bare = defcache.load([parsers], samples=False)
+    assert summary(bare) == summary(fresh)
+    assert all(not r.match_samples and not r.no_match_samples for r in bare.rules.values())
+    assert all(not f.samples for f in bare.formats.values())
+    full = defcache.load([parsers])  # the same entry, samples and all
+    assert full.rules == fresh.rules and full.formats == fresh.formats
+
+
 def test_definitions_with_problems_are_reported_and_not_cached(parsers, tmp_path):
     (parsers / "detectors" / "broken.yaml").write_text("rules: [\n", encoding="utf-8")
     got = defcache.load([parsers])
