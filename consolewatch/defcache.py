@@ -55,22 +55,35 @@ def key(dirs: Sequence[Path], parts: list[_Part] | None = None) -> str:
         if isinstance(part, bytes):
             h.update(part)
         else:
-            _add(h, part[0], part[1], part[2].read_bytes())
+            with open(part[2], "rb") as f:
+                _add(h, part[0], part[1], f.read())
     return h.hexdigest()[:40]
 
 
-_Part = bytes | tuple[bytes, bytes, Path]
+_Part = bytes | tuple[bytes, bytes, str]
 """What `key` digests: bytes as they are, or a file (its kind, name and path) by its bytes."""
 
 
 def _parts(dirs: Sequence[Path]) -> list[_Part]:
     parts: list[_Part] = [sys.version.encode(), _yaml_build().encode()]
-    parts += [(b"code", str(path.relative_to(_PACKAGE)).encode(), path) for path in sorted(_PACKAGE.rglob("*.py"))]
+    parts += [(b"code", name, path) for name, path in _package_sources()]
     for d in dirs:
         parts.append(b"\0dir\0" + os.fsencode(d) + (b"\0+" if d.is_dir() else b"\0-"))
         for sub in ("formats", "detectors"):
-            parts += [(b"file", os.fsencode(path), path) for path in definitions._files(d, sub)]
+            parts += [(b"file", os.fsencode(path), os.fspath(path)) for path in definitions._files(d, sub)]
     return parts
+
+
+def _package_sources() -> list[tuple[bytes, str]]:
+    """(name relative to the package, path) of every module source of this package, sorted by
+    name (os.walk: a third of `rglob`'s time, every command)."""
+    found = []
+    for root, _dirs, files in os.walk(_PACKAGE):
+        rel = os.path.relpath(root, _PACKAGE)
+        found += [(os.fsencode(name if rel == "." else os.path.join(rel, name)), os.path.join(root, name))
+                  for name in files if name.endswith(".py")]
+    found.sort()
+    return found
 
 
 #: Files changed less than this long ago are read for the key every time (see `_known_key`).
@@ -91,7 +104,7 @@ def _known_key(dirs: Sequence[Path]) -> str:
         if isinstance(part, bytes):
             h.update(part)
             continue
-        st = part[2].stat()
+        st = os.stat(part[2])
         newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
         h.update(b"\0%s\0%s\0%d\0%d\0%d\0%d\0" % (part[0], part[1], st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
     memo = cachedir.folder("keys") / f"{h.hexdigest()[:40]}.key"
