@@ -35,10 +35,11 @@ class DefinitionsError(Exception):
 
 
 def load_catalog(extra_dirs: Sequence[str | os.PathLike] = ()) -> Catalog:
-    """The definitions on the search path plus `extra_dirs`, compiled; DefinitionsError on any problem."""
+    """The definitions on the search path plus `extra_dirs`, compiled; DefinitionsError on any problem.
+    Read from the cache, its definitions carry no rule or format samples (`rules check` runs them)."""
     from consolewatch import defcache, definitions
 
-    defs = defcache.load(definitions.search_path([str(d) for d in extra_dirs]))
+    defs = defcache.load(definitions.search_path([str(d) for d in extra_dirs]), samples=False)
     if defs.problems:
         raise DefinitionsError(defs.problems)
     return Catalog(defs)

@@ -6,7 +6,8 @@ compiled when first used (`_LazyPattern`), not all on loading (~0.09 s). The ent
 bytes of every definition file on the search path (and which directories exist), the source of
 every module of this package (the code that parses them), the PyYAML install and the Python
 build, so it is never stale; an entry is only written for definitions without problems (their
-errors are reported from a fresh load).
+errors are reported from a fresh load). A run that finds none of those files changed (by their
+stat: `_known_key`) takes the key a run before it digested from `keys/`.
 
 Location: `$CONSOLEWATCH_CACHE_DIR/definitions/`, default the platform's user cache directory.
 A missing, unreadable, corrupt or foreign entry means loading again; writers go through a
@@ -19,13 +20,13 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import dataclasses
-import hashlib
 import importlib.util
 import io
 import os
 import pickle
 import re
 import sys
+import time
 import types
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,11 +34,13 @@ from typing import Any
 
 from consolewatch import cachedir, definitions
 from consolewatch.definitions import Definitions
+from consolewatch.detect.rules import Rule
 from consolewatch.normalize import rxcode
+from consolewatch.normalize.formats import Format
 
 #: Entries kept (one per set of definitions and code: a checkout switching branches, `--parsers`).
 KEEP = 16
-_SALT = b"consolewatch-definitions-1"
+_SALT = b"consolewatch-definitions-2"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -45,19 +48,93 @@ def cache_dir() -> Path:
     return cachedir.folder("definitions")
 
 
-def key(dirs: Sequence[Path]) -> str:
+def key(dirs: Sequence[Path], parts: list[_Part] | None = None) -> str:
     """A digest of what loading `dirs` depends on: their definition files' bytes and this code."""
-    h = hashlib.sha256(_SALT)
-    h.update(sys.version.encode())
-    h.update(_yaml_build().encode())
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        h.update(b"\0code\0" + str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes())
-    for d in dirs:
-        h.update(b"\0dir\0" + os.fsencode(d) + (b"\0+" if d.is_dir() else b"\0-"))
-        for sub in ("formats", "detectors"):
-            for path in definitions._files(d, sub):
-                h.update(b"\0file\0" + os.fsencode(path) + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    h = cachedir.digest(_SALT)
+    for part in _parts(dirs) if parts is None else parts:
+        if isinstance(part, bytes):
+            h.update(part)
+        else:
+            with open(part[2], "rb") as f:
+                _add(h, part[0], part[1], f.read())
     return h.hexdigest()[:40]
+
+
+_Part = bytes | tuple[bytes, bytes, str]
+"""What `key` digests: bytes as they are, or a file (its kind, name and path) by its bytes."""
+
+
+def _parts(dirs: Sequence[Path]) -> list[_Part]:
+    parts: list[_Part] = [sys.version.encode(), _yaml_build().encode()]
+    parts += [(b"code", name, path) for name, path in _package_sources()]
+    for d in dirs:
+        parts.append(b"\0dir\0" + os.fsencode(d) + (b"\0+" if d.is_dir() else b"\0-"))
+        for sub in ("formats", "detectors"):
+            parts += [(b"file", os.fsencode(path), os.fspath(path)) for path in definitions._files(d, sub)]
+    return parts
+
+
+def _package_sources() -> list[tuple[bytes, str]]:
+    """(name relative to the package, path) of every module source of this package, sorted by
+    name (os.walk: a third of `rglob`'s time, every command)."""
+    found = []
+    for root, _dirs, files in os.walk(_PACKAGE):
+        rel = os.path.relpath(root, _PACKAGE)
+        found += [(os.fsencode(name if rel == "." else os.path.join(rel, name)), os.path.join(root, name))
+                  for name in files if name.endswith(".py")]
+    found.sort()
+    return found
+
+
+#: Files changed less than this long ago are read for the key every time (see `_known_key`).
+SETTLE_NS = 2_000_000_000
+_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+def _known_key(dirs: Sequence[Path]) -> str:
+    """`key(dirs)`, without reading and digesting the ~2.5 MB of files again when none changed
+    since a run remembered their key: remembered by every file's size, inode, modification and
+    change times (a write changes the change time, which no user call sets back). A file changed
+    in the last `SETTLE_NS` is read every time, as git treats its index: a second write within
+    the clock's resolution could leave every time as it was."""
+    parts = _parts(dirs)
+    h = cachedir.digest(_SALT + b"-stat")
+    newest = 0
+    for part in parts:
+        if isinstance(part, bytes):
+            h.update(part)
+            continue
+        st = os.stat(part[2])
+        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+        h.update(b"\0%s\0%s\0%d\0%d\0%d\0%d\0" % (part[0], part[1], st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+    memo = cachedir.folder("keys") / f"{h.hexdigest()[:40]}.key"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        known = memo.read_text(encoding="ascii")
+        if _KEY.fullmatch(known):
+            return known
+    found = key(dirs, parts)
+    if newest < time.time_ns() - SETTLE_NS:
+        _remember(memo, found)
+    return found
+
+
+def _remember(memo: Path, found: str) -> None:
+    tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(found, encoding="ascii")
+        os.replace(tmp, memo)
+        cachedir.prune(memo.parent, "*.key", KEEP)
+    except OSError:  # a read-only or full cache directory: read the files next time
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _add(h: Any, kind: bytes, name: bytes, data: bytes) -> None:
+    """One file into the digest: its kind, name and length before its bytes (no two sets of
+    files give the same stream)."""
+    h.update(b"\0%s\0%s\0%d\0" % (kind, name, len(data)))
+    h.update(data)
 
 
 def _yaml_build() -> str:
@@ -68,13 +145,15 @@ def _yaml_build() -> str:
     return f"{origin}:{st.st_size}:{st.st_mtime_ns}" if st else "none"
 
 
-def load(dirs: Sequence[Path]) -> Definitions:
-    """`definitions.load(dirs)`, from the cache when an entry for exactly these files exists."""
+def load(dirs: Sequence[Path], *, samples: bool = True) -> Definitions:
+    """`definitions.load(dirs)`, from the cache when an entry for exactly these files exists.
+    `samples=False`: read from the cache, every rule's and format's samples are left empty (only
+    `rules check` runs them; they are half the objects of an entry)."""
     try:
-        entry = cache_dir() / f"{key(dirs)}.pickle"
+        entry = cache_dir() / f"{_known_key(dirs)}.pickle"
     except OSError:  # a file vanished while hashing: load it the ordinary way (it says what is wrong)
         return definitions.load(dirs)
-    got = _read(entry)
+    got = _read(entry, samples)
     if got is not None:
         return got
     defs = definitions.load(dirs)
@@ -87,11 +166,13 @@ def load(dirs: Sequence[Path]) -> Definitions:
     return defs
 
 
-def _read(entry: Path) -> Definitions | None:
+def _read(entry: Path, samples: bool = True) -> Definitions | None:
     try:
         # The entry is this user's own file, written by `_write` below (as trusted as the code).
         with entry.open("rb") as f:
             got = _Unpickler(f).load()
+            if samples and isinstance(got, Definitions):
+                _put_samples(got, _Unpickler(f).load())
     except Exception:  # missing, truncated, corrupt, from another version: load again
         return None
     return got if isinstance(got, Definitions) else None
@@ -108,11 +189,35 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+#: The fields only `rules check` reads: an entry holds the definitions with these empty, then
+#: their values (`_samples_of`), so a reader that needs none stops before them.
+_SAMPLES: dict[type, tuple[str, ...]] = {Rule: ("match_samples", "no_match_samples"), Format: ("samples",)}
+
+
+def _samples_of(defs: Definitions) -> tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]:
+    return ({k: tuple(getattr(r, n) for n in _SAMPLES[Rule]) for k, r in defs.rules.items()},
+            {k: tuple(getattr(f, n) for n in _SAMPLES[Format]) for k, f in defs.formats.items()})
+
+
+def _put_samples(defs: Definitions, kept: tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]) -> None:
+    """Fill the definitions just read with their samples (through the slots, as reading does)."""
+    for cls, objs, values in ((Rule, defs.rules, kept[0]), (Format, defs.formats, kept[1])):
+        setters = [_slot(cls, n).__set__ for n in _SAMPLES[cls]]
+        for key, obj in objs.items():
+            for put, value in zip(setters, values[key], strict=True):
+                put(obj, value)
+
+
 class _Pickler(pickle.Pickler):
     """Writes each regex with what `re` compiled it to (`rxcode`), so that reading it back
     and using it skips parsing and compiling (~0.11 ms a regex; a 100 MB run uses ~450), and each
     slotted dataclass (rules, matchers, patterns: ~3,400) with a state setter that does not call
-    `dataclasses.fields` for every object (~2-4 ms of every command's start)."""
+    `dataclasses.fields` for every object (~2-4 ms of every command's start). `bare`: the
+    `_SAMPLES` fields are written empty."""
+
+    def __init__(self, out: io.BytesIO, *, bare: bool = False) -> None:
+        super().__init__(out, protocol=pickle.HIGHEST_PROTOCOL)
+        self._bare = _SAMPLES if bare else {}
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, (re.Pattern, _LazyPattern)):
@@ -122,7 +227,9 @@ class _Pickler(pickle.Pickler):
             return NotImplemented
         names = _slotted_fields(type(obj))
         if names:  # read back by `_set_slots`, as `dataclasses` would but without `fields()` per object
-            return _NEWOBJ, (type(obj),), tuple([getattr(obj, n) for n in names]), None, None, _set_slots
+            bare = self._bare.get(type(obj), ())
+            state = tuple([() if n in bare else getattr(obj, n) for n in names])
+            return _NEWOBJ, (type(obj),), state, None, None, _set_slots
         return NotImplemented
 
 
@@ -209,7 +316,8 @@ def _write(entry: Path, defs: Definitions) -> None:
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         out = io.BytesIO()
-        _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(defs)
+        _Pickler(out, bare=True).dump(defs)
+        _Pickler(out).dump(_samples_of(defs))
         tmp.write_bytes(out.getvalue())
         os.replace(tmp, entry)
         cachedir.prune(entry.parent, "*.pickle", KEEP)

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from consolewatch.detect.ruleparse import parse_rules_file
 from consolewatch.detect.rules import Rule
 from consolewatch.model import CATEGORIES
 from consolewatch.normalize.formats import Format, FormatPattern, parse_format
@@ -76,6 +75,8 @@ def _files(d: Path, sub: str) -> Iterable[Path]:
 
 def load(dirs: Sequence[Path] | None = None) -> Definitions:
     """Load formats and detectors from `dirs` (default: the search path)."""
+    from consolewatch.detect.ruleparse import parse_rules_file  # only here: a cached load needs none of it
+
     dirs = list(search_path() if dirs is None else dirs)
     problems: list[Problem] = []
     formats: dict[str, Format] = {}

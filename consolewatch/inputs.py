@@ -8,7 +8,6 @@ Each input becomes source events (the replay fetcher's job, synchronous here). U
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -216,6 +215,8 @@ def _decoded(output: str) -> bytes:
     SDKs) leave it base64. Console text has spaces; base64 has none and decodes to text."""
     packed = "".join(output.split())
     if len(packed) >= 8 and len(packed) % 4 == 0 and " " not in output.strip() and _BASE64.fullmatch(packed):
+        import base64
+
         try:
             raw = base64.b64decode(packed, validate=True)
             raw.decode("utf-8")

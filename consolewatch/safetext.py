@@ -25,7 +25,9 @@ escape is what makes the difference visible, not undetectable.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 _FORMAT = (
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e"
@@ -39,11 +41,19 @@ _UNICODE = f"[{_FORMAT}]|(?<=[{_MARKS}]{{4}})[{_MARKS}]"
 #: Non-ASCII characters a console line must not carry raw (the normaliser's rule; C1 included).
 UNICODE_HAZARD = re.compile(f"[\x80-\x9f]|{_UNICODE}|{_JOINERS}")
 _CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
-_ANY = re.compile(f"[{_CONTROLS}]|{_UNICODE}")
-_ANY_ONE_LINE = re.compile(f"[\t\n{_CONTROLS}]|{_UNICODE}")
+
+
+def _lazy(source: str, flags: int = 0) -> Callable[[], re.Pattern[str]]:
+    """The regex, compiled when first asked for: the Unicode classes take ~0.35 ms each to
+    compile, and most runs (`analyze --json` of a console) never escape anything."""
+    return functools.cache(lambda: re.compile(source, flags))
+
+
+_ANY = _lazy(f"[{_CONTROLS}]|{_UNICODE}")
+_ANY_ONE_LINE = _lazy(f"[\t\n{_CONTROLS}]|{_UNICODE}")
 # Joiners are judged after everything else is escaped: an escape next to one is ASCII.
-_JOINER = re.compile(_JOINERS)
-_C1_OR_UNICODE = re.compile(f"[\x80-\x9f]|{_UNICODE}")
+_JOINER = _lazy(_JOINERS)
+_C1_OR_UNICODE = _lazy(f"[\x80-\x9f]|{_UNICODE}")
 
 
 def escape(ch: str) -> str:
@@ -63,7 +73,7 @@ def escape_unicode(text: str) -> str:
     console row; ASCII rows are returned as they are."""
     if text.isascii():
         return text
-    return _JOINER.sub(_sub, _C1_OR_UNICODE.sub(_sub, text))
+    return _JOINER().sub(_sub, _C1_OR_UNICODE().sub(_sub, text))
 
 
 def visible(text: object) -> str:
@@ -72,7 +82,7 @@ def visible(text: object) -> str:
     s = text if isinstance(text, str) else str(text)
     if s.isascii() and s.isprintable():
         return s
-    return _JOINER.sub(_sub, _ANY.sub(_sub, s))
+    return _JOINER().sub(_sub, _ANY().sub(_sub, s))
 
 
 def one_line(text: object, limit: int | None = None) -> str:
@@ -80,7 +90,7 @@ def one_line(text: object, limit: int | None = None) -> str:
     TABs are escaped too, so it cannot start a row of its own. `limit` cuts it, marked."""
     s = text if isinstance(text, str) else str(text)
     if not (s.isascii() and s.isprintable()):
-        s = _JOINER.sub(_sub, _ANY_ONE_LINE.sub(_sub, s))
+        s = _JOINER().sub(_sub, _ANY_ONE_LINE().sub(_sub, s))
     if limit is not None and len(s) > limit:
         s = s[:limit] + "\u2026"
     return s
@@ -88,7 +98,7 @@ def one_line(text: object, limit: int | None = None) -> str:
 
 def is_inert(text: str, *, one_row: bool = False) -> bool:
     """True when `text` holds nothing `visible()` (or `one_line()`) would escape."""
-    return (_ANY_ONE_LINE if one_row else _ANY).search(text) is None and _JOINER.search(text) is None
+    return (_ANY_ONE_LINE if one_row else _ANY)().search(text) is None and _JOINER().search(text) is None
 
 
 def to_bytes(text: str) -> bytes:
@@ -118,7 +128,7 @@ def _only_escaped_bytes(text: str) -> bool:
 
 # -- secrets -------------------------------------------------------------------------------------
 
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]*@")
+_USERINFO = _lazy(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]*@")
 
 
 def redact(label: str) -> str:
@@ -140,4 +150,4 @@ def redact(label: str) -> str:
 
 def redact_urls(text: str) -> str:
     """Free text (an error message) with the credentials of any URL in it replaced by `***@`."""
-    return _USERINFO.sub(r"\1***@", text) if "://" in text else text
+    return _USERINFO().sub(r"\1***@", text) if "://" in text else text

@@ -56,6 +56,34 @@ def test_an_edited_definition_is_never_read_from_a_stale_entry(parsers, tmp_path
     assert defcache.load([parsers]).rules[old.id].title == old.title
 
 
+def test_the_key_of_unchanged_files_is_remembered_and_not_read_again(parsers, tmp_path, monkeypatch):
+    keys = tmp_path / "cache" / "keys"
+    defcache.load([parsers])  # the copied files changed just now: read every time, nothing remembered
+    assert not keys.exists()
+    monkeypatch.setattr(defcache, "SETTLE_NS", 0)
+    first = defcache.load([parsers])
+    memos = sorted(keys.glob("*"))
+    assert [p.read_text() for p in memos] == [defcache.key([parsers])]
+    real = defcache.key
+    monkeypatch.setattr(defcache, "key", lambda *a: pytest.fail("the files were read again"))
+    assert defcache.load([parsers]).rules == first.rules
+    path = parsers / "detectors" / "kernel.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1), encoding="utf-8")
+    monkeypatch.setattr(defcache, "key", real)  # an edited file: its stat names no remembered key
+    assert any(r.title.startswith("Edited ") for r in defcache.load([parsers]).rules.values())
+
+
+def test_an_analysis_reads_the_definitions_without_their_samples(parsers, tmp_path):
+    fresh = definitions.load([parsers])
+    defcache.load([parsers])  # writes the entry
+    bare = defcache.load([parsers], samples=False)
+    assert summary(bare) == summary(fresh)
+    assert all(not r.match_samples and not r.no_match_samples for r in bare.rules.values())
+    assert all(not f.samples for f in bare.formats.values())
+    full = defcache.load([parsers])  # the same entry, samples and all
+    assert full.rules == fresh.rules and full.formats == fresh.formats
+
+
 def test_definitions_with_problems_are_reported_and_not_cached(parsers, tmp_path):
     (parsers / "detectors" / "broken.yaml").write_text("rules: [\n", encoding="utf-8")
     got = defcache.load([parsers])

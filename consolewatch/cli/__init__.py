@@ -11,7 +11,7 @@ Data goes to stdout, the human summary to stderr; exit status 0 (nothing reached
 from __future__ import annotations
 
 import argparse
-import difflib
+import importlib
 import os
 import re
 import signal
@@ -51,6 +51,8 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if m:
+            import difflib
+
             choices = re.findall(r"'([^']*)'", m.group(2))
             close = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.6)
             if close:
@@ -99,7 +101,30 @@ def add_baseline_option(p) -> None:
                         "its other sources): list the lines and milestones that differ")
 
 
-def _parser() -> argparse.ArgumentParser:
+#: Commands whose arguments their own modules add (imported only to build their parser).
+_MODULE_COMMANDS = ("watch", "demo", "report", "captures", "alerts", "ocr", "netcfg")
+_COMMANDS = ("analyze", "tail", *_MODULE_COMMANDS, "rules", "completion")
+_GLOBAL_FLAGS = ("--no-color", "-q", "--quiet", "--debug")
+
+
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The command `argv` names, when only global flags come before it (else None: --help,
+    --version and mistakes need every command's parser)."""
+    for arg in argv:
+        if arg not in _GLOBAL_FLAGS:
+            return arg if arg in _COMMANDS else None
+    return None
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with `command` (a command argv names), the other commands whose
+    arguments live in their own modules are left out, so `analyze` does not import (and compile)
+    the modules of `watch`, `report`, `alerts` and the rest: `command`'s arguments, help and
+    errors are the same."""
+
+    def wanted(name: str) -> bool:
+        return command is None or command == name
+
     p = Parser(
         prog="consolewatch", main=True,
         description="Tells you why a cloud VM did not boot: reads its console, names the failure, says the fix.",
@@ -122,44 +147,21 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--parsers", action="append", default=[], metavar="DIR", help="extra definitions directory")
     add_baseline_option(a)
 
-    t = sub.add_parser("tail", help="follow a machine's console live (a CI gate with --until)")
-    t.add_argument("target", help="aws:[REGION/]i-..., gce:PROJECT/ZONE/NAME, do:ID, vnc://HOST:PORT, "
-                                  "vnc+ws://HOST:PORT/PATH, vnc+wss://..., openstack:SERVER, file:PATH, qemu:SOCKET_OR_PTY")
-    t.add_argument("--json", action="store_true", help="JSON Lines, one event per line")
-    t.add_argument("--no-follow", action="store_true", help="fetch what exists and exit")
-    t.add_argument("--until", choices=["success", "failure", "outcome"], help="end when the boot reaches this")
-    t.add_argument("--timeout", type=float, metavar="SECONDS", help="end the follow after this long (exit 3)")
-    from consolewatch.cli.tail import add_target_options
+    if wanted("tail"):
+        t = sub.add_parser("tail", help="follow a machine's console live (a CI gate with --until)")
+        t.add_argument("target", help="aws:[REGION/]i-..., gce:PROJECT/ZONE/NAME, do:ID, vnc://HOST:PORT, "
+                                      "vnc+ws://HOST:PORT/PATH, vnc+wss://..., openstack:SERVER, file:PATH, qemu:SOCKET_OR_PTY")
+        t.add_argument("--json", action="store_true", help="JSON Lines, one event per line")
+        t.add_argument("--no-follow", action="store_true", help="fetch what exists and exit")
+        t.add_argument("--until", choices=["success", "failure", "outcome"], help="end when the boot reaches this")
+        t.add_argument("--timeout", type=float, metavar="SECONDS", help="end the follow after this long (exit 3)")
+        from consolewatch.cli.tail import add_target_options
 
-    add_target_options(t)
+        add_target_options(t)
 
-    from consolewatch.cli.watch import add_parser as add_watch
-
-    add_watch(sub)
-
-    from consolewatch.cli.demo import add_parser as add_demo
-
-    add_demo(sub)
-
-    from consolewatch.cli.report import add_parser as add_report
-
-    add_report(sub)
-
-    from consolewatch.cli.captures import add_parser as add_captures
-
-    add_captures(sub)
-
-    from consolewatch.cli.alerts import add_parser as add_alerts
-
-    add_alerts(sub)
-
-    from consolewatch.cli.ocr import add_parser as add_ocr
-
-    add_ocr(sub)
-
-    from consolewatch.cli.netcfg import add_parser as add_netcfg
-
-    add_netcfg(sub)
+    for name in _MODULE_COMMANDS:  # consolewatch.cli.<name>.add_parser(sub), in this order
+        if wanted(name):
+            importlib.import_module(f"consolewatch.cli.{name}").add_parser(sub)
 
     r = sub.add_parser("rules", help="list, show and check detector rules")
     rs = r.add_subparsers(dest="rules_command", metavar="ACTION")
@@ -210,7 +212,8 @@ def _shown(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(None if "_ARGCOMPLETE" in os.environ else _named_command(argv))
     _complete(parser)
     args = parser.parse_args(argv)
     Options.quiet, Options.debug, Options.no_color = bool(args.quiet), bool(args.debug), bool(args.no_color)

@@ -31,9 +31,10 @@ def analyze(args, detail: str = "all") -> Analysis:
     from consolewatch.analysis import InputError
     from consolewatch.analysis import analyze as run
 
-    catalog = load_catalog(args.parsers)
     try:
         with collecting_less_often():
+            catalog = load_catalog(args.parsers)
+            gc.freeze()  # the definitions just read live as long as the command
             return run(args.paths, cloud=args.cloud, hypervisor=args.hypervisor, catalog=catalog, detail=detail)
     except InputError as exc:
         raise UsageError(str(exc)) from None
@@ -43,7 +44,7 @@ def analyze(args, detail: str = "all") -> Analysis:
 def collecting_less_often() -> Iterator[None]:
     """An analysis allocates a few objects per interesting line (lines, fields, findings) and
     almost none in reference cycles, so the cycle collector need not run every 700 allocations,
-    nor look at the loaded definitions again. About 5-8% of analyze's CPU on the 100 MB bench
+    nor look at the loaded definitions again (frozen once read, inside this). About 5-8% of analyze's CPU on the 100 MB bench
     log (bench/stages.py); memory stays bounded (bench/analyze.py prints peak RSS). Restored
     afterwards: commands also run in-process (tests, bench/compare_json.py)."""
     threshold = gc.get_threshold()

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consolewatch.model import CLOUDS, MILESTONES
-from consolewatch.normalize import regexlint
 from consolewatch.normalize.scanner import REGEX_FLAGS
 from consolewatch.yamlload import Problem, line_of
 
@@ -130,6 +129,8 @@ class Checker:
 
     def safe(self, rx: re.Pattern[str], where: Any) -> re.Pattern[str] | None:
         """`rx`, or None with a problem when it can backtrack catastrophically (`regexlint`)."""
+        from consolewatch.normalize import regexlint  # checking definitions only (a cached load does not)
+
         problem = regexlint.check(rx.pattern, rx.flags)
         if problem:
             self.add(where, f"regex {rx.pattern!r} {problem} (catastrophic backtracking on a hostile line): "

@@ -9,7 +9,6 @@ regexes that confirm stand-ins compile to (`rxcode`), so a run does not compile 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ KEEP = 16
 
 
 def _path(patterns: Sequence[Any], salt: str) -> Path:
-    key = hashlib.sha256(repr((salt, list(patterns))).encode()).hexdigest()
+    key = cachedir.digest(repr((salt, list(patterns))).encode()).hexdigest()
     return cachedir.folder("scanner") / f"{key[:32]}.hsdb"
 
 

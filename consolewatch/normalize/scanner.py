@@ -20,16 +20,14 @@ the same.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from consolewatch.normalize import rxcode, rxsource, scancache, standins
-from consolewatch.normalize.standins import literal_stand_ins, tail_stand_ins
+from consolewatch import cachedir
+from consolewatch.normalize import rxcode, scancache
 
 try:  # pragma: no cover - exercised by whichever backend the machine has
     import hyperscan as _hs
@@ -206,6 +204,8 @@ class _HyperscanBackend:
         of the pattern as it is reports `pid`."""
         # UTF-8 (`.` is one character) with ASCII classes, like REGEX_FLAGS; Unicode
         # properties (HS_FLAG_UCP) would make compiling twenty times slower.
+        from consolewatch.normalize.standins import literal_stand_ins, tail_stand_ins  # compiling only
+
         base = _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_UTF8
         exprs: list[bytes] = []
         ids: list[int] = []
@@ -300,10 +300,11 @@ def _code_digest() -> str:
     """A digest of the code that turns patterns into the database (this module, `standins`,
     `rxsource`): cache entries are keyed by the patterns as written, so a change to how they are
     prefiltered or stood in for must name a new entry. Empty when a source cannot be read."""
-    h = hashlib.sha256()
+    h = cachedir.digest()
     try:
-        for mod in (sys.modules[__name__], standins, rxsource):
-            h.update(Path(mod.__file__ or "").read_bytes())
+        here = Path(__file__).parent  # (read, not imported: a run that finds its entry uses neither)
+        for name in (Path(__file__).name, "standins.py", "rxsource.py"):
+            h.update((here / name).read_bytes())
     except OSError:
         return ""
     return h.hexdigest()[:16]

@@ -9,14 +9,14 @@ The line's own text is never changed.
 
 from __future__ import annotations
 
-import calendar
 import re
 from typing import NamedTuple
 
 #: Month abbreviations, lower-case. journalctl and syslog daemons print the month as the locale
 #: abbreviates it (strftime's %b): English, and those of German, French, Italian, Spanish,
 #: Portuguese and Dutch that differ from it ("gen 18 19:37:27 localhost systemd[1]: ..."), dots dropped.
-_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+           "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
 _MONTHS.update({
     "mär": 3, "mai": 5, "okt": 10, "dez": 12,  # de
     "janv": 1, "févr": 2, "mars": 3, "avr": 4, "juin": 6, "juil": 7, "août": 8, "sept": 9, "déc": 12,  # fr
@@ -50,13 +50,22 @@ class Stamps(NamedTuple):
 _DAYS: dict[tuple[int, int, int], int] = {}
 
 
+def _days(y: int, mo: int) -> int:
+    """Days from 1970-01-01 to the first of month `mo` of year `y` (proleptic Gregorian), as
+    `calendar.timegm` counts them; without `calendar`, whose import (with `datetime`) costs
+    more than a process's whole use of it."""
+    y -= mo <= 2
+    era, yoe = divmod(y, 400)
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + (153 * (mo - 3 if mo > 2 else mo + 9) + 2) // 5
+    return era * 146097 + doe - 719468
+
+
 def _epoch(y: int, mo: int, d: int, h: str, m: str, s: str) -> float | None:
     day = _DAYS.get((y, mo, d))
     if day is None:
-        try:
-            day = calendar.timegm((y, mo, d, 0, 0, 0, 0, 0, 0))
-        except (ValueError, OverflowError):
+        if not (1 <= y <= 9999 and 1 <= mo <= 12):  # what `calendar.timegm` refuses
             return None
+        day = (_days(y, mo) + d - 1) * 86400
         if len(_DAYS) < 4096:
             _DAYS[(y, mo, d)] = day
     return day + int(h) * 3600 + int(m) * 60 + float(s.replace(",", "."))
