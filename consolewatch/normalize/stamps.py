@@ -29,7 +29,7 @@ _MONTHS.update({
 _PRI = re.compile(r"<\d{1,3}>")
 _SYSLOG = re.compile(
     r"(?P<mon>[^\W\d_]{3,4})\.? (?P<day>[ \d]\d) "
-    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) "
+    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)  ?"  # a pasted journal may double the space
     r"(?:(?P<host>[^\s:\[]+) )?(?P<prog>[^\s:\[]+)(?:\[\d+\])?: ?"
 )
 _PRINTK = re.compile(r"\[ *(?P<sec>\d{1,7}\.\d{1,9})\] ?")

@@ -68,3 +68,11 @@ def test_hostile_month_words_and_long_lines_stay_whole_and_fast():
         s = split_stamps(text)
         assert time.perf_counter() - start < 0.5
         assert s.message == text or s.program is not None
+
+
+def test_syslog_with_the_space_after_the_time_doubled():
+    """A journal pasted into a page may show two spaces after the time (the real line of
+    test_syslog_with_kernel_printk_inside with that space doubled): still a date, a host and a program."""
+    s = split_stamps("Apr  6 22:28:06  myserver1 kernel: [ 2170.372482] supervisord invoked oom-killer: gfp_mask=0x100cca")
+    assert s.program == "kernel" and s.guest_time == 2170.372482
+    assert s.message.startswith("supervisord invoked oom-killer")
