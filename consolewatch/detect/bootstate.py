@@ -260,6 +260,7 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
         findings = [demote(f) if i in moot else f for i, f in enumerate(findings)]
         demoted = len(moot)
     unseen = views.unseen_stops(state, findings)  # a log file cannot show the boot stopping
+    unseen += netjudge.went_on(state, findings)  # a client that gave up, and the boot went on
     if unseen:
         findings = [replaced(f, verdict="none") if i in unseen else f for i, f in enumerate(findings)]
     if state.ready:

@@ -25,6 +25,15 @@ excerpts left the outcome unknown). The client's own output pasted from a consol
 sending discovers until the capture ends, giving up) is judged as it stands: people who paste a
 console stopped at its DHCP client mean the boot stopped there.
 
+A fourth holds for a console that shows the boot carrying on after the report: lines of the
+boot follow the failure (`WENT_ON_LINES` or more after its last line and its latest repeat: an
+init script "running rc.d services...", units starting) and no other failure or stall after it.
+The client gave up and the boot went
+on without an address; a capture that then ends, in a program's line, with nothing that stopped
+the boot ends before the boot does (unknown, as the people who debugged such consoles left it).
+A console cut off at the client's report, or in the kernel's own later messages, is judged as it
+stands; so is a boot that came up (a login prompt does not undo the failure).
+
 A login prompt does not undo a network or provisioning failure (`NOT_UNDONE_BY_READY`): a
 console's prompt shows the machine up, not reachable. A failure whose rule stops the boot stays
 a failure. An error the boot went on past (its rule decides no outcome: OpenRC's net.eth0
@@ -42,6 +51,7 @@ from typing import TYPE_CHECKING
 
 from consolewatch.detect import views
 from consolewatch.model import severity_rank
+from consolewatch.normalize.stamps import split_stamps
 
 if TYPE_CHECKING:
     from consolewatch.detect.bootstate import BootState
@@ -60,8 +70,23 @@ _NETWORK_SIDE = ("network.", "cloudinit.", "boot.stall", "console.", "kernel.pan
 _NFS_ROOT = re.compile(r"via NFS|unknown-block\(0,255\)|Root-NFS|\bnfsroot\b")
 
 
+#: Lines of the boot after a failure to get an address (and after its latest repeat) that show
+#: the boot carrying on without one: more than the client's own closing words ("No working leases
+#: in persistent database - sleeping.", ifupdown's "Failed to bring up eth0.").
+WENT_ON_LINES = 3
+
+
 def _last_seq(f: Finding) -> int:
     return max((e.seq for e in f.evidence), default=0)
+
+
+def _went_on(state: BootState, f: Finding, repeats: dict[tuple[str, int], int]) -> bool:
+    """Did the boot go on after `f`: `WENT_ON_LINES` lines or more after its last line and latest
+    repeat, the last of them a program's (no printk time stamp: the kernel's own messages, a
+    clocksource switching, go on whether or not user space does)?"""
+    last = max(_last_seq(f), repeats.get((f.rule, f.first_seq), 0))
+    return (state.last is not None and state.last.seq - last >= WENT_ON_LINES
+            and split_stamps(state.last.text).guest_time is None)
 
 
 def _fatal_after(f: Finding, findings: list[Finding]) -> bool:
@@ -76,6 +101,13 @@ def _fatal_after(f: Finding, findings: list[Finding]) -> bool:
         for g in findings)
 
 
+def _decided_after(f: Finding, findings: list[Finding]) -> bool:
+    """Does another failure or stall quote a line after `f`'s last one (the boot did not simply go
+    on: what followed stopped it, and `f` may be its cause)?"""
+    last = _last_seq(f)
+    return any(g is not f and g.verdict in ("failure", "stall") and _last_seq(g) > last for g in findings)
+
+
 def not_the_verdict(state: BootState, findings: list[Finding]) -> list[int]:
     """Indexes in `findings` of the deciding failures to get an address that are not the boot's
     verdict (to be reported as warnings): the boot got an address anyway, or died of something
@@ -87,6 +119,20 @@ def not_the_verdict(state: BootState, findings: list[Finding]) -> list[int]:
     return [i for i, f in enumerate(findings)
             if f.category in ADDRESS_FAILURES and f.verdict in ("failure", "stall")
             and (addressed or (bare and views.logged(f)) or _fatal_after(f, findings))]
+
+
+def went_on(state: BootState, findings: list[Finding]) -> list[int]:
+    """Indexes in `findings` of the failures to get an address (a client that gave up, a NIC not
+    found) that the boot went on after (`WENT_ON_LINES` lines of the boot after it): they decide
+    nothing, at their severity (a boot that then came up is up but not reachable: `up_unmet`).
+    Not a stall: a client still retrying prints between other lines, and a wait the boot went on
+    past is judged by its progress (sieves.gone_past)."""
+    if state.ready or not any(f.category in ADDRESS_FAILURES for f in findings):
+        return []  # a boot that came up: a login prompt does not undo the failure (NOT_UNDONE_BY_READY)
+    again = {(state.findings[i].rule, state.findings[i].first_seq): seq for i, seq in state.repeated_at.items()}
+    return [i for i, f in enumerate(findings)
+            if f.category in ADDRESS_FAILURES and f.verdict == "failure" and _went_on(state, f, again)
+            and not _decided_after(f, findings)]
 
 
 def up_unmet(state: BootState, findings: list[Finding]) -> Finding | None:

@@ -29,7 +29,7 @@ _MONTHS.update({
 _PRI = re.compile(r"<\d{1,3}>")
 _SYSLOG = re.compile(
     r"(?P<mon>[^\W\d_]{3,4})\.? (?P<day>[ \d]\d) "
-    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) "
+    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)  ?"  # a pasted journal may double the space
     r"(?:(?P<host>[^\s:\[]+) )?(?P<prog>[^\s:\[]+)(?:\[\d+\])?: ?"
 )
 _PRINTK = re.compile(r"\[ *(?P<sec>\d{1,7}\.\d{1,9})\] ?")
@@ -37,6 +37,9 @@ _ISO = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[ T](?P<h>\d\d):(?P<m>\d\d)[:.](?P<s>\d\d(?:[.,]\d+)?)"
     r"(?: ?(?:Z|[+-]\d\d:?\d\d))?(?::? - |: | )"
 )
+#: After an RFC 3339 stamp (journalctl -o short-iso, rsyslog's RSYSLOG_FileFormat: the default
+#: of Debian 12's /var/log/syslog): the host and the program with its pid ("kernel" has none).
+_ISO_HOST_PROG = re.compile(r"(?P<host>[^\s:\[]+) (?P<prog>[^\s:\[]+)(?:\[\d+\]|(?<= kernel)): ")
 _GO = re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) ")
 
 
@@ -93,7 +96,10 @@ def split_stamps(text: str) -> Stamps:
         m = _ISO.match(text, pos) or _GO.match(text, pos)
         if m:
             wall = _epoch(int(m["y"]), int(m["mo"]), int(m["d"]), m["h"], m["m"], m["s"])
+            iso_t = text[pos + 10:pos + 11] == "T" and text[m.end() - 1:m.end()] == " "
             pos = m.end()
+            if iso_t and (hp := _ISO_HOST_PROG.match(text, pos)):
+                program, pos = hp["prog"], hp.end()
             c = text[pos:pos + 1]
     if c == "[":
         m = _PRINTK.match(text, pos)

@@ -157,3 +157,29 @@ def test_a_network_failure_is_no_verdict_once_the_machine_has_an_address(catalog
     # and a failure that stops the boot stays the verdict, login prompt or not (samples/qemu-dhcp-*)
     failing = run_lines(catalog, ["udhcpc: no lease, failing", LOGIN])
     assert failing.outcome == "failure"
+
+
+def _console(name: str) -> list[str]:
+    return (SAMPLES / name / "console.log").read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def test_a_dhcp_failure_the_boot_went_on_after_decides_nothing(catalog):
+    """A client that gave up, then lines of the boot going on (a program's, not the kernel's) and
+    nothing else that stopped it: the capture ends before the boot does (unknown). Cut at the
+    client's report, or followed only by the kernel's own messages, it is judged as it stands."""
+    serial = _serial("qemu/dhcp-no-lease")
+    failed = next(i for i, x in enumerate(serial) if "no lease, failing" in x) + 1
+    ttylinux = _console("openstack-ttylinux-no-lease-metadata-unreachable")
+    init_going_on = ttylinux[14:19]  # ttylinux's init: "startup klogd [ OK ]", "stty: /dev/console", ...
+    went_on = run_lines(catalog, serial[:failed] + init_going_on)
+    assert went_on.outcome == "unknown"
+    [f] = _by_category(went_on, "network.dhcp.no-lease")
+    assert (f.rule, f.severity, f.verdict, f.demoted_from) == ("udhcpc-no-lease", "error", "none", None)
+    assert run_lines(catalog, serial[:failed] + init_going_on[:2]).outcome == "failure"  # the client's last words
+    # the kernel's own later lines are not the boot going on (samples/qemu/no-network-device)
+    assert run_lines(catalog, _serial("qemu/no-network-device")).outcome == "failure"
+    # what stopped the boot after the failure still decides, the DHCP failure first among causes
+    lease_gone = ttylinux.index("No lease, forking to background") + 1
+    cut = run_lines(catalog, ttylinux[: lease_gone + 2])  # then the metadata fetch starts retrying
+    assert cut.outcome == "failure"
+    assert cut.boots[-1].reason.startswith("network.dhcp.no-lease")

@@ -68,3 +68,36 @@ def test_hostile_month_words_and_long_lines_stay_whole_and_fast():
         s = split_stamps(text)
         assert time.perf_counter() - start < 0.5
         assert s.message == text or s.program is not None
+
+
+def test_syslog_with_the_space_after_the_time_doubled():
+    """A journal pasted into a page may show two spaces after the time (the real line of
+    test_syslog_with_kernel_printk_inside with that space doubled): still a date, a host and a program."""
+    s = split_stamps("Apr  6 22:28:06  myserver1 kernel: [ 2170.372482] supervisord invoked oom-killer: gfp_mask=0x100cca")
+    assert s.program == "kernel" and s.guest_time == 2170.372482
+    assert s.message.startswith("supervisord invoked oom-killer")
+
+
+#: Ubuntu's /var/log/syslog in rsyslog's RFC 3339 file format (a page quoting grep of it,
+#: search-index file 11142289291)
+RFC3339_SYSLOG = [
+    "2025-09-18T16:43:00.137095+00:00 ubuntu systemd[1]: pd-mapper.service: Failed with result 'exit-code'.",
+    "2025-09-18T16:43:00.137120+00:00 ubuntu systemd[1]: Failed to start pd-mapper.service - Qualcomm PD mapper service.",
+]
+
+
+def test_syslog_in_rfc3339_form_names_its_program():
+    s = split_stamps(RFC3339_SYSLOG[1])
+    assert s.program == "systemd" and s.message.startswith("Failed to start pd-mapper.service")
+    assert s.wall_time is not None and s.guest_time is None
+    # an ISO stamp without a host and a program with its pid stays as it was (cloud-init's own log)
+    c = split_stamps("2024-01-15 10:20:31,000 - url_helper.py[WARNING]: Calling x")
+    assert c.program is None and c.message.startswith("url_helper.py[WARNING]")
+
+
+def test_a_journal_excerpt_in_rfc3339_form_cannot_show_the_boot_stopping(catalog):
+    from consolewatch.detect.checks import run_lines
+
+    a = run_lines(catalog, RFC3339_SYSLOG)
+    assert "init.unit-failed" in {f.category for f in a.findings()}
+    assert a.outcome == "unknown"
