@@ -4,7 +4,9 @@
 what format and detector regexes search), the printk time in seconds since kernel start, the
 wall-clock time printed in the line (epoch seconds; syslog lines carry no year, so year 2000 is
 assumed: only differences within a capture are meaningful) and the syslog program name.
-The line's own text is never changed.
+A syslog daemon may write the message's facility and priority before the program (BusyBox
+syslogd, OpenWrt's logread, LinuxKit's VM log): such a line names its program too (a log file's
+line: detect/views.py). The line's own text is never changed.
 """
 
 from __future__ import annotations
@@ -27,10 +29,22 @@ _MONTHS.update({
 })
 
 _PRI = re.compile(r"<\d{1,3}>")
+#: A syslog daemon that writes each message's facility and priority between the host and the
+#: program (BusyBox syslogd and OpenWrt's: "Jul 23 11:54:59 router daemon.info dnsmasq[1]: ...";
+#: LinuxKit's and Docker Desktop's VM logs after a Go time: "2016-08-10 00:01:17 +0000 UTC
+#: kern.warn kernel: ..."): the names of syslog(3)'s facilities and priorities, as syslogd prints them.
+_FACILITY = (r"(?:kern|user|mail|daemon|auth|authpriv|syslog|lpr|news|uucp|cron|ftp|local[0-7])"
+             r"\.(?:emerg|alert|crit|err|error|warn|warning|notice|info|debug)")
 _SYSLOG = re.compile(
     r"(?P<mon>[^\W\d_]{3,4})\.? (?P<day>[ \d]\d) "
     r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)  ?"  # a pasted journal may double the space
-    r"(?:(?P<host>[^\s:\[]+) )?(?P<prog>[^\s:\[]+)(?:\[\d+\])?: ?"
+    r"(?:(?P<host>[^\s:\[]+) )?(?:" + _FACILITY + r" )?(?P<prog>[^\s:\[]+)(?:\[\d+\])?: ?"
+)
+#: OpenWrt's logread: ctime's date with its weekday and year, the facility and priority, the program
+#: ("Mon Apr 12 18:29:48 2021 kern.warn kernel: [  267.720081] hostapd invoked oom-killer: ...").
+_LOGREAD = re.compile(
+    r"[A-Z][a-z]{2} (?P<mon>[A-Z][a-z]{2}) (?P<day>[ \d]\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) (?P<y>\d{4}) "
+    + _FACILITY + r" (?P<prog>[^\s:\[]+)(?:\[\d+\])?: ?"
 )
 _PRINTK = re.compile(r"\[ *(?P<sec>\d{1,7}\.\d{1,9})\] ?")
 _ISO = re.compile(
@@ -40,6 +54,10 @@ _ISO = re.compile(
 #: After an RFC 3339 stamp (journalctl -o short-iso, rsyslog's RSYSLOG_FileFormat: the default
 #: of Debian 12's /var/log/syslog): the host and the program with its pid ("kernel" has none).
 _ISO_HOST_PROG = re.compile(r"(?P<host>[^\s:\[]+) (?P<prog>[^\s:\[]+)(?:\[\d+\]|(?<= kernel)): ")
+#: After any ISO or Go date (a zone's name may follow its offset, as Go's time.Time prints it):
+#: a syslog facility and priority, then the program, with the host before them or not.
+_ISO_FACILITY_PROG = re.compile(
+    r"(?:[A-Z]{2,5} )?(?:(?P<host>[^\s:\[]+) )?" + _FACILITY + r" (?P<prog>[^\s:\[]+)(?:\[\d+\])?: ")
 _GO = re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) ")
 
 
@@ -87,8 +105,11 @@ def split_stamps(text: str) -> Stamps:
     if c.isalpha():
         m = _SYSLOG.match(text, pos)
         month = _MONTHS.get(m["mon"].lower()) if m else None
+        if not month and (m := _LOGREAD.match(text, pos)):
+            month = _MONTHS.get(m["mon"].lower())
         if m and month:
-            wall = _epoch(2000, month, int(m["day"]), m["h"], m["m"], m["s"])
+            year = int(m["y"]) if "y" in m.re.groupindex else 2000
+            wall = _epoch(year, month, int(m["day"]), m["h"], m["m"], m["s"])
             program = m["prog"]
             pos = m.end()
             c = text[pos:pos + 1]
@@ -98,7 +119,7 @@ def split_stamps(text: str) -> Stamps:
             wall = _epoch(int(m["y"]), int(m["mo"]), int(m["d"]), m["h"], m["m"], m["s"])
             iso_t = text[pos + 10:pos + 11] == "T" and text[m.end() - 1:m.end()] == " "
             pos = m.end()
-            if iso_t and (hp := _ISO_HOST_PROG.match(text, pos)):
+            if (iso_t and (hp := _ISO_HOST_PROG.match(text, pos))) or (hp := _ISO_FACILITY_PROG.match(text, pos)):
                 program, pos = hp["prog"], hp.end()
             c = text[pos:pos + 1]
     if c == "[":

@@ -83,3 +83,34 @@ def test_an_emergency_shell_in_a_journal_is_the_stop_itself(catalog):
     a = run_lines(catalog, JOURNAL_EMERGENCY)
     assert a.outcome == "failure"
     assert "init.emergency-mode" in _found(a)
+
+
+#: https://github.com/pgj/freebsd-wifibox/issues/131: an Alpine guest's BusyBox syslogd, which
+#: writes the facility and priority between the host and the program
+BUSYBOX_SYSLOG = ["Oct  7 17:02:36 wifibox daemon.err radvd[1269]: exiting, failed to read config file",
+                  "Oct  7 17:02:36 wifibox daemon.err /etc/init.d/radvd[1268]: start-stop-daemon: failed to start "
+                  "`/usr/sbin/radvd'",
+                  "Oct  7 17:02:36 wifibox daemon.err /etc/init.d/radvd[1250]: ERROR: radvd failed to start"]
+#: https://github.com/docker/for-mac/issues/91: the Moby VM's kernel log after a Go time with its
+#: zone's name (the VM's lines as Docker for Mac's log quotes them after its "<Error>: VM: " prefix)
+MOBY_VM_LOG = ["2016-08-03 04:35:57 +0000 UTC kern.error kernel: INFO: rcu_sched self-detected stall on CPU",
+               "2016-08-03 04:35:57 +0000 UTC kern.error kernel: rcu_sched kthread starved for 15299 jiffies! "
+               "g166424 c166423 f0x0 s3 ->state=0x1"]
+
+
+def test_a_syslog_with_facility_and_priority_is_a_log_file_too(catalog):
+    """BusyBox's, OpenWrt's and LinuxKit's syslog daemons write `facility.priority` before the program:
+    their lines are log lines (a date, the program), so an excerpt of them shows nothing of the boot,
+    and a failure or stall in it decides nothing, as in any syslog or journal excerpt."""
+    from consolewatch.detect import views
+    from consolewatch.model import Evidence, Finding
+
+    a = run_lines(catalog, BUSYBOX_SYSLOG)
+    assert "init.unit-failed" in _found(a)  # the OpenRC service's failure, read from its message
+    assert a.outcome == "unknown"
+    for lines in (BUSYBOX_SYSLOG, MOBY_VM_LOG):
+        f = Finding("r", "kernel.oops", "error", "t", 1, tuple(Evidence(i + 1, t) for i, t in enumerate(lines)), "",
+                    verdict="failure")
+        assert views.logged(f)
+    b = run_lines(catalog, MOBY_VM_LOG)
+    assert b.outcome == "unknown" and "kernel.oops" in _found(b)

@@ -101,3 +101,45 @@ def test_a_journal_excerpt_in_rfc3339_form_cannot_show_the_boot_stopping(catalog
     a = run_lines(catalog, RFC3339_SYSLOG)
     assert "init.unit-failed" in {f.category for f in a.findings()}
     assert a.outcome == "unknown"
+
+
+#: Syslog daemons that write the facility and priority before the program: BusyBox syslogd
+#: (https://github.com/pgj/freebsd-wifibox/issues/131, an Alpine guest's /var/log/messages; and
+#: OpenWrt's, https://github.com/Ysurac/openmptcprouter/issues/2893), OpenWrt's logread with
+#: ctime's weekday and year (https://github.com/kuoruan/openwrt-v2ray/issues/126) and the Moby VM
+#: of Docker for Mac after a Go time with its zone's name (https://github.com/docker/for-mac/issues/201,
+#: the VM's line as the app's log quotes it after its own "VM: " prefix).
+FACILITY_LINES = [
+    ("Oct  7 17:02:36 wifibox daemon.err /etc/init.d/radvd[1250]: ERROR: radvd failed to start",
+     "/etc/init.d/radvd", "ERROR: radvd failed to start", None),
+    ("Jul 23 11:54:59 OpenMPTCProuter daemon.info dnsmasq[1]: using only locally-known addresses for lan",
+     "dnsmasq", "using only locally-known addresses for lan", None),
+    ("Mon Apr 12 18:29:48 2021 kern.warn kernel: [  267.720081] hostapd invoked oom-killer: "
+     "gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0",
+     "kernel", "hostapd invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0",
+     267.720081),
+    ("Mon Apr 12 18:29:38 2021 authpriv.info dropbear[3327]: Exit (root) from <192.168.7.146:1297>: Exited normally",
+     "dropbear", "Exit (root) from <192.168.7.146:1297>: Exited normally", None),
+    ("2016-08-10 00:01:17 +0000 UTC kern.warn kernel: aufs au_opts_verify:1597:dockerd[1560]: dirperm1 breaks "
+     "the protection by the permission bits on the lower branch",
+     "kernel", "aufs au_opts_verify:1597:dockerd[1560]: dirperm1 breaks the protection by the permission bits on "
+     "the lower branch", None),
+    ("2016-08-10 00:01:17 +0000 UTC daemon.info vsudd: Connection 2 to: 2376 from: 00000000",
+     "vsudd", "Connection 2 to: 2376 from: 00000000", None),
+]
+
+
+def test_syslog_with_the_facility_and_priority_before_the_program():
+    for text, program, message, guest in FACILITY_LINES:
+        s = split_stamps(text)
+        assert (s.program, s.message, s.guest_time) == (program, message, guest), text
+        assert s.wall_time is not None
+    year = split_stamps(FACILITY_LINES[3][0]).wall_time - split_stamps(FACILITY_LINES[2][0]).wall_time
+    assert year == -10  # logread's year is read: ten seconds apart
+    # a facility with nothing before it is no date: OpenWrt's netifd lines pasted without their stamp
+    # (tests/detect/test_retries_10.py) stay as they are
+    bare = "daemon.notice netifd: wan (1222): udhcpc: sending discover"
+    assert split_stamps(bare).program is None and split_stamps(bare).message == bare
+    # an ISO stamp with no facility after it names no program (cloud-init's own log, as above)
+    plain = split_stamps("2014-11-12 05:43:10,646 - util.py[WARNING]: Running x failed")
+    assert plain.program is None and plain.message == "util.py[WARNING]: Running x failed"
