@@ -241,8 +241,9 @@ def verdict_finding(outcome: str, findings: Sequence[Finding]) -> Finding | None
     return wanted[0]
 
 
-def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str, str]:
-    """The boot's findings as judged, its outcome and a one-line reason.
+def judge(state: BootState, findings: list[Finding], *, live: bool = False) -> tuple[list[Finding], str, str]:
+    """The boot's findings as judged, its outcome and a one-line reason (`live`: the boot is still
+    open, judged for a gate while the console goes on).
 
     - An error that stopped the boot is a failure; waiting forever (a stall finding, no
       failure) is a stall; a boot that reached ready is a success, unless a network or
@@ -260,7 +261,8 @@ def judge(state: BootState, findings: list[Finding]) -> tuple[list[Finding], str
         findings = [demote(f) if i in moot else f for i, f in enumerate(findings)]
         demoted = len(moot)
     unseen = views.unseen_stops(state, findings)  # a log file cannot show the boot stopping
-    unseen += netjudge.went_on(state, findings)  # a client that gave up, and the boot went on
+    if not live:  # a client that gave up, the boot went on and the capture ended: said at the close
+        unseen += netjudge.went_on(state, findings)
     if unseen:
         findings = [replaced(f, verdict="none") if i in unseen else f for i, f in enumerate(findings)]
     if state.ready:

@@ -343,7 +343,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
     def provisional(self) -> str | None:
         """The open boot's outcome as far as it is certain now (live gates), else None."""
         b = self._boot
-        _, outcome, _ = bootstate.judge(b, sieves.superseded(b, b.findings, self.rules))
+        _, outcome, _ = bootstate.judge(b, sieves.superseded(b, b.findings, self.rules), live=True)
         return None if outcome == "unknown" else outcome
 
     @property

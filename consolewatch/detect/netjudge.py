@@ -126,7 +126,8 @@ def went_on(state: BootState, findings: list[Finding]) -> list[int]:
     found) that the boot went on after (`WENT_ON_LINES` lines of the boot after it): they decide
     nothing, at their severity (a boot that then came up is up but not reachable: `up_unmet`).
     Not a stall: a client still retrying prints between other lines, and a wait the boot went on
-    past is judged by its progress (sieves.gone_past)."""
+    past is judged by its progress (sieves.gone_past). Said of a boot the capture closed: while a
+    follow is live (`judge(live=True)`) the capture has not ended, and a gate ends on the failure."""
     if state.ready or not any(f.category in ADDRESS_FAILURES for f in findings):
         return []  # a boot that came up: a login prompt does not undo the failure (NOT_UNDONE_BY_READY)
     again = {(state.findings[i].rule, state.findings[i].first_seq): seq for i, seq in state.repeated_at.items()}

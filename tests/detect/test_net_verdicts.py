@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from consolewatch.detect.checks import run_lines
+from consolewatch.detect.engine import Engine
+from consolewatch.model import Line
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
@@ -183,3 +185,16 @@ def test_a_dhcp_failure_the_boot_went_on_after_decides_nothing(catalog):
     cut = run_lines(catalog, ttylinux[: lease_gone + 2])  # then the metadata fetch starts retrying
     assert cut.outcome == "failure"
     assert cut.boots[-1].reason.startswith("network.dhcp.no-lease")
+
+
+def test_a_live_gate_still_ends_on_a_dhcp_failure_the_boot_goes_on_after(catalog):
+    """Followed live, the capture has not ended: the client giving up is the boot's failure as far
+    as the console shows (a `tail --until outcome` gate ends there, exit 1); only a capture that
+    then ends leaves it unknown."""
+    serial = _serial("qemu/dhcp-no-lease")
+    failed = next(i for i, x in enumerate(serial) if "no lease, failing" in x) + 1
+    ttylinux = _console("openstack-ttylinux-no-lease-metadata-unreachable")
+    engine = Engine(catalog)
+    for seq, text in enumerate(serial[:failed] + ttylinux[14:19], start=1):
+        engine.feed(Line(seq=seq, text=text, source="console"))
+    assert engine.provisional() == "failure"
