@@ -1,5 +1,6 @@
-"""Helpers the rule tests share: an analysis's findings by category, a sample's serial lines, the
-check that findings quote hostile lines safely."""
+"""Helpers the rule tests share: an analysis's findings by category, the categories it found and
+the finding that failed its boot, a sample's serial lines, the check that findings quote hostile
+lines safely."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ def by_category(a) -> dict[str, list]:
     for f in a.findings():
         out.setdefault(f.category, []).append(f)
     return out
+
+
+def categories(a, which: str = "last") -> set[str]:
+    """The categories analysis `a` found (its last boot's, or `which` boots')."""
+    return {f.category for f in a.findings(which)}
+
+
+def failure(a):
+    """The finding that made the last boot a failure (of several, the first)."""
+    return next(f for f in a.findings() if f.verdict == "failure")
 
 
 def serial_lines(case: str) -> list[str]:

@@ -11,11 +11,7 @@ import pytest
 
 import consolewatch
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import SAMPLES, serial_lines
-
-
-def categories(a) -> set[str]:
-    return {f.category for f in a.findings()}
+from tests.detect.findings import SAMPLES, categories, serial_lines
 
 
 def test_the_alert_initramfs_tools_prints_with_two_spaces_is_a_missing_root(catalog):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import assert_quoted_safely
+from tests.detect.findings import assert_quoted_safely, categories, failure
 
 # search-index file 37174888757: the Microkit hello world on QEMU (its LDR| region lines cut)
 MICROKIT = [
@@ -42,15 +42,6 @@ CAPS_UNDONE = [
 ]
 USER_ERROR = CAPS_UNDONE[3]
 HERMIT_END = ["Number of interrupts", "[0][Timer]: 3", "[0][INFO] Shutting down system"]
-
-
-def categories(a, which: str = "last") -> set[str]:
-    return {f.category for f in a.findings(which)}
-
-
-def failure(a):
-    """The finding that made the last boot a failure (of several, the first)."""
-    return next(f for f in a.findings() if f.verdict == "failure")
 
 
 @pytest.mark.parametrize("lines", [MICROKIT + ["hello, world"], MICROKIT, HELLO])

@@ -10,10 +10,7 @@ in the rules)."""
 from __future__ import annotations
 
 from consolewatch.detect.checks import run_lines
-
-
-def categories(a, which: str = "last") -> set[str]:
-    return {f.category for f in a.findings(which)}
+from tests.detect.findings import categories
 
 
 def rules(a) -> set[str]:

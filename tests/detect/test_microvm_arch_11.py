@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import assert_quoted_safely
+from tests.detect.findings import assert_quoted_safely, categories
 
 # linux arch/s390/mm/fault.c do_no_context() then arch/s390/kernel/dumpstack.c die()
 S390_OOPS = [
@@ -43,10 +43,6 @@ LOONGARCH_OOPS = [
     "[    1.840562] CPU 0 Unable to handle kernel paging request at virtual address ffff800000002064, era == 9000000002cd2a28, ra == 9000000002cd2a10",
     "[    1.840600] Oops[#1]:",
 ]
-
-
-def categories(a, which: str = "last") -> set[str]:
-    return {f.category for f in a.findings(which)}
 
 
 def oopses(a) -> list[str]:

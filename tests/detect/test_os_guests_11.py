@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import assert_quoted_safely
+from tests.detect.findings import assert_quoted_safely, categories, failure
 
 # search-index file id 23313173632: NetBSD 10.99.10 MICROVM under QEMU, its disk gone
 NETBSD_NO_ROOT = [
@@ -57,14 +57,6 @@ SMF_MAINTENANCE = [
     "",
     "Enter user name for system maintenance (control-d to bypass): ",
 ]
-
-
-def categories(a, which: str = "last") -> set[str]:
-    return {f.category for f in a.findings(which)}
-
-
-def failure(a):
-    return next(f for f in a.findings() if f.verdict == "failure")
 
 
 def test_netbsd_asking_for_a_root_device_after_it_could_not_mount_one_is_a_stall(catalog):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import assert_quoted_safely
+from tests.detect.findings import assert_quoted_safely, categories, failure
 
 # Haiku: vfs_boot.cpp's panic through the kernel debugger (debug.cpp), after main.cpp's banner
 HAIKU_NO_PARTITION = [
@@ -37,14 +37,6 @@ GENODE_RUN = [
     "4039 MiB RAM and 63253 caps assigned to init",
     "[init -> test-log] hello",
 ]
-
-
-def categories(a, which: str = "last") -> set[str]:
-    return {f.category for f in a.findings(which)}
-
-
-def failure(a):
-    return next(f for f in a.findings() if f.verdict == "failure")
 
 
 def failure_or_stall(a):

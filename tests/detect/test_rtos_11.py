@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import assert_quoted_safely
+from tests.detect.findings import assert_quoted_safely, categories, failure
 
 ZEPHYR_BANNER = "*** Booting Zephyr OS build v3.7.0 ***"                      # file 62340026566
 # file 61788660807: a Zephyr board crashing after it had been publishing
@@ -42,14 +42,6 @@ RTEMS_TICKER = ["*** END OF TEST CLOCK TICK ***", "", "", "[ RTEMS shutdown ]",
                 "RTEMS version: 6.0.0.bc8e39f8ac4bebd97388522e38978b7382dc74a7"]   # file 34900010552
 RIOT_HELLO = ["2019-08-27 09:17:09,359 - INFO # main(): This is RIOT! (Version: 2019.10-devel-488-g1b1c9)",
               "2019-08-27 09:17:09,359 - INFO # Hello World!"]                # file 43817785941
-
-
-def categories(a, which: str = "last") -> set[str]:
-    return {f.category for f in a.findings(which)}
-
-
-def failure(a):
-    return next(f for f in a.findings() if f.verdict == "failure")
 
 
 @pytest.mark.parametrize("lines", [
