@@ -210,6 +210,18 @@ class BootState:
 NOT_UNDONE_BY_READY = netjudge.NOT_UNDONE_BY_READY
 
 
+#: Categories of waits on the boot's own path (a root device, an init, a boot stage): one that
+#: began after a ready line shows that line was not the machine up.
+BOOT_PATH_WAITS = ("disk.", "init.", "boot.")
+
+
+def _waits_after(f: Finding, up: int) -> bool:
+    """Is `f` a wait of the boot's own path that began after its last ready line (`up`)? An early
+    ready line (a kernel self-test's summary) ends no such wait; a kernel health report or a
+    network wait after a login prompt is another matter (a warning, or netjudge's)."""
+    return f.verdict == "stall" and 0 < up < f.first_seq and f.category.startswith(BOOT_PATH_WAITS)
+
+
 def _survived(f: Finding, up: int) -> bool:
     """Did the boot reach its target despite `f`? A problem that was not fatal did; a fatal one
     did when the machine came up after it (a ready line that is not a power-off: powering off
@@ -218,7 +230,7 @@ def _survived(f: Finding, up: int) -> bool:
     deciding failure or stall stands: a stalled machine stopped, a batch VM whose work failed."""
     if f.category.startswith(NOT_UNDONE_BY_READY):
         return False
-    if not up and f.verdict in ("failure", "stall"):
+    if (f.verdict in ("failure", "stall") and not up) or _waits_after(f, up):
         return False
     return f.severity != "critical" or f.verdict != "failure" or max((e.seq for e in f.evidence), default=0) < up
 
@@ -251,7 +263,9 @@ def judge(state: BootState, findings: list[Finding], *, live: bool = False) -> t
       nothing showing the machine up before it ends no wait: a stall stands.
     - A problem that did not stop the boot reaching ready is a warning, not the verdict: a
       failure or stall seen before the last ready line, or a non-fatal one after it (except
-      network and provisioning failures, which a login prompt does not undo).
+      network and provisioning failures, which a login prompt does not undo). A wait of the
+      boot's own path that began after the last ready line is still a stall: that line was
+      not the machine up (a kernel self-test's summary early in the boot).
     - A failure to get an address is not the verdict of a boot that got one anyway or died of
       something else after it: a warning (netjudge).
     """
@@ -276,7 +290,8 @@ def judge(state: BootState, findings: list[Finding], *, live: bool = False) -> t
     if top is not None:
         return findings, "failure", f"{top.category}: {top.title} (line {top.first_seq})"
     stall = verdict_finding("stall", findings)
-    if "ready" in state.milestones and (state.up or stall is None):  # a power-off ends no wait
+    waits = stall is not None and (not state.up or _waits_after(stall, state.up))
+    if "ready" in state.milestones and not waits:  # a power-off ends no wait
         m = state.milestones["ready"]
         unmet = netjudge.up_unmet(state, findings)
         if unmet is not None:

@@ -17,6 +17,10 @@ BusyBox's banner and the "(initramfs)" prompt are on the screen only.
   mount /dev/vda1 as root file system."
 - qemu-itools-no-init: root=/dev/vda1 is an ext4 data volume (no /sbin/init, no fallback):
   "Target filesystem doesn't have requested /sbin/init.", "No init found. Try passing init= bootarg."
+- qemu-itools-selftest-then-root-wait: the generic kernel, whose test_bpf module (loaded by an
+  init-top script) prints "Summary: 60 PASSED, 0 FAILED", then root=/dev/vdz; the serial console
+  is /dev/console, so "Begin: Waiting for root file system ..." is on the serial log, captured
+  15 s into the wait: an early ready line followed by a stall.
 
 Two more drop to a shell the way a hand-written busybox /init does (`... || exec sh`): the
 kit's own /init, no initramfs-tools:
@@ -155,6 +159,32 @@ def scenarios(files: dict[str, tuple[bytes | str, int]]) -> list[Scenario]:
     ]
 
 
+def selftest_then_root_wait(files: dict[str, tuple[bytes | str, int]]) -> Scenario:
+    """A kernel self-test passes (its summary is a ready line), then the initramfs waits for a
+    root device that never comes: the early summary must not end the wait as a success."""
+    from poweroff import TEST_BPF, test_bpf_ko
+
+    files = {**files, "/lib/test_bpf.ko": (test_bpf_ko(), 0o644),
+             "/scripts/init-top/cw-selftest": ("#!/bin/sh\n" + TEST_BPF, 0o755),
+             "/scripts/init-top/ORDER": ("/scripts/init-top/cw-modules \"$@\"\n"
+                                         "/scripts/init-top/cw-selftest \"$@\"\n", 0o644)}
+    return Scenario(
+        name="qemu-itools-selftest-then-root-wait",
+        title="The kernel's BPF self-test passes in the initramfs, then it waits for a root device that never comes",
+        injected="the generic kernel; an init-top script loads test_bpf.ko (test_range=0,59: 0 FAILED); "
+                 "root=/dev/vdz: no such disk (one virtio disk, vda, is attached); captured until 15 s "
+                 "after 'Waiting for root file system' (initramfs-tools gives up after 30 s)",
+        append="console=tty0 console=ttyS0 root=/dev/vdz", kernel="generic",
+        disk=DiskSpec("virtio"),
+        initramfs=InitramfsSpec(WRAPPER, raw_init=True, files=files, modules=["virtio_blk", "virtio_pci"]),
+        stop=[StopRule(r"Waiting for root file system", settle=15.0)], timeout=58,
+        outcome="stall", categories=["disk.root-not-found"],
+        evidence={"disk.root-not-found": [r"Begin: Waiting for root file system"]},
+        notes="Real initramfs-tools scripts under the generic Debian 12 kernel (serial console last, so "
+              "the scripts write to ttyS0). A self-test's summary early in the boot is not the machine "
+              "up: the capture ends while the initramfs is still waiting for root=/dev/vdz, a stall.")
+
+
 def emergency_files() -> dict[str, tuple[bytes | str, int]]:
     files = systemd_files()
     for prog in ("/lib/systemd/systemd-sulogin-shell", "/sbin/sulogin", "/bin/systemctl"):
@@ -184,7 +214,7 @@ def main(argv: list[str]) -> int:
     capture.check = lambda cap: None  # the stop is on the screen's prompt, not a serial line
     with tempfile.TemporaryDirectory(prefix="cw-itools-") as tmp:
         files = itools_files(extract(debs, Path(tmp)))
-        for sc in scenarios(files):
+        for sc in [*scenarios(files), selftest_then_root_wait(files)]:
             if names and sc.name not in names:
                 continue
             if sc.name == "qemu-itools-no-init":  # a data volume: the kit's root files but no init
@@ -194,7 +224,7 @@ def main(argv: list[str]) -> int:
             finally:
                 boot._rootfs_files = ROOTFS_FILES
             if "--show" in argv:
-                print("\n".join(cap.screen_rows or []))
+                print("\n".join(cap.screen_rows or cap.lines))
                 continue
             capture.write_extra_sample(cap, "produced by tests/qemu/extra/initramfs_tools_shell.py: a real "
                                             "Debian kernel and Debian 12's initramfs-tools scripts booted "
