@@ -1,0 +1,102 @@
+"""Unikernels and microVM guests of round 13 (parsers/detectors/unikernel-microvm-13.yaml, Solo5's
+pre-0.4 memory map in unikernel-application-fatal, SquashFS's ignored xattrs): IncludeOS's CPU
+exception fails the run its "Running" line had called up, its DHCP timeout is reported and
+decides nothing, Nanos's page protection violation and Fly's init failing to spawn the command
+fail the boot, Fly's restart limit is a loop; the healthy look-alikes stay quiet. Lines are the
+rules' real samples (the pages cited there) or the sources' format strings (marked synthetic in
+the rules), and the hostile-bytes pattern of test_hostile_12."""
+
+from __future__ import annotations
+
+import pytest
+
+from consolewatch.detect.checks import run_lines
+from tests.detect.findings import assert_quoted_safely, categories
+
+# https://github.com/includeos/IncludeOS/issues/1686: the version banner and the service running
+INCLUDEOS_UP = [" IncludeOS v0.12.0-rc.2-dirty (x86_64 / 64-bit)", " +--> Running [ IncludeOS Router Service ]"]
+
+
+def rules(a) -> set[str]:
+    return {f.rule for f in a.findings()}
+
+
+def test_an_includeos_cpu_exception_after_the_service_started_fails_the_run(catalog):
+    # IncludeOS's idt.cpp format strings (__cpu_exception)
+    a = run_lines(catalog, [*INCLUDEOS_UP, "", ">>>> !!! CPU 0 EXCEPTION !!! <<<<",
+                            "General Protection Fault (13)   EIP  0x2052fa   CODE 0"])
+    assert a.outcome == "failure" and "includeos-cpu-exception" in rules(a)
+    assert "unikernel.crash" in categories(a)
+    assert run_lines(catalog, INCLUDEOS_UP).outcome == "success"
+
+
+def test_includeos_dhcp_timing_out_is_reported_and_a_later_lease_makes_it_moot(catalog):
+    timed_out = run_lines(catalog, [*INCLUDEOS_UP, "     [ DHCPv4 ] Negotiation timed out (eth0)"])
+    assert "includeos-dhcp-timed-out" in rules(timed_out)
+    assert timed_out.outcome == "unknown"   # the service runs; it is only unreachable
+    # dh4client.cpp: a later negotiation acknowledged
+    later = run_lines(catalog, [*INCLUDEOS_UP, "      [ DHCPv4 ] Negotiation timed out",
+                                "      [ DHCPv4 ] Negotiating IP-address (xid=3489251247)",
+                                "      [ DHCPv4 ] Config complete"])
+    assert "includeos-dhcp-timed-out" not in rules(later)
+
+
+def test_a_nanos_page_protection_violation_fails_the_boot_and_the_bare_words_do_not(catalog):
+    # Nanos's unix/mmap.c (2019-2020) format string, after the interface's address
+    a = run_lines(catalog, ["en1: assigned 10.0.2.15", "", "Page protection violation",
+                            "addr 0x7f0001200000, rip 0x4a1b2c, error WUD"])
+    assert a.outcome == "failure" and "nanos-page-protection-violation" in rules(a)
+    other = run_lines(catalog, ["Page protection violation", "Caused by write access"])
+    assert "nanos-page-protection-violation" not in rules(other)
+
+
+def test_fly_init_failing_to_spawn_the_command_fails_the_machine(catalog):
+    # https://docs.atomagentos.com/DEPLOYMENT_PLAYBOOK
+    a = run_lines(catalog, ["ERROR: failed to spawn command: [/app/docker-entrypoint.sh web]: No such file or directory",
+                            "Virtual machine exited abruptly"])
+    assert a.outcome == "failure" and "fly-init-spawn-failed" in rules(a)
+    assert "init.unit-failed" in categories(a)
+    ok = run_lines(catalog, ["2025-05-27T12:29:14Z app[908027d3be7938] dfw [info] INFO Main child exited normally with code: 0"])
+    assert "fly-init-spawn-failed" not in rules(ok)
+
+
+def test_a_fly_machine_at_its_restart_limit_is_a_loop(catalog):
+    a = run_lines(catalog, ["machine has reached its max restart count of 10"])
+    assert a.outcome == "failure" and "fly-machine-restart-limit-reached" in rules(a)
+    assert "boot.loop" in categories(a)
+
+
+def test_a_pre_0_4_solo5_memory_map_is_a_banner_for_the_application_crash(catalog):
+    # Solo5 kernel/mem.c format strings (before 0.4), then dash's report of SIGFPE
+    memory_map = ["Solo5: Memory map: 512 MB addressable:", "Solo5:     unused @ (0x0 - 0xfffff)"]
+    a = run_lines(catalog, [*memory_map, "Floating point exception"])
+    assert a.outcome == "failure" and "unikernel-application-fatal" in rules(a)
+    assert "unikernel-application-fatal" not in rules(run_lines(catalog, ["Floating point exception"]))
+
+
+def test_squashfs_ignoring_xattrs_is_no_file_system_error(catalog):
+    # fs/squashfs/xattr.h with CONFIG_SQUASHFS_XATTR off: the mount goes on
+    a = run_lines(catalog, ["[    2.104417] SQUASHFS error: Xattrs in filesystem, these will be ignored"])
+    assert "disk.fs-error" not in categories(a, "all")
+    b = run_lines(catalog, ["SQUASHFS error: lzma returned unexpected result 0x1"])
+    assert "disk.fs-error" in categories(b, "all")
+
+
+PAD = b"A" * 70000
+
+HOSTILE = [
+    ("includeos-cpu-exception", [b">>>> !!! CPU 0 EXCEPTION !!! <<<<\x1b]0;evil\x07\x00\xff" + PAD]),
+    ("includeos-dhcp-timed-out", [b"     [ DHCPv4 ] Negotiation timed out (eth0)\x1b[2J\x00\xff" + PAD]),
+    ("nanos-page-protection-violation",
+     [b"Page protection violation", b"addr 0x7f0001200000, rip 0x4a1b2c, error WUD \x1b]8;;http://x\x07\x00\xff" + PAD]),
+    ("fly-init-spawn-failed",
+     [b"ERROR Error: failed to spawn command: /app/\x1b]0;evil\x07start.sh\x00\xff: Permission denied \x1b[2J" + PAD]),
+    ("fly-machine-restart-limit-reached", [b"\x1b[31mmachine has reached its max restart count of 10\x1b[0m\x00"]),
+]
+
+
+@pytest.mark.parametrize(("rule", "lines"), HOSTILE, ids=[c[0] for c in HOSTILE])
+def test_hostile_bytes_in_the_round_13_unikernel_rules_lines_stay_inert(catalog, rule, lines):
+    a = run_lines(catalog, lines)
+    assert rule in {f.rule for f in a.findings("all")}
+    assert_quoted_safely(a)
