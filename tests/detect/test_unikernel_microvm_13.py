@@ -82,6 +82,33 @@ def test_squashfs_ignoring_xattrs_is_no_file_system_error(catalog):
     assert "disk.fs-error" in categories(b, "all")
 
 
+def test_unikraft_elfloader_failing_to_load_the_program_fails_the_boot(catalog):
+    # search-index file id 56170981952: a Go server on Unikraft Cloud with no musl loader in the image
+    a = run_lines(catalog, ["Powered by Unikraft Ijiraq (0.21.0~a653e50)",
+                            "ERR: [appelfloader] <interp>: Failed to load /lib/ld-musl-x86_64.so.1: No such file",
+                            "ERR: [appelfloader] mcp-server: Failed to load program interpreter /lib/ld-musl-x86_64.so.1"])
+    assert a.outcome == "failure" and "unikraft-elfloader-cannot-load-program" in rules(a)
+    # search-index file id 70970194264: the loader's info line on a healthy start
+    ok = run_lines(catalog, ["[    0.173730] Info: [appelfloader] <main.c @  358> igkmf-app: ELF program loaded to "
+                             "0x41f801000-0x41f8d4000 (864256 B), entry at 0x41f809840"])
+    assert "unikraft-elfloader-cannot-load-program" not in rules(ok)
+
+
+def test_qemu_without_its_accelerator_fails_unless_it_fell_back_to_tcg(catalog):
+    # QEMU accel/kvm/kvm-all.c's format strings
+    a = run_lines(catalog, ["Could not access KVM kernel module: Permission denied",
+                            "qemu-system-x86_64: -accel kvm: failed to initialize kvm: Permission denied"])
+    assert a.outcome == "failure" and "qemu-accelerator-unavailable" in rules(a)
+    # search-index file id 20428670426 (bluez CI): the fallback, then a guest that boots
+    fell_back = run_lines(catalog, ["Could not access KVM kernel module: No such file or directory",
+                                    "qemu-system-x86_64: failed to initialize KVM: No such file or directory",
+                                    "qemu-system-x86_64: Back to tcg accelerator"])
+    assert "qemu-accelerator-unavailable" not in rules(fell_back)
+    booted = run_lines(catalog, ["qemu-system-x86_64: failed to initialize KVM: No such file or directory",
+                                 "SeaBIOS (version 1.16.2)", "Powered by Unikraft Calypso (0.17.0~ddc5bf7)", "Hello"])
+    assert "qemu-accelerator-unavailable" not in rules(booted)
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
@@ -91,6 +118,10 @@ HOSTILE = [
      [b"Page protection violation", b"addr 0x7f0001200000, rip 0x4a1b2c, error WUD \x1b]8;;http://x\x07\x00\xff" + PAD]),
     ("fly-init-spawn-failed",
      [b"ERROR Error: failed to spawn command: /app/\x1b]0;evil\x07start.sh\x00\xff: Permission denied \x1b[2J" + PAD]),
+    ("unikraft-elfloader-cannot-load-program",
+     [b"ERR:  [appelfloader] <elf_load.c @  803> /app/\x1b]0;evil\x07srv: Failed to execute /app/srv\x00: No such \xff" + PAD]),
+    ("qemu-accelerator-unavailable",
+     [b"qemu-system-x86_64: -accel kvm: failed to initialize kvm: \x1b]0;evil\x07Permission\x00 denied\xff" + PAD]),
     ("fly-machine-restart-limit-reached", [b"\x1b[31mmachine has reached its max restart count of 10\x1b[0m\x00"]),
 ]
 
