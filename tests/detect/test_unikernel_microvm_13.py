@@ -109,6 +109,19 @@ def test_qemu_without_its_accelerator_fails_unless_it_fell_back_to_tcg(catalog):
     assert "qemu-accelerator-unavailable" not in rules(booted)
 
 
+def test_firecracker_failing_to_start_the_microvm_fails_and_a_refused_drive_config_does_not(catalog):
+    # https://github.com/firecracker-microvm/firectl/issues/123
+    a = run_lines(catalog, ["FATA[0000] Failed to start machine: [PUT /machine-config][400] putMachineConfigurationBadRequest  "
+                            "&{FaultMessage:unknown field `smt`, expected one of `vcpu_count`, `mem_size_mib`, `ht_enabled`, "
+                            "`cpu_template` at line 1 column 25}"])
+    assert a.outcome == "failure" and "firecracker-microvm-start-failed" in rules(a)
+    # search-index file id 2366427390: Firecracker's test of a drive configuration it refuses
+    drive = run_lines(catalog, ["Received Error. Status code: 400 Bad Request. Message: Drive config error: Unable to create "
+                                "the virtio block device: Virtio backend error: Error coming from the IO engine: "
+                                "Unsupported engine type: Async"])
+    assert "firecracker-microvm-start-failed" not in rules(drive)
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
@@ -122,6 +135,8 @@ HOSTILE = [
      [b"ERR:  [appelfloader] <elf_load.c @  803> /app/\x1b]0;evil\x07srv: Failed to execute /app/srv\x00: No such \xff" + PAD]),
     ("qemu-accelerator-unavailable",
      [b"qemu-system-x86_64: -accel kvm: failed to initialize kvm: \x1b]0;evil\x07Permission\x00 denied\xff" + PAD]),
+    ("firecracker-microvm-start-failed",
+     [b"Received Error. Status code: 400 Bad Request. Message: Start microvm error: \x1b]0;evil\x07\x00\xff" + PAD]),
     ("fly-machine-restart-limit-reached", [b"\x1b[31mmachine has reached its max restart count of 10\x1b[0m\x00"]),
 ]
 
