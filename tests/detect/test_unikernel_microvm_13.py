@@ -122,6 +122,23 @@ def test_firecracker_failing_to_start_the_microvm_fails_and_a_refused_drive_conf
     assert "firecracker-microvm-start-failed" not in rules(drive)
 
 
+def test_a_benign_unikraft_crit_from_the_elf_loaders_brk_does_not_fail_a_running_program(catalog):
+    # search-index file id 18780805757: sqlite3 on app-elfloader goes on after brk() said CRIT
+    a = run_lines(catalog, ["Powered by", " OoOoO ._, ._:_:_,\\_._,  .__,_:_, \\___)", "             Epimetheus 0.12.0~5bd4b94d",
+                            "[    0.800341] CRIT: [appelfloader] <brk.c @   60> Cannot handle multiple user space heaps: Not implemented!",
+                            "SQLite version 3.22.0 2018-01-22 18:45:57", 'Enter ".help" for usage hints.'])
+    assert "unikraft-crit" not in rules(a) and a.outcome == "success"
+    crashed = run_lines(catalog, ["CRIT: [libukschedcoop] Assertion failure: prev->sched"])
+    assert crashed.outcome == "failure"
+
+
+def test_uhyve_unable_to_create_the_vm_fails_the_run(catalog):
+    # uhyve's src/bin/uhyve.rs expect() message
+    a = run_lines(catalog, ["thread 'main' panicked at 'Unable to create VM! Is the hypervisor interface (e.g. KVM) "
+                            "activated?: Kvm(Error(2))', src/bin/uhyve.rs:215:4"])
+    assert a.outcome == "failure" and "uhyve-cannot-create-vm" in rules(a)
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
