@@ -139,6 +139,16 @@ def test_uhyve_unable_to_create_the_vm_fails_the_run(catalog):
     assert a.outcome == "failure" and "uhyve-cannot-create-vm" in rules(a)
 
 
+def test_cloud_hypervisors_newer_error_chain_fails_and_ch_remotes_does_not(catalog):
+    # search-index file id 40006609185: a tap Cloud Hypervisor may not configure
+    a = run_lines(catalog, ["Error: Cloud Hypervisor exited with the following chain of errors:", "  0: Error booting VM",
+                            "  7: Operation not permitted (os error 1)"])
+    assert a.outcome == "failure" and "cloud-hypervisor-exited-with-error" in rules(a)
+    # search-index file id 68803549277: the API client's own chain
+    client = run_lines(catalog, ["Error: ch-remote exited with the following chain of errors:", "  0: http client error"])
+    assert "cloud-hypervisor-exited-with-error" not in rules(client)
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
@@ -154,6 +164,8 @@ HOSTILE = [
      [b"qemu-system-x86_64: -accel kvm: failed to initialize kvm: \x1b]0;evil\x07Permission\x00 denied\xff" + PAD]),
     ("firecracker-microvm-start-failed",
      [b"Received Error. Status code: 400 Bad Request. Message: Start microvm error: \x1b]0;evil\x07\x00\xff" + PAD]),
+    ("cloud-hypervisor-exited-with-error",
+     [b"cloud-hypervisor:   0.016376s: <main> ERROR:src/lib.rs:23 -- Fatal error: VmBoot(\x1b]0;evil\x07\x00\xff" + PAD]),
     ("fly-machine-restart-limit-reached", [b"\x1b[31mmachine has reached its max restart count of 10\x1b[0m\x00"]),
 ]
 
