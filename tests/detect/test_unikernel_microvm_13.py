@@ -149,6 +149,18 @@ def test_cloud_hypervisors_newer_error_chain_fails_and_ch_remotes_does_not(catal
     assert "cloud-hypervisor-exited-with-error" not in rules(client)
 
 
+def test_rust_hypervisor_firmware_failing_its_default_entry_fails_unless_a_kernel_boots(catalog):
+    # rust-hypervisor-firmware main.rs format strings
+    a = run_lines(catalog, ["Filesystem ready", "Error loading default entry: BzImageError(InvalidKernelVersion)",
+                            "Using EFI boot."])
+    assert a.outcome == "failure" and "rust-hypervisor-firmware-default-entry-failed" in rules(a)
+    none = run_lines(catalog, ["Filesystem ready", "Error loading default entry: FileError(NotFound)", "Using EFI boot."])
+    assert "rust-hypervisor-firmware-default-entry-failed" not in rules(none)
+    booted = run_lines(catalog, ["Filesystem ready", "Error loading default entry: BzImageError(InvalidKernelVersion)",
+                                 "Using EFI boot.", "[    0.000000] Linux version 6.1.0-27-cloud-amd64 (debian-kernel@lists.debian.org)"])
+    assert "rust-hypervisor-firmware-default-entry-failed" not in rules(booted)
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
