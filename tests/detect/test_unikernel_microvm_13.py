@@ -161,6 +161,19 @@ def test_rust_hypervisor_firmware_failing_its_default_entry_fails_unless_a_kerne
     assert "rust-hypervisor-firmware-default-entry-failed" not in rules(booted)
 
 
+def test_a_program_that_cannot_start_under_a_unikernels_binary_compatibility_fails_the_boot(catalog):
+    banner = "Powered by Unikraft Calypso (0.17.0~ddc5bf7)"
+    for line in ("mysql: error while loading shared libraries: libncursesw.so.5: cannot open shared object file: "
+                 "No such file or directory",                       # search-index file id 57091340223
+                 "Fatal Python error: init_fs_encoding: failed to get the Python codec of the filesystem encoding",
+                 "FATAL: kernel too old"):                           # search-index file id 23622806713
+        a = run_lines(catalog, [banner, line])
+        assert a.outcome == "failure" and "unikernel-application-fatal" in rules(a), line
+    # search-index file id 58136383886: an optional library probed with dlopen, the program runs on
+    probe = run_lines(catalog, [banner, "Error loading shared library libgssapi_krb5.so.2", "listening on :8080"])
+    assert "unikernel-application-fatal" not in rules(probe) and probe.outcome == "success"
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
