@@ -174,6 +174,14 @@ def test_a_program_that_cannot_start_under_a_unikernels_binary_compatibility_fai
     assert "unikernel-application-fatal" not in rules(probe) and probe.outcome == "success"
 
 
+def test_an_osv_program_returning_non_zero_fails_the_run(catalog):
+    # OSv core/app.cc's format string, after https://github.com/cloudius-systems/osv/issues/1300's start
+    up = ["OSv v0.57.0", "eth0: 192.168.122.15", "Booted up in 0.00 ms", "Cmdline: /tests/tst-fail.so"]
+    a = run_lines(catalog, [*up, "program /tests/tst-fail.so returned 1"])
+    assert a.outcome == "failure" and "osv-program-returned-nonzero" in rules(a)
+    assert "osv-program-returned-nonzero" not in rules(run_lines(catalog, up))
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
