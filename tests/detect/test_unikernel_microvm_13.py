@@ -182,6 +182,13 @@ def test_an_osv_program_returning_non_zero_fails_the_run(catalog):
     assert "osv-program-returned-nonzero" not in rules(run_lines(catalog, up))
 
 
+def test_a_boost_test_run_with_no_errors_is_a_healthy_end_and_its_failures_decide_nothing(catalog):
+    # search-index file id 22079572990: Boost.Test's last line when every test passed
+    assert run_lines(catalog, ["Running 3 test cases...", "*** No errors detected"]).outcome == "success"
+    failed = run_lines(catalog, ["Running 3 test cases...", '*** 1 failure is detected in the test module "MasterTestSuite"'])
+    assert failed.outcome == "unknown"
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
