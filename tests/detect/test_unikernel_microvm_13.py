@@ -189,6 +189,14 @@ def test_a_boost_test_run_with_no_errors_is_a_healthy_end_and_its_failures_decid
     assert failed.outcome == "unknown"
 
 
+def test_unikrafts_uktest_statistics_with_no_failure_are_a_healthy_end(catalog):
+    # Unikraft lib/uktest/test.c's uk_test_print_stats format strings
+    ok = run_lines(catalog, ["[    0.110593] Info: [libuktest] <test.c @  131> uktest:assertions: 84 total"])
+    assert ok.outcome == "success"
+    failed = run_lines(catalog, ["[    0.110593] Info: [libuktest] <test.c @  131> uktest:assertions: 2 failed, 84 total"])
+    assert failed.outcome != "success"
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
