@@ -1,10 +1,9 @@
-"""Unikernels and microVM guests of round 13 (parsers/detectors/unikernel-microvm-13.yaml, Solo5's
-pre-0.4 memory map in unikernel-application-fatal, SquashFS's ignored xattrs): IncludeOS's CPU
-exception fails the run its "Running" line had called up, its DHCP timeout is reported and
-decides nothing, Nanos's page protection violation and Fly's init failing to spawn the command
-fail the boot, Fly's restart limit is a loop; the healthy look-alikes stay quiet. Lines are the
-rules' real samples (the pages cited there) or the sources' format strings (marked synthetic in
-the rules), and the hostile-bytes pattern of test_hostile_12."""
+"""Unikernels and microVM guests of round 13 (parsers/detectors/unikernel-microvm-13.yaml, the
+widened unikernel-application-fatal and unikraft-crit, test-summary's Boost.Test and uktest lines,
+SquashFS's ignored xattrs): each crash, tender or VMM failure fails the boot, a network timeout
+the service runs on decides nothing, the healthy look-alikes stay quiet and the healthy ends are
+successes. Lines are the rules' real samples (the pages cited there) or the sources' format
+strings (marked synthetic in the rules), and the hostile-bytes pattern of test_hostile_12."""
 
 from __future__ import annotations
 
