@@ -196,6 +196,20 @@ def test_unikrafts_uktest_statistics_with_no_failure_are_a_healthy_end(catalog):
     assert failed.outcome != "success"
 
 
+def test_a_firecracker_guest_that_reboots_ends_its_run_and_a_panic_does_not(catalog):
+    linux = "[    0.000000] Linux version 6.1.102 (root@buildkitsandbox) (gcc (GCC) 11.4.0) #1 SMP"
+    # search-index file id 66964788353: Firecracker's exit line
+    fc_exit = "2026-05-17T12:29:43.532139694 [anonymous-instance:main] Firecracker exiting successfully. exit_code=0"
+    ran = run_lines(catalog, [linux, "[    1.020000] reboot: Restarting system", fc_exit])
+    assert ran.outcome == "success" and "reboot-never-reset" not in rules(ran)
+    # the reset never came, with no VMM to say it stopped: the restart-hangs rule stands
+    hung = run_lines(catalog, [linux, "[    1.020000] reboot: Restarting system"])
+    assert "reboot-never-reset" in rules(hung)
+    panicked = run_lines(catalog, [linux, "[    0.600000] Kernel panic - not syncing: No working init found.  Try passing "
+                                   "init= option to kernel.", "[    1.620000] Rebooting in 1 seconds..", fc_exit])
+    assert panicked.outcome == "failure" and "firecracker-stopped-on-guest-reboot" not in rules(panicked)
+
+
 PAD = b"A" * 70000
 
 HOSTILE = [
