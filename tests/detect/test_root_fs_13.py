@@ -1,0 +1,61 @@
+"""Root devices and file systems of round 13 (parsers/detectors/root-devices-13.yaml, and the
+SquashFS rules of filesystems-bsd-zfs-squashfs.yaml): a root shared from the host by tag
+(virtio-fs, 9p) that the guest cannot find, and a kernel without SquashFS xattr support saying
+so on a healthy boot. Lines are built from the kernel's format strings (fs/fuse/virtio_fs.c,
+net/9p/trans_virtio.c, fs/squashfs/xattr.h), as the rules' samples say, or quote a search-index
+page the rule cites."""
+
+from __future__ import annotations
+
+import pytest
+
+from consolewatch.detect.checks import run_lines
+from tests.detect.findings import assert_quoted_safely, categories
+
+
+def rules(a) -> set[str]:
+    return {f.rule for f in a.findings("all")}
+
+
+def test_a_virtiofs_or_9p_root_whose_tag_is_missing_is_a_root_not_found(catalog):
+    a = run_lines(catalog, ["[    2.101011] virtio-fs: tag <rootfs> not found",
+                            "mount: /sysroot: wrong fs type, bad option, bad superblock on rootfs, missing codepage or "
+                            "helper program, or other error."])
+    f = next(f for f in a.findings("all") if f.rule == "shared-root-tag-not-found")
+    assert f.category == "disk.root-not-found" and f.fields.get("tag") == "rootfs"
+    b = run_lines(catalog, ["[    1.530000] 9pnet_virtio: no channels available for device hostshare",
+                            "mount: mounting hostshare on /mnt-root failed: No such file or directory"])
+    assert "shared-root-tag-not-found" in rules(b) and "disk.root-not-found" in categories(b)
+
+
+def test_a_missing_data_share_or_the_probe_alone_is_no_missing_root(catalog):
+    a = run_lines(catalog, ["[    2.101011] virtio-fs: tag <data> not found",
+                            "mount: /srv/data: wrong fs type, bad option, bad superblock on data, missing codepage or "
+                            "helper program, or other error."])
+    assert "shared-root-tag-not-found" not in rules(a)
+    assert "shared-root-tag-not-found" not in rules(run_lines(catalog, ["9pnet_virtio: no channels available for device x"]))
+
+
+def test_squashfs_without_xattr_support_on_a_healthy_boot_is_no_file_system_error(catalog):
+    # search-index file id 55672149389: a board's boot log, the root mounted and userland started
+    a = run_lines(catalog, ["SQUASHFS error: Xattrs in filesystem, these will be ignored",
+                            "SQUASHFS error: unable to read xattr id index table",
+                            "VFS: Mounted root (squashfs filesystem) readonly on device 31:2.",
+                            "Freeing init memory: 120K"])
+    assert "disk.fs-error" not in categories(a)
+    # a block that cannot be read is still one
+    b = run_lines(catalog, ["SQUASHFS error: lzma returned unexpected result 0x1",
+                            "SQUASHFS error: Unable to read page, block 2bfdc, size 983a"])
+    assert "squashfs-erofs-read-error" in rules(b)
+
+
+@pytest.mark.parametrize("lines", [
+    [b"[    2.1] virtio-fs: tag <\x1b]0;evil\x07root\x00\xff> not found",
+     b"mount: /sysroot: wrong fs type, bad option, bad superblock on root, \x1b[2J" + b"A" * 70000],
+    [b"9pnet_virtio: no channels available for device \x1b[31mshare\xff",
+     b"mount: mounting share on /mnt-root failed: \x1b]52;c;ZXZpbA==\x07No such file\x00"],
+])
+def test_hostile_bytes_in_the_shared_root_rule_lines_stay_inert(catalog, lines):
+    a = run_lines(catalog, lines)
+    assert "shared-root-tag-not-found" in rules(a)
+    assert_quoted_safely(a)
