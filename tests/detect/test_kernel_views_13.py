@@ -78,6 +78,30 @@ def test_a_lockup_with_no_restart_before_it_or_a_reset_that_came_is_no_hung_rebo
     assert "reboot-hangs-in-lockup" not in rules(reset)
 
 
+def test_a_register_dump_of_riscv_power_mips_or_s390_without_its_report_is_a_kernel_oops_fallback(catalog):
+    for line in ("[  420.077065] epc : virtqueue_add_split+0x2c/0x3d0",
+                 "NIP [c0000000007a4b1c] ibmvscsi_queuecommand+0x3c/0x470 [ibmvscsi]",
+                 "epc   : ffffffff80102a6c r4k_wait_irqoff+0x1c/0x24",
+                 "Krnl PSW : 0704c00180000000 000000000078b2c4 (virtio_ccw_int_handler+0x34/0x4d0)"):
+        a = run_lines(catalog, [line])
+        assert "kernel-register-dump-other-arches" in rules(a) and "kernel.oops" in categories(a), line
+    # user-mode registers (raw values only) are no kernel fault
+    assert "kernel-register-dump-other-arches" not in rules(
+        run_lines(catalog, ["epc : ffffffffa86050d0 ra : ffffffffa86050d0 sp : ffffffc800023d30"]))
+    # a lockup that prints the dump is the lockup rule's: the fragment is dropped
+    lockup = run_lines(catalog, ["[  419.997263][    C0] watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [kworker/0:1:42]",
+                                 "[  420.077065][    C0] epc : machine_restart+0xc/0xe"])
+    assert "soft-lockup" in {f.rule for f in lockup.findings()}
+    assert "kernel-register-dump-other-arches" not in {f.rule for f in lockup.findings()}
+
+
+def test_printk_caller_ids_are_part_of_the_stamp_not_of_the_message(catalog):
+    a = run_lines(catalog, ["[  393.919814][    T1] reboot: Restarting system",
+                            "[  420.077065][    C0] epc : machine_restart+0xc/0xe"])
+    assert "kernel-register-dump-other-arches" in rules(a)
+    assert all(not f.evidence or f.evidence[0].text.startswith("[") for f in a.findings("all"))
+
+
 HOSTILE = [
     ("kernel-call-trace-cut-off",
      [b"[ 9000.000004]  do_syscall_64+0x66/0x1d0", b"[ 9000.000005]  entry_SYSCALL_64_after_hwframe+0x21/0x86 \x1b]0;evil\x07\x00\xff"]),
