@@ -59,3 +59,24 @@ def test_hostile_bytes_in_the_shared_root_rule_lines_stay_inert(catalog, lines):
     a = run_lines(catalog, lines)
     assert "shared-root-tag-not-found" in rules(a)
     assert_quoted_safely(a)
+
+
+def test_the_initrd_switch_root_unit_failing_in_its_result_words_fails_the_boot(catalog):
+    # https://github.com/random-archer/mkinitcpio-systemd-tool/issues/10
+    a = run_lines(catalog, ["[    4.700000] systemd[1]: Starting Switch Root...",
+                            "[    4.790000] systemd[1]: initrd-switch-root.service: Main process exited, code=killed, status=15/TERM",
+                            "[    4.792000] systemd[1]: initrd-switch-root.service: Failed with result 'signal'."])
+    f = next(f for f in a.findings() if f.rule == "initrd-handover-unit-failed")
+    assert f.category == "init.unit-failed" and f.severity == "critical"
+    assert a.outcome == "failure"
+    ok = run_lines(catalog, ["[    5.100000] systemd[1]: initrd-switch-root.service: Deactivated successfully.",
+                             "[    5.200000] systemd[1]: systemd-modules-load.service: Main process exited, code=exited, status=1/FAILURE"])
+    assert "initrd-handover-unit-failed" not in rules(ok)
+
+
+def test_hostile_bytes_in_the_initrd_handover_rule_lines_stay_inert(catalog):
+    a = run_lines(catalog, [b"\x1b[31msystemd[1]: initrd-switch-root.service: Failed with result 'signal'. \x1b]0;evil\x07\x00\xff" + b" " * 70000])
+    b = run_lines(catalog, [b"systemd[1]: initrd-switch-root.service: Main process exited, code=killed, status=15/TERM \x1b[2J\x1b]52;c;ZXZpbA==\x07\xff"])
+    for x in (a, b):
+        assert "initrd-handover-unit-failed" in rules(x)
+        assert_quoted_safely(x)
