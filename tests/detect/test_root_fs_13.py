@@ -80,3 +80,28 @@ def test_hostile_bytes_in_the_initrd_handover_rule_lines_stay_inert(catalog):
     for x in (a, b):
         assert "initrd-handover-unit-failed" in rules(x)
         assert_quoted_safely(x)
+
+
+def test_a_disk_controller_that_failed_then_a_root_wait_that_gave_up_is_a_root_not_found(catalog):
+    for first, second in (
+            ("[    3.412000] nvme nvme0: Device not ready; aborting initialisation, CSTS=0x0",
+             "[  185.112000] dracut-initqueue[437]: Warning: dracut-initqueue: timeout, still waiting for following initqueue hooks:"),
+            ("[    2.001000] virtio_blk virtio1: probe with driver virtio_blk failed with error -12",
+             "Gave up waiting for root file system device.  Common problems:"),
+            ("Jun 21 02:36:39 kernel: megaraid_sas 0000:03:00.0: Failed from megasas_init_fw 6539",
+             "Jun 21 02:38:45 dracut-initqueue[1087]: Warning: dracut-initqueue timeout - starting timeout scripts")):
+        a = run_lines(catalog, [first, second])
+        assert "root-disk-controller-failed" in rules(a), first
+        assert "disk.root-not-found" in categories(a), first
+    # a NIC failing to probe, or a controller failing with the root found elsewhere, is not it
+    assert "root-disk-controller-failed" not in rules(run_lines(catalog, [
+        "e1000e: probe of 0000:00:19.0 failed with error -2", "Gave up waiting for root file system device.  Common problems:"]))
+    assert "root-disk-controller-failed" not in rules(run_lines(catalog, [
+        "megaraid_sas 0000:03:00.0: Failed from megasas_init_fw 6539", "[   12.000000] XFS (sda2): Mounting V5 Filesystem"]))
+
+
+def test_hostile_bytes_in_the_disk_controller_rule_lines_stay_inert(catalog):
+    a = run_lines(catalog, [b"[    3.4] nvme nvme0: Device not ready; aborting initialisation, CSTS=\x1b]0;evil\x07\x00\xff",
+                            b"\x1b[2JGave up waiting for root file system device.  " + b"A" * 70000])
+    assert "root-disk-controller-failed" in rules(a)
+    assert_quoted_safely(a)
