@@ -62,7 +62,7 @@ def test_hostile_bytes_in_the_shared_root_rule_lines_stay_inert(catalog, lines):
 
 
 def test_the_initrd_switch_root_unit_failing_in_its_result_words_fails_the_boot(catalog):
-    # https://github.com/random-archer/mkinitcpio-systemd-tool/issues/10
+    # systemd's src/core/service.c format strings for initrd-switch-root.service (units-13.yaml's samples)
     a = run_lines(catalog, ["[    4.700000] systemd[1]: Starting Switch Root...",
                             "[    4.790000] systemd[1]: initrd-switch-root.service: Main process exited, code=killed, status=15/TERM",
                             "[    4.792000] systemd[1]: initrd-switch-root.service: Failed with result 'signal'."])
