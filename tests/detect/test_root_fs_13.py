@@ -105,3 +105,19 @@ def test_hostile_bytes_in_the_disk_controller_rule_lines_stay_inert(catalog):
                             b"\x1b[2JGave up waiting for root file system device.  " + b"A" * 70000])
     assert "root-disk-controller-failed" in rules(a)
     assert_quoted_safely(a)
+
+
+def test_dm_verity_corruption_is_a_file_system_error_and_its_restart_too(catalog):
+    a = run_lines(catalog, ["[    5.204411] device-mapper: verity: 254:0: data block 71843 is corrupted"])
+    f = next(f for f in a.findings("all") if f.rule == "dm-verity-block-corrupted")
+    assert f.category == "disk.fs-error" and f.fields.get("device") == "254:0" and f.fields.get("kind") == "data"
+    b = run_lines(catalog, ["[    5.400000] reboot: Restarting system with command 'dm-verity device corrupted'"])
+    assert "dm-verity-block-corrupted" in rules(b)
+    assert "dm-verity-block-corrupted" not in rules(run_lines(catalog, [
+        '[    2.100000] device-mapper: verity: sha256 using implementation "sha256-avx2"']))
+
+
+def test_hostile_bytes_in_the_dm_verity_line_stay_inert(catalog):
+    a = run_lines(catalog, [b"[    5.2] device-mapper: verity: 254:0: data block 71843 is corrupted \x1b]0;evil\x07\x00\xff" + b"B" * 70000])
+    assert "dm-verity-block-corrupted" in rules(a)
+    assert_quoted_safely(a)
