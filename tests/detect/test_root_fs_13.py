@@ -121,3 +121,9 @@ def test_hostile_bytes_in_the_dm_verity_line_stay_inert(catalog):
     a = run_lines(catalog, [b"[    5.2] device-mapper: verity: 254:0: data block 71843 is corrupted \x1b]0;evil\x07\x00\xff" + b"B" * 70000])
     assert "dm-verity-block-corrupted" in rules(a)
     assert_quoted_safely(a)
+
+
+def test_systemd_cryptsetup_asking_for_a_passphrase_on_the_console_is_a_stall(catalog):
+    a = run_lines(catalog, ["[    4.000000] systemd[1]: Starting systemd-cryptsetup@luks\\x2d3b6a.service - Cryptography Setup for luks-3b6a...",
+                            "Please enter passphrase for disk QEMU_HARDDISK (luks-3b6a1c52-7f1d-4b7e-9a55-2f0b7f3c1d21):"])
+    assert "disk-unlock-prompt" in rules(a) and a.outcome == "stall"
