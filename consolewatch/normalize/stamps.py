@@ -46,7 +46,10 @@ _LOGREAD = re.compile(
     r"[A-Z][a-z]{2} (?P<mon>[A-Z][a-z]{2}) (?P<day>[ \d]\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) (?P<y>\d{4}) "
     + _FACILITY + r" (?P<prog>[^\s:\[]+)(?:\[\d+\])?: ?"
 )
-_PRINTK = re.compile(r"\[ *(?P<sec>\d{1,7}\.\d{1,9})\] ?")
+#: printk's time, and the caller id a kernel built with CONFIG_PRINTK_CALLER prints after it
+#: (kernel/printk/printk.c print_caller(): "[%6s]" of "T<pid>" or "C<cpu>", SUSE's and syzbot's
+#: kernels: "[  393.919814][    T1] reboot: Restarting system").
+_PRINTK = re.compile(r"\[ *(?P<sec>\d{1,7}\.\d{1,9})\](?:\[ *[CT]\d{1,10}\])? ?")
 _ISO = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[ T](?P<h>\d\d):(?P<m>\d\d)[:.](?P<s>\d\d(?:[.,]\d+)?)"
     r"(?: ?(?:Z|[+-]\d\d:?\d\d))?(?::? - |: | )"
