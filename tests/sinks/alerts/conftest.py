@@ -48,6 +48,14 @@ def receivers():
         r.down()
 
 
+def grow(path: Path, src: Path) -> None:
+    """Append what `src` holds beyond `path`'s copy of its first lines, as a console goes on (never
+    truncate and rewrite: a follower may read the file empty in between, as a rotated log)."""
+    have = path.stat().st_size
+    with path.open("ab") as f:
+        f.write(src.read_bytes()[have:])
+
+
 @pytest.fixture
 def consoles(tmp_path):
     """Copies of real consoles as file: targets (a target is named by its path)."""

@@ -14,7 +14,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import FAIL_THEN_SUCCESS, env_for, write_config
+from conftest import FAIL_THEN_SUCCESS, env_for, grow, write_config
 
 BINARY = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 BOOT1_LINES = 382  # samples/qemu-fail-then-success: boot 1 (init exits, panic) is lines 1-382
@@ -102,7 +102,7 @@ def test_failed_boot_is_one_group_and_resolves_on_the_next_good_boot(tmp_path, a
                       "Alertmanager's firing notification")
         assert len(firing) == 1 and len(firing[0]["alerts"]) == 1  # one group, one notification
 
-        path.write_bytes(FAIL_THEN_SUCCESS.read_bytes())  # the next boot comes up
+        grow(path, FAIL_THEN_SUCCESS)  # the next boot comes up
         resolved = wait(lambda: [d for d in (a["doc"] for a in hook.accepted) if d["status"] == "resolved"], 30,
                         "Alertmanager's resolved notification")
         assert resolved[0]["alerts"][0]["labels"]["rule"] == "kernel-panic-init-killed"

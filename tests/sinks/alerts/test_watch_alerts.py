@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, env_for, write_config
+from conftest import FAIL_THEN_SUCCESS, PANIC, WRONG_ROOT, env_for, grow, write_config
 
 BOOT1_LINES = 382  # samples/qemu-fail-then-success: boot 1 (init exits, panic) is lines 1-382
 
@@ -27,7 +27,7 @@ def test_failed_boot_then_good_boot_through_watch(tmp_path, receivers, consoles)
         assert len(slack.wait_for(1)) == 1
         time.sleep(1.5)  # nothing else comes for this boot: one message for the failed boot
         assert len(hook.accepted) == 1 and len(slack.accepted) == 1
-        path.write_bytes(FAIL_THEN_SUCCESS.read_bytes())
+        grow(path, FAIL_THEN_SUCCESS)
         hook.wait_for(2)
         slack.wait_for(2)
         assert proc.wait(30) == 0, proc.stderr.read()
