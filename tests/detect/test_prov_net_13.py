@@ -2,7 +2,8 @@
 Hermit's virtio-net driver refusing the device (network-13.yaml, and the 5.1.3.1 words of
 hermit-virtio-net-driver-failed), OpenBSD dhclient's discovery wait (dhcp-discover-unanswered),
 BusyBox's hex ioctl error for a missing NIC (no-network-device) and its ifupdown with no DHCP
-client (netifrc-no-dhcp-client), and cloud-init's network-info banners no longer read as a
+client (netifrc-no-dhcp-client), the Azure agent unable to report Ready
+(waagent-provisioning-failed), and cloud-init's network-info banners no longer read as a
 provisioning failure (cloudinit-component-failed). Then hostile bytes in their lines.
 
 Lines are real: public pages and repository files in the search index (named at each constant),
@@ -113,6 +114,21 @@ def test_busybox_hex_ioctl_error_for_a_missing_nic_and_ifupdown_with_no_dhcp_cli
     assert "network.dhcp.no-lease" not in by_category(run_lines(catalog, [KERNEL, "No DHCP clients found."]))
 
 
+#: WALinuxAgent azurelinuxagent/pa/provision/default.py report_ready(): logger.error("Reporting Ready failed: {0}", e)
+#: (search-index file 15490173826), the agent's ProtocolError text not naming the WireServer
+WAAGENT_NOT_REPORTED = ("2019/07/01 10:00:04.512203 ERROR Daemon Daemon Reporting Ready failed: [ProtocolError] "
+                        "Failed to send provision status: [HttpError] HTTP POST failed")
+#: the same file's logger.info("Provisioning complete")
+WAAGENT_DONE = "2019/07/01 10:00:04.512203 INFO Daemon Daemon Provisioning complete"
+
+
+def test_waagent_unable_to_report_ready_is_a_provisioning_error(catalog):
+    found = by_category(run_lines(catalog, [KERNEL, WAAGENT_NOT_REPORTED]))
+    assert [f.rule for f in found["cloudinit.error"]] == ["waagent-provisioning-failed"]
+    assert found["cloudinit.error"][0].verdict == "none"
+    assert "cloudinit.error" not in by_category(run_lines(catalog, [KERNEL, WAAGENT_DONE]))
+
+
 def test_cloud_init_route_info_banner_is_not_a_provisioning_failure(catalog):
     assert "cloudinit.error" not in by_category(run_lines(catalog, [KERNEL, ROUTE_INFO_FAILED]))
 
@@ -130,6 +146,8 @@ HOSTILE = [
       b"specification v1.1. Aborting!" + PAD]),
     ("no-network-device", [b"udhcpc: ioctl 0x8933 failed: No such device\x1b[5m\x00\xff" + PAD]),
     ("netifrc-no-dhcp-client", [b"\x1b]0;x\x07ifup: no dhcp clients found"]),
+    ("waagent-provisioning-failed",
+     [b"2019/07/01 10:00:04.512203 ERROR Daemon Daemon Reporting Ready failed: \x1b]0;evil\x07[ProtocolError]\x00\xff" + PAD]),
 ]
 
 
