@@ -23,10 +23,11 @@ KERNEL = ("[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@list
           "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian "
           "6.1.192-2 (2026-11-16)")
 
-#: coreos-cloudinit.go's log.Printf("Failed fetching user-data from datasource: %v. Continuing...\n")
-#: (search-index file 4924644673) as journalctl shows the unit's output
-CCI_FETCH = ("Jan 12 10:21:33 core-01 coreos-cloudinit[876]: 2015/01/12 10:21:33 Failed fetching user-data from "
-             "datasource: Unable to fetch data. Maximum retries reached: 15. Continuing...")
+#: https://github.com/coreos/bugs/issues/74: coreos-cloudinit's journal on a cloud-config without its header
+CCI_PARSE = ["Jul 13 22:43:38 localhost coreos-cloudinit[1003]: Fetching meta-data from datasource of type \"cloud-drive\"",
+             "Jul 13 22:43:38 localhost coreos-cloudinit[1003]: Failed to parse user-data: Unrecognized user-data header: coreos:"]
+#: https://github.com/coreos/bugs/issues/269: coreos-cloudinit run by hand on a config drive
+CCI_FETCH = "Failed fetching meta-data from datasource: unexpected end of JSON input"
 #: the same file's log.Println("No datasources available in time")
 CCI_NO_DATASOURCE = "coreos-cloudinit[700]: 2016/03/01 08:00:05 No datasources available in time"
 #: units/system-cloudinit@.service (Description=Load cloud-config from %f) failing
@@ -68,12 +69,12 @@ ROUTE_INFO_FAILED = ("[   14.017220] cloud-init[799]: ci-info: !!!!!!!!!!!!!!!!!
 
 
 def test_coreos_cloudinit_failing_is_a_provisioning_error_the_boot_goes_past(catalog):
-    for lines in ([CCI_FETCH], [CCI_NO_DATASOURCE], [KERNEL, CCI_UNIT]):
+    for lines in (CCI_PARSE, [CCI_FETCH], [CCI_NO_DATASOURCE], [KERNEL, CCI_UNIT]):
         found = by_category(run_lines(catalog, lines))
         assert [f.rule for f in found["cloudinit.error"]] == ["coreos-cloudinit-failed"], lines
         assert found["cloudinit.error"][0].verdict == "none"
     # the machine came up without its configuration: up, not as asked (neither failure nor success)
-    up = run_lines(catalog, [KERNEL, CCI_FETCH, *LOGIN])
+    up = run_lines(catalog, [KERNEL, *CCI_PARSE, *LOGIN])
     assert "cloudinit.error" in by_category(up)
     assert up.outcome == "unknown"
     # a run that found its datasource and a unit that started
