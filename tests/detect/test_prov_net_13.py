@@ -3,7 +3,7 @@ Hermit's virtio-net driver refusing the device (network-13.yaml, and the 5.1.3.1
 hermit-virtio-net-driver-failed), OpenBSD dhclient's discovery wait (dhcp-discover-unanswered),
 BusyBox's hex ioctl error for a missing NIC (no-network-device) and its ifupdown with no DHCP
 client (netifrc-no-dhcp-client), the Azure agent unable to report Ready
-(waagent-provisioning-failed), and cloud-init's network-info banners no longer read as a
+(waagent-provisioning-failed), cloudbase-init finding no metadata (cloudbase-init-failed), and cloud-init's network-info banners no longer read as a
 provisioning failure (cloudinit-component-failed). Then hostile bytes in their lines.
 
 Lines are real: public pages and repository files in the search index (named at each constant),
@@ -128,6 +128,22 @@ def test_waagent_unable_to_report_ready_is_a_provisioning_error(catalog):
     assert [f.rule for f in found["cloudinit.error"]] == ["waagent-provisioning-failed"]
     assert found["cloudinit.error"][0].verdict == "none"
     assert "cloudinit.error" not in by_category(run_lines(catalog, [KERNEL, WAAGENT_DONE]))
+
+
+#: https://github.com/Telmate/terraform-provider-proxmox/issues/403: cloudbase-init finding no config drive
+CBI_NO_METADATA = [
+    "2021-09-16 10:09:50.004 4456 ERROR cloudbaseinit.init [-] No metadata service found: "
+    "cloudbaseinit.exception.MetadataNotFoundException: No available service found",
+    "2021-09-16 10:09:50.004 4456 INFO cloudbaseinit.init [-] Plugins execution done",
+    "2021-09-16 10:09:50.004 4456 INFO cloudbaseinit.init [-] Stopping Cloudbase-Init service"]
+
+
+def test_cloudbase_init_without_metadata_is_no_success(catalog):
+    a = run_lines(catalog, CBI_NO_METADATA)
+    assert [f.rule for f in by_category(a)["cloudinit.error"]] == ["cloudbase-init-failed"]
+    # the service stops as after a good run: up, but nothing it was to configure is done
+    assert a.outcome == "unknown"
+    assert run_lines(catalog, CBI_NO_METADATA[1:]).outcome == "success"
 
 
 def test_cloud_init_route_info_banner_is_not_a_provisioning_failure(catalog):
