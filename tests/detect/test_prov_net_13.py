@@ -146,6 +146,45 @@ def test_cloudbase_init_without_metadata_is_no_success(catalog):
     assert run_lines(catalog, CBI_NO_METADATA[1:]).outcome == "success"
 
 
+#: WALinuxAgent azurelinuxagent/pa/provision/cloudinit.py wait_for_ovfenv() (search-index file 3095123152)
+WAAGENT_WAITING = ("2021/03/02 10:00:00.200000 INFO Daemon Waiting for cloud-init to copy ovf-env.xml to "
+                   "/var/lib/waagent/ovf-env.xml [1800 retries remaining, sleeping 1s between retries]")
+WAAGENT_KEY_FOUND = ["2021/03/02 10:00:09.000001 INFO Daemon ssh host key found at: /etc/ssh/ssh_host_rsa_key.pub",
+                     "2021/03/02 10:00:09.500001 INFO Daemon Finished provisioning"]
+
+
+def test_waagent_still_waiting_for_cloud_init_at_the_end_is_a_stall(catalog):
+    a = run_lines(catalog, [WAAGENT_WAITING])
+    assert [f.rule for f in by_category(a)["cloudinit.error"]] == ["waagent-waiting-for-cloud-init"]
+    assert a.outcome == "stall"
+    assert "cloudinit.error" not in by_category(run_lines(catalog, [WAAGENT_WAITING, *WAAGENT_KEY_FOUND]))
+
+
+#: IncludeOS src/net/dhcp/dh4client.cpp (search-index file 37821086889) through INFO's "%13s ] " prefix
+INCLUDEOS_TIMEOUT = ["            [ DHCPv4 ] Negotiating IP-address (xid=2769325158)",
+                     "            [ DHCPv4 ] Negotiation timed out"]
+#: search-index file 60821741272: NetworkManager's ACD refusing the leased address
+NM_ACD = ("vm2 NetworkManager[809]: <warn>  [1733739965.4400] device (enp0s8): IP address 10.0.0.2 cannot be "
+          "configured because it is already in use in the network by host 08:00:27:09:58:BA")
+#: search-index file 27439572178: the conflicting lease NetworkManager did not configure
+NM_ACD_LEASE = "dhcp4 (enp0s31f6): state changed new lease, address=10.10.4.2, acd conflict"
+#: cloudbase-init cloudconfig.py's LOG.error("Plugin %r is currently not supported") (search-index file 42865729424)
+CBI_UNSUPPORTED = ("2023-12-05 13:46:30.112 9860 ERROR cloudbaseinit.plugins.common.userdataplugins.cloudconfig [-] "
+                   "Plugin 'ssh_pwauth' is currently not supported")
+
+
+def test_unikernel_and_networkmanager_lease_failures_and_cloudbase_init_unsupported_keys(catalog):
+    inc = by_category(run_lines(catalog, INCLUDEOS_TIMEOUT))
+    assert [f.rule for f in inc["network.dhcp.no-lease"]] == ["includeos-dhcp-timed-out"]
+    ok = [INCLUDEOS_TIMEOUT[0], "            [ DHCPv4 ] DHCP configuration succeeded"]
+    assert "network.dhcp.no-lease" not in by_category(run_lines(catalog, ok))
+    # a conflicting lease is no lease: the refusal stands after NetworkManager's lease line
+    acd = by_category(run_lines(catalog, [KERNEL, NM_ACD, NM_ACD_LEASE]))
+    assert [f.rule for f in acd["network.dhcp.no-lease"]] == ["networkmanager-dhcp-timeout"]
+    cbi = by_category(run_lines(catalog, [CBI_UNSUPPORTED]))
+    assert [f.rule for f in cbi["cloudinit.error"]] == ["cloudbase-init-failed"]
+
+
 def test_cloud_init_route_info_banner_is_not_a_provisioning_failure(catalog):
     assert "cloudinit.error" not in by_category(run_lines(catalog, [KERNEL, ROUTE_INFO_FAILED]))
 
