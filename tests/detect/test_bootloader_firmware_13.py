@@ -1,0 +1,107 @@
+"""Boot loaders and firmware that stop with words no older rule read
+(parsers/detectors/bootloader-firmware-13.yaml) and rust-hypervisor-firmware's start line as a
+boot boundary: a console that ends in one of them is decided, and the same line followed by a
+kernel decides nothing. Lines as the sources print them (GRUB grub-core/kern/mm.c and misc.c,
+OpenBIOS forth/admin/userboot.fs, Xen tools/firmware/hvmloader/util.c, shim.c, OpenBSD
+sys/stand/boot/boot.c, rust-hypervisor-firmware src/main.rs) or as public posts quote them; the
+hostile-bytes checks follow tests/detect/test_hostile_12.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from consolewatch.detect.checks import run_lines
+from tests.detect.findings import assert_quoted_safely, serial_lines
+
+PAD = b"A" * 70000
+
+#: http://lists.alioth.debian.org/pipermail/pkg-grub-devel/2009-August/007634.html
+GRUB_ABORT = ["unaligned pointer 0x700ba", "Aborted. Press any key to exit.Operating system not found"]
+#: search-index file id 17268334499 (QEMU sparc32, OpenBIOS tried its disks)
+OPENBIOS = ["Welcome to OpenBIOS v1.1 built on May 4 2022 19:50", "Trying disk:a...", "Trying disk...",
+            "Not a bootable ELF image", "Not a bootable a.out image",
+            "No valid state has been set by load or init-program", "", "0 > "]
+#: search-index file id 35214119661 (a xen-devel post, Xen 4.13)
+HVMLOADER = ["(d9) Loading SeaBIOS ...", "(d9) no BIOS ROM image found", "(d9) *** HVMLoader bug at hvmloader.c:394",
+             "(d9) *** HVMLoader crashed."]
+#: search-index file id 43721227243 (a Linux Mint boot USB without MokManager)
+SHIM_MOK = ["Failed to open \\EFI\\BOOT\\mmx64.efi - Not Found", "Failed to load image \\EFI\\BOOT\\mmx64.efi: Not Found",
+            "Failed to start MokManager: Not Found"]
+
+
+def _rules(a, category: str, which: str = "last") -> list[str]:
+    """The rules that found `category`, each once (a rule fires on each line it reads)."""
+    return sorted({f.rule for f in a.findings(which) if f.category == category})
+
+
+def test_grub_heap_corruption_abort_is_a_boot_loader_failure(catalog):
+    a = run_lines(catalog, GRUB_ABORT)
+    assert _rules(a, "boot.bootloader-error") == ["grub-fatal-abort"] and a.outcome == "failure"
+    assert a.findings()[0].fields["fatal"] == "unaligned pointer 0x700ba"
+    newer = run_lines(catalog, ["Booting a command list", "", "alloc magic is broken at 0x80d3bbc0: 80c844c0",
+                                "Aborted. Press any key to exit."])
+    assert _rules(newer, "boot.bootloader-error") == ["grub-fatal-abort"] and newer.outcome == "failure"
+
+
+def test_grub_abort_then_a_kernel_from_the_next_boot_option_decides_nothing(catalog):
+    a = run_lines(catalog, GRUB_ABORT[:1] + ["Aborted. Press any key to exit."] + serial_lines("qemu/healthy"))
+    assert not _rules(a, "boot.bootloader-error", "all") and a.outcome == "success"
+
+
+def test_openbios_with_nothing_to_boot_fails_and_a_boot_typed_at_its_prompt_goes_on(catalog):
+    a = run_lines(catalog, OPENBIOS)
+    assert _rules(a, "boot.bootloader-error") == ["openbios-nothing-to-boot"] and a.outcome == "failure"
+    typed = run_lines(catalog, OPENBIOS[:-1] + ["0 > boot cdrom:d Not a bootable ELF image", "Loading a.out image...",
+                                                "Loaded 7680 bytes", "entry point is 0x4000",
+                                                "switching to new context:"])
+    assert not _rules(typed, "boot.bootloader-error", "all")
+
+
+def test_hvmloader_crash_is_a_firmware_failure(catalog):
+    a = run_lines(catalog, HVMLOADER)
+    assert _rules(a, "boot.bootloader-error") == ["hvmloader-crashed"] and a.outcome == "failure"
+    f = a.findings()[0]
+    assert (f.fields["file"], f.fields["lineno"]) == ("hvmloader.c", "394")
+
+
+def test_shim_without_mokmanager_is_a_boot_loader_failure_not_a_unit(catalog):
+    a = run_lines(catalog, SHIM_MOK)
+    assert "shim-mokmanager-not-started" in _rules(a, "boot.bootloader-error") and a.outcome == "failure"
+    assert not _rules(a, "init.unit-failed")
+    # systemd's own wording still reads as a unit that failed
+    unit = run_lines(catalog, ["[FAILED] Failed to start Load Kernel Modules."])
+    assert _rules(unit, "init.unit-failed")
+
+
+def test_openbsd_boot_that_could_not_load_a_kernel(catalog):
+    a = run_lines(catalog, [">> OpenBSD/amd64 BOOT 3.47", "booting hd0a:/bsd:  failed(2). will try /bsd",
+                            "Turning timeout off.", "boot> "])
+    assert _rules(a, "boot.bootloader-error") == ["openbsd-boot-kernel-load-failed"] and a.outcome == "failure"
+    assert a.findings()[0].fields["errno"] == "2"
+
+
+def test_rust_hypervisor_firmware_starting_again_is_a_new_boot(catalog):
+    boot = ["Booting with PVH Boot Protocol", "Virtio block device configured. Capacity: 4612096 sectors",
+            "Found EFI partition", "Found bootloader (BOOTX64.EFI)", "error: no such device: root.", ""]
+    a = run_lines(catalog, boot + ["Booting with PVH Boot Protocol", "Setting up 4 GiB identity mapping"])
+    assert len(a.boots) == 2
+    assert "reboot-after-failure" in {f.rule for f in a.capture_findings}
+    one = run_lines(catalog, boot)
+    assert len(one.boots) == 1 and not one.capture_findings
+
+
+HOSTILE = [
+    ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
+                          b"Aborted. Press any key to exit.\x1b[2J"]),
+    ("openbios-nothing-to-boot", [b"No valid state has been set by load or init-program\x1b[31m\x00\xff" + PAD]),
+    ("hvmloader-crashed", [b"(d9) *** HVMLoader bug at hvm\x1b]52;c;ZXZpbA==\x07loader.c:394\x00\xff" + PAD]),
+    ("shim-mokmanager-not-started", [b"Failed to start MokManager: Not \x1b]8;;http://x\x07Found\x00\xff" + PAD]),
+    ("openbsd-boot-kernel-load-failed", [b"booting hd0a:/bsd:  failed(2). will try /\x1b[5mbsd\x00\xff" + PAD]),
+]
+
+
+@pytest.mark.parametrize(("rule", "lines"), HOSTILE, ids=[c[0] for c in HOSTILE])
+def test_hostile_bytes_in_the_round_13_boot_loader_lines_stay_inert(catalog, rule, lines):
+    a = run_lines(catalog, lines)
+    assert rule in {f.rule for f in a.findings("all")}
+    assert_quoted_safely(a)
