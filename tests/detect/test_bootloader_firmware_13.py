@@ -90,6 +90,37 @@ def test_rust_hypervisor_firmware_starting_again_is_a_new_boot(catalog):
     assert len(one.boots) == 1 and not one.capture_findings
 
 
+
+def test_syslinux_missing_ramdisk_or_memory_is_a_boot_loader_failure(catalog):
+    # search-index file id 56854954789: a Remastersys ISO whose initrd was not where isolinux.cfg says
+    a = run_lines(catalog, ["ISOLINUX 4.01 debian-20110110  Copyright (C) 1994-2010 H. Peter Anvin et al",
+                            "Could not find ramdisk image: /ubninit", "boot: "])
+    assert _rules(a, "boot.bootloader-error") == ["syslinux-nothing-to-boot"] and a.outcome == "failure"
+    assert a.findings()[0].fields["initrd"] == "/ubninit"
+    # the person typed another label at boot: and a kernel started
+    typed = run_lines(catalog, ["Could not find ramdisk image: /ubninit", "boot: live"] + serial_lines("qemu/healthy"))
+    assert not _rules(typed, "boot.bootloader-error", "all")
+
+
+def test_uboot_extlinux_label_that_could_not_read_its_kernel(catalog):
+    # search-index file id 68667296373: U-Boot's extlinux menu, the label's kernel unreadable
+    lines = ["U-Boot 2024.01 (Jan 08 2024 - 15:37:48 +0000)", "Retrieving file: /extlinux/extlinux.conf",
+             "Retrieving file: /godspeed-riscv64-visionfive.img",
+             "Failed to load '/godspeed-riscv64-visionfive.img'", "Skipping godspeed for failure retrieving kernel"]
+    a = run_lines(catalog, lines)
+    assert _rules(a, "boot.bootloader-error") == ["uboot-distro-boot-exhausted"] and a.outcome == "failure"
+    assert a.findings()[0].fields["what"] == "kernel"
+    # the next label booted
+    went_on = run_lines(catalog, [*lines, "Retrieving file: /Image", "Starting kernel ..."])
+    assert not _rules(went_on, "boot.bootloader-error", "all")
+
+
+def test_slof_greeting_again_is_a_new_boot(catalog):
+    # search-index file id 3220466156 (SLOF's greeting); a pseries guest reset before its kernel printed
+    slof = ["SLOF **********************************************************************", "QEMU Starting"]
+    a = run_lines(catalog, [*slof, " Build Date = Jul 17 2020 11:15:24", *slof, " Build Date = Jul 17 2020 11:15:24"])
+    assert len(a.boots) == 2
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
@@ -97,6 +128,8 @@ HOSTILE = [
     ("hvmloader-crashed", [b"(d9) *** HVMLoader bug at hvm\x1b]52;c;ZXZpbA==\x07loader.c:394\x00\xff" + PAD]),
     ("shim-mokmanager-not-started", [b"Failed to start MokManager: Not \x1b]8;;http://x\x07Found\x00\xff" + PAD]),
     ("openbsd-boot-kernel-load-failed", [b"booting hd0a:/bsd:  failed(2). will try /\x1b[5mbsd\x00\xff" + PAD]),
+    ("syslinux-nothing-to-boot", [b"Could not find ramdisk image: /\x1b]0;evil\x07initrd\x00\xff" + PAD]),
+    ("uboot-distro-boot-exhausted", [b"Skipping \x1b[31mgodspeed\x00 for failure retrieving kernel\xff" + PAD]),
 ]
 
 
