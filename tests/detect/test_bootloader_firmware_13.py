@@ -121,6 +121,15 @@ def test_slof_greeting_again_is_a_new_boot(catalog):
     a = run_lines(catalog, [*slof, " Build Date = Jul 17 2020 11:15:24", *slof, " Build Date = Jul 17 2020 11:15:24"])
     assert len(a.boots) == 2
 
+
+def test_pygrub_that_found_no_kernel_is_the_toolstack_boot_loader_failing(catalog):
+    # search-index file id 10994273776: pygrub's traceback as xl create -c shows it
+    a = run_lines(catalog, ["Traceback (most recent call last):",
+                            '  File "/usr/lib/xen-4.4/bin/pygrub", line 838, in <module>',
+                            '    raise RuntimeError, "Unable to find partition containing kernel"',
+                            "RuntimeError: Unable to find partition containing kernel"])
+    assert _rules(a, "boot.bootloader-error") == ["xen-toolstack-bootloader-failed"] and a.outcome == "failure"
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
