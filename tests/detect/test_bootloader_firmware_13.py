@@ -130,6 +130,17 @@ def test_pygrub_that_found_no_kernel_is_the_toolstack_boot_loader_failing(catalo
                             "RuntimeError: Unable to find partition containing kernel"])
     assert _rules(a, "boot.bootloader-error") == ["xen-toolstack-bootloader-failed"] and a.outcome == "failure"
 
+
+def test_the_jump_into_a_crash_kernel_is_a_restart_the_system_asked_for(catalog):
+    # search-index file id 4041080641 (arm64): the panic, then machine_crash_shutdown()'s line
+    a = run_lines(catalog, ["[    0.000000] Linux version 6.1.0-27-arm64 (debian-kernel@lists.debian.org) (gcc-12) #1 SMP",
+                            "[  194.900000] Kernel panic - not syncing: Oops: Fatal exception in interrupt",
+                            "[  194.911821] SMP: stopping secondary CPUs", "[  194.912168] Starting crashdump kernel...",
+                            "[  194.912171] Bye!",
+                            "[    0.000000] Linux version 6.1.0-27-arm64 (debian-kernel@lists.debian.org) (gcc-12) #1 SMP"])
+    assert len(a.boots) == 2
+    assert not any(f.rule == "reset-during-boot" for b in a.boots for f in b.findings)
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
