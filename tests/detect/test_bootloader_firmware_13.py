@@ -141,6 +141,23 @@ def test_the_jump_into_a_crash_kernel_is_a_restart_the_system_asked_for(catalog)
     assert len(a.boots) == 2
     assert not any(f.rule == "reset-during-boot" for b in a.boots for f in b.findings)
 
+
+def test_uboot_standard_boot_that_found_nothing_valid(catalog):
+    # search-index file id 69146614474: U-Boot 2025.04 on QEMU virt with no kernel
+    a = run_lines(catalog, ["U-Boot 2025.04-rc3-00014-gb78f8677cde8 (Feb 28 2025 - 17:52:30 +0800)",
+                            "Scanning for bootflows in all bootdevs", "No more bootdevs", "(0 bootflows, 0 valid)", "=> "])
+    assert _rules(a, "boot.bootloader-error") == ["uboot-distro-boot-exhausted"] and a.outcome == "failure"
+    found = run_lines(catalog, ["U-Boot 2025.04-rc3-00014-gb78f8677cde8 (Feb 28 2025 - 17:52:30 +0800)",
+                                "(1 bootflow, 1 valid)"])
+    assert not _rules(found, "boot.bootloader-error")
+
+
+def test_the_older_efi_shell_after_nothing_booted(catalog):
+    # search-index file id 57162540152: VirtualBox's EFI firmware with no bootable disk
+    a = run_lines(catalog, ["EFI Shell version 2.10 [1.1]", "Current running mode 1.1.2", "Device mapping table",
+                            "Shell>"])
+    assert _rules(a, "boot.bootloader-error") == ["uefi-shell-fallback"] and a.outcome == "failure"
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
@@ -149,6 +166,7 @@ HOSTILE = [
     ("shim-mokmanager-not-started", [b"Failed to start MokManager: Not \x1b]8;;http://x\x07Found\x00\xff" + PAD]),
     ("openbsd-boot-kernel-load-failed", [b"booting hd0a:/bsd:  failed(2). will try /\x1b[5mbsd\x00\xff" + PAD]),
     ("syslinux-nothing-to-boot", [b"Could not find ramdisk image: /\x1b]0;evil\x07initrd\x00\xff" + PAD]),
+    ("uefi-shell-fallback", [b"EFI Shell version 2.31 [\x1b]0;evil\x07 4.653]\x00\xff" + PAD]),
     ("uboot-distro-boot-exhausted", [b"Skipping \x1b[31mgodspeed\x00 for failure retrieving kernel\xff" + PAD]),
 ]
 
