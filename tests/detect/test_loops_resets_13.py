@@ -1,0 +1,42 @@
+"""Resets a watchdog outside the guest's kernel makes (parsers/detectors/loops-resets-13.yaml) and
+the reboot lines the Xen hypervisor prints for its hardware domain (formats/xen-hypervisor.yaml):
+lines as Xen's sources print them (xen/common/sched/core.c, xen/common/shutdown.c) or as
+xen-devel threads quote them; the hostile-bytes check follows tests/detect/test_hostile_12.py."""
+
+from __future__ import annotations
+
+from consolewatch.detect.checks import run_lines
+from tests.detect.findings import assert_quoted_safely
+
+#: search-index file id 36154307382 (xen-devel): the host rebooting by Xen's watchdog for dom0
+XEN_WATCHDOG = ["(XEN) Watchdog timer fired for domain 0", "(XEN) Hardware Dom0 shutdown: watchdog rebooting machine"]
+
+
+def test_xen_watchdog_firing_is_a_reset_nobody_asked_for(catalog):
+    a = run_lines(catalog, XEN_WATCHDOG)
+    rules = {f.rule for f in a.findings() if f.category == "boot.loop"}
+    assert rules == {"xen-watchdog-fired"} and a.outcome == "failure"
+    assert next(f for f in a.findings() if f.rule == "xen-watchdog-fired").fields["domid"] == "0"
+    # Xen 4.17+ names the timer and the domain as %pd
+    newer = run_lines(catalog, ["(XEN) [  812.125448] Watchdog timer 1 fired for d3"])
+    assert {f.rule for f in newer.findings()} == {"xen-watchdog-fired"}
+
+
+def test_the_hardware_domains_watchdog_reboot_is_a_restart_line(catalog):
+    # the next Xen banner begins a boot the hypervisor announced, not a silent reset
+    a = run_lines(catalog, ["(XEN) Xen version 4.14.1 (user@example.org) (gcc (Debian 10.2.1-6) 10.2.1) debug=n",
+                            *XEN_WATCHDOG,
+                            "(XEN) Xen version 4.14.1 (user@example.org) (gcc (Debian 10.2.1-6) 10.2.1) debug=n"])
+    assert len(a.boots) == 2
+    assert not any(f.rule == "reset-during-boot" for b in a.boots for f in b.findings)
+
+
+def test_a_crashed_hardware_domain_is_no_watchdog_reset(catalog):
+    a = run_lines(catalog, ["(XEN) [    5.040906] Hardware Dom0 crashed: rebooting machine in 5 seconds."])
+    assert not any(f.rule == "xen-watchdog-fired" for f in a.findings("all"))
+
+
+def test_hostile_bytes_in_xens_watchdog_line_stay_inert(catalog):
+    a = run_lines(catalog, [b"(XEN) Watchdog timer fired for domain 7\x1b]0;evil\x07\x00\xff" + b"A" * 70000])
+    assert "xen-watchdog-fired" in {f.rule for f in a.findings("all")}
+    assert_quoted_safely(a)
