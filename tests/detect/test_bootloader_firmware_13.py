@@ -158,6 +158,13 @@ def test_the_older_efi_shell_after_nothing_booted(catalog):
                             "Shell>"])
     assert _rules(a, "boot.bootloader-error") == ["uefi-shell-fallback"] and a.outcome == "failure"
 
+
+def test_isolinux_first_sector_errors_are_boot_sector_failures(catalog):
+    # search-index file id 57078671650: a live CD whose ISOLINUX found its image damaged
+    a = run_lines(catalog, ["Booting from DVD/CD...", "ISOLINUX 3.11 Debian-2006-03-16 isolinux: Image checksum error, sorry...",
+                            "", "Boot Failed: press a key to retry."])
+    assert "boot-sector-code-error" in _rules(a, "boot.bootloader-error") and a.outcome == "failure"
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
