@@ -40,3 +40,10 @@ def test_hostile_bytes_in_xens_watchdog_line_stay_inert(catalog):
     a = run_lines(catalog, [b"(XEN) Watchdog timer fired for domain 7\x1b]0;evil\x07\x00\xff" + b"A" * 70000])
     assert "xen-watchdog-fired" in {f.rule for f in a.findings("all")}
     assert_quoted_safely(a)
+
+
+def test_a_restart_the_platform_ignored_is_a_stall(catalog):
+    # machine_restart() of arch/arm64/kernel/process.c after every reset method returned
+    a = run_lines(catalog, ["[  120.500000] reboot: Restarting system", "[  120.518233] Reboot failed -- System halted"])
+    assert {f.rule for f in a.findings() if f.category == "boot.stall"} >= {"kernel-restart-failed"}
+    assert a.outcome == "stall"
