@@ -165,6 +165,13 @@ def test_isolinux_first_sector_errors_are_boot_sector_failures(catalog):
                             "", "Boot Failed: press a key to retry."])
     assert "boot-sector-code-error" in _rules(a, "boot.bootloader-error") and a.outcome == "failure"
 
+
+def test_windows_recovery_screen_is_the_boot_manager_failing(catalog):
+    # https://keyliner.blogspot.com/2016/12/your-pcdevice-needs-to-be-repaired-uefi.html
+    a = run_lines(catalog, ["Your PC/Device needs to be repaired.  The Boot Configuration Data file is missing some "
+                            "required information.", "File: \\BCD", "Error Code: 0xc000000d"])
+    assert _rules(a, "boot.bootloader-error") == ["windows-boot-manager-failed"] and a.outcome == "failure"
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
