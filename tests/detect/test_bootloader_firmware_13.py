@@ -172,6 +172,17 @@ def test_windows_recovery_screen_is_the_boot_manager_failing(catalog):
                             "required information.", "File: \\BCD", "Error Code: 0xc000000d"])
     assert _rules(a, "boot.bootloader-error") == ["windows-boot-manager-failed"] and a.outcome == "failure"
 
+
+def test_uboot_spl_with_no_boot_device_is_a_boot_loader_failure_and_its_hang_the_symptom(catalog):
+    # search-index file id 68708357264: an H728 board's SPL unable to read U-Boot proper
+    a = run_lines(catalog, ["U-Boot SPL 2025.01-h728-emmc-v3 (Sep 09 2026 - 02:34:51 +0000)", "DRAM: 4096 MiB",
+                            "Trying to boot from MMC2", "mmc_load_image_raw_sector: mmc block read error", "Error: -38",
+                            "SPL: failed to boot from all boot devices", "### ERROR ### Please RESET the board ###"])
+    assert {f.rule for f in a.findings()} == {"uboot-spl-no-boot-device"} and a.outcome == "failure"
+    # a hang with no failure read before it is still a stall
+    alone = run_lines(catalog, ["reset not supported yet", "### ERROR ### Please RESET the board ###"])
+    assert {f.rule for f in alone.findings()} == {"uboot-hang"} and alone.outcome == "stall"
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
