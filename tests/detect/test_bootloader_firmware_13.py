@@ -183,6 +183,13 @@ def test_uboot_spl_with_no_boot_device_is_a_boot_loader_failure_and_its_hang_the
     alone = run_lines(catalog, ["reset not supported yet", "### ERROR ### Please RESET the board ###"])
     assert {f.rule for f in alone.findings()} == {"uboot-hang"} and alone.outcome == "stall"
 
+
+def test_opensbi_that_could_not_initialise_is_a_firmware_failure(catalog):
+    # OpenSBI lib/sbi/sbi_init.c init_coldboot(): "%s: ipi init failed (error %d)"
+    a = run_lines(catalog, ["OpenSBI v1.3", "init_coldboot: ipi init failed (error -3)"])
+    assert _rules(a, "boot.bootloader-error") == ["opensbi-init-failed"] and a.outcome == "failure"
+    assert a.findings()[0].fields["what"] == "ipi init"
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
@@ -191,6 +198,7 @@ HOSTILE = [
     ("shim-mokmanager-not-started", [b"Failed to start MokManager: Not \x1b]8;;http://x\x07Found\x00\xff" + PAD]),
     ("openbsd-boot-kernel-load-failed", [b"booting hd0a:/bsd:  failed(2). will try /\x1b[5mbsd\x00\xff" + PAD]),
     ("syslinux-nothing-to-boot", [b"Could not find ramdisk image: /\x1b]0;evil\x07initrd\x00\xff" + PAD]),
+    ("opensbi-init-failed", [b"init_coldboot: \x1b[31mipi\x00 init failed (error -3)\xff" + PAD]),
     ("uefi-shell-fallback", [b"EFI Shell version 2.31 [\x1b]0;evil\x07 4.653]\x00\xff" + PAD]),
     ("uboot-distro-boot-exhausted", [b"Skipping \x1b[31mgodspeed\x00 for failure retrieving kernel\xff" + PAD]),
 ]
