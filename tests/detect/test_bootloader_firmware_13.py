@@ -190,6 +190,18 @@ def test_opensbi_that_could_not_initialise_is_a_firmware_failure(catalog):
     assert _rules(a, "boot.bootloader-error") == ["opensbi-init-failed"] and a.outcome == "failure"
     assert a.findings()[0].fields["what"] == "ipi init"
 
+
+def test_an_efi_stub_that_gave_up_is_a_boot_loader_failure(catalog):
+    # search-index file id 53935750887: the stub could not decompress the kernel, GRUB reports it
+    a = run_lines(catalog, ["EFI stub: ERROR: Failed to decompress kernel", "EFI stub: ERROR: efi_stub_entry() failed!",
+                            "error: start_image() returned 0x8000000000000001."])
+    assert "efi-stub-failed" in _rules(a, "boot.bootloader-error") and a.outcome == "failure"
+    # the arm64 stub's alignment complaint is no failure: the kernel goes on
+    ok = run_lines(catalog, ["EFI stub: ERROR: FIRMWARE BUG: kernel image not aligned on 64k boundary",
+                             "EFI stub: Exiting boot services...",
+                             "[    0.000000] Booting Linux on physical CPU 0x0000000000 [0x411fd070]"])
+    assert not _rules(ok, "boot.bootloader-error", "all")
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
