@@ -47,3 +47,10 @@ def test_a_restart_the_platform_ignored_is_a_stall(catalog):
     a = run_lines(catalog, ["[  120.500000] reboot: Restarting system", "[  120.518233] Reboot failed -- System halted"])
     assert {f.rule for f in a.findings() if f.category == "boot.stall"} >= {"kernel-restart-failed"}
     assert a.outcome == "stall"
+
+
+def test_qemus_aspeed_watchdog_expiring_is_a_reset_nobody_asked_for(catalog):
+    # QEMU hw/watchdog/wdt_aspeed.c, both wordings (the timer's address since 5.0)
+    for line in ("Watchdog timer 1e785000 expired.", "Watchdog timer expired."):
+        a = run_lines(catalog, [line])
+        assert {f.rule for f in a.findings()} == {"qemu-aspeed-watchdog-expired"} and a.outcome == "failure"
