@@ -49,8 +49,8 @@ def test_a_restart_the_platform_ignored_is_a_stall(catalog):
     assert a.outcome == "stall"
 
 
-def test_qemus_aspeed_watchdog_expiring_is_a_reset_nobody_asked_for(catalog):
-    # QEMU hw/watchdog/wdt_aspeed.c, both wordings (the timer's address since 5.0)
-    for line in ("Watchdog timer 1e785000 expired.", "Watchdog timer expired."):
+def test_qemus_watchdogs_expiring_is_a_reset_nobody_asked_for(catalog):
+    # QEMU hw/watchdog/wdt_aspeed.c (the timer's address since 5.0), sbsa_gwdt.c, the DesignWare model
+    for line in ("Watchdog timer 1e785000 expired.", "Watchdog timer expired.", "DesignWare APB watchdog expired"):
         a = run_lines(catalog, [line])
-        assert {f.rule for f in a.findings()} == {"qemu-aspeed-watchdog-expired"} and a.outcome == "failure"
+        assert {f.rule for f in a.findings()} == {"qemu-watchdog-expired"} and a.outcome == "failure"
