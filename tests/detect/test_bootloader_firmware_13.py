@@ -202,6 +202,12 @@ def test_an_efi_stub_that_gave_up_is_a_boot_loader_failure(catalog):
                              "[    0.000000] Booting Linux on physical CPU 0x0000000000 [0x411fd070]"])
     assert not _rules(ok, "boot.bootloader-error", "all")
 
+
+def test_freebsd_zfs_boot_blocks_without_a_pool(catalog):
+    # FreeBSD stand/i386/zfsboot/zfsboot.c: BOOTPROG's message, then it spins
+    a = run_lines(catalog, ["gptzfsboot: No ZFS pools located, can't boot"])
+    assert _rules(a, "boot.bootloader-error") == ["freebsd-zfsboot-no-pool"] and a.outcome == "failure"
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
