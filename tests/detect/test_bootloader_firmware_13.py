@@ -208,6 +208,18 @@ def test_freebsd_zfs_boot_blocks_without_a_pool(catalog):
     a = run_lines(catalog, ["gptzfsboot: No ZFS pools located, can't boot"])
     assert _rules(a, "boot.bootloader-error") == ["freebsd-zfsboot-no-pool"] and a.outcome == "failure"
 
+
+def test_a_uefi_boot_option_that_returned_with_nothing_after_it(catalog):
+    # search-index file id 55611162686: bootmgr's key prompt timed out; then the shell (or nothing)
+    lines = ['BdsDxe: starting Boot0001 "UEFI QEMU QEMU USB HARDDRIVE 1-0000:00:01.0-1"',
+             "Error: Image at 001BC344000 start failed: Time out",
+             'BdsDxe: failed to start Boot0001 "UEFI QEMU QEMU USB HARDDRIVE 1-0000:00:01.0-1": Time out']
+    a = run_lines(catalog, lines)
+    assert "uefi-boot-option-returned" in _rules(a, "boot.bootloader-error") and a.outcome == "failure"
+    assert next(f for f in a.findings() if f.rule == "uefi-boot-option-returned").fields["reason"] == "Time out"
+    shell = run_lines(catalog, [*lines, "UEFI Interactive Shell v2.2", "Shell>"])
+    assert "uefi-boot-option-returned" not in _rules(shell, "boot.bootloader-error")
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
