@@ -220,6 +220,12 @@ def test_a_uefi_boot_option_that_returned_with_nothing_after_it(catalog):
     shell = run_lines(catalog, [*lines, "UEFI Interactive Shell v2.2", "Shell>"])
     assert "uefi-boot-option-returned" not in _rules(shell, "boot.bootloader-error")
 
+
+def test_mcuboot_with_no_valid_image(catalog):
+    # search-index file id 56819239670: an application linked for the wrong partition
+    a = run_lines(catalog, ["E: Image in the primary slot is not valid!", "E: Unable to find bootable image"])
+    assert _rules(a, "boot.bootloader-error") == ["mcuboot-no-bootable-image"] and a.outcome == "failure"
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
