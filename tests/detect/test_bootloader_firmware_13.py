@@ -226,6 +226,13 @@ def test_mcuboot_with_no_valid_image(catalog):
     a = run_lines(catalog, ["E: Image in the primary slot is not valid!", "E: Unable to find bootable image"])
     assert _rules(a, "boot.bootloader-error") == ["mcuboot-no-bootable-image"] and a.outcome == "failure"
 
+
+def test_an_ovmf_debug_builds_first_line_again_is_a_new_boot(catalog):
+    # search-index file id 37865117654: OVMF's SEC greeting, once per start of the firmware
+    sec = "SecCoreStartupWithStack(0xFFFCC000, 0x820000)"
+    a = run_lines(catalog, [sec, "Platform PEIM Loaded", sec, "Platform PEIM Loaded"])
+    assert len(a.boots) == 2
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
