@@ -54,3 +54,12 @@ def test_qemus_watchdogs_expiring_is_a_reset_nobody_asked_for(catalog):
     for line in ("Watchdog timer 1e785000 expired.", "Watchdog timer expired.", "DesignWare APB watchdog expired"):
         a = run_lines(catalog, [line])
         assert {f.rule for f in a.findings()} == {"qemu-watchdog-expired"} and a.outcome == "failure"
+
+
+def test_sysvinits_will_now_restart_announces_the_next_boot(catalog):
+    # Debian /etc/init.d/reboot: log_action_msg "Will now restart", then the machine starts again
+    kernel = ("[    0.000000] Linux version 4.9.0-8-amd64 (debian-kernel@lists.debian.org) (gcc version 6.3.0 "
+              "20170516 (Debian 6.3.0-18+deb9u1) ) #1 SMP Debian 4.9.130-2 (2018-10-27)")
+    a = run_lines(catalog, [kernel, "[info] Will now restart.", kernel.replace("[    0.000000]", "[    0.000001]")])
+    assert len(a.boots) == 2
+    assert not any(f.rule == "reset-during-boot" for b in a.boots for f in b.findings)
