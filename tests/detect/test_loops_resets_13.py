@@ -63,3 +63,13 @@ def test_sysvinits_will_now_restart_announces_the_next_boot(catalog):
     a = run_lines(catalog, [kernel, "[info] Will now restart.", kernel.replace("[    0.000000]", "[    0.000001]")])
     assert len(a.boots) == 2
     assert not any(f.rule == "reset-during-boot" for b in a.boots for f in b.findings)
+
+
+def test_a_restart_that_hung_in_a_lockup_is_a_stall(catalog):
+    # kernel/reboot.c's restart line, then kernel/watchdog.c's soft lockup report and nothing else
+    a = run_lines(catalog, ["[   87.423510] reboot: Restarting system",
+                            "[  113.402117] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [systemd-shutdow:1]"])
+    assert "restart-hung-in-kernel" in {f.rule for f in a.findings()} and a.outcome == "stall"
+    # a restart the next boot answered is no hang
+    ok = run_lines(catalog, ["[    5.670515] reboot: Restarting system", "SeaBIOS (version 1.16.2-debian-1.16.2-1)"])
+    assert "restart-hung-in-kernel" not in {f.rule for f in ok.findings("all")}
