@@ -73,3 +73,13 @@ def test_a_restart_that_hung_in_a_lockup_is_a_stall(catalog):
     # a restart the next boot answered is no hang
     ok = run_lines(catalog, ["[    5.670515] reboot: Restarting system", "SeaBIOS (version 1.16.2-debian-1.16.2-1)"])
     assert "restart-hung-in-kernel" not in {f.rule for f in ok.findings("all")}
+
+
+def test_a_uefi_option_that_failed_while_the_firmware_tries_the_next_decides_nothing(catalog):
+    # EDK II went on to its network boot after the disk option failed; the capture ends there
+    failed = ('BdsDxe: failed to load Boot0002 "UEFI QEMU HARDDISK QM00001 " from '
+              "PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x0,0xFFFF,0x0): Not Found")
+    going_on = run_lines(catalog, [failed, ">>Start PXE over IPv4."])
+    assert "uefi-boot-option-failed" not in {f.rule for f in going_on.findings("all")}
+    last = run_lines(catalog, [failed])
+    assert "uefi-boot-option-failed" in {f.rule for f in last.findings()} and last.outcome == "failure"
