@@ -233,6 +233,16 @@ def test_an_ovmf_debug_builds_first_line_again_is_a_new_boot(catalog):
     a = run_lines(catalog, [sec, "Platform PEIM Loaded", sec, "Platform PEIM Loaded"])
     assert len(a.boots) == 2
 
+
+def test_rust_hypervisor_firmware_that_could_not_load_its_entrys_kernel(catalog):
+    # rust-hypervisor-firmware src/main.rs: "Error loading default entry: {:?}"
+    a = run_lines(catalog, ["Booting with PVH Boot Protocol", "Error loading default entry: BzImageError(MagicMissing)",
+                            "Using EFI boot."])
+    assert "rhf-default-entry-kernel-not-loaded" in _rules(a, "boot.bootloader-error") and a.outcome == "failure"
+    # no BLS entries on the disk: the EFI fallback's routine first line
+    ok = run_lines(catalog, ["Error loading default entry: File(NotFound)", "Using EFI boot."])
+    assert not _rules(ok, "boot.bootloader-error", "all")
+
 HOSTILE = [
     ("grub-fatal-abort", [b"alloc magic is broken at 0x3f3b4590\x1b]0;evil\x07\x00\xff" + PAD,
                           b"Aborted. Press any key to exit.\x1b[2J"]),
