@@ -143,3 +143,18 @@ def test_syslog_with_the_facility_and_priority_before_the_program():
     # an ISO stamp with no facility after it names no program (cloud-init's own log, as above)
     plain = split_stamps("2014-11-12 05:43:10,646 - util.py[WARNING]: Running x failed")
     assert plain.program is None and plain.message == "util.py[WARNING]: Running x failed"
+
+
+def test_printk_caller_id_is_part_of_the_stamp_and_hostile_ones_are_not():
+    """CONFIG_PRINTK_CALLER's "[    T1]" after the time is stripped with it (the real line of
+    tests/detect/test_kernel_views_13.py); a caller field that is no caller id (too long, other
+    letters, escapes, NUL) stays in the message, in linear time."""
+    import time
+
+    s = split_stamps("[  393.919814][    T1] reboot: Restarting system")
+    assert s.guest_time == 393.919814 and s.message == "reboot: Restarting system"
+    for rest in ["[    T" + "9" * 100_000 + "] x", "[  \x1b[2JT1] x", "[ \x00C1] x", "[    X1] x", "[T1" + " " * 100_000]:
+        start = time.perf_counter()
+        s = split_stamps("[    1.000000]" + rest)
+        assert time.perf_counter() - start < 0.5
+        assert s.guest_time == 1.0 and s.message == rest
