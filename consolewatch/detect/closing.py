@@ -78,7 +78,7 @@ class BootClosing:
         findings = sieves.without_fallbacks(findings, self.rules)
         up_at = b.milestones["ready"].seq if b.up else 0
         findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
-                                    b.early > 0)
+                                    b.early > 0, views.cut_in_dump(b, ended_by))
         findings, outcome, reason = bootstate.judge(b, findings)
         if outcome == "success" and ended_by == "capture-end" and views.rearmed(self.boots, b, self.rules):
             outcome, reason = "unknown", "came up as far as the boot before it, which its watchdog reset: the loop goes on"

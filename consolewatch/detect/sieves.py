@@ -88,7 +88,7 @@ def superseded(state: BootState, findings: list[Finding], rules: dict[str, Rule]
 
 def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], shown: bool = True,
               repeats: Mapping[tuple[str, int], int] | None = None, up_at: int = 0,
-              early: bool = False) -> list[Finding]:
+              early: bool = False, cut: bool = False) -> list[Finding]:
     """Findings the boot went on past (a line showing progress after their evidence, seq <
     `progress`), reported at their severity, deciding no outcome: a stall (a wait that ended
     was not forever) and a failure of a `survivable` rule (an action on one process that the
@@ -101,15 +101,19 @@ def gone_past(findings: list[Finding], progress: int, rules: dict[str, Rule], sh
     system, not what stopped the boot (fuller rules know which failures after it still matter).
     `early`: the view has a line from the kernel's first minutes (views.BOOT_WINDOW): a stall
     it reports (a watchdog saying nothing moved for seconds) is the boot's, milestone or not
-    (views.report_unseen judges both)."""
+    (views.report_unseen judges both). `cut`: the capture ends inside a dump (views.cut_in_dump):
+    it cannot show the boot stopping, so a `survivable` failure decides nothing, progress or not,
+    unless it is the crash the dump belongs to (a `kernel.*` finding: an oops, a BUG)."""
     out = []
     for f in findings:
         rule = rules.get(f.rule)
         if up_at and rule is not None and rule.component and f.evidence and min(e.seq for e in f.evidence) > up_at:
             out.append(demote(f))
             continue
-        decides = f.verdict == "stall" or (f.verdict == "failure" and rule is not None and rule.survivable)
-        if views.report_unseen(f, rule, shown, early) or (decides and _went_past(f, progress, repeats)):
+        survives = f.verdict == "failure" and rule is not None and rule.survivable
+        decides = f.verdict == "stall" or survives
+        if views.report_unseen(f, rule, shown, early) or (decides and _went_past(f, progress, repeats)) or (
+                survives and cut and not f.category.startswith("kernel.")):
             f = replaced(f, verdict="none")
         out.append(f)
     return out

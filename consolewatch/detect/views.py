@@ -20,6 +20,15 @@ system. Two things a view carries say which it is, whatever printed the lines:
   read: the kernel's panic, an emergency shell. (netjudge says the same, more strongly, of a
   failure to get an address: a warning.)
 
+- **A view cut inside a dump.** The kernel prints a call trace, a register dump or a hex dump
+  of a buffer whole, in a burst. A capture whose last line is inside one (a frame with no end
+  of the trace after it, a register or hex-dump row) was cut there by whoever copied it, not
+  stopped there by the machine: it cannot show whether the boot carried on. A report the
+  system carries on after (a `survivable` rule's failure: a file system's corruption report,
+  an I/O error, a unit failing) then decides nothing. The crash the dump belongs to (an oops,
+  a BUG: a `kernel.*` finding), what is the stop itself (a panic, an emergency shell) and a
+  wait the view shows (a stall) still decide.
+
 What a watchdog means for the outcome is judged here, whatever printed its lines. What it
 *reports* (`report_unseen`): a `needs_milestone` rule's stall or failure decides only in a view
 that shows the boot (a milestone; for a stall, a line from the kernel's first minutes too). What
@@ -33,6 +42,7 @@ timer.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -52,6 +62,24 @@ BOOT_WINDOW = 180.0
 
 #: Categories whose finding is the stop itself, wherever it is read (a log file included).
 STOPS_ITSELF = ("kernel.panic", "init.emergency-mode")
+
+
+#: A line inside a dump the kernel prints in one burst: a call-trace frame (`func+0x1a/0x60
+#: [module]`, with or without its `[<address>]` and `? `), a register row (`RAX: 0000...`,
+#: `RSP: 0018:ffff...`), a hex-dump row of a buffer (`00000030: 00 00 ...`).
+_IN_DUMP = re.compile(
+    r"\s*(?:(?:\[<[0-9a-f]{8,16}>\]\s*)?(?:\? )?[\w.$]{1,200}\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
+    r"|(?:[RE][A-Z0-9]{1,3}|EFLAGS|CR\d|DR\d|[CDEFGS]S|x\d{1,2}|sp) ?: {0,2}[0-9a-f]{4}(?:[0-9a-f]{4}|:[0-9a-f])|(?:pc|lr) : "
+    r"|[0-9a-f]{8}: (?:[0-9a-f]{2} ){8})")
+
+
+def cut_in_dump(state: BootState, ended_by: str) -> bool:
+    """Does the capture end inside a dump (the boot's last line a frame, register or hex-dump
+    row): cut by whoever copied it, so it cannot show the boot stopping?"""
+    last = state.last_by_origin.get("*")
+    if ended_by != "capture-end" or last is None:
+        return False
+    return _IN_DUMP.match(split_stamps(last.text).message) is not None
 
 
 def early(guest_time: float) -> bool:
