@@ -28,7 +28,7 @@ from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from consolewatch import cachedir
-from consolewatch.normalize import rxcode, rxsource, scancache
+from consolewatch.normalize import rxcode, scancache
 
 try:  # pragma: no cover - exercised by whichever backend the machine has
     import hyperscan as _hs
@@ -132,8 +132,10 @@ def _to_line_end(src: str) -> str:
         return src
     if "$" not in src:
         return f"(?:{src})[^\\n]*$"
+    from consolewatch.normalize.rxsource import to_line_end  # compiling only (a warm start reads the cache)
+
     try:
-        return rxsource.to_line_end(_parser.parse(src, REGEX_FLAGS).data)
+        return to_line_end(_parser.parse(src, REGEX_FLAGS).data)
     except (re.error, ValueError, RecursionError):
         return src
 
