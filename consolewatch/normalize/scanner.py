@@ -259,7 +259,8 @@ class _HyperscanBackend:
             else:
                 got |= pids
             if not confirm.isdisjoint(pids):
-                doubtful.extend((line, end, pid) for pid in pids & confirm)
+                for pid in pids & confirm:  # (a loop: a generator costs more than the one or two ids)
+                    doubtful.append((line, end, pid))
         if doubtful:
             self._confirm_lines(buf, doubtful, hits, where)
 
