@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
         def _mask(self, text: str) -> bytes: ...
         def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: LineContext | None,
-                  message: str | None, *, capture: bool = False) -> list[Finding]: ...
+                  message: str | None, *, capture: bool = False, mask: bytes | None = None) -> list[Finding]: ...
 
 
 class Conditions:
@@ -48,7 +48,7 @@ class Conditions:
             ev = evidence_of(line)
             if joining.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
                 return []  # another line of an event already found
-            found = self._fire(rule, [ev], fields, ctx, sl.message)
+            found = self._fire(rule, [ev], fields, ctx, sl.message, mask=key[1])
             if found:
                 self._boot.alternatives[len(self._boot.findings) - 1] = {index}
             return found

@@ -65,6 +65,9 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
         self.rules = {r.id: r for r in catalog.rules}
         self._absent = frozenset(r.id for r in catalog.rules if isinstance(r.condition, AbsentCond))
         """absent_after rules: a line that only meets one of their `expect`s matters while they wait."""
+        self._windowed = frozenset(r.id for r in catalog.rules if isinstance(r.condition, AbsentCond) and r.condition.window is not None)
+        """absent_after rules with a window: only their waits can time out (`_expire`); a boot that
+        waits for the others only (a call trace cut off waits for the boot's end) expires nothing."""
         self.cloud = cloud
         self.hypervisor = hypervisor
         self.boots: list[Boot] = []
@@ -197,7 +200,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
             self._on_line(sl, batch, tail, sl.seq - start + 1, out, glued if sl.seq == start else ())
         blank = self._see_end(batch, start - batch.first_seq, len(batch) - 1, _trailing_blank(batch.block))
         self._count(batch.origin, batch.last_seq - start + 1, blank)
-        if self._boot.pending:
+        if not self._windowed.isdisjoint(self._boot.pending):
             out.extend(self._expire(split_stamps(batch.text(len(batch) - 1)).guest_time, batch.last_seq))
         self._tail.extend(batch.before(batch.last_seq + 1, CONTEXT_LINES))
         if self._lazy:
@@ -255,7 +258,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
                 ref = ref or LineRef(sl.seq, sl.text, sl.origin, sl.source)
                 seen = b.seen
                 b.reach(milestone, ref, sl.t, p.ref, seen.get(sl.origin, 0) + pos, seen.get("*", 0) + pos, p.poweroff)
-        if b.pending:
+        if b.pending and not self._windowed.isdisjoint(b.pending):
             out.extend(self._expire(sl.t, sl.seq))
         # What the line does to each rule it matches, remembered as `_match`'s answer is: most
         # lines repeat one already seen

@@ -62,7 +62,9 @@ class Firing:
         return masked
 
     def _fire(self: _Engine, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: LineContext | None,
-              message: str | None, *, capture: bool = False) -> list[Finding]:
+              message: str | None, *, capture: bool = False, mask: bytes | None = None) -> list[Finding]:
+        """The finding `rule` makes of `evidence` (none when it repeats one of this boot's).
+        `mask`: `_mask(message)`, when the caller has it already."""
         b = self._boot
         if capture:
             if any(f.rule == rule.id for f in self.capture_findings):
@@ -72,8 +74,9 @@ class Firing:
             if rule.fallback and any(f.category == rule.category and (rule.component or not self._component(f))
                                      for f in b.findings):
                 return []  # the fuller evidence was seen: the fragment adds nothing
-            text = message if message is not None else (evidence[0].text if evidence else "")
-            key = (rule.id, self._mask(text))
+            if mask is None:
+                mask = self._mask(message if message is not None else (evidence[0].text if evidence else ""))
+            key = (rule.id, mask)
             if key in b.counts:
                 b.counts[key] += 1
                 b.repeated_at[b.index_of[key]] = max(e.seq for e in evidence) if evidence else 0

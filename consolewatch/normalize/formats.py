@@ -49,10 +49,12 @@ class FormatPattern:
     context: Mapping[str, str] = field(default_factory=dict)
     level: str | None = None
     component: str = ""
+    ref: str = field(init=False, repr=False, compare=False)
+    """`format_id.id`: how rules and the boot's milestones name the pattern (kept, not written
+    again for every milestone line)."""
 
-    @property
-    def ref(self) -> str:
-        return f"{self.format_id}.{self.id}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", f"{self.format_id}.{self.id}")
 
 
 @dataclass(frozen=True, slots=True)

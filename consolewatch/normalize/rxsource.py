@@ -16,6 +16,8 @@ _IN_CLASS = frozenset("\\]^-[")
 _CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
                C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W"}
 _AT = {C.AT_BOUNDARY: r"\b", C.AT_NON_BOUNDARY: r"\B"}
+#: Class members that can match a newline (`_no_newline`).
+_NEWLINE_CATEGORIES = frozenset({C.CATEGORY_SPACE, C.CATEGORY_NOT_DIGIT, C.CATEGORY_NOT_WORD})
 
 
 def escaped(c: str, meta: frozenset[str] = _META) -> str:
@@ -77,3 +79,65 @@ def _class(items: Sequence[tuple[Any, Any]]) -> str:
         else:
             raise ValueError(f"not written back in a class: {op}")
     return "[" + "".join(out) + "]"
+
+
+def to_line_end(seq: Sequence[tuple[Any, Any]]) -> str:
+    """`seq` (a parsed pattern holding an end anchor) as an expression that matches on the same
+    lines and ends only at a line's end: each of its last alternatives that ends with `$` is kept
+    as it is, each other one is extended to the line's end (`[^\\n]*$`). `P(?:A.+|B\\s*$)` is
+    written `P(?:A.+[^\\n]*$|B\\s*$)`: Hyperscan then reports it once per line, not once per
+    character after `A` (it refuses an end anchor followed by more, so the whole pattern cannot
+    be extended). An alternative is extended only when none of its matches can end with a
+    newline (its end, extended, would move to the next line). ValueError when `seq` is not so."""
+    if not seq:
+        raise ValueError("an empty alternative")
+    *head, (op, av) = seq
+    if op is C.AT and av is C.AT_END:
+        return source(head) + "$"
+    if op is C.SUBPATTERN and not av[1] and not av[2]:
+        body = av[3]
+        alts = body[0][1][1] if len(body) == 1 and body[0][0] is C.BRANCH else [body]
+    elif op is C.BRANCH:
+        alts = av[1]
+    elif _no_newline_at_end(seq):
+        return source(seq) + "[^\\n]*$"
+    else:
+        raise ValueError("may end with a newline")
+    return source(head) + "(?:" + "|".join(to_line_end(alt) for alt in alts) + ")"
+
+
+def _no_newline_at_end(seq: Sequence[tuple[Any, Any]]) -> bool:
+    """Whether no match of `seq` can end with a newline (and none is empty)."""
+    if not seq:
+        return False
+    *head, (op, av) = seq
+    if op is C.LITERAL:
+        return bool(av != 10)
+    if op is C.ANY:
+        return True  # no DOTALL in the definitions' flags
+    if op is C.NOT_LITERAL:
+        return bool(av == 10)
+    if op is C.IN:
+        return _no_newline(av)
+    if op is C.SUBPATTERN and not av[1] and not av[2]:
+        return _no_newline_at_end(av[3])
+    if op is C.BRANCH:
+        return all(_no_newline_at_end(b) for b in av[1])
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+        lo, _, body = av
+        return _no_newline_at_end(body) and (lo >= 1 or _no_newline_at_end(head))
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return _no_newline_at_end(head)  # takes no character
+    return False
+
+
+def _no_newline(items: Sequence[tuple[Any, Any]]) -> bool:
+    """Whether a class (`IN`'s items) cannot match a newline."""
+    for op, av in items:
+        if op is C.NEGATE:
+            return False
+        if (op is C.LITERAL and av == 10) or (op is C.RANGE and av[0] <= 10 <= av[1]):
+            return False
+        if op is C.CATEGORY and av in _NEWLINE_CATEGORIES:
+            return False
+    return True

@@ -24,6 +24,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from consolewatch import cachedir
@@ -123,12 +124,20 @@ class _ReBackend:
 def _to_line_end(src: str) -> str:
     """`src` extended to the end of its line, for Hyperscan: it reports a pattern once per end
     offset, so a line is then one event per pattern, however many ways the pattern matches in
-    it (`\\w+(?: \\w+)*` would report each word). Kept as they are: a pattern with a `$` of its own
-    (Hyperscan refuses an end anchor inside a pattern) and one that matches the empty string
+    it (`\\w+(?: \\w+)*` would report each word). A pattern with a `$` of its own is extended
+    alternative by alternative (`rxsource.to_line_end`: Hyperscan refuses an end anchor followed by
+    more), or kept as it is when it cannot be; one that matches the empty string is kept as it is
     (Hyperscan refuses it, and the `re` backend takes it, as before)."""
-    if "$" in src or _matches_empty(src):
+    if _matches_empty(src):
         return src
-    return f"(?:{src})[^\\n]*$"
+    if "$" not in src:
+        return f"(?:{src})[^\\n]*$"
+    from consolewatch.normalize.rxsource import to_line_end  # compiling only (a warm start reads the cache)
+
+    try:
+        return to_line_end(_parser.parse(src, REGEX_FLAGS).data)
+    except (re.error, ValueError, RecursionError):
+        return src
 
 
 def _matches_empty(src: str) -> bool:
@@ -250,7 +259,8 @@ class _HyperscanBackend:
             else:
                 got |= pids
             if not confirm.isdisjoint(pids):
-                doubtful.extend((line, end, pid) for pid in pids & confirm)
+                for pid in pids & confirm:  # (a loop: a generator costs more than the one or two ids)
+                    doubtful.append((line, end, pid))
         if doubtful:
             self._confirm_lines(buf, doubtful, hits, where)
 

@@ -310,3 +310,28 @@ def test_the_scanner_cache_is_keyed_by_the_patterns_as_written_and_by_the_code_t
     monkeypatch.setattr(scanner, "_code_digest", lambda: "edited")
     assert Scanner(pats, backend="hyperscan").scan(buf)[0] == {0: {0}, 1: {1}}
     assert len(calls) == 4 and len(list((tmp_path / "scanner").iterdir())) == 2
+
+
+@needs_hs
+def test_a_pattern_with_an_end_anchor_of_its_own_reports_once_per_line_and_flags_the_same_lines():
+    # `(?P<e>.+)` in a pattern with a `$` elsewhere reported a match event per character after
+    # "error: "; extended alternative by alternative, it reports one event per line.
+    from re import _parser  # type: ignore[attr-defined]
+
+    from consolewatch.normalize import scanner
+    from consolewatch.normalize.rxsource import to_line_end
+
+    src = r"(?:|ignition\[\d+\]: )(?:GET error: (?P<e>.+)|GET result: (?P<s>Bad Gateway|Not Found)\s*$)"
+    assert to_line_end(_parser.parse(src).data) == (
+        r"(?:|ignition\[(?:[\d])+\]: )GET (?:error: (?:(?:.)+[^\n]*$)|result: (?:(?:Bad Gateway|Not Found))(?:[\s])*$)")
+    assert scanner._to_line_end(r"a\s+|b\s*$") == r"a\s+|b\s*$"  # `\s+` may end with a newline: as it is
+    assert scanner._to_line_end(r"(?:a|$)b") == r"(?:a|$)b"  # an anchor not at the end: as it is
+    buf = (b"x GET error: timeout after 30s\nGET result: Bad Gateway  \nGET result: Bad Gateway x\n"
+           b"ignition[5]: GET result: Not Found\nGET error:\n")
+    events: list[int] = []
+    backend = Scanner([(0, src, False)], backend="hyperscan").backends[0]
+    backend._db.scan(buf, match_event_handler=lambda pid, start, end, flags, ctx: events.append(end))
+    assert len(events) == 3
+    for name in ("hyperscan", "re"):
+        hits, _ = Scanner([(0, src, False)], backend=name).scan(buf)
+        assert set(hits) == {0, 1, 3}, name
