@@ -100,6 +100,13 @@ def exit_status(analysis: Analysis, scope: str, fail_on: str) -> int:
     return EXIT_FINDINGS if worst is not None and severity_rank(worst) >= severity_rank(fail_on) else EXIT_OK
 
 
+def gate_unmet(until: str | None, outcome: str | None) -> bool:
+    """Did a follow that waited for success or for an outcome (`--until success|outcome`) end
+    without one: its console ended (`--no-follow`, a source that closed) while the boot was still
+    undecided? Such a gate does not pass: exit 0 means the boot came up (README, "gate CI on it")."""
+    return until in ("success", "outcome") and outcome not in ("success", "failure", "stall")
+
+
 def console(**kw):
     """A rich Console for human output: never markup from data, silent under -q."""
     from rich.console import Console

@@ -121,7 +121,7 @@ def stop_on_signals(loop: asyncio.AbstractEventLoop, stop, caught: list[int]) ->
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from consolewatch.cli.common import console, load_catalog, open_store, say
+    from consolewatch.cli.common import console, gate_unmet, load_catalog, open_store, say
     from consolewatch.fetchers import FetchError
     from consolewatch.pipeline import Follower
     from consolewatch.sinks.live import JsonLinesSink, LiveSink, TerminalSink
@@ -179,4 +179,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"consolewatch: timed out after {args.timeout:g} s{matching}"
             + (f" (last outcome: {result.outcome})" if result.outcome else " with no outcome"))
         return EXIT_TIMEOUT
+    if gate_unmet(args.until, result.outcome):
+        say(f"consolewatch: the console ended before the boot reached {'success' if args.until == 'success' else 'an outcome'}"
+            f" after {seen} ({result.outcome or 'no outcome'})")
+        return EXIT_FINDINGS
     return EXIT_FINDINGS if result.outcome in ("failure", "stall") else EXIT_OK

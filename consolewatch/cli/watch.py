@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio  # here, not at the top: every command builds this module's options (--help too)
 
-    from consolewatch.cli.common import load_catalog, open_store
+    from consolewatch.cli.common import gate_unmet, load_catalog, open_store
     from consolewatch.cli.tail import parse, stop_on_signals
     from consolewatch.fetchers import FetchError, Target
     from consolewatch.fetchers.ratelimit import limiter_for
@@ -100,11 +100,17 @@ def run(args: argparse.Namespace) -> int:
     for name, err in errors.items():
         print(f"consolewatch: {name}: {err}", file=sys.stderr)
     outcomes = [f.result.outcome for f in followers]
+    if not caught and not timed_out:
+        for follower in followers:
+            if gate_unmet(args.until, follower.result.outcome):
+                print(f"consolewatch: {follower.name}: the console ended before the boot reached "
+                      f"{'success' if args.until == 'success' else 'an outcome'} "
+                      f"({follower.result.outcome or 'no outcome'})", file=sys.stderr)
     if caught:
         return 128 + caught[0]
     if timed_out:
         return EXIT_TIMEOUT
-    if errors or any(o in ("failure", "stall") for o in outcomes):
+    if errors or any(o in ("failure", "stall") or gate_unmet(args.until, o) for o in outcomes):
         return EXIT_FINDINGS
     return EXIT_OK
 

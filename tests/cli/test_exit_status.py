@@ -77,3 +77,24 @@ def test_a_stalled_boot_exits_1_whatever_the_severities(cli):
     assert cli("analyze", "--fail-on", "critical", str(NANOS)).returncode == 1  # stalled: errors only
     assert cli("analyze", "--fail-on", "never", str(NANOS)).returncode == 0
     assert cli("report", "--fail-on", "critical", str(DRACUT)).returncode == 1
+
+
+def test_a_gate_whose_console_ends_before_an_outcome_does_not_pass(cli, tmp_path):
+    # the first half of a real healthy boot: the console ends while the boot is undecided
+    half = HEALTHY[: len(HEALTHY) // 2]
+    log = tmp_path / "cut.log"
+    log.write_bytes(half[: half.rfind(b"\n") + 1])
+    for until, awaited in (("success", "success"), ("outcome", "an outcome")):
+        r = cli("tail", "--no-follow", "--until", until, f"file:{log}", "--new")
+        assert r.returncode == 1, (until, r.stderr)
+        assert f"ended before the boot reached {awaited}".encode() in r.stderr
+    # a gate that waits for a failure, and a plain tail, keep the outcome's status: nothing failed
+    assert cli("tail", "--no-follow", "--until", "failure", f"file:{log}", "--new").returncode == 0
+    assert cli("tail", "--no-follow", f"file:{log}", "--new").returncode == 0
+    # the whole boot comes up: the gate passes
+    whole = tmp_path / "whole.log"
+    whole.write_bytes(HEALTHY)
+    assert cli("tail", "--no-follow", "--until", "success", f"file:{whole}").returncode == 0
+    # watch says which target fell short
+    r = cli("watch", "--no-follow", "--until", "outcome", f"file:{log}", f"file:{whole}", "--new")
+    assert r.returncode == 1 and f"file:{log}: the console ended before".encode() in r.stderr
