@@ -100,11 +100,14 @@ def exit_status(analysis: Analysis, scope: str, fail_on: str) -> int:
     return EXIT_FINDINGS if worst is not None and severity_rank(worst) >= severity_rank(fail_on) else EXIT_OK
 
 
-def gate_unmet(until: str | None, outcome: str | None) -> bool:
-    """Did a follow that waited for success or for an outcome (`--until success|outcome`) end
-    without one: its console ended (`--no-follow`, a source that closed) while the boot was still
-    undecided? Such a gate does not pass: exit 0 means the boot came up (README, "gate CI on it")."""
-    return until in ("success", "outcome") and outcome not in ("success", "failure", "stall")
+def gate_unmet(until: str | None, outcome: str | None) -> str | None:
+    """Why a follow that waited for success or for an outcome (`--until success|outcome`) does not
+    pass: its console ended (`--no-follow`, a source that closed) while the boot was still
+    undecided; None when it was decided. Exit 0 means the boot came up (README, "gate CI on it")."""
+    if until not in ("success", "outcome") or outcome in ("success", "failure", "stall"):
+        return None
+    awaited = "success" if until == "success" else "an outcome"
+    return f"the console ended before the boot reached {awaited} ({outcome or 'no outcome'})"
 
 
 def console(**kw):

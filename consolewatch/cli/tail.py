@@ -179,8 +179,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"consolewatch: timed out after {args.timeout:g} s{matching}"
             + (f" (last outcome: {result.outcome})" if result.outcome else " with no outcome"))
         return EXIT_TIMEOUT
-    if gate_unmet(args.until, result.outcome):
-        say(f"consolewatch: the console ended before the boot reached {'success' if args.until == 'success' else 'an outcome'}"
-            f" after {seen} ({result.outcome or 'no outcome'})")
+    unmet = gate_unmet(args.until, result.outcome)
+    if unmet:
+        say(f"consolewatch: {unmet}, after {seen}")
         return EXIT_FINDINGS
     return EXIT_FINDINGS if result.outcome in ("failure", "stall") else EXIT_OK

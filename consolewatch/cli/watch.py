@@ -102,15 +102,14 @@ def run(args: argparse.Namespace) -> int:
     outcomes = [f.result.outcome for f in followers]
     if not caught and not timed_out:
         for follower in followers:
-            if gate_unmet(args.until, follower.result.outcome):
-                print(f"consolewatch: {follower.name}: the console ended before the boot reached "
-                      f"{'success' if args.until == 'success' else 'an outcome'} "
-                      f"({follower.result.outcome or 'no outcome'})", file=sys.stderr)
+            unmet = gate_unmet(args.until, follower.result.outcome)
+            if unmet:
+                print(f"consolewatch: {follower.name}: {unmet}", file=sys.stderr)
     if caught:
         return 128 + caught[0]
     if timed_out:
         return EXIT_TIMEOUT
-    if errors or any(o in ("failure", "stall") or gate_unmet(args.until, o) for o in outcomes):
+    if errors or any(o in ("failure", "stall") or gate_unmet(args.until, o) is not None for o in outcomes):
         return EXIT_FINDINGS
     return EXIT_OK
 
