@@ -105,3 +105,13 @@ def test_a_2019_nanos_unhandled_fault_fails_the_run(catalog):
     # Nanos 2019 src/unix/unix.c default_fault_handler's format strings
     a = run_lines(catalog, ["assigned: 10.0.2.15", "Unhandled: 000000000000000e"])
     assert a.outcome == "failure" and "nanos-fault" in rules(a)
+
+
+def test_a_monitor_stopping_the_unikernel_on_a_guest_fault_fails_it(catalog):
+    # Solo5 tenders/hvt/hvt_kvm_x86_64.c errx() format strings, after a Solo5 banner (solo5 format sample)
+    a = run_lines(catalog, ["Solo5: Bindings version v0.4.1-208-g0f901b7",
+                            "solo5-hvt: KVM: host/guest translation fault: rip=0x10a3c2"])
+    assert a.outcome == "failure" and "unikernel-monitor-guest-fault" in rules(a)
+    # the tender refusing to set the VM up is its own rule (solo5-tender-refused-image)
+    refused = run_lines(catalog, ["solo5-hvt: KVM: ioctl (SET_SREGS) failed: Invalid argument"])
+    assert "unikernel-monitor-guest-fault" not in rules(refused)
