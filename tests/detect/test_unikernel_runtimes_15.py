@@ -115,3 +115,16 @@ def test_a_monitor_stopping_the_unikernel_on_a_guest_fault_fails_it(catalog):
     # the tender refusing to set the VM up is its own rule (solo5-tender-refused-image)
     refused = run_lines(catalog, ["solo5-hvt: KVM: ioctl (SET_SREGS) failed: Invalid argument"])
     assert "unikernel-monitor-guest-fault" not in rules(refused)
+
+
+def test_a_zfs_root_pool_with_no_label_names_the_root_and_leaves_the_verdict_to_what_follows(catalog):
+    # spa_import_rootpool's cmn_err (OpenZFS on FreeBSD, OSv's port) after an OSv banner
+    a = run_lines(catalog, ["OSv v0.57.0", "Solaris: NOTICE: Cannot find the pool label for 'zroot'"])
+    assert "zfs-root-pool-label-not-found" in rules(a)
+    assert "disk.root-not-found" in categories(a) and a.outcome != "failure"
+    # illumos: the panic after it decides (search-index file id 58094300043, illumos-root-mount-failed sample)
+    b = run_lines(catalog, ["NOTICE: Cannot read the pool label from '/virtio_mmio@a003c00/vioblk@a003c00/blkdev@0,0:b'",
+                            "NOTICE: spa_import_rootpool: error 5",
+                            "Cannot mount root on /virtio_mmio@a003c00/vioblk@a003c00/blkdev@0,0:b fstype zfs", "",
+                            "panic[cpu0]/thread=fffffffffe153000: vfs_mountroot: cannot mount root"])
+    assert b.outcome == "failure" and "illumos-root-mount-failed" in rules(b)
