@@ -5,7 +5,9 @@ their brackets (the systemd format), the GCE guest agent failing to set up the n
 (gce-agent-network-setup-failed), Ignition's config validation errors (ignition-provisioning-failed
 and the end of its waits), an agent falling back to another source or asking for the network
 (metadata-address-failed), and a device left in deferred probe before the root was not found
-(root-disk-driver-deferred). Then hostile bytes in their lines.
+(root-disk-driver-deferred), dhclient binding a recorded lease (the dhclient format), networkd's
+DHCPv4 client not starting (networkd-dhcp4-config-failed), and systemd's start job for cloud-init's
+metadata stages, a bounded wait (start-job-running). Then hostile bytes in their lines.
 
 Lines are real (public pages and repository files in the search index, named at each constant,
 and the samples/ consoles) or printed from the format strings of the programs that print them,
@@ -130,6 +132,34 @@ def test_a_device_left_in_deferred_probe_before_the_root_went_missing_names_the_
     # a codec left waiting on a machine whose root was found; the root missing with nothing deferred
     assert "disk.driver-missing" not in by_category(run_lines(catalog, [KERNEL, DEFERRED_CODEC, *LOGIN]))
     assert "disk.driver-missing" not in by_category(run_lines(catalog, [KERNEL, NO_POOL]))
+
+
+#: search-index file 56978795133 (a 2009 forum thread; ISC DHCP client/dhclient.c state_panic())
+RECORDED = ["No DHCPOFFERS received.", "Trying recorded lease 88.207.29.163", "bound: renewal in 21607 seconds."]
+#: systemd src/network/networkd-link.c / networkd-dhcp4.c (search-index files 4587270306, 2726987)
+NETWORKD_NOT_STARTED = "systemd-networkd[412]: eth0: Failed to start DHCPv4 client: No such file or directory"
+#: systemd src/core/manager.c's start-job status line for cloud-init's network stage and for another unit
+CI_JOB = "[  *** ] A start job is running for Initial cloud-init job (metadata service crawler) (1min 2s / no limit)"
+OTHER_JOB = "[   ***] (2 of 2) Job dev-mapper-var.device/start running (1min 18s / 1min 30s)"
+
+
+def test_dhclient_binding_a_recorded_lease_got_the_network_up(catalog):
+    assert "network.dhcp.no-lease" not in by_category(run_lines(catalog, [KERNEL, *RECORDED]))
+    assert "network.dhcp.no-lease" in by_category(run_lines(catalog, [KERNEL, *RECORDED[:2]]))
+
+
+def test_networkd_dhcp4_client_not_starting_leaves_the_link_without_an_address(catalog):
+    a = run_lines(catalog, [KERNEL, NETWORKD_NOT_STARTED])
+    assert rules_of(a, "network.dhcp.no-lease") == ["networkd-dhcp4-config-failed"]
+    v6 = NETWORKD_NOT_STARTED.replace("DHCPv4", "DHCPv6")
+    assert "network.dhcp.no-lease" not in by_category(run_lines(catalog, [KERNEL, v6]))
+
+
+def test_a_start_job_of_cloud_init_s_metadata_stage_is_no_stall_of_its_own(catalog):
+    assert "boot.stall" not in by_category(run_lines(catalog, [KERNEL, CI_JOB]))
+    other = run_lines(catalog, [KERNEL, OTHER_JOB])
+    assert "boot.stall" in by_category(other)
+    assert other.outcome == "stall"
 
 
 PAD = b"A" * 70000
