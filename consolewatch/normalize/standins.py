@@ -101,7 +101,13 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
             flat, changed = flat[lead:], changed or lead > 0
             broad = [i for i, item in enumerate(flat) if _broad([item])]
             at, run = _longest_run(flat)
-            if not broad or _required(flat[:broad[0]]) >= LEAD_LITERAL:
+            if not broad:
+                if _spaced(flat, at, run):
+                    out.append(("".join(map(escaped, run)), True))
+                else:
+                    out.append((source(flat), False))  # no broad repeat: cheap as it is
+                continue
+            if _required(flat[:broad[0]]) >= LEAD_LITERAL:
                 out.append((source(flat), False))  # literals lead to its broad repeats: cheap as it is
                 continue
             last = broad[-1]
@@ -120,6 +126,19 @@ def tail_stand_ins(src: str, flags: int) -> list[tuple[str, bool]] | None:
     except ValueError:  # a construct the writer does not write back
         return None
     return out if changed or any(confirm for _, confirm in out) else None
+
+
+def _spaced(flat: Sequence[tuple[Any, Any]], at: int, run: str) -> bool:
+    """Whether a branch with no broad repeat is costly as it is and its longest literal run
+    (`run`, at `at`) should stand in for it: a literal repeated without bound (`\\[ +pid +\\] +uid`)
+    comes after fewer than `LEAD_LITERAL` literal characters and before a run of `MIN_TAIL`.
+    Hyperscan then keys the branch on its short lead (`[ `, which begins every printk stamp) and
+    runs the rest as automata on nearly every line."""
+    if len(run) < MIN_TAIL:
+        return False
+    rep = next((i for i, (op, av) in enumerate(flat)
+                if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[1] is C.MAXREPEAT), None)
+    return rep is not None and rep < at and _required(flat[:rep]) < LEAD_LITERAL
 
 
 def _literal_led_cut(flat: Sequence[tuple[Any, Any]], after: int) -> int | None:
@@ -174,7 +193,9 @@ def _blank_led(flat: Sequence[tuple[Any, Any]]) -> list[str] | None:
     if not tail:
         return None
     rest = source(tail)
-    return [" " * lo + rest, r"[\t\x0b\x0c\r][\t\x0b\x0c\r ]*" + rest]
+    # one expression per other blank: each is then a literal Hyperscan looks for, not a class it
+    # tries at every byte
+    return [" " * lo + rest] + [blank + r"[\t\x0b\x0c\r ]*" + rest for blank in (r"\t", r"\x0b", r"\x0c", r"\r")]
 
 
 def _lead(seq: Sequence[tuple[Any, Any]]) -> tuple[int, bool]:
