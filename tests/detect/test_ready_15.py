@@ -25,6 +25,7 @@ HEALTHY_ENDS = {
     "Proxmox VE issue": [KERNEL, "Welcome to the Proxmox Virtual Environment. Please use your web browser to",
                          "configure this server - connect to:", "", "  https://192.168.1.8:8006/"],
     "Ubuntu Core console-conf": [KERNEL, "Press enter to configure."],
+    "VyOS issue": [KERNEL, "[   81.809709] vyos-config[861]: Configuration success", "", "Welcome to VyOS - vyos ttyS0"],
     "Cisco IOS": ["System serial number: FOC0947Z0ZS", "", "Press RETURN to get started!"],
     "MikroTik CHR": [KERNEL, "MikroTik 6.48.3 (stable)", "MikroTik Login: "],
     "Redis 6 as PID 1": [KERNEL, "1:M 15 Dec 2021 07:23:35.718 # Server initialized",
@@ -56,6 +57,7 @@ def test_a_healthy_run_ends_in_success(catalog, name):
     "2024-05-19T07:20:23.5078Z OSConfigAgent Info: OSConfig Agent (version 20240320.00.0+win@1) shutting down.",
     "OSConfig Agent (version 20240320.00) Init",
     "Press enter to configure the network",
+    "Welcome to VyOS!",  # the post-login banner
     "Press RETURN to get started",  # cut short
     "Last Login: Mon Jan  1 00:00:00 2024",
     "MikroTik 6.48.3 (stable)",
