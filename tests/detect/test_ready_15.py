@@ -28,6 +28,8 @@ HEALTHY_ENDS = {
     "VyOS issue": [KERNEL, "[   81.809709] vyos-config[861]: Configuration success", "", "Welcome to VyOS - vyos ttyS0"],
     "Cisco IOS": ["System serial number: FOC0947Z0ZS", "", "Press RETURN to get started!"],
     "MikroTik CHR": [KERNEL, "MikroTik 6.48.3 (stable)", "MikroTik Login: "],
+    "Android": ["[   17.443373] init: Service 'bootanim' (pid 253) exited with status 0",
+                "[   17.496829] init: processing action (sys.boot_completed=1)"],
     "Redis 6 as PID 1": [KERNEL, "1:M 15 Dec 2021 07:23:35.718 # Server initialized",
                          "1:M 15 Dec 2021 07:23:35.718 * Ready to accept connections"],
     "Redis 3": [KERNEL, "8696:M 19 Jun 20:54:18.224 * The server is now ready to accept connections on port 6379"],
@@ -65,6 +67,8 @@ def test_a_healthy_run_ends_in_success(catalog, name):
     "redis_1  | 1:M 08 Mar 09:56:55.767 * Ready to accept connections soon",
     "Serving HTTP on 0.0.0.0 port 8080 (http://0.0.0.0:8080/) ...",  # a shell session, not a boot
     "[    9.8] procd: - init -",
+    "[    5.1] init: processing action (sys.boot_completed=0)",
+    "[    5.1] init: processing action (sys.boot_completed_ignored=1)",
     "=== cirros: current=0.3.5 uptime=10.57 ===",  # before cirros-status's gateway check
     "Welcome to Poky (Yocto Project Reference Distro) 4.0.18 (kirkstone)!",  # systemd's greeting, early
 ])
