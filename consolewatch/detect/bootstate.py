@@ -57,6 +57,9 @@ class BootState:
     up: int = 0
     """seq of the last ready line that shows the machine up (not a power-off), 0 when none."""
     findings: list[Finding] = field(default_factory=list)
+    found: dict[str, bool] = field(default_factory=dict)
+    """category -> whether a finding of it came from a rule that is no component fallback (False:
+    only component fallbacks' findings so far): what a fallback's fuller evidence is (`Firing._fire`)."""
     counts: dict[Any, int] = field(default_factory=dict)
     """fingerprint -> how many times the finding's evidence was seen."""
     index_of: dict[Any, int] = field(default_factory=dict)
@@ -347,6 +350,8 @@ def ending(state: BootState, findings: list[Finding], outcome: str) -> Ending:
 def with_counts(state: BootState) -> list[Finding]:
     """The boot's findings, each with how many times its evidence repeated."""
     out = list(state.findings)
+    if not state.repeated_at:  # nothing repeated: every count is 1 (a repeat is always noted there)
+        return out
     for key, i in state.index_of.items():
         n = state.counts.get(key, 1)
         if n > out[i].occurrences:  # an event told by several lines: the most repeated one

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None,
                        earlier: frozenset[str]) -> list[Finding]: ...
         def _capture_loop(self, ending: Callable[[], Ending], ended_by: str, ends: frozenset[str]) -> list[Finding]: ...
+        def _sieved(self, ended_by: str) -> list[Finding]: ...
         def _complete_open(self) -> None: ...
         def _hold_closed(self, boot: Boot, fixed_at_close: bool) -> None: ...
 
@@ -72,13 +73,7 @@ class BootClosing:
         ends = frozenset(b.ends(ended_by))
         for rule in self._boot_rules(self._early, ends, None):
             out.extend(self._boot_rule(rule, ended_by, None, earlier))
-        findings = sieves.superseded(b, bootstate.with_counts(b), self.rules)
-        findings = sieves.without_fallbacks(findings, self.rules)
-        findings = sieves.apply_inhibition(findings if self._lazy else self._rerender(findings), self.rules)
-        findings = sieves.without_fallbacks(findings, self.rules)
-        up_at = b.milestones["ready"].seq if b.up else 0
-        findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
-                                    b.early > 0, views.cut_in_dump(b, ended_by))
+        findings = self._sieved(ended_by) if b.findings else []  # the sieves keep nothing of nothing
         findings, outcome, reason = bootstate.judge(b, findings)
         if outcome == "success" and ended_by == "capture-end" and views.rearmed(self.boots, b, self.rules):
             outcome, reason = "unknown", "came up as far as the boot before it, which its watchdog reset: the loop goes on"
@@ -102,6 +97,17 @@ class BootClosing:
             self.boots_dropped += 1
         out.extend(self._capture_loop(partial(bootstate.ending, b, findings, outcome), ended_by, ends))
         return out
+
+    def _sieved(self: _Engine, ended_by: str) -> list[Finding]:
+        """The open boot's findings through the sieves (`sieves`), before it is judged."""
+        b = self._boot
+        findings = sieves.superseded(b, bootstate.with_counts(b), self.rules)
+        findings = sieves.without_fallbacks(findings, self.rules)
+        findings = sieves.apply_inhibition(findings if self._lazy else self._rerender(findings), self.rules)
+        findings = sieves.without_fallbacks(findings, self.rules)
+        up_at = b.milestones["ready"].seq if b.up else 0
+        return sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
+                                b.early > 0, views.cut_in_dump(b, ended_by))
 
     def _rerender(self: _Engine, findings: list[Finding]) -> list[Finding]:
         """Fixes written before the console named its cloud, written again for that cloud."""
