@@ -60,6 +60,8 @@ class BootState:
     found: dict[str, bool] = field(default_factory=dict)
     """category -> whether a finding of it came from a rule that is no component fallback (False:
     only component fallbacks' findings so far): what a fallback's fuller evidence is (`Firing._fire`)."""
+    muting: list[str] = field(default_factory=list)
+    """The rules of the boot's findings whose `inhibits` name others, in the findings' order (`Firing._root_of`)."""
     counts: dict[Any, int] = field(default_factory=dict)
     """fingerprint -> how many times the finding's evidence was seen."""
     index_of: dict[Any, int] = field(default_factory=dict)

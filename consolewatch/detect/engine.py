@@ -289,6 +289,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
         nothing to any rule)."""
         matched = self._match(sl)
         plan = []
+        expects_only = True
         for rule_id, hits in matched.items():
             rule = self.rules[rule_id]
             supersedes = hits[-1][0] == rule.superseded_at
@@ -301,6 +302,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
                 elif isinstance(rule.condition, SequenceCond):
                     waits = _STEP
             plan.append((rule_id, rule, hits, supersedes, waits))
+            expects_only = expects_only and waits is _EXPECT and not supersedes
         # a component fallback after every fuller rule of the line, so that one of its category
         # matching the same line is found first and the weaker suspect is never emitted (a live
         # tail would show it before the boot's sieves drop it)
@@ -308,7 +310,6 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
             plan.sort(key=lambda step: step[1].component)
         if len(self._plans) > 20000:
             self._plans.clear()
-        expects_only = all(waits is _EXPECT and not supersedes for _, _, _, supersedes, waits in plan)
         got = self._plans[(sl.message, sl.program, sl.triggers, sl.origin)] = (tuple(plan), expects_only)
         return got
 

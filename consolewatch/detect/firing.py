@@ -99,18 +99,17 @@ class Firing:
             b.findings.append(finding)
             if not b.found.get(rule.category):
                 b.found[rule.category] = not rule.component
+            if rule.inhibits:
+                b.muting.append(rule.id)
         return [finding]
 
     def _root_of(self: _Engine, rule: Rule) -> str | None:
         """A root cause already found in this boot that mutes `rule` (so a live view groups them)."""
-        findings = self._boot.findings
-        if not findings:
-            return None
         muters = self._muters.get(rule.id)  # the rules whose `inhibits` name this one or its category
         if muters:
-            for f in findings:
-                if f.rule in muters:
-                    return f.rule
+            for rule_id in self._boot.muting:  # only such rules' findings can be one
+                if rule_id in muters:
+                    return rule_id
         return None
 
     def _remedy(self: _Engine, rule: Rule, fields: Mapping[str, str]) -> str:
