@@ -163,10 +163,10 @@ class BootState:
             return {ended_by, "restart-unanswered"}
         return {ended_by, "reset"} if ended_by == "next-boot" and rs is None else {ended_by}
 
-    def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None,
+    def boot_matches(self, cond: BootCond, ends: frozenset[str], outcome: str | None,
                      earlier: frozenset[str] = frozenset()) -> list[Evidence] | None:
-        """Evidence when the boot satisfies `cond`, else None. `earlier`: the origins on which an
-        earlier boot of the capture printed."""
+        """Evidence when the boot satisfies `cond`, else None. `ends`: how it ended (`ends`);
+        `earlier`: the origins on which an earlier boot of the capture printed."""
         reached = self.milestones
         for m in cond.reached:
             if m not in reached:
@@ -174,7 +174,7 @@ class BootState:
         for m in cond.not_reached:
             if m in reached:
                 return None
-        if cond.ended_by and not self.ends(ended_by) & set(cond.ended_by):
+        if cond.ended_by and ends.isdisjoint(cond.ended_by):
             return None
         if cond.outcome and outcome not in cond.outcome:
             return None
