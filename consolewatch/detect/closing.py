@@ -102,10 +102,12 @@ class BootClosing:
     def _sieved(self: _Engine, ended_by: str) -> list[Finding]:
         """The open boot's findings through the sieves (`sieves`), before it is judged."""
         b = self._boot
-        findings = sieves.superseded(b, bootstate.with_counts(b), self.rules)
-        findings = sieves.without_fallbacks(findings, self.rules)
+        judged = sieves.superseded(b, bootstate.with_counts(b), self.rules)
+        findings = sieves.without_fallbacks(judged, self.rules)
+        fallbacks = findings is not judged  # a fallback's finding among them (else the list comes back)
         findings = sieves.apply_inhibition(findings if self._lazy else self._rerender(findings), self.rules)
-        findings = sieves.without_fallbacks(findings, self.rules)
+        if fallbacks:  # a root cause muting what a fallback's fragment explains (inhibition changes no rule)
+            findings = sieves.without_fallbacks(findings, self.rules)
         up_at = b.milestones["ready"].seq if b.up else 0
         return sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
                                 b.early > 0, views.cut_in_dump(b, ended_by))
