@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         _capture_rules: list[Rule]
         _capture_fired: set[str]
         _streaks: dict[str, list[Ending]]
-        _origins_closed: set[str]
+        _origins_closed: frozenset[str]
         _boot_gate: dict[tuple[Any, ...], list[Rule]]
         _lazy: bool
 
@@ -70,7 +70,7 @@ class BootClosing:
         for rule_id, p in list(b.pending.items()):
             out.extend(self._fire(self.rules[rule_id], p[0], p[3], p[4], p[5]))
         b.pending.clear()
-        earlier = frozenset(self._origins_closed)
+        earlier = self._origins_closed
         ends = frozenset(b.ends(ended_by))
         for rule in self._boot_rules(self._early, ends, None):
             out.extend(self._boot_rule(rule, ends, None, earlier))
@@ -91,7 +91,8 @@ class BootClosing:
         self.boots.append(bootstate.close(b, findings, outcome, reason))
         if self._lazy:
             self._hold_closed(self.boots[-1], self.cloud != "unknown")  # its fixes as `_rerender` writes them
-        self._origins_closed.update(o for o, n in b.seen.items() if n)
+        if not self._origins_closed.issuperset(b.seen):  # a new origin (seldom): those that printed
+            self._origins_closed = self._origins_closed.union(o for o, n in b.seen.items() if n)
         self.boot_outcomes[outcome] += 1
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]

@@ -77,7 +77,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
         self._capture_fired: set[str] = set()
         self._streaks: dict[str, list[bootstate.Ending]] = {}
         """capture rule id -> how each of the latest closed boots in a row that the rule counts ended."""
-        self._origins_closed: set[str] = set()
+        self._origins_closed: frozenset[str] = frozenset()
         """Origins ("*": any) on which a closed boot printed."""
         self.capture_findings: list[Finding] = []
         self.lines_seen = 0
