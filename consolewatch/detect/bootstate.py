@@ -57,6 +57,11 @@ class BootState:
     up: int = 0
     """seq of the last ready line that shows the machine up (not a power-off), 0 when none."""
     findings: list[Finding] = field(default_factory=list)
+    found: dict[str, bool] = field(default_factory=dict)
+    """category -> whether a finding of it came from a rule that is no component fallback (False:
+    only component fallbacks' findings so far): what a fallback's fuller evidence is (`Firing._fire`)."""
+    muting: list[str] = field(default_factory=list)
+    """The rules of the boot's findings whose `inhibits` name others, in the findings' order (`Firing._root_of`)."""
     counts: dict[Any, int] = field(default_factory=dict)
     """fingerprint -> how many times the finding's evidence was seen."""
     index_of: dict[Any, int] = field(default_factory=dict)
@@ -158,10 +163,10 @@ class BootState:
             return {ended_by, "restart-unanswered"}
         return {ended_by, "reset"} if ended_by == "next-boot" and rs is None else {ended_by}
 
-    def boot_matches(self, cond: BootCond, ended_by: str, outcome: str | None,
+    def boot_matches(self, cond: BootCond, ends: frozenset[str], outcome: str | None,
                      earlier: frozenset[str] = frozenset()) -> list[Evidence] | None:
-        """Evidence when the boot satisfies `cond`, else None. `earlier`: the origins on which an
-        earlier boot of the capture printed."""
+        """Evidence when the boot satisfies `cond`, else None. `ends`: how it ended (`ends`);
+        `earlier`: the origins on which an earlier boot of the capture printed."""
         reached = self.milestones
         for m in cond.reached:
             if m not in reached:
@@ -169,7 +174,7 @@ class BootState:
         for m in cond.not_reached:
             if m in reached:
                 return None
-        if cond.ended_by and not self.ends(ended_by) & set(cond.ended_by):
+        if cond.ended_by and ends.isdisjoint(cond.ended_by):
             return None
         if cond.outcome and outcome not in cond.outcome:
             return None
@@ -347,6 +352,8 @@ def ending(state: BootState, findings: list[Finding], outcome: str) -> Ending:
 def with_counts(state: BootState) -> list[Finding]:
     """The boot's findings, each with how many times its evidence repeated."""
     out = list(state.findings)
+    if not state.repeated_at:  # nothing repeated: every count is 1 (a repeat is always noted there)
+        return out
     for key, i in state.index_of.items():
         n = state.counts.get(key, 1)
         if n > out[i].occurrences:  # an event told by several lines: the most repeated one

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         _capture_rules: list[Rule]
         _capture_fired: set[str]
         _streaks: dict[str, list[Ending]]
-        _origins_closed: set[str]
+        _origins_closed: frozenset[str]
         _boot_gate: dict[tuple[Any, ...], list[Rule]]
         _lazy: bool
 
@@ -47,9 +47,11 @@ if TYPE_CHECKING:
         def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str: ...
         def _rerender(self, findings: list[Finding]) -> list[Finding]: ...
         def _boot_rules(self, rules: list[Rule], ends: frozenset[str], outcome: str | None) -> list[Rule]: ...
-        def _boot_rule(self, rule: Rule, ended_by: str, outcome: str | None,
+        def _boot_rule(self, rule: Rule, ends: frozenset[str], outcome: str | None,
                        earlier: frozenset[str]) -> list[Finding]: ...
         def _capture_loop(self, ending: Callable[[], Ending], ended_by: str, ends: frozenset[str]) -> list[Finding]: ...
+        def _sieved(self, ended_by: str) -> list[Finding]: ...
+        def _loop_rules(self) -> list[Rule]: ...
         def _complete_open(self) -> None: ...
         def _hold_closed(self, boot: Boot, fixed_at_close: bool) -> None: ...
 
@@ -68,23 +70,17 @@ class BootClosing:
         for rule_id, p in list(b.pending.items()):
             out.extend(self._fire(self.rules[rule_id], p[0], p[3], p[4], p[5]))
         b.pending.clear()
-        earlier = frozenset(self._origins_closed)
+        earlier = self._origins_closed
         ends = frozenset(b.ends(ended_by))
         for rule in self._boot_rules(self._early, ends, None):
-            out.extend(self._boot_rule(rule, ended_by, None, earlier))
-        findings = sieves.superseded(b, bootstate.with_counts(b), self.rules)
-        findings = sieves.without_fallbacks(findings, self.rules)
-        findings = sieves.apply_inhibition(findings if self._lazy else self._rerender(findings), self.rules)
-        findings = sieves.without_fallbacks(findings, self.rules)
-        up_at = b.milestones["ready"].seq if b.up else 0
-        findings = sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
-                                    b.early > 0, views.cut_in_dump(b, ended_by))
+            out.extend(self._boot_rule(rule, ends, None, earlier))
+        findings = self._sieved(ended_by) if b.findings else []  # the sieves keep nothing of nothing
         findings, outcome, reason = bootstate.judge(b, findings)
         if outcome == "success" and ended_by == "capture-end" and views.rearmed(self.boots, b, self.rules):
             outcome, reason = "unknown", "came up as far as the boot before it, which its watchdog reset: the loop goes on"
         late: list[Finding] = []
         for rule in self._boot_rules(self._late, ends, outcome):
-            late += self._boot_rule(rule, ended_by, outcome, earlier)
+            late += self._boot_rule(rule, ends, outcome, earlier)
         if late:
             findings += late  # judged from the outcome: they mute nothing and repeat nothing
             out.extend(late)
@@ -95,13 +91,27 @@ class BootClosing:
         self.boots.append(bootstate.close(b, findings, outcome, reason))
         if self._lazy:
             self._hold_closed(self.boots[-1], self.cloud != "unknown")  # its fixes as `_rerender` writes them
-        self._origins_closed.update(o for o, n in b.seen.items() if n)
+        if not self._origins_closed.issuperset(b.seen):  # a new origin (seldom): those that printed
+            self._origins_closed = self._origins_closed.union(o for o, n in b.seen.items() if n)
         self.boot_outcomes[outcome] += 1
         if len(self.boots) > MAX_BOOTS_KEPT:
             del self.boots[0]
             self.boots_dropped += 1
         out.extend(self._capture_loop(partial(bootstate.ending, b, findings, outcome), ended_by, ends))
         return out
+
+    def _sieved(self: _Engine, ended_by: str) -> list[Finding]:
+        """The open boot's findings through the sieves (`sieves`), before it is judged."""
+        b = self._boot
+        judged = sieves.superseded(b, bootstate.with_counts(b), self.rules)
+        findings = sieves.without_fallbacks(judged, self.rules)
+        fallbacks = findings is not judged  # a fallback's finding among them (else the list comes back)
+        findings = sieves.apply_inhibition(findings if self._lazy else self._rerender(findings), self.rules)
+        if fallbacks:  # a root cause muting what a fallback's fragment explains (inhibition changes no rule)
+            findings = sieves.without_fallbacks(findings, self.rules)
+        up_at = b.milestones["ready"].seq if b.up else 0
+        return sieves.gone_past(findings, b.progress, self.rules, bool(b.milestones), bootstate.repeats(b), up_at,
+                                b.early > 0, views.cut_in_dump(b, ended_by))
 
     def _rerender(self: _Engine, findings: list[Finding]) -> list[Finding]:
         """Fixes written before the console named its cloud, written again for that cloud."""
@@ -126,9 +136,10 @@ class BootClosing:
                 and (not r.condition.outcome or outcome in r.condition.outcome)]  # type: ignore[union-attr]
         return got
 
-    def _boot_rule(self: _Engine, rule: Rule, ended_by: str, outcome: str | None, earlier: frozenset[str]) -> list[Finding]:
-        """`earlier`: the origins on which a boot closed before this one printed."""
-        ev = self._boot.boot_matches(rule.condition, ended_by, outcome, earlier)  # type: ignore[arg-type]
+    def _boot_rule(self: _Engine, rule: Rule, ends: frozenset[str], outcome: str | None, earlier: frozenset[str]) -> list[Finding]:
+        """`ends`: how the boot ended (`BootState.ends`); `earlier`: the origins on which a boot
+        closed before this one printed."""
+        ev = self._boot.boot_matches(rule.condition, ends, outcome, earlier)  # type: ignore[arg-type]
         return self._fire(rule, ev, {}, None, None) if ev else []
 
     def _capture_loop(self: _Engine, ending: Callable[[], Ending], ended_by: str, ends: frozenset[str]) -> list[Finding]:
@@ -141,10 +152,10 @@ class BootClosing:
         out: list[Finding] = []
         ended: Ending | None = None
         outcome = loop_outcome(self.boots, ended_by)
-        for rule in self._capture_rules:
+        for rule in self._loop_rules():
             cond = rule.condition
-            assert isinstance(cond, CaptureCond)
-            if cond.min_boots is None or rule.id in self._capture_fired or not rule.applies(self.cloud, self.hypervisor):
+            assert isinstance(cond, CaptureCond) and cond.min_boots is not None  # (`_loop_rules`)
+            if rule.id in self._capture_fired:
                 continue
             run = self._streaks.setdefault(rule.id, [])
             if (cond.outcome and outcome not in cond.outcome) or (cond.ended_by and ends.isdisjoint(cond.ended_by)):
@@ -160,6 +171,17 @@ class BootClosing:
                 self._streaks.pop(rule.id, None)
                 out.extend(self._fire(rule, ev, {"boots": str(len(run)), "cause": cause}, None, None, capture=True))
         return out
+
+
+    def _loop_rules(self: _Engine) -> list[Rule]:
+        """The capture rules that count boots in a row (`min_boots`) on this cloud, judged once per
+        cloud and hypervisor."""
+        key = (id(self._capture_rules), self.cloud, self.hypervisor)
+        got = self._boot_gate.get(key)
+        if got is None:
+            got = self._boot_gate[key] = [r for r in self._capture_rules if r.condition.min_boots is not None  # type: ignore[union-attr]
+                                          and r.applies(self.cloud, self.hypervisor)]
+        return got
 
 
 def _furthest(boot: Boot) -> int:

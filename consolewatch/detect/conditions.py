@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
         _boot: BootState
         rules: dict[str, Rule]
+        _masked: dict[str, bytes]
 
         def _mask(self, text: str) -> bytes: ...
         def _fire(self, rule: Rule, evidence: list[Evidence], fields: dict[str, str], ctx: LineContext | None,
@@ -40,17 +41,22 @@ class Conditions:
         line = sl  # its first values are the line's own (no `Line` built on the hot path)
         if isinstance(cond, LineCond):
             index, fields = hits[0]
-            key = (rule.id, self._mask(sl.message))
-            if key in self._boot.counts and not rule.fallback:
-                self._boot.counts[key] += 1  # seen in this boot: one more occurrence (as _fire counts)
-                self._boot.repeated_at[self._boot.index_of[key]] = sl.seq
+            masked = self._masked.get(sl.message)  # `_mask`, its memory asked first (most lines repeat)
+            key = (rule.id, masked if masked is not None else self._mask(sl.message))
+            b = self._boot
+            if rule.fallback:
+                if len(cond.matchers) < 2 and (full := b.found.get(rule.category)) is not None and (rule.component or full):
+                    return []  # the fuller evidence was seen (as `_fire` says) and no event to join: nothing to do
+            elif key in b.counts:
+                b.counts[key] += 1  # seen in this boot: one more occurrence (as _fire counts)
+                b.repeated_at[b.index_of[key]] = sl.seq
                 return []
             ev = evidence_of(line)
-            if joining.join_event(self._boot, rule.id, cond.matchers, index, fields, key, ev):
+            if joining.join_event(b, rule.id, cond.matchers, index, fields, key, ev):
                 return []  # another line of an event already found
             found = self._fire(rule, [ev], fields, ctx, sl.message, mask=key[1])
             if found:
-                self._boot.alternatives[len(self._boot.findings) - 1] = {index}
+                b.alternatives[len(b.findings) - 1] = {index}
             return found
         st = self._boot.state
         if isinstance(cond, SequenceCond):

@@ -77,7 +77,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
         self._capture_fired: set[str] = set()
         self._streaks: dict[str, list[bootstate.Ending]] = {}
         """capture rule id -> how each of the latest closed boots in a row that the rule counts ended."""
-        self._origins_closed: set[str] = set()
+        self._origins_closed: frozenset[str] = frozenset()
         """Origins ("*": any) on which a closed boot printed."""
         self.capture_findings: list[Finding] = []
         self.lines_seen = 0
@@ -102,8 +102,9 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
         """Moves whenever `context_fields` change (the remembered matches depend on them)."""
         self._matched: dict[tuple[Any, ...], dict[str, list[tuple[int, dict[str, str]]]]] = {}
         self._matched_under: tuple[str, str, int] | None = None
-        self._plans: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
-        """The same key -> what the line does to each rule it matches (`_plan`)."""
+        self._plans: dict[tuple[Any, ...], tuple[tuple[tuple[Any, ...], ...], bool]] = {}
+        """The same key -> what the line does to each rule it matches, and whether only a rule's wait
+        can take it (`_plan`)."""
         inhibitors: dict[str, set[str]] = {}  # rule id or category -> the rules whose `inhibits` name it
         for r in catalog.rules:
             for target in r.inhibits:
@@ -238,7 +239,7 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
         b = self._boot
         if sl.guest_time is not None:
             b.stamped[sl.origin] = sl.seq
-            if not b.early and views.early(sl.guest_time):
+            if not b.early and sl.guest_time <= views.BOOT_WINDOW:  # views.early
                 b.early = sl.seq
         ref = None  # the line as the boot state keeps its milestones (`quote_exactly` corrects them)
         for hit in sl.formats:
@@ -262,12 +263,13 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
             out.extend(self._expire(sl.t, sl.seq))
         # What the line does to each rule it matches, remembered as `_match`'s answer is: most
         # lines repeat one already seen
-        plan = self._plans.get((sl.message, sl.program, sl.triggers, sl.origin))
-        if plan is None:
-            plan = self._plan(sl)
+        got = self._plans.get((sl.message, sl.program, sl.triggers, sl.origin))
+        plan, expects_only = got if got is not None else self._plan(sl)
         if plan:
             if sl.origin == "ocr":
                 remember(self._screen_hits, sl.seq, frozenset(self._match(sl)))
+            if expects_only and not b.pending:
+                return  # only absent_after waits can take the line, and none waits (a "Linux version" line)
             ctx = None  # made when a rule advances (most plans' steps are expects nothing waits for)
             for rule_id, rule, hits, supersedes, waits in plan:
                 if supersedes:  # the line that makes the rule's findings moot
@@ -278,13 +280,16 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
                     continue  # nothing waits for this line (`_advance` would do nothing with it)
                 out.extend(self._advance(rule, hits, sl, ctx or (ctx := LineContext(batch, sl.seq, tail))))
 
-    def _plan(self, sl: ScannedLine) -> tuple[tuple[Any, ...], ...]:
+    def _plan(self, sl: ScannedLine) -> tuple[tuple[tuple[Any, ...], ...], bool]:
         """Per rule `sl` matches: its id, the rule, the hits that advance it, whether the line
         supersedes the rule's findings, and what must wait for the line for it to advance the
         rule: `_EXPECT` (only an absent_after's expects: the rule's wait) or `_STEP` (only later
-        steps of a sequence: one begun), else None. Component fallbacks come last."""
+        steps of a sequence: one begun), else None. Component fallbacks come last. And whether
+        every step is an `_EXPECT` that supersedes nothing (with no wait pending, the line does
+        nothing to any rule)."""
         matched = self._match(sl)
         plan = []
+        expects_only = True
         for rule_id, hits in matched.items():
             rule = self.rules[rule_id]
             supersedes = hits[-1][0] == rule.superseded_at
@@ -297,13 +302,15 @@ class Engine(TwinLines, BootClosing, Conditions, Firing, Deferring):
                 elif isinstance(rule.condition, SequenceCond):
                     waits = _STEP
             plan.append((rule_id, rule, hits, supersedes, waits))
+            expects_only = expects_only and waits is _EXPECT and not supersedes
         # a component fallback after every fuller rule of the line, so that one of its category
         # matching the same line is found first and the weaker suspect is never emitted (a live
         # tail would show it before the boot's sieves drop it)
-        plan.sort(key=lambda step: step[1].component)
+        if len(plan) > 1:
+            plan.sort(key=lambda step: step[1].component)
         if len(self._plans) > 20000:
             self._plans.clear()
-        got = self._plans[(sl.message, sl.program, sl.triggers, sl.origin)] = tuple(plan)
+        got = self._plans[(sl.message, sl.program, sl.triggers, sl.origin)] = (tuple(plan), expects_only)
         return got
 
     def _context(self, batch: LineBatch, seq: int) -> LineContext:

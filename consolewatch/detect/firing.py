@@ -39,7 +39,6 @@ if TYPE_CHECKING:
         _lazy: bool
 
         def _mask(self, text: str) -> bytes: ...
-        def _component(self, f: Finding) -> bool: ...
         def _remedy(self, rule: Rule, fields: Mapping[str, str]) -> str: ...
         def _root_of(self, rule: Rule) -> str | None: ...
         def _exactly(self, evidence: Sequence[Evidence]) -> tuple[Evidence, ...]: ...
@@ -71,8 +70,7 @@ class Firing:
                 return []
             key: tuple[str, str | bytes] = (rule.id, "capture")
         else:
-            if rule.fallback and any(f.category == rule.category and (rule.component or not self._component(f))
-                                     for f in b.findings):
+            if rule.fallback and (full := b.found.get(rule.category)) is not None and (rule.component or full):
                 return []  # the fuller evidence was seen: the fragment adds nothing
             if mask is None:
                 mask = self._mask(message if message is not None else (evidence[0].text if evidence else ""))
@@ -93,26 +91,25 @@ class Firing:
             rule.id, rule.category, rule.severity, rule.title, b.index, self._exactly(evidence),
             fix, context, dict(fields),
             rule.verdict,  # type: ignore[arg-type]
-            None if capture else self._root_of(rule), rule.description, rule.references,
+            None if capture or rule.id not in self._muters else self._root_of(rule), rule.description, rule.references,
         )
-        (self.capture_findings if capture else b.findings).append(finding)
+        if capture:
+            self.capture_findings.append(finding)
+        else:
+            b.findings.append(finding)
+            if not b.found.get(rule.category):
+                b.found[rule.category] = not rule.component
+            if rule.inhibits:
+                b.muting.append(rule.id)
         return [finding]
-
-    def _component(self: _Engine, f: Finding) -> bool:
-        """`f` is a component fallback's: weaker than any other rule's, a fallback's too."""
-        rule = self.rules.get(f.rule)
-        return rule is not None and rule.component
 
     def _root_of(self: _Engine, rule: Rule) -> str | None:
         """A root cause already found in this boot that mutes `rule` (so a live view groups them)."""
-        findings = self._boot.findings
-        if not findings:
-            return None
         muters = self._muters.get(rule.id)  # the rules whose `inhibits` name this one or its category
         if muters:
-            for f in findings:
-                if f.rule in muters:
-                    return f.rule
+            for rule_id in self._boot.muting:  # only such rules' findings can be one
+                if rule_id in muters:
+                    return rule_id
         return None
 
     def _remedy(self: _Engine, rule: Rule, fields: Mapping[str, str]) -> str:

@@ -25,13 +25,11 @@ def join_event(state: BootState, rule_id: str, matchers: tuple[Any, ...], index:
     as evidence instead of making a second finding. True when it joined."""
     if len(matchers) < 2 or key in state.counts:
         return False
-    names = set(_groups(matchers[index]))
-    for i in range(len(state.findings) - 1, -1, -1):
+    for i, seen in reversed(state.alternatives.items()):  # the line rules' findings, latest first
         f = state.findings[i]
-        seen = state.alternatives.get(i)
-        if f.rule != rule_id or seen is None or index in seen:
+        if f.rule != rule_id or index in seen:
             continue
-        shared = names & {n for j in seen for n in _groups(matchers[j])}
+        shared = set(_groups(matchers[index])) & {n for j in seen for n in _groups(matchers[j])}
         if not shared or any(f.fields.get(n) != fields.get(n) for n in shared):
             return False
         seen.add(index)

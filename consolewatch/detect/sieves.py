@@ -20,7 +20,8 @@ def without_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[F
     from fuller evidence, or a root cause in the boot explains them (run after inhibition too).
     A component fallback's is the weakest: any other finding of its category, a fallback's too,
     is fuller."""
-    kinds = [_fallback_kind(rules.get(f.rule)) for f in findings]
+    kinds = [_fallback_kind(rule) if (rule := rules.get(f.rule)) is not None and rule.fallback else ""
+             for f in findings]  # a full rule's "" without a call (most findings are full rules')
     if not any(kinds):
         return findings  # each caller's list is a new one: nothing to copy
     full = {f.category for f, k in zip(findings, kinds) if not k}
