@@ -245,6 +245,8 @@ class _HyperscanBackend:
         confirm = self._confirm_ids
         doubtful: dict[int, int] = {}
         line = pos = 0
+        last = -1
+        got: set[int] = set()
         for end in sorted(by_end):
             pids = by_end[end]
             at = end - 1 if end > 0 else 0
@@ -252,10 +254,10 @@ class _HyperscanBackend:
                 part = buf[pos:at]  # newlines(buf, pos, at), inlined: once per end offset
                 line += len(part) - len(part.replace(b"\n", b""))
                 pos = at
-            got = hits.get(line)
-            if got is None:
-                hits[line] = pids
+            if line != last:  # (lines only grow: a line's end offsets come one after another)
+                hits[line] = got = pids
                 where[line] = at
+                last = line
             else:
                 got |= pids
             if not confirm.isdisjoint(pids):
