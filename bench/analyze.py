@@ -11,6 +11,9 @@ each measured on whole processes:
     /dev/null), and the ratio analyze/grep by CPU and by wall;
   - analyze --json on the first 1 MB and 10 MB of the log (one full GCE port buffer, and ten);
   - cold start: `consolewatch --help` and analyze of a 64 KB log (median of --runs).
+The analyze of the whole log and the cold start are printed twice: as this environment runs the
+child (with PYTHONDONTWRITEBYTECODE set, every module is compiled from source in every process)
+and as installed (bytecode written once to a private PYTHONPYCACHEPREFIX, then read).
 One analyze of the 64 KB log runs first, untimed, to fill the definitions and scanner caches.
 
 The machine may be shared: wall time includes waiting for a core, CPU time does not. Compare
@@ -57,6 +60,20 @@ def run(cmd: list[str], out_dir: Path, env: dict[str, str] | None = None) -> Run
     if proc.returncode not in (0, 1):
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}): {(out_dir / 'stderr').read_text()[-2000:]}")
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode)
+
+
+#: How the second set of figures runs the child: as a pip install does (bytecode written once).
+INSTALLED = "as installed (bytecode cached)"
+
+
+def installed_env(work: Path) -> dict[str, str]:
+    """The environment of a child that reads bytecode as an installed copy does (pip compiles every
+    module when it installs): PYTHONDONTWRITEBYTECODE dropped (a sandbox may set it, and then every
+    process compiles the ~70 modules it imports from source, ~36 ms here), the bytecode kept in a
+    private PYTHONPYCACHEPREFIX under `work` (written by a warm-up run; the checkout is not touched)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
 
 
 def median_run(cmd: list[str], runs: int, out_dir: Path, env: dict[str, str] | None = None) -> Run:
@@ -132,8 +149,13 @@ def main() -> None:
         w = run([*ANALYZE, str(small)], work)
         print(f"cache warm-up (analyze of 64 KB, compiles what the caches lack): CPU {w.cpu:.2f} s, "
               f"peak RSS {w.rss_mb:.0f} MB")
+        inst = installed_env(work)
+        run([*ANALYZE, str(small)], work, inst)  # writes the bytecode the installed-like runs read
+        run([*CMD, "--help"], work, inst)
         a = median_run([*ANALYZE, str(big)], args.runs, work)
         print(line("analyze --json", a, mb))
+        ai = median_run([*ANALYZE, str(big)], args.runs, work, inst)
+        print(line(f"analyze --json, {INSTALLED}", ai, mb))
 
         grep = shutil.which("grep") or "grep"
         n = sum(1 for s in sigs.read_text().splitlines() if s)
@@ -142,7 +164,7 @@ def main() -> None:
         print(f"grep -E -c -f {sigs.name} ({n} patterns, locale {locale}): CPU {g.cpu:.2f} s ({mb / g.cpu:.1f} MB/s), "
               f"wall {g.wall:.2f} s")
         print(f"ratio analyze/grep: {a.cpu / g.cpu:.1f}x by CPU, {a.wall / g.wall:.1f}x by wall "
-              f"(goal: 5x, {5 * g.cpu:.2f} s CPU here)")
+              f"(goal: 5x, {5 * g.cpu:.2f} s CPU here); {INSTALLED}: {ai.cpu / g.cpu:.1f}x by CPU")
 
         for size in (1, 10):
             part = work / f"{size}m.log"
@@ -154,6 +176,10 @@ def main() -> None:
         h = median_run([*CMD, "--help"], runs, work)
         s = median_run([*CMD, "analyze", "--fail-on", "never", str(small)], runs, work)
         print(f"cold start, median of {runs}: consolewatch --help {h.wall * 1000:.0f} ms (CPU {h.cpu * 1000:.0f} ms); "
+              f"analyze of a 64 KB log {s.wall * 1000:.0f} ms (CPU {s.cpu * 1000:.0f} ms)")
+        h = median_run([*CMD, "--help"], runs, work, inst)
+        s = median_run([*CMD, "analyze", "--fail-on", "never", str(small)], runs, work, inst)
+        print(f"cold start, {INSTALLED}: consolewatch --help {h.wall * 1000:.0f} ms (CPU {h.cpu * 1000:.0f} ms); "
               f"analyze of a 64 KB log {s.wall * 1000:.0f} ms (CPU {s.cpu * 1000:.0f} ms)")
     finally:
         if not args.keep:

@@ -20,6 +20,7 @@ from consolewatch.normalize.scanner import Scanner
 from consolewatch.normalize.stamps import Stamps, split_stamps
 
 MILESTONE_RANK = {m: i for i, m in enumerate(MILESTONES)}
+_new = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class Catalog:
         a context, a rule's trigger); a line flagged by none of them is skipped unread (`Reading.relevant` is False)."""
         self._rule_order = {r.id: i for i, r in enumerate(self.rules)}
         self._candidates: dict[frozenset[int], list[tuple[Rule, LineMatcher, int]]] = {}
+        self._formats_of: dict[frozenset[int], tuple[FormatPattern, ...]] = {}
         self.read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
         """(text, triggers) -> what `read` said: the normaliser looks here first (hot path)."""
         self._match_cache: dict[tuple[str, str | None, frozenset[int], str],
@@ -147,20 +149,19 @@ class Catalog:
         message = stamps.message
         hits: list[FormatHit] = []
         fields: dict[str, str] = {}
-        for pid in sorted(triggers):
-            p = self.patterns.get(pid)
-            if p is None:
-                continue
+        for p in self._formats_of.get(triggers) or self._formats(triggers):
             m = p.regex.search(message)
             if m:
-                got = {k: v for k, v in m.groupdict().items() if v is not None}
+                got = m.groupdict()
+                if None in got.values():
+                    got = {k: v for k, v in got.items() if v is not None}
                 hits.append(FormatHit(p, got))
                 for k, v in got.items():
                     fields.setdefault(k, v)
         if stamps.program:
             fields.setdefault("program", stamps.program)
         if not hits:  # most flagged lines: a rule's trigger only
-            return Reading(stamps, (), fields, (), (), False, bool(self.candidates(triggers)), ())
+            return _new(Reading, (stamps, (), fields, (), (), False, bool(self.candidates(triggers)), ()))
         # one pass over the hits (a first read of every distinct line goes through here)
         starts: list[str] = []
         milestones: list[str] = []
@@ -182,8 +183,14 @@ class Catalog:
             if p.context or p.poweroff or p.progress or p.arms:
                 acts = True
         relevant = bool(milestones or restart or once or once_per or acts or self.candidates(triggers))
-        return Reading(stamps, tuple(hits), fields, tuple(starts), tuple(milestones), restart, relevant,
-                       tuple(once + once_per))
+        return _new(Reading, (stamps, tuple(hits), fields, tuple(starts), tuple(milestones), restart, relevant,
+                              tuple(once + once_per)))
+
+    def _formats(self, triggers: frozenset[int]) -> tuple[FormatPattern, ...]:
+        """The format patterns among `triggers`, in id order (remembered: lines repeat their trigger sets)."""
+        got = self._formats_of[triggers] = tuple(
+            p for pid in sorted(triggers) if (p := self.patterns.get(pid)) is not None)
+        return got
 
     def candidates(self, triggers: frozenset[int]) -> list[tuple[Rule, LineMatcher, int]]:
         """(rule, matcher, matcher index) that may match a line with these triggers, in definition order."""

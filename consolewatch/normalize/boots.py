@@ -113,6 +113,23 @@ class BootTracker:
             self._kernel_on.add(origin)  # a printk time stamp: a kernel ran here (quiet hides its banner)
         return new
 
+    def tick(self, guest_time: float, wall_time: float | None, origin: str = "text") -> bool:
+        """`observe` of a line whose only news is its printk time (no milestone, restart or
+        `once` pattern), then `time` of it (which is `guest_time`): one call for the common
+        flagged line. True when it begins a new boot."""
+        last = self._last_guest
+        if self._restarting or (last is not None and guest_time + 1.0 < last and guest_time < 5.0
+                                and self.max_rank >= _KERNEL):
+            new = self.observe((), (), guest_time, False, origin)
+        else:  # observe's fast path
+            new = False
+            self._last_guest = guest_time
+            self._kernel_on.add(origin)
+        if wall_time is not None and self._anchor is None:
+            self._anchor = (wall_time, guest_time)
+        self._last_t = guest_time
+        return new
+
     def time(self, guest_time: float | None, wall_time: float | None) -> float | None:
         """The rule clock for a flagged line of the current boot.
 

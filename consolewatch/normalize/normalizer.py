@@ -165,22 +165,27 @@ class Normalizer:
                 text = block[start: index(b"\n", start)].decode("utf-8")
                 triggers = frozenset(pids)
                 r = remembered((text, triggers)) or read(text, triggers)
-                if not r.relevant:
+                stamps, formats, fields, boot_starts, milestones, restart, relevant, once = r  # (not field by field)
+                if not relevant:
                     continue
                 seq = first + idx
                 starts[seq] = start
-                stamps = r.stamps
-                guest = stamps.guest_time
-                # A line with no milestone, no restart and no printk time changes nothing in the
-                # tracker (BootTracker.observe): the call is skipped for such lines.
-                if (r.milestones or r.restart or r.once or guest is not None) and \
-                        boots.observe(r.boot_starts, r.milestones, guest, r.restart, origin, r.once):
-                    marks.append((seq, boots.index))
+                message, guest, wall, program = stamps
+                if milestones or restart or once:
+                    if boots.observe(boot_starts, milestones, guest, restart, origin, once):
+                        marks.append((seq, boots.index))
+                    t = boots.time(guest, wall)
+                elif guest is not None:  # a printk time and nothing else: `observe` and `time` in one call
+                    if boots.tick(guest, wall, origin):
+                        marks.append((seq, boots.index))
+                    t = guest
+                else:  # nothing that changes the tracker (`BootTracker.observe`): only the clock
+                    t = boots.time(None, wall)
                 # Built as the tuple it is (every field given): half the cost of calling the class.
                 scanned.append(new(ScannedLine, (
-                    seq, text, source, boots.index, guest, stamps.wall_time, observed_at, origin,
-                    confidences[idx] if confidences is not None else None, boots.time(guest, stamps.wall_time),
-                    stamps.message, r.formats, triggers, r.fields, stamps.program,
+                    seq, text, source, boots.index, guest, wall, observed_at, origin,
+                    confidences[idx] if confidences is not None else None, t,
+                    message, formats, triggers, fields, program,
                 )))
         return LineBatch(
             source=source, block=block, count=count, first_seq=first, boot_marks=marks,

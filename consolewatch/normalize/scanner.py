@@ -150,8 +150,8 @@ def _matches_empty(src: str) -> bool:
 #: Added to a pattern's id by the expressions that stand in for it (`_compile`; ids stay below it).
 STAND_IN = 1 << 24
 
-#: Stand-in confirmations remembered (line bytes -> whether the pattern matched), and the longest
-#: line remembered: bounded memory whatever the lines (~2 MB at most).
+#: Lines whose stand-in confirmations are remembered (line bytes -> pattern id -> whether the
+#: pattern matched), and the longest line remembered: bounded memory whatever the lines (~3 MB at most).
 CONFIRMED_KEPT = 4096
 CONFIRMED_LINE_BYTES = 512
 
@@ -168,7 +168,7 @@ class _HyperscanBackend:
         """id -> (source, ignore_case) of the patterns scanned by a literal stand-in (`standins`):
         a line their stand-in flags is kept only if the pattern itself matches it."""
         self._regex: dict[int, re.Pattern[str]] = {}
-        self._confirmed: dict[tuple[int, bytes], bool] = {}
+        self._confirmed: dict[bytes, dict[int, bool]] = {}
         self._confirm_ids: frozenset[int] = frozenset()
         self._forms: dict[int, rxcode.Form] = {}
         if not patterns:
@@ -243,8 +243,10 @@ class _HyperscanBackend:
         by_end: defaultdict[int, set[int]] = defaultdict(set)
         self._db.scan(buf, match_event_handler=lambda pid, _start, end, _flags, _ctx: by_end[end].add(pid))
         confirm = self._confirm_ids
-        doubtful: list[tuple[int, int, int]] = []
+        doubtful: dict[int, int] = {}
         line = pos = 0
+        last = -1
+        got: set[int] = set()
         for end in sorted(by_end):
             pids = by_end[end]
             at = end - 1 if end > 0 else 0
@@ -252,44 +254,51 @@ class _HyperscanBackend:
                 part = buf[pos:at]  # newlines(buf, pos, at), inlined: once per end offset
                 line += len(part) - len(part.replace(b"\n", b""))
                 pos = at
-            got = hits.get(line)
-            if got is None:
-                hits[line] = pids
+            if line != last:  # (lines only grow: a line's end offsets come one after another)
+                hits[line] = got = pids
                 where[line] = at
+                last = line
             else:
                 got |= pids
             if not confirm.isdisjoint(pids):
-                for pid in pids & confirm:  # (a loop: a generator costs more than the one or two ids)
-                    doubtful.append((line, end, pid))
+                doubtful[line] = at  # its stand-ins are confirmed once the line's ids are all in
         if doubtful:
             self._confirm_lines(buf, doubtful, hits, where)
 
-    def _confirm_lines(self, buf: bytes, doubtful: list[tuple[int, int, int]], hits: dict[int, set[int]],
+    def _confirm_lines(self, buf: bytes, doubtful: dict[int, int], hits: dict[int, set[int]],
                        where: dict[int, int]) -> None:
-        """Replace each stand-in hit (line, end offset, stand-in id) by its pattern's id when the
-        pattern matches the line (as the `re` backend checks a candidate line), or drop it."""
+        """Replace the stand-in ids of each doubtful line (line index -> an offset in it) by their
+        patterns' ids where the pattern matches the line (as the `re` backend checks a candidate
+        line), dropping the others; a line left with no id is not flagged."""
         known = self._confirmed
         if len(known) > CONFIRMED_KEPT:
             known.clear()
-        for line, end, sid in dict.fromkeys(doubtful):  # two branches' stand-ins on a line: once
-            bucket = hits.get(line)
-            if bucket is None:  # dropped for a stand-in of the same pattern ending elsewhere in the line
-                continue
-            bucket.discard(sid)
-            pid = sid - STAND_IN
-            if pid in bucket:  # a branch scanned as it is flagged the line, or confirmed already
-                continue
-            start = buf.rfind(b"\n", 0, end - 1 if end > 0 else 0) + 1
+        confirm = self._confirm_ids
+        for line, at in doubtful.items():
+            bucket = hits[line]
+            stood = bucket & confirm
+            bucket -= stood
+            start = buf.rfind(b"\n", 0, at) + 1
             stop = buf.find(b"\n", start)
             raw = buf[start: stop if stop >= 0 else len(buf)]
-            ok = known.get((pid, raw))
-            if ok is None:  # consoles repeat lines: each short (pattern, line) is checked once
-                ok = self._pattern(pid).search(raw.decode("utf-8", "replace")) is not None
+            said = known.get(raw)  # consoles repeat lines: each short (line, pattern) is checked once
+            if said is None:
+                said = {}
                 if len(raw) <= CONFIRMED_LINE_BYTES:
-                    known[(pid, raw)] = ok
-            if ok:
-                bucket.add(pid)
-            elif not bucket:
+                    known[raw] = said
+            text = None
+            for sid in stood:
+                pid = sid - STAND_IN
+                if pid in bucket:  # a branch scanned as it is flagged the line, or confirmed already
+                    continue
+                ok = said.get(pid)
+                if ok is None:
+                    if text is None:
+                        text = raw.decode("utf-8", "replace")
+                    ok = said[pid] = self._pattern(pid).search(text) is not None
+                if ok:
+                    bucket.add(pid)
+            if not bucket:
                 del hits[line], where[line]
 
     def _pattern(self, pid: int) -> re.Pattern[str]:

@@ -71,6 +71,7 @@ class Stamps(NamedTuple):
     program: str | None
 
 
+_new = tuple.__new__
 _DAYS: dict[tuple[int, int, int], int] = {}
 
 
@@ -130,4 +131,4 @@ def split_stamps(text: str) -> Stamps:
         if m:
             guest = float(m["sec"])
             pos = m.end()
-    return Stamps(text[pos:] if pos else text, guest, wall, program)
+    return _new(Stamps, (text[pos:] if pos else text, guest, wall, program))  # (the class's own __new__ is Python)
