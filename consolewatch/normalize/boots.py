@@ -57,8 +57,7 @@ class BootTracker:
         if not milestones and not starts and not restart and not once and not self._restarting and guest_time is not None:
             # The common line (a printk time stamp, nothing else): only the kernel's clock going
             # back to zero can begin a boot here; else the clock moves on (as below).
-            last = self._last_guest
-            if last is None or not (guest_time + 1.0 < last and guest_time < 5.0 and self.max_rank >= _KERNEL):
+            if not self._clock_restarted(guest_time):
                 self._last_guest = guest_time
                 self._kernel_on.add(origin)
                 return False
@@ -72,15 +71,8 @@ class BootTracker:
             new = True  # printed once per run, printed again: it ran again (a loop pasted without banners)
         if milestones and origin in self._kernel_on and min(map(RANK.__getitem__, milestones)) < _KERNEL:
             new = True  # the firmware or a boot loader runs again after a kernel ran: a reset
-        if (
-            not new
-            and guest_time is not None
-            and self._last_guest is not None
-            and guest_time + 1.0 < self._last_guest
-            and guest_time < 5.0
-            and self.max_rank >= _KERNEL
-        ):
-            new = True  # printk time went back to zero: the kernel started again
+        if not new and guest_time is not None and self._clock_restarted(guest_time):
+            new = True  # the kernel started again
         if new:
             self.index += 1
             self.max_rank = -1
@@ -113,13 +105,16 @@ class BootTracker:
             self._kernel_on.add(origin)  # a printk time stamp: a kernel ran here (quiet hides its banner)
         return new
 
+    def _clock_restarted(self, guest_time: float) -> bool:
+        """printk time went back to zero after a kernel ran: the kernel started again."""
+        last = self._last_guest
+        return last is not None and guest_time + 1.0 < last and guest_time < 5.0 and self.max_rank >= _KERNEL
+
     def tick(self, guest_time: float, wall_time: float | None, origin: str = "text") -> bool:
         """`observe` of a line whose only news is its printk time (no milestone, restart or
         `once` pattern), then `time` of it (which is `guest_time`): one call for the common
         flagged line. True when it begins a new boot."""
-        last = self._last_guest
-        if self._restarting or (last is not None and guest_time + 1.0 < last and guest_time < 5.0
-                                and self.max_rank >= _KERNEL):
+        if self._restarting or self._clock_restarted(guest_time):
             new = self.observe((), (), guest_time, False, origin)
         else:  # observe's fast path
             new = False
