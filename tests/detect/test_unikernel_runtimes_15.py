@@ -7,8 +7,10 @@ synthetic in the rules)."""
 
 from __future__ import annotations
 
+import pytest
+
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import categories
+from tests.detect.findings import assert_quoted_safely, categories
 
 
 def rules(a) -> set[str]:
@@ -128,3 +130,21 @@ def test_a_zfs_root_pool_with_no_label_names_the_root_and_leaves_the_verdict_to_
                             "Cannot mount root on /virtio_mmio@a003c00/vioblk@a003c00/blkdev@0,0:b fstype zfs", "",
                             "panic[cpu0]/thread=fffffffffe153000: vfs_mountroot: cannot mount root"])
     assert b.outcome == "failure" and "illumos-root-mount-failed" in rules(b)
+
+
+PAD = b"A" * 70000
+
+HOSTILE = [
+    ("nanos-frame-trace", [b"frame trace: \x1b]0;evil\x07",
+                           b"ffffc00000a47b98:   ffffffff800461ee\t(mutex_lock + 000000000000000e/000000000000003f)\x00\xff\x1b[2J"]),
+    ("osv-kernel-abort", [b"OSv v0.57.0", b"exception nested too deeply \x1b[2J\x00\xff" + PAD]),
+    ("unikernel-monitor-guest-fault", [b"Solo5: Bindings version v0.4.1-208-g0f901b7",
+                                       b"solo5-hvt: KVM: host/guest translation fault: rip=0x10a3c2 \x1b]52;c;ZXZpbA==\x07\xff" + PAD]),
+]
+
+
+@pytest.mark.parametrize(("rule", "lines"), HOSTILE, ids=[c[0] for c in HOSTILE])
+def test_hostile_bytes_in_the_round_15_unikernel_lines_stay_inert(catalog, rule, lines):
+    a = run_lines(catalog, lines)
+    assert rule in rules(a)
+    assert_quoted_safely(a)
