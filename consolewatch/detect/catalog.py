@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from consolewatch.definitions import Definitions
 from consolewatch.detect.rules import LineMatcher, Rule
@@ -130,6 +130,9 @@ class Catalog:
         self._formats_of: dict[frozenset[int], tuple[FormatPattern, ...]] = {}
         self.read_cache: dict[tuple[str, frozenset[int]], Reading] = {}
         """(text, triggers) -> what `read` said: the normaliser looks here first (hot path)."""
+        self._said: dict[tuple[str, str | None, frozenset[int]], tuple[Any, ...]] = {}
+        """(message, program, triggers) -> what `read` says besides the stamps: a console's lines
+        repeat their messages under new timestamps, which miss `read_cache`."""
         self._match_cache: dict[tuple[str, str | None, frozenset[int], str],
                                 list[tuple[Rule, LineMatcher, int, dict[str, str]]]] = {}
 
@@ -141,11 +144,18 @@ class Catalog:
             return cached
         if len(self.read_cache) > 20000:
             self.read_cache.clear()
-        result = self.read_cache[key] = self._read(text, triggers)
+        stamps = split_stamps(text)
+        said_key = (stamps.message, stamps.program, triggers)
+        said = self._said.get(said_key)
+        if said is None:
+            if len(self._said) > 20000:
+                self._said.clear()
+            said = self._said[said_key] = self._read(stamps, triggers)
+        result = self.read_cache[key] = _new(Reading, (stamps, *said))
         return result
 
-    def _read(self, text: str, triggers: frozenset[int]) -> Reading:
-        stamps = split_stamps(text)
+    def _read(self, stamps: Stamps, triggers: frozenset[int]) -> tuple[Any, ...]:
+        """What the line's message and program say (every field of `Reading` but its stamps)."""
         message = stamps.message
         hits: list[FormatHit] = []
         fields: dict[str, str] = {}
@@ -161,7 +171,7 @@ class Catalog:
         if stamps.program:
             fields.setdefault("program", stamps.program)
         if not hits:  # most flagged lines: a rule's trigger only
-            return _new(Reading, (stamps, (), fields, (), (), False, bool(self.candidates(triggers)), ()))
+            return ((), fields, (), (), False, bool(self.candidates(triggers)), ())
         # one pass over the hits (a first read of every distinct line goes through here)
         starts: list[str] = []
         milestones: list[str] = []
@@ -183,8 +193,7 @@ class Catalog:
             if p.context or p.poweroff or p.progress or p.arms:
                 acts = True
         relevant = bool(milestones or restart or once or once_per or acts or self.candidates(triggers))
-        return _new(Reading, (stamps, tuple(hits), fields, tuple(starts), tuple(milestones), restart, relevant,
-                              tuple(once + once_per)))
+        return (tuple(hits), fields, tuple(starts), tuple(milestones), restart, relevant, tuple(once + once_per))
 
     def _formats(self, triggers: frozenset[int]) -> tuple[FormatPattern, ...]:
         """The format patterns among `triggers`, in id order (remembered: lines repeat their trigger sets)."""

@@ -257,3 +257,25 @@ def test_known_look_alikes_do_not_fire(catalog, case, absent):
 ])
 def test_io_errors_on_removable_devices_are_not_disk_failures(catalog, line):
     assert "block-io-error" not in checks.fired_rules(_analyse(catalog, [line]))
+
+
+# -- reading a line once per message ------------------------------------------------------
+
+
+def _read(catalog, text):
+    hits, _ = catalog.scanner.scan(f"{text}\n".encode())
+    return catalog.read(text, frozenset(hits[0]))
+
+
+def test_a_message_repeated_under_new_times_keeps_each_lines_own_stamps(catalog):
+    """`read` remembers what a message says apart from its stamps (a console repeats messages
+    under new times): each line still gets its own time and program, and the same formats."""
+    line = "Run /init as init process"  # samples/*: a kernel line every initramfs boot prints
+    first, again = _read(catalog, f"[    1.727805] {line}"), _read(catalog, f"[    1.742947] {line}")
+    assert (first.stamps.guest_time, again.stamps.guest_time) == (1.727805, 1.742947)
+    assert again.formats == first.formats and again.milestones == first.milestones
+    # the program is part of what a line says (`fields["program"]`), not only of its stamps
+    oom = "[ 2170.372482] supervisord invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0"
+    said = {prog: _read(catalog, f"Apr  6 22:28:06 myserver1 {prog}: {oom}").fields.get("program")
+            for prog in ("kernel", "systemd")}
+    assert said == {"kernel": "kernel", "systemd": "systemd"}
