@@ -1,7 +1,9 @@
 """Round 17's network-script and unit rules: the scripts that bring the interfaces up failing is
 the unit's failure, and a missing lease only when what ran next shows no address
 (network-scripts-failed-no-address; network-service-failed keeps the waits for the network);
-cloud-init's network summary cut off before its rows proves nothing (cloudinit-netinfo-no-address);
+cloud-init's network summary cut off before its rows, or a NIC left down, proves nothing
+(cloudinit-netinfo-no-address), but a NIC without an address and no route at all does
+(cloudinit-netinfo-no-address-no-route);
 ifup failing because the address or route is already there is no missing lease
 (ifupdown-address-or-route-exists, ifupdown-failed-to-bring-up a fallback); cloud-init's datasource
 failure in the DEBUG record util.logexc() writes with the traceback (cloudinit-datasource-failed);
@@ -85,6 +87,27 @@ def test_a_network_summary_cut_off_before_its_rows_proves_nothing(catalog):
     assert "cloudinit-netinfo-no-address" in _rules(run_lines(catalog, [KERNEL, *TABLE]))
 
 
+def test_a_nic_left_down_without_an_address_is_no_missing_lease(catalog):
+    down = [*TABLE_OK[:2], "ci-info: |  eth1  | False |       .       |       .       | 02:12:05:f8:97:83 |"]
+    assert "network.dhcp.no-lease" not in by_category(run_lines(catalog, [KERNEL, *down]))
+
+
+#: search-index file 3769468684 (Microsoft's "Can't connect to Azure Linux VM through network", Ubuntu's "Error 2")
+DOWN_NO_ROUTE = ["ci-info: | eth0 | False | . | . | 00:0d:3a:21:f9:ad |",
+                 "ci-info: +--------+-------+-----------+-----------+-------------------+",
+                 "ci-info: !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!Route info failed!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"]
+#: search-index file 5460416501 (a console checker's test fixture): the route command failing after an address
+ADDRESS_NO_ROUTE = ["ci-info: |  eth0  | True | 192.168.10.11 | 255.255.255.0 | fa:88:88:88:48:9a |",
+                    "ci-info: +--------+------+---------------+---------------+-------------------+",
+                    "ci-info: !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!Route info failed!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"]
+
+
+def test_a_nic_without_an_address_and_no_route_at_all_is_no_lease(catalog):
+    a = run_lines(catalog, [KERNEL, *DOWN_NO_ROUTE])
+    assert _rules(a, "network.dhcp.no-lease") == {"cloudinit-netinfo-no-address-no-route"}
+    assert "network.dhcp.no-lease" not in by_category(run_lines(catalog, [KERNEL, *ADDRESS_NO_ROUTE]))
+
+
 def test_ifup_failing_on_an_address_already_there_is_no_missing_lease(catalog):
     for lines in (EXISTS, EXISTS_JOURNAL):
         a = run_lines(catalog, [KERNEL, *lines])
@@ -119,6 +142,9 @@ HOSTILE = [
      [b"[FAILED] Failed to start \x1b]0;evil\x07Raise network interfaces.", b"connect: Network is unreachable \x00\xff" + PAD]),
     ("ifupdown-address-or-route-exists",
      [b"RTNETLINK answers: File exists \x1b[2J\x00\xff" + PAD, b"ifup: failed to bring up eth0"]),
+    ("cloudinit-netinfo-no-address-no-route",
+     [b"ci-info: | \x1b]0;evil\x07eth0 | False | . | . | 00:0d:3a:21:f9:ad | \x00\xff" + PAD,
+      b"ci-info: !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!Route info failed!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"]),
     ("cloudinit-datasource-failed",
      [b"util.py[DEBUG]: Getting data from <class 'DataSource\x1b]52;c;ZXZpbA==\x07Evil'> failed " + PAD]),
     ("service-start-timed-out",
