@@ -5,7 +5,9 @@ cloud-init's network summary cut off before its rows, or a NIC left down, proves
 (cloudinit-netinfo-no-address), but a NIC without an address and no route at all does
 (cloudinit-netinfo-no-address-no-route);
 ifup failing because the address or route is already there is no missing lease
-(ifupdown-address-or-route-exists, ifupdown-failed-to-bring-up a fallback); cloud-init's datasource
+(ifupdown-address-or-route-exists, ifupdown-failed-to-bring-up a fallback, in ifupdown 0.7's wording
+too), and a static stanza without its address is a static configuration missing
+(ifupdown-static-address-missing); cloud-init's datasource
 failure in the DEBUG record util.logexc() writes with the traceback (cloudinit-datasource-failed);
 systemd giving up on a service's start (service-start-timed-out). Then hostile bytes in their lines.
 
@@ -116,6 +118,19 @@ def test_ifup_failing_on_an_address_already_there_is_no_missing_lease(catalog):
         assert a.outcome != "failure"
 
 
+#: public repository file in the search index (file id 56699781081): ifupdown 0.8 on Ubuntu, a Xen bridge's stanza
+STATIC_MISSING = ["ifup: missing required variable: address",
+                  "ifup: missing required configuration variables for interface xenbr0/inet",
+                  "ifup: failed to bring up xenbr0"]
+
+
+def test_a_static_stanza_without_its_address_is_a_static_configuration_missing(catalog):
+    a = run_lines(catalog, [KERNEL, *STATIC_MISSING])
+    assert _rules(a, "network.static-config-missing") == {"ifupdown-static-address-missing"}
+    assert "network.dhcp.no-lease" not in by_category(a)  # the fallback is explained
+    assert "ifupdown-failed-to-bring-up" in _rules(run_lines(catalog, [KERNEL, "Failed to bring up eth1."]))
+
+
 def test_ifup_failing_alone_is_still_no_lease(catalog):
     a = run_lines(catalog, [KERNEL, "ifup[412]: ifup: failed to bring up ens3"])
     assert _rules(a, "network.dhcp.no-lease") == {"ifupdown-failed-to-bring-up"}
@@ -145,6 +160,8 @@ HOSTILE = [
     ("cloudinit-netinfo-no-address-no-route",
      [b"ci-info: | \x1b]0;evil\x07eth0 | False | . | . | 00:0d:3a:21:f9:ad | \x00\xff" + PAD,
       b"ci-info: !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!Route info failed!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"]),
+    ("ifupdown-static-address-missing",
+     [b"\x1b]0;evil\x07\x1b[31mifup: missing required variable: address", b"\x1b]52;c;ZXZpbA==\x07" + PAD]),
     ("cloudinit-datasource-failed",
      [b"util.py[DEBUG]: Getting data from <class 'DataSource\x1b]52;c;ZXZpbA==\x07Evil'> failed " + PAD]),
     ("service-start-timed-out",
