@@ -64,7 +64,8 @@ def test_a_missing_nic_explains_the_interface_that_was_not_brought_up(catalog):
     a = run_lines(catalog, [KERNEL, NO_DEVICE, IFUP_FAILED])
     found = by_category(a)
     assert found["network.no-device"][0].suppressed_by is None
-    assert all(f.suppressed_by for f in found["network.dhcp.no-lease"])
+    # ifup's verdict is a fallback (round 17): the root cause that explains it drops it
+    assert all(f.suppressed_by for f in found.get("network.dhcp.no-lease", []))
     # netifrc's "interface does not exist" mutes the service failure that follows from it too
     netifrc = by_category(run_lines(catalog, [" *   ERROR: interface eth0 does not exist", NETIFRC_FAILED]))
     assert [f.rule for f in netifrc["network.no-device"]] == ["interface-does-not-exist"]
