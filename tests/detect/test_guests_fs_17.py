@@ -1,0 +1,58 @@
+"""Unikernels, microVM firmware and guests' file systems, round 17 (parsers/detectors/guests-fs-17.yaml,
+the OSv and rust-hypervisor-firmware formats, loaders.yaml's stopped-inside-firmware): lines from
+the format strings of Linux's block/blk-core.c and fs/ext4/super.c, OSv's loader.cc and
+core/chart.cc, and rust-hypervisor-firmware's src/pci.rs."""
+
+from __future__ import annotations
+
+from consolewatch.detect.checks import run_lines
+from tests.detect.findings import assert_quoted_safely
+
+INIT_READ = ["init: attempt to access beyond end of device", "loop3: rw=4096, sector=2, nr_sectors = 2 limit=0"]
+PANIC = "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"
+OSV_CHART = ["SeaBIOS (version 1.12.0-1)", "Booting from Hard Disk..OSv v0.53.0-6-gc8395118",
+             "\tdrivers loaded: 55.33ms, (+2.90ms)", "\tROFS mounted: 56.37ms, (+1.04ms)",
+             "\tTotal time: 56.37ms, (+0.00ms)", "hello from the application"]
+RHF_PCI = ["Found PCI device vendor=1af4 device=1042 in slot=1", "PCI Device: 0:1.0 1af4:1042",
+           "Bar: type=MemorySpace64 address=e8000000", "Bar: type=Unused address=0"]
+
+
+def _rules(a, category=None):
+    return {f.rule for f in a.findings() if category is None or f.category == category}
+
+
+def test_init_unable_to_read_its_loop_device_then_exiting_is_a_fs_error_and_a_panic(catalog):
+    a = run_lines(catalog, [*INIT_READ, "EXT4-fs (loop3): unable to read superblock", PANIC])
+    assert "init-loop-device-fs-unreadable" in _rules(a, "disk.fs-error")
+    assert _rules(a, "kernel.panic") and a.outcome == "failure"
+
+
+def test_a_users_mount_of_a_loop_device_is_no_finding(catalog):
+    a = run_lines(catalog, ["mount: attempt to access beyond end of device", INIT_READ[1],
+                            "EXT4-fs (loop3): unable to read superblock"])
+    assert not _rules(a, "disk.fs-error") and a.outcome == "unknown"
+
+
+def test_osv_after_seabios_with_its_boot_chart_is_a_success(catalog):
+    a = run_lines(catalog, OSV_CHART)
+    assert a.outcome == "success" and not _rules(a, "boot.stall")
+    assert len(a.boots) == 1
+
+
+def test_rust_hypervisor_firmware_stopping_in_its_pci_scan_is_a_stall(catalog):
+    a = run_lines(catalog, ["Starting..", *RHF_PCI, "No capabilities detected"])
+    assert "stopped-inside-firmware" in _rules(a, "boot.stall") and a.outcome == "stall"
+    b = run_lines(catalog, [*RHF_PCI, "Virtio block device configured. Capacity: 4194304 sectors",
+                            "Found EFI partition", "Found bootloader (BOOTX64.EFI)", "Jumping to kernel"])
+    assert "stopped-inside-firmware" not in _rules(b)
+
+
+def test_hostile_bytes_around_the_new_words_stay_inert(catalog):
+    a = run_lines(catalog, [b"init: attempt to access beyond end of device\x1b]0;evil\x07",
+                            b"loop3: rw=4096, sector=2, nr_sectors = 2 limit=0",
+                            b"EXT4-fs (loop3\x00\x07): unable to read superblock \xff\x1b]8;;http://x\x07", b"A" * 70000, PANIC.encode()])
+    assert "init-loop-device-fs-unreadable" in _rules(a)
+    assert_quoted_safely(a)
+    b = run_lines(catalog, [b"Booting from Hard Disk..OSv v0.53\x1b[31m\x00", b"\tTotal time: 1.00ms, (+0.00ms)\x07",
+                            b"PCI Device: 0:1.0 1af4:1042\x1b]8;;http://x\x07", b"\xfe" * 1000])
+    assert_quoted_safely(b)
