@@ -56,3 +56,21 @@ def test_hostile_bytes_around_the_new_words_stay_inert(catalog):
     b = run_lines(catalog, [b"Booting from Hard Disk..OSv v0.53\x1b[31m\x00", b"\tTotal time: 1.00ms, (+0.00ms)\x07",
                             b"PCI Device: 0:1.0 1af4:1042\x1b]8;;http://x\x07", b"\xfe" * 1000])
     assert_quoted_safely(b)
+
+
+def test_netbsd_without_sbin_init_trying_its_fallback_is_init_not_found(catalog):
+    a = run_lines(catalog, ["exec /sbin/init: error 2", "init: trying /sbin/oinit"])
+    assert "bsd-init-missing-on-root" in _rules(a, "init.not-found") and a.outcome == "failure"
+    # ENOEXEC, and the next init ran: no finding of this rule
+    b = run_lines(catalog, ["exec /sbin/init: error 8", "init: trying /sbin/oinit"])
+    assert "bsd-init-missing-on-root" not in _rules(b)
+
+
+def test_libzfs_internal_error_in_an_osv_backtrace_is_a_fs_error(catalog):
+    lines = ["OSv v0.24-448-g829bf76", "internal error: Invalid exchange", "Aborted", "", "[backtrace]",
+             "0x0000100000421e97 <zfs_verror+151>", "0x0000100000422716 <zpool_standard_error_fmt+742>"]
+    a = run_lines(catalog, lines)
+    assert "libzfs-internal-error-abort" in _rules(a, "disk.fs-error")
+    assert _rules(a, "unikernel.crash") and a.outcome == "failure"
+    b = run_lines(catalog, [*lines[:5], "0x20db6c <main_cont(int, char**)+204>"])
+    assert "libzfs-internal-error-abort" not in _rules(b)
