@@ -74,3 +74,15 @@ def test_libzfs_internal_error_in_an_osv_backtrace_is_a_fs_error(catalog):
     assert _rules(a, "unikernel.crash") and a.outcome == "failure"
     b = run_lines(catalog, [*lines[:5], "0x20db6c <main_cont(int, char**)+204>"])
     assert "libzfs-internal-error-abort" not in _rules(b)
+
+
+def test_a_dmesg_t_excerpt_of_xfs_corruption_is_reported_and_decides_nothing(catalog):
+    # util-linux's dmesg -T on a running host: the report stands, the outcome is unknown
+    lines = ["[Sat Mar  2 01:02:03 2024] XFS (vdb): Metadata corruption detected at xfs_buf_ioend+0x150/0x5e0 [xfs], "
+             "xfs_inode block 0x80 xfs_inode_buf_verify",
+             "[Sat Mar  2 01:02:03 2024] XFS (vdb): Unmount and run xfs_repair"]
+    a = run_lines(catalog, lines)
+    assert "xfs-corruption" in _rules(a, "disk.fs-error") and a.outcome == "unknown"
+    # the same report on a console stamped by printk in the boot still decides
+    b = run_lines(catalog, ["[    3.472904] " + lines[0].split("] ", 1)[1], "[    3.472910] XFS (vdb): Unmount and run xfs_repair"])
+    assert b.outcome == "failure"
