@@ -86,3 +86,14 @@ def test_a_dmesg_t_excerpt_of_xfs_corruption_is_reported_and_decides_nothing(cat
     # the same report on a console stamped by printk in the boot still decides
     b = run_lines(catalog, ["[    3.472904] " + lines[0].split("] ", 1)[1], "[    3.472910] XFS (vdb): Unmount and run xfs_repair"])
     assert b.outcome == "failure"
+
+
+def test_a_xen_disk_that_never_connected_then_no_root_is_root_not_found(catalog):
+    a = run_lines(catalog, ["[    6.640147] xenbus_probe_frontend: Waiting for devices to initialise: 25s...20s...15s...10s...5s...0s...",
+                            "[   36.650011] xenbus_probe_frontend: Timeout connecting to device: device/vbd/51712 (local state 3, remote state 1)",
+                            '[   36.700000] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6'])
+    assert "xen-disk-frontend-never-connected" in _rules(a, "disk.root-not-found") and a.outcome == "failure"
+    # the countdown alone, or the keyboard timing out, is no disk missing
+    b = run_lines(catalog, ["[    6.640147] xenbus_probe_frontend: Waiting for devices to initialise: 25s...20s...15s...10s...5s...0s...",
+                            "[   36.650011] xenbus_probe_frontend: Timeout connecting to device: device/vkbd/0 (local state 3, remote state 1)"])
+    assert not _rules(b, "disk.root-not-found") and not _rules(b, "network.no-device")
