@@ -8,12 +8,12 @@ from __future__ import annotations
 from consolewatch.detect.checks import run_lines
 from tests.detect.findings import assert_quoted_safely
 
-INIT_READ = ["init: attempt to access beyond end of device", "loop3: rw=4096, sector=2, nr_sectors = 2 limit=0"]
+INIT_READ = ["init: attempt to access beyond end of device", "loop1: rw=0, sector=2, nr_sectors = 2 limit=0"]
 PANIC = "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"
-OSV_CHART = ["SeaBIOS (version 1.12.0-1)", "Booting from Hard Disk..OSv v0.53.0-6-gc8395118",
-             "\tdrivers loaded: 55.33ms, (+2.90ms)", "\tROFS mounted: 56.37ms, (+1.04ms)",
-             "\tTotal time: 56.37ms, (+0.00ms)", "hello from the application"]
-RHF_PCI = ["Found PCI device vendor=1af4 device=1042 in slot=1", "PCI Device: 0:1.0 1af4:1042",
+OSV_CHART = ["SeaBIOS (version 1.16.2-debian-1.16.2-1)", "Booting from Hard Disk..OSv v0.55.0-152-g52d4f05d",
+             "\tdrivers loaded: 410.02ms, (+5.11ms)", "\tZFS mounted: 418.13ms, (+8.11ms)",
+             "\tTotal time: 421.15ms, (+3.02ms)", "hello from the application"]
+RHF_PCI = ["Found PCI device vendor=1af4 device=1001 in slot=4", "PCI Device: 0:4.0 1af4:1001",
            "Bar: type=MemorySpace64 address=e8000000", "Bar: type=Unused address=0"]
 
 
@@ -22,14 +22,14 @@ def _rules(a, category=None):
 
 
 def test_init_unable_to_read_its_loop_device_then_exiting_is_a_fs_error_and_a_panic(catalog):
-    a = run_lines(catalog, [*INIT_READ, "EXT4-fs (loop3): unable to read superblock", PANIC])
+    a = run_lines(catalog, [*INIT_READ, "EXT4-fs (loop1): unable to read superblock", PANIC])
     assert "init-loop-device-fs-unreadable" in _rules(a, "disk.fs-error")
     assert _rules(a, "kernel.panic") and a.outcome == "failure"
 
 
 def test_a_users_mount_of_a_loop_device_is_no_finding(catalog):
     a = run_lines(catalog, ["mount: attempt to access beyond end of device", INIT_READ[1],
-                            "EXT4-fs (loop3): unable to read superblock"])
+                            "EXT4-fs (loop1): unable to read superblock"])
     assert not _rules(a, "disk.fs-error") and a.outcome == "unknown"
 
 
@@ -49,12 +49,12 @@ def test_rust_hypervisor_firmware_stopping_in_its_pci_scan_is_a_stall(catalog):
 
 def test_hostile_bytes_around_the_new_words_stay_inert(catalog):
     a = run_lines(catalog, [b"init: attempt to access beyond end of device\x1b]0;evil\x07",
-                            b"loop3: rw=4096, sector=2, nr_sectors = 2 limit=0",
-                            b"EXT4-fs (loop3\x00\x07): unable to read superblock \xff\x1b]8;;http://x\x07", b"A" * 70000, PANIC.encode()])
+                            b"loop1: rw=0, sector=2, nr_sectors = 2 limit=0",
+                            b"EXT4-fs (loop1\x00\x07): unable to read superblock \xff\x1b]8;;http://x\x07", b"A" * 70000, PANIC.encode()])
     assert "init-loop-device-fs-unreadable" in _rules(a)
     assert_quoted_safely(a)
-    b = run_lines(catalog, [b"Booting from Hard Disk..OSv v0.53\x1b[31m\x00", b"\tTotal time: 1.00ms, (+0.00ms)\x07",
-                            b"PCI Device: 0:1.0 1af4:1042\x1b]8;;http://x\x07", b"\xfe" * 1000])
+    b = run_lines(catalog, [b"Booting from Hard Disk..OSv v0.55\x1b[31m\x00", b"\tTotal time: 1.00ms, (+0.00ms)\x07",
+                            b"PCI Device: 0:4.0 1af4:1001\x1b]8;;http://x\x07", b"\xfe" * 1000])
     assert_quoted_safely(b)
 
 
@@ -67,8 +67,8 @@ def test_netbsd_without_sbin_init_trying_its_fallback_is_init_not_found(catalog)
 
 
 def test_libzfs_internal_error_in_an_osv_backtrace_is_a_fs_error(catalog):
-    lines = ["OSv v0.24-448-g829bf76", "internal error: Invalid exchange", "Aborted", "", "[backtrace]",
-             "0x0000100000421e97 <zfs_verror+151>", "0x0000100000422716 <zpool_standard_error_fmt+742>"]
+    lines = ["OSv v0.55.0-152-g52d4f05d", "internal error: Invalid exchange", "Aborted", "", "[backtrace]",
+             "0x00001000004302a4 <zfs_verror+212>", "0x0000100000431b58 <zpool_standard_error_fmt+568>"]
     a = run_lines(catalog, lines)
     assert "libzfs-internal-error-abort" in _rules(a, "disk.fs-error")
     assert _rules(a, "unikernel.crash") and a.outcome == "failure"
@@ -89,11 +89,11 @@ def test_a_dmesg_t_excerpt_of_xfs_corruption_is_reported_and_decides_nothing(cat
 
 
 def test_a_xen_disk_that_never_connected_then_no_root_is_root_not_found(catalog):
-    a = run_lines(catalog, ["[    6.640147] xenbus_probe_frontend: Waiting for devices to initialise: 25s...20s...15s...10s...5s...0s...",
+    a = run_lines(catalog, ["[    5.012345] xenbus_probe_frontend: Waiting for devices to initialise: 25s...20s...15s...10s...5s...0s...",
                             "[   36.650011] xenbus_probe_frontend: Timeout connecting to device: device/vbd/51712 (local state 3, remote state 1)",
                             '[   36.700000] VFS: Cannot open root device "xvda1" or unknown-block(0,0): error -6'])
     assert "xen-disk-frontend-never-connected" in _rules(a, "disk.root-not-found") and a.outcome == "failure"
     # the countdown alone, or the keyboard timing out, is no disk missing
-    b = run_lines(catalog, ["[    6.640147] xenbus_probe_frontend: Waiting for devices to initialise: 25s...20s...15s...10s...5s...0s...",
+    b = run_lines(catalog, ["[    5.012345] xenbus_probe_frontend: Waiting for devices to initialise: 25s...20s...15s...10s...5s...0s...",
                             "[   36.650011] xenbus_probe_frontend: Timeout connecting to device: device/vkbd/0 (local state 3, remote state 1)"])
     assert not _rules(b, "disk.root-not-found") and not _rules(b, "network.no-device")
