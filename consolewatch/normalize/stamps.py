@@ -61,6 +61,12 @@ _ISO_HOST_PROG = re.compile(r"(?P<host>[^\s:\[]+) (?P<prog>[^\s:\[]+)(?:\[\d+\]|
 #: a syslog facility and priority, then the program, with the host before them or not.
 _ISO_FACILITY_PROG = re.compile(
     r"(?:[A-Z]{2,5} )?(?:(?P<host>[^\s:\[]+) )?" + _FACILITY + r" (?P<prog>[^\s:\[]+)(?:\[\d+\])?: ")
+#: util-linux's `dmesg -T` (--time-format=ctime): the kernel's messages with their printk time
+#: turned into the wall clock ("[Mon Jul 19 10:37:34 2021] XFS (nbd0): ..."). Only a running
+#: system's dmesg(1) can print it: the lines are the kernel's, read after the fact, like a
+#: syslog file's (detect/views.py), so they name the kernel as their program.
+_DMESG_T = re.compile(
+    r"\[[A-Z][a-z]{2} (?P<mon>[A-Z][a-z]{2}) (?P<day>[ \d]\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) (?P<y>\d{4})\] ?")
 _GO = re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) ")
 
 
@@ -131,4 +137,7 @@ def split_stamps(text: str) -> Stamps:
         if m:
             guest = float(m["sec"])
             pos = m.end()
+        elif pos == 0 and (m := _DMESG_T.match(text)) and (month := _MONTHS.get(m["mon"].lower())):
+            wall = _epoch(int(m["y"]), month, int(m["day"]), m["h"], m["m"], m["s"])
+            program, pos = "kernel", m.end()
     return _new(Stamps, (text[pos:] if pos else text, guest, wall, program))  # (the class's own __new__ is Python)

@@ -158,3 +158,17 @@ def test_printk_caller_id_is_part_of_the_stamp_and_hostile_ones_are_not():
         s = split_stamps("[    1.000000]" + rest)
         assert time.perf_counter() - start < 0.5
         assert s.guest_time == 1.0 and s.message == rest
+
+
+def test_dmesg_ctime_stamp_is_the_kernels_line_read_after_the_fact():
+    """util-linux's `dmesg -T` ("[%a %b %e %H:%M:%S %Y] "): the kernel's message with the wall
+    clock, from a running system's dmesg(1), named as the kernel's (a log file's line); what is
+    no such date stays in the message."""
+    s = split_stamps("[Sat Mar  2 01:02:03 2024] XFS (vdb): Unmount and run xfs_repair")
+    assert (s.program, s.message, s.guest_time) == ("kernel", "XFS (vdb): Unmount and run xfs_repair", None)
+    later = split_stamps("[Sat Mar  2 01:02:13 2024] x").wall_time
+    assert s.wall_time is not None and later is not None and later - s.wall_time == 10
+    for text in ["[Sat Foo  2 01:02:03 2024] x", "[  OK  ] Reached target x", "[Sat Mar  2 01:02:03] x",
+                 "[Sat Mar  2 01:02:03 2024" + " " * 100_000]:
+        t = split_stamps(text)
+        assert t.program is None and t.message == text
