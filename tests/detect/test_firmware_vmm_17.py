@@ -89,3 +89,13 @@ def test_hostile_bytes_around_the_new_rules_words_stay_inert(catalog):
                             b"Unhandled Exception in EL3.\x1b[?1049h\x00"])
     assert {"vm-bhyve-loader-failed", "tfa-el3-crash"} <= {f.rule for f in a.findings("all")}
     assert_quoted_safely(a)
+
+
+def test_io_apic_timer_panic_is_named_and_a_working_fallback_is_not(catalog):
+    a = run_lines(catalog, ["[    0.012000] ..MP-BIOS bug: 8254 timer not connected to IO-APIC",
+                            "[    0.012000] ..... failed :(.",
+                            "[    0.012000] Kernel panic - not syncing: IO-APIC + timer doesn't work!  Boot with apic=debug "
+                            "and send a report.  Then try booting with the 'noapic' option."])
+    assert "kernel-panic-io-apic-timer" in _rules(a, "kernel.panic") and a.outcome == "failure"
+    b = run_lines(catalog, ["[    0.012000] ...trying to set up timer as Virtual Wire IRQ...", "[    0.013000] ..... works."])
+    assert not _rules(b, "kernel.panic")
