@@ -99,3 +99,9 @@ def test_io_apic_timer_panic_is_named_and_a_working_fallback_is_not(catalog):
     assert "kernel-panic-io-apic-timer" in _rules(a, "kernel.panic") and a.outcome == "failure"
     b = run_lines(catalog, ["[    0.012000] ...trying to set up timer as Virtual Wire IRQ...", "[    0.013000] ..... works."])
     assert not _rules(b, "kernel.panic")
+
+
+def test_arm64_serror_panic_is_named(catalog):
+    a = run_lines(catalog, ["[  117.280573] SError Interrupt on CPU2, code 0x00000000bf000002 -- SError",
+                            "[  131.681699] Kernel panic - not syncing: Asynchronous SError Interrupt"])
+    assert "kernel-panic-arm64-serror" in _rules(a, "kernel.panic") and a.outcome == "failure"
