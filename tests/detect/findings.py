@@ -9,6 +9,12 @@ from pathlib import Path
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
+#: samples/qemu/healthy/serial.log: a kernel line (a printk stamp) shows the boot itself
+KERNEL = ("[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+          "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian "
+          "6.1.192-2 (2026-11-16)")
+
+
 def by_category(a) -> dict[str, list]:
     """The findings of analysis `a`, grouped by category, in the order they were made."""
     out: dict[str, list] = {}

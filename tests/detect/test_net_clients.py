@@ -11,17 +11,13 @@ a QEMU 7.2 + OVMF boot run for this branch (a virtio NIC on a hub with no DHCP s
 from __future__ import annotations
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import by_category, serial_lines
+from tests.detect.findings import KERNEL, by_category, serial_lines
 
 #: dhclient as a syslog line (https://github.com/MichaIng/DietPi/issues/6974)
 SYSLOG_NO_OFFERS = "Sep 26 17:19:15 MagicCubeAudio dhclient[1527]: No DHCPOFFERS received."
 #: the same client's own output (ISC dhclient 4.4.3-P1 run in a network namespace with no server)
 CONSOLE_NO_OFFERS = ["DHCPDISCOVER on veth0 to 255.255.255.255 port 67 interval 4", "No DHCPOFFERS received.",
                      "Unable to obtain a lease on first try.  Exiting."]
-#: samples/qemu/healthy/serial.log: a kernel line (a printk stamp) shows the boot itself
-KERNEL = ("[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
-          "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian "
-          "6.1.192-2 (2026-11-16)")
 #: samples/vmware-fcos-networkmanager-dhcp-timeout/console.log
 NM_TIMEOUT = "[   94.027287] NetworkManager[541]: <warn>  [1591289268.7874] dhcp4 (eth0): request timed out"
 #: search index file id 56754880633 (Ubuntu 17.04 syslog) and 56935206163 (NetworkManager 1.0)

@@ -12,12 +12,8 @@ with no DHCP server, and lines printed by the source that prints them (cited in 
 from __future__ import annotations
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import by_category
+from tests.detect.findings import KERNEL, by_category
 
-#: samples/qemu/healthy/serial.log: a kernel line shows the boot itself
-KERNEL = ("[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
-          "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian "
-          "6.1.192-2 (2026-11-16)")
 #: search index file id 70713049089 (a Debian board console: ifupdown naming eth0)
 IFUP_FAILED = "ifup: failed to bring up eth0"
 #: iproute2 6.1 `ip link set eth7 up` in a network namespace without eth7 (this branch's run)

@@ -21,12 +21,7 @@ from __future__ import annotations
 import pytest
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import assert_quoted_safely, by_category
-
-#: samples/qemu/healthy/serial.log: a kernel line shows the boot itself
-KERNEL = ("[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
-          "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian "
-          "6.1.192-2 (2026-11-16)")
+from tests.detect.findings import KERNEL, assert_quoted_safely, by_category
 
 #: samples/kvm-centos7-no-network-cloudinit-datasource-none/console.log
 LSB_FAILED = "[FAILED] Failed to start LSB: Bring up/down networking."

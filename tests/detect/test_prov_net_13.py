@@ -16,12 +16,7 @@ from __future__ import annotations
 import pytest
 
 from consolewatch.detect.checks import run_lines
-from tests.detect.findings import assert_quoted_safely, by_category
-
-#: samples/qemu/healthy/serial.log: a kernel line shows the boot itself
-KERNEL = ("[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
-          "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian "
-          "6.1.192-2 (2026-11-16)")
+from tests.detect.findings import KERNEL, assert_quoted_safely, by_category
 
 #: https://github.com/coreos/bugs/issues/74: coreos-cloudinit's journal on a cloud-config without its header
 CCI_PARSE = ["Jul 13 22:43:38 localhost coreos-cloudinit[1003]: Fetching meta-data from datasource of type \"cloud-drive\"",
