@@ -132,3 +132,21 @@ def test_hostile_bytes_in_the_round_18_network_rules_lines_stay_inert(catalog, r
     a = run_lines(catalog, [KERNEL.encode(), *lines])
     assert rule in {f.rule for f in a.findings("all")}
     assert_quoted_safely(a)
+
+
+def test_networkmanager_dhcp_client_failing_to_start_is_no_lease(catalog):
+    a = run_lines(catalog, [KERNEL, "NetworkManager[612]: <info>  [1733739965.4400] device (eth0): state change: "
+                                    "ip-config -> failed (reason 'dhcp-start-failed', sys-iface-state: 'managed')"])
+    assert "networkmanager-dhcp-timeout" in _rules(a, "network.dhcp.no-lease")
+    b = run_lines(catalog, [KERNEL, "NetworkManager[612]: <info>  [1733739965.4400] device (eth0): state change: "
+                                    "activated -> failed (reason 'carrier-changed', sys-iface-state: 'managed')"])
+    assert "networkmanager-dhcp-timeout" not in _rules(b)
+
+
+def test_charrua_restarting_without_a_lease_is_no_lease_until_one_comes(catalog):
+    timeout = "2019-03-02 10:14:{:02d} -00:00: INF [dhcp_client_lwt] Timeout expired without a usable lease!  Starting over..."
+    a = run_lines(catalog, [timeout.format(5), timeout.format(9)])
+    assert "mirage-dhcp-no-offer" in _rules(a, "network.dhcp.no-lease")
+    b = run_lines(catalog, [timeout.format(5), timeout.format(9),
+                            "2019-03-02 10:14:10 -00:00: INF [dhcp_client_lwt] Lease obtained! IP: 10.0.0.2, routers: 10.0.0.1"])
+    assert "mirage-dhcp-no-offer" not in _rules(b)
