@@ -150,3 +150,10 @@ def test_charrua_restarting_without_a_lease_is_no_lease_until_one_comes(catalog)
     b = run_lines(catalog, [timeout.format(5), timeout.format(9),
                             "2019-03-02 10:14:10 -00:00: INF [dhcp_client_lwt] Lease obtained! IP: 10.0.0.2, routers: 10.0.0.1"])
     assert "mirage-dhcp-no-offer" not in _rules(b)
+
+
+def test_wait_online_units_named_instead_of_described_are_the_same_failure(catalog):
+    a = run_lines(catalog, [KERNEL, "[FAILED] Failed to start systemd-networkd-wait-online.service."])
+    assert "network-service-failed" in _rules(a, "network.dhcp.no-lease")
+    b = run_lines(catalog, [KERNEL, "[  *** ] A start job is running for systemd-networkd-wait-online.service (1min 12s / 2min 1s)"])
+    assert "network-unit-still-waiting" in _rules(b)
