@@ -104,3 +104,17 @@ def test_hostile_bytes_around_the_new_rules_words_stay_inert(catalog):
                             b"UEFI: Failed to load image.\x1b[?1049h\x00"])
     assert {"freebsd-btx-halted", "efi-stub-error-boot-went-no-further"} <= {f.rule for f in a.findings("all")}
     assert_quoted_safely(a)
+
+
+def test_uboot_autoboot_that_returns_to_its_prompt_is_a_boot_loader_failure(catalog):
+    a = run_lines(catalog, [b"U-Boot 2022.10 (Mar 11 2024 - 15:35:34 +0800)", b"DRAM:  4 GiB",
+                            b"Hit any key to stop autoboot:  2 \b\b\b 1 \b\b\b 0 ", b"BOOTP broadcast 1",
+                            b"TFTP error: 'Access violation' (2)", b"Not retrying...", b"=> "])
+    assert "uboot-autoboot-returned-to-prompt" in _rules(a, "boot.bootloader-error") and a.outcome == "failure"
+    stopped_by_hand = run_lines(catalog, [b"Hit any key to stop autoboot:  2 ", b"=> "])
+    assert "uboot-autoboot-returned-to-prompt" not in _rules(stopped_by_hand)
+    booted_by_hand = run_lines(catalog, ["Hit any key to stop autoboot:  0 ", "=> ", "=> booti 0x40400000 - 0x40000000",
+                                         "Starting kernel ...", "",
+                                         "[    0.000000] Booting Linux on physical CPU 0x0000000000 [0x411fd070]",
+                                         "[    0.000000] Linux version 6.1.0 (x@y) (gcc 12) #1 SMP"])
+    assert "uboot-autoboot-returned-to-prompt" not in _rules(booted_by_hand)
