@@ -118,3 +118,19 @@ def test_uboot_autoboot_that_returns_to_its_prompt_is_a_boot_loader_failure(cata
                                          "[    0.000000] Booting Linux on physical CPU 0x0000000000 [0x411fd070]",
                                          "[    0.000000] Linux version 6.1.0 (x@y) (gcc 12) #1 SMP"])
     assert "uboot-autoboot-returned-to-prompt" not in _rules(booted_by_hand)
+
+
+def test_grub_menu_with_no_countdown_at_the_end_is_a_stall(catalog):
+    menu = [*SEABIOS, "                             GNU GRUB  version 2.06", "",
+            " +----------------------------------------------------------------------------+",
+            " |*Ubuntu                                                                     |",
+            " +----------------------------------------------------------------------------+", "",
+            "      Use the ^ and v keys to select which entry is highlighted.",
+            "      Press enter to boot the selected OS, `e' to edit the commands",
+            "      before booting or `c' for a command-line."]
+    a = run_lines(catalog, menu)
+    assert "grub-menu-waiting-for-a-key" in _rules(a, "boot.stall") and a.outcome == "stall"
+    counting = run_lines(catalog, [*menu, "   The highlighted entry will be executed automatically in 4s."])
+    assert "grub-menu-waiting-for-a-key" not in _rules(counting)
+    booted = run_lines(catalog, [*menu, "  Booting `Ubuntu'", "", "Loading Linux 5.15.0-91-generic ..."])
+    assert "grub-menu-waiting-for-a-key" not in _rules(booted)
