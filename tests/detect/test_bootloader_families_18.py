@@ -134,3 +134,13 @@ def test_grub_menu_with_no_countdown_at_the_end_is_a_stall(catalog):
     assert "grub-menu-waiting-for-a-key" not in _rules(counting)
     booted = run_lines(catalog, [*menu, "  Booting `Ubuntu'", "", "Loading Linux 5.15.0-91-generic ..."])
     assert "grub-menu-waiting-for-a-key" not in _rules(booted)
+
+
+def test_ipxe_that_downloaded_the_kernel_and_then_nothing_stopped_at_the_hand_off(catalog):
+    a = run_lines(catalog, ["iPXE initialising devices...ok", "net0: 192.168.122.216/255.255.255.0 gw 192.168.122.1",
+                            "http://192.168.122.1:8000/vmlinuz... ok", "http://192.168.122.1:8000/initrd.img... ok"])
+    assert "stopped-at-handoff" in _rules(a, "boot.stall") and a.outcome == "stall"
+    b = run_lines(catalog, ["iPXE initialising devices...ok", "http://192.168.122.1:8000/vmlinuz... ok",
+                            "http://192.168.122.1:8000/initrd.img... ok", "Probing EDD (edd=off to disable)... ok",
+                            "[    0.000000] Linux version 6.1.0 (x@y) (gcc 12) #1 SMP"])
+    assert "stopped-at-handoff" not in _rules(b) and len(b.boots) == 1
