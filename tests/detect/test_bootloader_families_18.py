@@ -145,3 +145,12 @@ def test_ipxe_that_downloaded_the_kernel_and_then_nothing_stopped_at_the_hand_of
                             "http://192.168.122.1:8000/initrd.img... ok", "Probing EDD (edd=off to disable)... ok",
                             "[    0.000000] Linux version 6.1.0 (x@y) (gcc 12) #1 SMP"])
     assert "stopped-at-handoff" not in _rules(b) and len(b.boots) == 1
+
+
+def test_qemu_without_its_firmware_image_never_starts_the_guest(catalog):
+    for line in ("qemu: could not load PC BIOS 'bios-256k.bin'",
+                 'qemu-system-riscv64: Unable to load the RISC-V firmware "../bootloader/rustsbi-qemu.bin"',
+                 "qemu-system-ppc64: Could not find LPAR firmware 'slof.bin'"):
+        a = run_lines(catalog, [line])
+        assert "qemu-firmware-not-loaded" in _rules(a, "boot.bootloader-error") and a.outcome == "failure", line
+    assert not run_lines(catalog, ["char device redirected to /dev/pts/2 (label serial3)"]).findings()
