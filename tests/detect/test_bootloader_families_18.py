@@ -154,3 +154,12 @@ def test_qemu_without_its_firmware_image_never_starts_the_guest(catalog):
         a = run_lines(catalog, [line])
         assert "qemu-firmware-not-loaded" in _rules(a, "boot.bootloader-error") and a.outcome == "failure", line
     assert not run_lines(catalog, ["char device redirected to /dev/pts/2 (label serial3)"]).findings()
+
+
+def test_syslinux_6_failing_to_load_the_kernel_waits_at_its_prompt(catalog):
+    a = run_lines(catalog, ["SYSLINUX 6.04 EDD 20191223 Copyright (C) 1994-2015 H. Peter Anvin et al",
+                            "Loading /vmlinuz... failed: No such file or directory", "boot: "])
+    assert "syslinux-nothing-to-boot" in _rules(a, "boot.bootloader-error") and a.outcome == "failure"
+    b = run_lines(catalog, ["Loading /vmlinuz... ok", "Loading /initrd.img...ok", "Probing EDD (edd=off to disable)... ok",
+                            "[    0.000000] Linux version 6.1.0 (x@y) (gcc 12) #1 SMP"])
+    assert "syslinux-nothing-to-boot" not in _rules(b)
