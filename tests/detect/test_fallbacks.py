@@ -53,11 +53,18 @@ def test_a_loader_rule_that_knows_the_words_replaces_the_phase_suspect():
 
 
 def test_a_fuller_fallback_is_not_kept_out_by_a_component_suspect_found_first():
-    # GRUB's closing words after the EFI stub's error (grub-boot-entries-failed, itself a
-    # fallback) name the failure
+    # GRUB's closing words after the EFI stub's error name the failure, not the component suspect
+    # ("EFI stub" next to "ERROR"): since round 18 the stub's own error is a full rule
+    # (efi-stub-error-boot-went-no-further), fuller than GRUB's closing words (grub-boot-entries-failed,
+    # a fallback), which it keeps out; before it, the GRUB fallback won over the component suspect
     a = run_lines(load_catalog(), GRUB_ENTRIES_FAILED)
-    assert [f.rule for f in by_category(a)["boot.bootloader-error"]] == ["grub-boot-entries-failed"]
+    assert [f.rule for f in by_category(a)["boot.bootloader-error"]] == ["efi-stub-error-boot-went-no-further"]
     assert a.outcome == "failure"
+    # after a GRUB error no full rule names (grub-core/net/net.c's "no server is specified", from the
+    # format string), GRUB's closing words (the fallback) name the failure
+    b = run_lines(load_catalog(), ["error: no server is specified.", *GRUB_ENTRIES_FAILED[1:]])
+    assert [f.rule for f in by_category(b)["boot.bootloader-error"]] == ["grub-boot-entries-failed"]
+    assert b.outcome == "failure"
 
 
 def test_loader_complaints_before_a_kernel_that_started_are_moot():
