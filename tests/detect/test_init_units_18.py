@@ -92,6 +92,11 @@ def test_init_that_cannot_be_executed_by_chroot_or_for_want_of_binfmt_is_init_no
     b = run_lines(catalog, [KERNEL, "[    8.915730] request_module: modprobe binfmt-464c cannot be processed, "
                                     "kmod busy with 50 threads for more than 5 seconds now"])
     assert "request-module-runaway-loop" in rules(b)
+    for line in ("switch_root: failed to execute /sbin/init: No such file or directory",
+                 "chroot: failed to run command \u2018/sbin/init\u2019: No such file or directory"):
+        assert "switch-root-failed" in rules(run_lines(catalog, [line])), line
+    assert "switch-root-failed" not in rules(run_lines(catalog, [
+        "switch_root: failed to mount moving /dev to /sysroot/dev: No such file or directory"]))
     c = run_lines(catalog, [KERNEL, "[  145.461962] request_module: modprobe fs-xfs cannot be processed, "
                                     "kmod busy with 50 threads for more than 5 seconds now"])
     assert "request-module-runaway-loop" not in rules(c)
@@ -113,7 +118,8 @@ def test_the_warn_banner_of_linux_6_19_and_self_checks_are_warnings(catalog):
     assert f.severity == "warning" and f.fields["cpu"] == "2" and a.outcome != "failure"
     for line in ("[    4.018862] WARNING: possible circular locking dependency detected",
                  "[    1.552200] BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580",
-                 "[    3.104521] UBSAN: array-index-out-of-bounds in drivers/scsi/foo.c:3130:31"):
+                 "[    3.104521] UBSAN: array-index-out-of-bounds in drivers/scsi/foo.c:3130:31",
+                 "[   12.120155] BUG kmalloc-64 (Tainted: G    B             ): Redzone overwritten"):
         b = run_lines(catalog, [KERNEL, line])
         (g,) = [g for g in b.findings() if g.rule == "kernel-debug-check-report"]
         assert g.severity == "warning" and g.verdict == "none" and b.outcome != "failure", line
