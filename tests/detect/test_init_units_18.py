@@ -137,3 +137,25 @@ def test_hostile_bytes_around_the_new_words_stay_inert(catalog):
     a = run_lines(catalog, lines)
     assert a.findings()
     assert_quoted_safely(a)
+
+
+def test_shepherd_procd_and_generator_failures_are_unit_warnings(catalog):
+    for line, rule in (("shepherd[1]: Service ssh-daemon could not be started.", "shepherd-service-failed"),
+                       ("procd: Instance dropbear::instance1 s in a crash loop 6 crashes, 0 seconds since last crash",
+                        "procd-instance-crash-loop"),
+                       ("systemd[1]: /usr/lib/systemd/system-generators/systemd-fstab-generator failed with exit status 1.",
+                        "systemd-generator-failed")):
+        a = run_lines(catalog, [line])
+        f = next(f for f in a.findings() if f.rule == rule)
+        assert f.category == "init.unit-failed" and f.severity == "warning", line
+    for line in ("shepherd[1]: Service ssh-daemon has been started.",
+                 "shepherd[1]: Service networking could not be started.",
+                 "cloud-init[812]: /usr/bin/foo failed with exit status 1."):
+        assert "init.unit-failed" not in categories(run_lines(catalog, [line])), line
+
+
+def test_mini_os_general_protection_and_traps_crash_the_unikernel(catalog):
+    for line in ("GPF rip: 10f3c2, error_code=0", "FATAL:  Unhandled Trap 6 (invalid opcode), error code=0x0",
+                 "Page fault at linear address 0, eip 1043a1, regs 0022ff8c, sp 22ffd4, our_sp 0022ff74, code 2"):
+        a = run_lines(catalog, ["Xen Minimal OS!", line])
+        assert a.outcome == "failure" and "minios-page-fault" in rules(a), line
