@@ -159,3 +159,15 @@ def test_mini_os_general_protection_and_traps_crash_the_unikernel(catalog):
                  "Page fault at linear address 0, eip 1043a1, regs 0022ff8c, sp 22ffd4, our_sp 0022ff74, code 2"):
         a = run_lines(catalog, ["Xen Minimal OS!", line])
         assert a.outcome == "failure" and "minios-page-fault" in rules(a), line
+
+
+def test_android_init_unable_to_exec_its_next_stage_is_init_not_found(catalog):
+    a = run_lines(catalog, [KERNEL, '[    1.903212] init: execv("/system/bin/init") failed: No such file or directory'])
+    assert a.outcome == "failure" and "android-init-exec-failed" in rules(a)
+    assert "init.not-found" in categories(a)
+
+
+def test_sysvinit_with_nothing_left_to_run_is_a_warning(catalog):
+    a = run_lines(catalog, ["INIT: Entering runlevel: 3", "INIT: no more processes left in this runlevel"])
+    f = next(f for f in a.findings() if f.rule == "sysvinit-runlevel-empty")
+    assert f.severity == "warning" and a.outcome != "failure"
