@@ -171,3 +171,10 @@ def test_sysvinit_with_nothing_left_to_run_is_a_warning(catalog):
     a = run_lines(catalog, ["INIT: Entering runlevel: 3", "INIT: no more processes left in this runlevel"])
     f = next(f for f in a.findings() if f.rule == "sysvinit-runlevel-empty")
     assert f.severity == "warning" and a.outcome != "failure"
+
+
+def test_nanos_kernel_mode_division_and_x86_bad_pagetable_are_crashes(catalog):
+    a = run_lines(catalog, ["en1: assigned 10.0.2.15", "", "Divide by zero occurs in kernel mode"])
+    assert a.outcome == "failure" and "nanos-kernel-fault-or-heap-overflow" in rules(a)
+    b = run_lines(catalog, [KERNEL, "[   44.120340] Bad pagetable: 000d [#1] PREEMPT SMP NOPTI"])
+    assert b.outcome == "failure" and "kernel.oops" in categories(b)
