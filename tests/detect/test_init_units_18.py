@@ -178,3 +178,10 @@ def test_nanos_kernel_mode_division_and_x86_bad_pagetable_are_crashes(catalog):
     assert a.outcome == "failure" and "nanos-kernel-fault-or-heap-overflow" in rules(a)
     b = run_lines(catalog, [KERNEL, "[   44.120340] Bad pagetable: 000d [#1] PREEMPT SMP NOPTI"])
     assert b.outcome == "failure" and "kernel.oops" in categories(b)
+
+
+def test_supervise_daemon_giving_up_is_a_unit_warning(catalog):
+    a = run_lines(catalog, ['Dec  7 23:10:41 alpine supervise-daemon[2211]: respawned "/usr/sbin/chronyd" too many '
+                            'times, exiting'])
+    f = next(f for f in a.findings() if f.rule == "openrc-supervise-daemon-gave-up")
+    assert f.fields["command"] == "/usr/sbin/chronyd" and f.severity == "warning"
