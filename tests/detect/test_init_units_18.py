@@ -185,3 +185,9 @@ def test_supervise_daemon_giving_up_is_a_unit_warning(catalog):
                             'times, exiting'])
     f = next(f for f in a.findings() if f.rule == "openrc-supervise-daemon-gave-up")
     assert f.fields["command"] == "/usr/sbin/chronyd" and f.severity == "warning"
+
+
+def test_freebsd_rc_not_starting_a_service_is_a_unit_warning(catalog):
+    a = run_lines(catalog, ["No host key files found", "/etc/rc: WARNING: failed precmd routine for sshd"])
+    f = next(f for f in a.findings() if f.rule == "freebsd-rc-precmd-failed")
+    assert f.fields["unit"] == "sshd" and f.category == "init.unit-failed"
