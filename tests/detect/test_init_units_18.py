@@ -191,3 +191,13 @@ def test_freebsd_rc_not_starting_a_service_is_a_unit_warning(catalog):
     a = run_lines(catalog, ["No host key files found", "/etc/rc: WARNING: failed precmd routine for sshd"])
     f = next(f for f in a.findings() if f.rule == "freebsd-rc-precmd-failed")
     assert f.fields["unit"] == "sshd" and f.category == "init.unit-failed"
+
+
+def test_start_stop_daemon_unable_to_exec_a_daemon_in_both_dpkg_wordings(catalog):
+    for line, program in (("start-stop-daemon: unable to start /usr/sbin/atd (Input/output error)", "/usr/sbin/atd"),
+                          ("Starting nginx: start-stop-daemon: Unable to start /usr/sbin/nginx: No such file or "
+                           "directory (No such file or directory)", "/usr/sbin/nginx")):
+        f = next(f for f in run_lines(catalog, [line]).findings() if f.rule == "start-stop-daemon-unable-to-start")
+        assert f.fields["program"] == program and f.category == "init.unit-failed", line
+    assert "start-stop-daemon-unable-to-start" not in rules(run_lines(catalog, [
+        "start-stop-daemon: warning: failed to kill 1234: No such process"]))
