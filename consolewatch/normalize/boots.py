@@ -19,7 +19,7 @@ All times come from the lines themselves, never the wall clock, so a replay deci
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from consolewatch.model import MILESTONES
 
@@ -43,7 +43,7 @@ class BootTracker:
         self._rank_on: dict[str, int] = {}  # the furthest milestone rank this boot showed, per origin
         self._once_on: dict[str, set[str]] = {}  # the `once` patterns this boot showed, per origin
 
-    def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None,
+    def observe(self, starts: Iterable[str], milestones: Sequence[str], guest_time: float | None,
                 restart: bool = False, origin: str = "text", once: tuple[str, ...] = ()) -> bool:
         """Account for one flagged line; True when it begins a new boot.
 
