@@ -152,7 +152,7 @@ class Normalizer:
         scanned: list[ScannedLine] = []
         starts: dict[int, int] = {}
         if flagged:
-            read, remembered = self.catalog.read, self.catalog.read_cache.get  # `read`'s memory first
+            read, remembered = self.catalog.read_new, self.catalog.read_cache.get  # `read`'s memory first
             useful = self.catalog.useful
             boots = self.boots
             rfind, index = block.rfind, block.index

@@ -279,3 +279,17 @@ def test_a_message_repeated_under_new_times_keeps_each_lines_own_stamps(catalog)
     said = {prog: _read(catalog, f"Apr  6 22:28:06 myserver1 {prog}: {oom}").fields.get("program")
             for prog in ("kernel", "systemd")}
     assert said == {"kernel": "kernel", "systemd": "systemd"}
+
+
+def test_a_stamped_line_is_remembered_from_its_second_sight(catalog):
+    """A line with a printk time enters `read_cache` when it is read again (a fleet's archive
+    seldom repeats one, and kept at once they were most of what the cycle collector traversed);
+    one without enters it at once. `read` says the same of it either way."""
+    stamped = "[ 4242.424242] Run /init as init process"  # samples/*'s line, under a time no case has
+    first = _read(catalog, stamped)
+    assert not any(text == stamped for text, _ in catalog.read_cache)
+    again = _read(catalog, stamped)
+    assert again == first and any(text == stamped for text, _ in catalog.read_cache)
+    assert _read(catalog, stamped) is again  # from the cache now
+    plain = "Run /init as init process"
+    assert _read(catalog, plain) is _read(catalog, plain)
