@@ -52,11 +52,13 @@ def test_a_panics_own_dump_on_a_screen_is_not_an_oops(name, quality, tmp_path, c
 
 #: samples/qemu-grub-no-such-device/serial.log lines 1-2: SeaBIOS hands over to the disk
 HANDOFF = "SeaBIOS (version 1.16.2-debian-1.16.2-1)\r\nBooting from Hard Disk...\r\n"
-#: the same boot's GRUB menu (lines 4-5 and the menu's text, as the screen shows them)
+#: the same boot's GRUB menu (lines 4-5 and the menu's text, as the screen shows them, with the
+#: countdown of Debian's default timeout: a menu with none waits for a key, a stall of its own)
 GRUB_MENU = ["GNU GRUB  version 2.06-13+deb12u2", "", "*Debian GNU/Linux", "",
              "     Use the \u2191 and \u2193 keys to select which entry is highlighted.",
              "      Press enter to boot the selected OS, `e' to edit the commands",
-             "      before booting or `c' for a command-line."]
+             "      before booting or `c' for a command-line.",
+             "   The highlighted entry will be executed automatically in 4s."]
 
 
 def test_a_quiet_serial_port_while_the_screen_shows_the_firmware_failing_is_that_failure(tmp_path, catalog):
