@@ -13,13 +13,13 @@ system. Two things a view carries say which it is, whatever printed the lines:
   host): it decides nothing. A single failure message there (an agent's fetch failing) is no
   wait: in an excerpt cut after it the boot may have gone on, so it still needs a milestone.
 - **Log files.** A syslog or journal excerpt (each line with a date, a host and a program; no
-  milestone and no printk-stamped line in the boot; `dmesg -T`'s wall-clock stamp names the
-  kernel as the program, normalize/stamps.py) is a file read after the fact: it cannot
-  show the boot stopping where it ends. A failure or a stall it reports decides nothing, of
-  any category: a unit failing, a device timing out, a file system shutting down are reported
-  at their severity, and the outcome is unknown. What is the stop itself decides wherever it is
-  read: the kernel's panic, an emergency shell. (netjudge says the same, more strongly, of a
-  failure to get an address: a warning.)
+  milestone and no printk-stamped line in the boot; `dmesg -T`'s wall-clock stamp, with `-x`'s
+  facility and level or without, names the kernel as the program, normalize/stamps.py) is a
+  file read after the fact: it cannot show the boot stopping where it ends. A failure or a
+  stall it reports decides nothing, of any category: a unit failing, a device timing out, a
+  file system shutting down are reported at their severity, and the outcome is unknown. What
+  is the stop itself decides wherever it is read: the kernel's panic, an emergency shell.
+  (netjudge says the same, more strongly, of a failure to get an address: a warning.)
 
 - **A view cut inside a dump.** The kernel prints a call trace, a register dump or a hex dump
   of a buffer whole, in a burst. A capture whose last line is inside one (a frame with no end

@@ -67,6 +67,12 @@ _ISO_FACILITY_PROG = re.compile(
 #: syslog file's (detect/views.py), so they name the kernel as their program.
 _DMESG_T = re.compile(
     r"\[[A-Z][a-z]{2} (?P<mon>[A-Z][a-z]{2}) (?P<day>[ \d]\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) (?P<y>\d{4})\] ?")
+#: util-linux's `dmesg -x` (--decode): the facility and level, each padded to six, before the
+#: printk time or `-T`'s date ("kern  :err   : [    2.345678] EXT4-fs error ..."). Like `-T`, only a
+#: running system's dmesg(1) prints it; the kernel's own lines (facility kern) name it as their
+#: program, those that user space wrote to /dev/kmsg keep none.
+_DMESG_X = re.compile(r"(?P<fac>kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|ftp|local[0-7]) *:"
+                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) *: ")
 _GO = re.compile(r"(?P<y>\d{4})/(?P<mo>\d\d)/(?P<d>\d\d) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?) ")
 
 
@@ -123,6 +129,10 @@ def split_stamps(text: str) -> Stamps:
             program = m["prog"]
             pos = m.end()
             c = text[pos:pos + 1]
+        elif text[pos + 6:pos + 7] == ":" and (m := _DMESG_X.match(text, pos)):
+            program = "kernel" if m["fac"] == "kern" else None
+            pos = m.end()
+            c = text[pos:pos + 1]
     elif c.isdigit():
         m = _ISO.match(text, pos) or _GO.match(text, pos)
         if m:
@@ -137,7 +147,8 @@ def split_stamps(text: str) -> Stamps:
         if m:
             guest = float(m["sec"])
             pos = m.end()
-        elif pos == 0 and (m := _DMESG_T.match(text)) and (month := _MONTHS.get(m["mon"].lower())):
+        elif (pos == 0 or program == "kernel") and (m := _DMESG_T.match(text, pos)) \
+                and (month := _MONTHS.get(m["mon"].lower())):
             wall = _epoch(int(m["y"]), month, int(m["day"]), m["h"], m["m"], m["s"])
             program, pos = "kernel", m.end()
     return _new(Stamps, (text[pos:] if pos else text, guest, wall, program))  # (the class's own __new__ is Python)

@@ -172,3 +172,25 @@ def test_dmesg_ctime_stamp_is_the_kernels_line_read_after_the_fact():
                  "[Sat Mar  2 01:02:03 2024" + " " * 100_000]:
         t = split_stamps(text)
         assert t.program is None and t.message == text
+
+
+def test_dmesg_decoded_facility_and_level_come_off_the_message():
+    """util-linux's `dmesg -x` ("%-6s:%-6s: " of the facility and level, then the printk time or
+    `-T`'s date): the kernel's lines are the kernel's, those user space wrote to /dev/kmsg keep no
+    program, and a rule that reads the message from its start sees the message."""
+    import time
+
+    s = split_stamps("kern  :emerg : [    2.345678] Kernel panic - not syncing: VFS: Unable to mount root fs")
+    assert (s.program, s.guest_time, s.message) == ("kernel", 2.345678, "Kernel panic - not syncing: VFS: Unable to mount root fs")
+    t = split_stamps("kern  :err   : [Mon Jul 19 10:37:34 2021] XFS (nbd0): Corruption detected. Unmount and run xfs_repair")
+    assert (t.program, t.guest_time, t.message) == ("kernel", None, "XFS (nbd0): Corruption detected. Unmount and run xfs_repair")
+    assert t.wall_time is not None
+    u = split_stamps("daemon:info  : [    5.100000] systemd[1]: Started Journal Service.")
+    assert (u.program, u.guest_time, u.message) == (None, 5.1, "systemd[1]: Started Journal Service.")
+    # no such facility or level, or the padding and colons of something else: the line as it is
+    for text in ["kern  :bogus : [    1.0] x", "kernel:info  : x", "kern: info: x", "Kern  :info  : x",
+                 "kern" + " " * 100_000 + ":info  : x", "kern  :info\x1b[2J  : x", "kern  :info  :" + "\x00" * 10]:
+        start = time.perf_counter()
+        v = split_stamps(text)
+        assert time.perf_counter() - start < 0.5
+        assert v.program is None and v.message == text
