@@ -2,10 +2,12 @@
 (a root-device panic loop on the generic kernel, a "No working init found" panic loop, busybox
 init's orderly reboot on every boot, the ib700 watchdog resetting a hung initramfs, boot
 sectors that re-bootstrap through int 19h or reset through the keyboard controller, a loop
-that ends in a good third boot, one orderly reboot followed by a good boot) and a few other
+that ends in a good third boot, one orderly reboot followed by a good boot, a kexec into a
+kernel without its initrd, an early oops under mem=6M and panic=3) and a few other
 faults nobody injected (an initramfs compressed in a format the kernel does not take, a
 console= naming a device the machine lacks, an fstab fsck of a never-formatted data disk, a
-64-bit kernel on a CPU without long mode). Annotated from the fault injected, as the rest of
+64-bit kernel on a CPU without long mode, the program run as PID 1 exhausting memory, a
+healthy kexec fast reboot). Annotated from the fault injected, as the rest of
 the blind set (samples/blind/README.md).
 
 Halves: alternating over ROUND19 in order, starting with study."""
@@ -50,13 +52,18 @@ def _xz_crc64_initrd() -> bytes:
     return _recompressed_initrd("xz", "-c")
 
 
-def _kernel_disk() -> bytes:
-    """A 32 MB ext4 disk holding the cloud kernel's image as /vmlinuz (a /boot volume)."""
-    from guestkit import datadisk, fetch
+def _kernel_disk(with_initrd: bool = False) -> bytes:
+    """A 32 MB ext4 disk holding the cloud kernel's image as /vmlinuz (a /boot volume) and,
+    `with_initrd`, the kit's usual busybox image (a login on ttyS0) as /initrd.img."""
+    from guestkit import datadisk, fetch, initramfs
+    kernel = fetch.kernel("cloud")
+    files: dict[str, tuple[bytes | str, int]] = {"/vmlinuz": (kernel.vmlinuz.read_bytes(), 0o644)}
+    if with_initrd:
+        files["/initrd.img"] = (initramfs.build(InitramfsSpec(READY_THEN_GETTY + IDLE),
+                                                fetch.busybox(), kernel), 0o644)
     with tempfile.TemporaryDirectory(prefix="cw-r19-") as tmp:
         image = Path(tmp) / "boot.img"
-        datadisk._ext4_with_files(image, 32, {
-            "/vmlinuz": (fetch.kernel("cloud").vmlinuz.read_bytes(), 0o644)})
+        datadisk._ext4_with_files(image, 32, files)
         return image.read_bytes()
 
 
@@ -374,7 +381,53 @@ OTHERS: list[BlindScenario] = [
               "halting before the kernel proper runs (kernel.panic)."),
 ]
 
-ROUND19: list[BlindScenario] = LOOPS + OTHERS
+# recorded after the first sixteen (appended, so the halves of those stay as they were)
+LATER: list[BlindScenario] = [
+    BlindScenario(
+        name="mem-limit-early-oops-panic-loop",
+        title="mem=6M leaves the kernel too little memory: an oops in early boot, the idle "
+              "task dies, panic=3 reboots, again",
+        family="loops-resets",
+        injected="a 256 MB machine whose command line carries mem=6M (a typo for mem=6G in a "
+                 "template) and panic=3: the kernel's early allocations fail, it oopses "
+                 "before init and panics (the idle task is killed); panic=3 reboots into the "
+                 "same fault; stopped after the second 'Rebooting in 3 seconds'",
+        append="console=ttyS0 mem=6M panic=3",
+        initramfs=InitramfsSpec(READY_THEN_GETTY + IDLE),
+        stop=[StopRule(r"Rebooting in 3 seconds", count=2, settle=0.5)], timeout=40,
+        outcome="failure", categories=["boot.loop", "kernel.oops", "kernel.panic"],
+        optional=["kernel.oom"],
+        evidence={"boot.loop": ["Rebooting in 3 seconds.."],
+                  "kernel.oops": ["BUG: kernel NULL pointer dereference", "Oops: 0000 [#1]"],
+                  "kernel.panic": ["Kernel panic - not syncing: Attempted to kill the idle task!"],
+                  "kernel.oom": ["swapper: page allocation failure"]},
+        notes="The memory shortage shows as failed allocations, not as the OOM killer "
+              "(optional); the oops and its panic repeat on every boot."),
+    BlindScenario(
+        name="kexec-fast-reboot-then-login",
+        title="A kexec fast reboot into a kernel with its initrd: two kernels, no firmware in "
+              "between, then a login (control case)",
+        family="healthy",
+        injected="nothing (control case for kexec-without-initrd-panic-loop): the first "
+                 "kernel's init mounts a /boot volume (virtio, ext4) and runs Debian's "
+                 "kexec-tools 'kexec -l /boot/vmlinuz --initrd=/boot/initrd.img "
+                 "--append=console=ttyS0', then 'kexec -e'; the second kernel's initramfs "
+                 "offers a login",
+        append="console=ttyS0",
+        initramfs=InitramfsSpec(
+            "mkdir -p /boot && mount -t ext4 -o ro /dev/vda /boot\n"
+            "kexec -l /boot/vmlinuz --initrd=/boot/initrd.img --append=console=ttyS0\n"
+            "kexec -e\n" + IDLE, modules=VIRTIO_DISK),
+        package_files={"kexec-tools": ["/sbin/kexec"]},
+        work_files={"boot.img": lambda: _kernel_disk(with_initrd=True)}, qemu_args=BOOT_DISK,
+        memory_mb=384, stop=LOGIN, timeout=60,
+        outcome="success", categories=["boot.success"],
+        evidence={"boot.success": ["kexec_core: Starting new kernel", "debian login:"]},
+        notes="A deliberate kexec: the second kernel's boot follows the first with no "
+              "firmware banner, and it reaches its login prompt."),
+]
+
+ROUND19: list[BlindScenario] = LOOPS + OTHERS + LATER
 
 for _n, _sc in enumerate(ROUND19):
     _sc.half = ("study", "holdout")[_n % 2]
