@@ -20,6 +20,7 @@ from blind_round4 import ROUND4
 from blind_round5 import ROUND5
 from blind_round6 import ROUND6
 from blind_round7 import ROUND7
+from blind_round19 import ROUND19
 from guestkit.initramfs import InitramfsSpec
 from guestkit.runner import StopRule
 from scenarios import IDLE, DiskSpec
@@ -397,6 +398,6 @@ SCENARIOS: list[BlindScenario] = [
         categories=["boot.success"],
         evidence={"boot.success": ["0 FAILED", "reboot: Power down"]},
     ),
-] + NETWORK + ROUND3 + ROUND4 + ROUND5 + ROUND6 + ROUND7
+] + NETWORK + ROUND3 + ROUND4 + ROUND5 + ROUND6 + ROUND7 + ROUND19
 
 BY_NAME: dict[str, BlindScenario] = {s.name: s for s in SCENARIOS}
