@@ -117,7 +117,7 @@ def _check(defs: definitions.Definitions, args: argparse.Namespace) -> int:
     total = sum(len(r.match_samples) + len(r.no_match_samples) for r in defs.rules.values())
     with _Progress(f"checking {total} rule samples of {len(defs.rules)} rules", total) as progress:
         rules = checks.check_rules(defs, catalog, progress=progress.step)
-    lint = checks.lint_rules(defs)
+    lint = checks.lint_rules(defs) + checks.slow_patterns(catalog)
     for r in [*fmt, *rules]:
         if not r.ok:
             failed += 1

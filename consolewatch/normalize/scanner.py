@@ -352,6 +352,13 @@ class Scanner:
             self.backends.append(_ReBackend([(pid, _prefilter_source(src), icase) for pid, src, icase in pats]))
         self.name = "+".join(type(b).__name__.strip("_").replace("Backend", "").lower() for b in self.backends)
 
+    @property
+    def fallback(self) -> list[Pattern]:
+        """The patterns Hyperscan could not compile, which the `re` backend scans: each costs a
+        pass of Python's `re` over every block (one such pattern took ~10 % of `analyze`'s CPU on
+        the bench mix); none without Hyperscan, where `re` scans them all by design."""
+        return [p for b in self.backends if isinstance(b, _HyperscanBackend) for p in b.rejected]
+
     def scan(self, buf: bytes) -> tuple[dict[int, set[int]], dict[int, int]]:
         """Map line index (0-based within `buf`) -> ids of patterns that may match on it,
         and line index -> a byte offset inside that line."""
