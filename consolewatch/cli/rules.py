@@ -121,10 +121,10 @@ def _check(defs: definitions.Definitions, args: argparse.Namespace) -> int:
     for r in [*fmt, *rules]:
         if not r.ok:
             failed += 1
-            console.print(f"FAIL {r.owner} ({r.kind}) at {r.where}: {r.detail}", markup=False)
+            console.print(f"FAIL {r.owner} ({r.kind}) at {r.where}: {r.detail}", markup=False, soft_wrap=True)
     for problem in lint:
         failed += 1
-        console.print(f"FAIL {problem}", markup=False)
+        console.print(f"FAIL {problem}", markup=False, soft_wrap=True)  # whole: a path to copy
     console.print(f"{len(fmt)} format samples, {len(rules)} rule samples, {len(defs.rules)} rules: "
                   f"{failed} failure(s)", markup=False)
     overlap = checks.cross_fire(rules)

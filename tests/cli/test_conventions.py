@@ -84,9 +84,9 @@ def test_rules_check_fails_a_pattern_hyperscan_cannot_take(cli, tmp_path):
     r = cli("rules", "check", "--parsers", str(tmp_path / "parsers"))
     out = r.stdout.decode()
     assert r.returncode == 1, out[-2000:]
-    [fail] = " ".join(out.split()).split("FAIL ")[1:]  # (the console wraps long lines)
-    assert "user.yaml" in fail and "quoted-init-rule" in fail and "Hyperscan cannot compile" in fail
-    assert ": 1 failure(s)" in fail
+    [fail] = [line for line in out.splitlines() if line.startswith("FAIL ")]  # one whole line, path and all
+    assert f"{folder / 'user.yaml'}:" in fail and "quoted-init-rule" in fail and "Hyperscan cannot compile" in fail
+    assert ": 1 failure(s)" in out
 
 
 # -- 9: plain paths, waiting, failing at once ------------------------------------------------
