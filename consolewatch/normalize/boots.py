@@ -19,7 +19,7 @@ All times come from the lines themselves, never the wall clock, so a replay deci
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from consolewatch.model import MILESTONES
 
@@ -43,7 +43,7 @@ class BootTracker:
         self._rank_on: dict[str, int] = {}  # the furthest milestone rank this boot showed, per origin
         self._once_on: dict[str, set[str]] = {}  # the `once` patterns this boot showed, per origin
 
-    def observe(self, starts: Iterable[str], milestones: Sequence[str], guest_time: float | None,
+    def observe(self, starts: Iterable[str], milestones: Iterable[str], guest_time: float | None,
                 restart: bool = False, origin: str = "text", once: tuple[str, ...] = ()) -> bool:
         """Account for one flagged line; True when it begins a new boot.
 
@@ -54,30 +54,13 @@ class BootTracker:
         A line with no milestone, no restart and no `guest_time` changes nothing here (the
         normaliser skips the call for it; keep it so).
         """
-        if not starts and not restart and not once and not self._restarting:
-            if not milestones:
-                # The common line (a printk time stamp, nothing else): only the kernel's clock going
-                # back to zero can begin a boot here; else the clock moves on (as below).
-                if guest_time is not None and not self._clock_restarted(guest_time):
-                    self._last_guest = guest_time
-                    self._kernel_on.add(origin)
-                    return False
-            elif len(milestones) == 1:
-                # The common milestone line (one milestone, no banner): a boot begins here only when
-                # a firmware or boot loader stage follows a kernel, or the kernel's clock went back
-                # to zero; else what the loop and the clock below do with it, and no new boot.
-                rank = RANK[milestones[0]]
-                if not (rank < _KERNEL and origin in self._kernel_on) and not (
-                        guest_time is not None and self._clock_restarted(guest_time)):
-                    if rank > self.max_rank:
-                        self.max_rank = rank
-                    if rank > self._rank_on.get(origin, -1):
-                        self._rank_on[origin] = rank
-                    if rank >= _KERNEL or guest_time is not None:
-                        self._kernel_on.add(origin)  # a kernel ran here (its milestone, or a printk time)
-                    if guest_time is not None:
-                        self._last_guest = guest_time
-                    return False
+        if not milestones and not starts and not restart and not once and not self._restarting and guest_time is not None:
+            # The common line (a printk time stamp, nothing else): only the kernel's clock going
+            # back to zero can begin a boot here; else the clock moves on (as below).
+            if not self._clock_restarted(guest_time):
+                self._last_guest = guest_time
+                self._kernel_on.add(origin)
+                return False
         new = bool(self._restarting and milestones)
         if self._restarting and guest_time is not None and self._restart_at is not None \
                 and guest_time < self._restart_at[0] and origin == self._restart_at[1]:
